@@ -1,0 +1,55 @@
+/* bundle.h — the signed bundle format: writer (compiler/bundle_write.c) and reader
+ * (vm/bundle_read.c) are mirrored pairs; review them together.
+ *
+ * Layout (little-endian), everything before the trailer is the "body":
+ *   header   magic "TNTB", format version (u16), ISA version (u16), dialect (u8), flags (u32),
+ *            policy version (u64), expiry (i64), source SHA-256 (32 bytes), policy id/name/file/
+ *            description/references/source-name string ids, section count
+ *   sections (type u32, length u32, bytes) — strings, regexes, checks, requirements, code, lines
+ *   trailer  magic "TNTS", bundle hash (32: SHA-256 of the body), signed flag (u8),
+ *            key id (8), signature (64: Ed25519 over the bundle hash; zero when unsigned)
+ * The reader treats the bytes as hostile: every count bounded, every offset checked, then the
+ * bytecode verified (program_verify) — corruption errors name the line of the check that caught it. */
+#ifndef TENET_BUNDLE_H
+#define TENET_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "program.h"
+
+#define BUNDLE_FORMAT_VERSION 1
+#define BUNDLE_MAX_SIZE ((size_t)256 << 20)
+
+typedef struct bundle_info {
+  uint16_t format_version;
+  uint16_t isa_version;
+  uint8_t bundle_hash[CRYPTO_SHA256_LEN]; /* SHA-256 of the body (recomputed and checked on read) */
+  int is_signed;
+  uint8_t key_id[CRYPTO_KEYID_LEN];
+  uint8_t signature[CRYPTO_ED25519_SIG_LEN];
+  size_t body_len;
+} bundle_info;
+
+/* Serialise p (deterministic: same program, same bytes); sign with key when not NULL.
+ * *out is malloc'd (caller frees). Returns TN_OK or an error with a message in err. */
+int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t *outlen, char *err,
+                 size_t errlen);
+/* Parse hostile bytes into a program (caller frees with program_free) and fill info. Checks the
+ * structure, the bundle hash and the bytecode; does not check the signature (see below).
+ * Returns TN_OK, TN_ECORRUPT, TN_EVERSION, TN_EINTEGRITY or TN_ETOOBIG, with a message in err. */
+int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *info, char *err,
+                size_t errlen);
+/* Read a bundle file (bounded by BUNDLE_MAX_SIZE) and parse it as bundle_read does. */
+int bundle_read_file(const char *path, program **out, bundle_info *info, char *err, size_t errlen);
+/* Check an already-read bundle's signature with a trusted public key: TN_OK, TN_EUNSIGNED,
+ * TN_EUNTRUSTED (signed by another key) or TN_ESIGNATURE. */
+int bundle_check_signature(const bundle_info *info, const crypto_key *pub, char *err, size_t errlen);
+
+/* The bytecode verifier (vm/verify.c; mirror of compiler/emit): every opcode known, every operand
+ * in range (strings, regexes, jumps and matcher addresses inside the check's own code range),
+ * matchers well formed and ended by MEND, rules only in a check's main part. TN_OK or TN_ECORRUPT. */
+int program_verify(const program *p, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,185 @@
+/* program.c — construction and destruction of programs (see program.h). */
+#include "program.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+/* Interning map: open addressing over string ids, keyed by the string's bytes. */
+typedef struct builder {
+  uint32_t *slots; /* str id + 1, 0 = empty */
+  uint32_t cap;    /* power of two */
+  uint32_t used;
+  uint32_t strcap; /* allocated bytes of strtab */
+  uint32_t codecap, checkcap, rxcap;
+} builder;
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a: interning only, not security relevant */
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h;
+}
+
+program *program_new(void) {
+  program *p = calloc(1, sizeof *p);
+  builder *b = calloc(1, sizeof *b);
+  if (!p || !b) goto fail;
+  p->dialect = DIALECT_WAZUH4;
+  p->policy_version = 1;
+  p->policy_references = PROG_NONE;
+  b->cap = 256;
+  b->slots = calloc(b->cap, sizeof *b->slots);
+  b->strcap = 1024;
+  p->strtab = malloc(b->strcap);
+  if (!b->slots || !p->strtab) goto fail;
+  p->strtab[0] = '\0';
+  p->strtab_len = 1;
+  p->builder = b;
+  return p;
+fail:
+  if (b) free(b->slots);
+  free(b);
+  if (p) free(p->strtab);
+  free(p);
+  return NULL;
+}
+
+void program_freeze(program *p) {
+  if (!p || !p->builder) return;
+  builder *b = p->builder;
+  free(b->slots);
+  free(b);
+  p->builder = NULL;
+}
+
+void program_free(program *p) {
+  if (!p) return;
+  program_freeze(p);
+  free(p->strtab);
+  free(p->regexes);
+  free(p->checks);
+  free(p->code);
+  free(p->lines);
+  free(p);
+}
+
+const char *program_str(const program *p, uint32_t id) {
+  if (!p || id == PROG_NONE || id >= p->strtab_len) return "";
+  return p->strtab + id;
+}
+
+static int grow_map(builder *b, const program *p) {
+  uint32_t ncap = b->cap * 2;
+  uint32_t *ns = calloc(ncap, sizeof *ns);
+  if (!ns) return -1;
+  for (uint32_t i = 0; i < b->cap; i++) {
+    if (!b->slots[i]) continue;
+    const char *s = p->strtab + (b->slots[i] - 1);
+    uint32_t h = (uint32_t)hash_bytes(s, strlen(s)) & (ncap - 1);
+    while (ns[h]) h = (h + 1) & (ncap - 1);
+    ns[h] = b->slots[i];
+  }
+  free(b->slots);
+  b->slots = ns;
+  b->cap = ncap;
+  return 0;
+}
+
+uint32_t program_intern_len(program *p, const char *s, size_t len) {
+  builder *b = p->builder;
+  if (!b) return PROG_NONE;
+  /* An embedded NUL would make the string unreadable: keep the part before it. */
+  const char *nul = memchr(s, '\0', len);
+  if (nul) len = (size_t)(nul - s);
+  if (len == 0) return 0;
+  if ((b->used + 1) * 2 > b->cap && grow_map(b, p) != 0) return PROG_NONE;
+  uint32_t h = (uint32_t)hash_bytes(s, len) & (b->cap - 1);
+  while (b->slots[h]) {
+    const char *t = p->strtab + (b->slots[h] - 1);
+    if (strncmp(t, s, len) == 0 && t[len] == '\0') return b->slots[h] - 1;
+    h = (h + 1) & (b->cap - 1);
+  }
+  if (len > UINT32_MAX / 2 || p->strtab_len + len + 1 > UINT32_MAX / 2) return PROG_NONE;
+  while (p->strtab_len + len + 1 > b->strcap) {
+    char *n = realloc(p->strtab, (size_t)b->strcap * 2);
+    if (!n) return PROG_NONE;
+    p->strtab = n;
+    b->strcap *= 2;
+  }
+  uint32_t id = p->strtab_len;
+  memcpy(p->strtab + id, s, len);
+  p->strtab[id + len] = '\0';
+  p->strtab_len += (uint32_t)len + 1;
+  b->slots[h] = id + 1;
+  b->used++;
+  return id;
+}
+
+uint32_t program_intern(program *p, const char *s) { return program_intern_len(p, s, strlen(s)); }
+
+#define GROW(arr, n, cap)                                      \
+  do {                                                         \
+    if ((n) >= (cap)) {                                        \
+      uint32_t nc_ = (cap) ? (cap) * 2 : 64;                   \
+      void *na_ = realloc((arr), (size_t)nc_ * sizeof *(arr)); \
+      if (!na_) return PROG_NONE;                              \
+      (arr) = na_;                                             \
+      (cap) = nc_;                                             \
+    }                                                          \
+  } while (0)
+
+uint32_t program_add_regex(program *p, const char *source, uint8_t dialect, uint8_t flags,
+                           const char *lowered) {
+  builder *b = p->builder;
+  if (!b) return PROG_NONE;
+  uint32_t src = program_intern(p, source);
+  uint32_t low = lowered ? program_intern(p, lowered) : PROG_NONE;
+  if (src == PROG_NONE || (lowered && low == PROG_NONE)) return PROG_NONE;
+  for (uint32_t i = 0; i < p->nregexes; i++) {
+    const prog_regex *r = &p->regexes[i];
+    if (r->source == src && r->dialect == dialect && r->flags == flags && r->lowered == low) return i;
+  }
+  GROW(p->regexes, p->nregexes, b->rxcap);
+  p->regexes[p->nregexes] = (prog_regex){.source = src, .dialect = dialect, .flags = flags, .lowered = low};
+  return p->nregexes++;
+}
+
+uint32_t program_emit(program *p, uint8_t op, uint8_t flags, uint16_t x, uint32_t a, uint32_t b_,
+                      uint32_t c, uint32_t line) {
+  builder *b = p->builder;
+  if (!b) return PROG_NONE;
+  if (p->ncode >= b->codecap) {
+    uint32_t nc = b->codecap ? b->codecap * 2 : 256;
+    insn *ncode = realloc(p->code, (size_t)nc * sizeof *ncode);
+    if (!ncode) return PROG_NONE;
+    p->code = ncode;
+    uint32_t *nl = realloc(p->lines, (size_t)nc * sizeof *nl);
+    if (!nl) return PROG_NONE;
+    p->lines = nl;
+    b->codecap = nc;
+  }
+  p->code[p->ncode] = (insn){.op = op, .flags = flags, .x = x, .a = a, .b = b_, .c = c};
+  p->lines[p->ncode] = line;
+  return p->ncode++;
+}
+
+int program_add_check(program *p, const prog_check *c) {
+  builder *b = p->builder;
+  if (!b) return TN_EUSAGE;
+  if (p->nchecks >= b->checkcap) {
+    uint32_t nc = b->checkcap ? b->checkcap * 2 : 64;
+    prog_check *n = realloc(p->checks, (size_t)nc * sizeof *n);
+    if (!n) return TN_ENOMEM;
+    p->checks = n;
+    b->checkcap = nc;
+  }
+  p->checks[p->nchecks++] = *c;
+  return TN_OK;
+}
+
+long program_find_check(const program *p, int64_t id) {
+  for (uint32_t i = 0; i < p->nchecks; i++)
+    if (p->checks[i].id == id) return (long)i;
+  return -1;
+}
