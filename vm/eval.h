@@ -20,7 +20,7 @@
 enum ev_result { EV_NOT_FOUND = 0, EV_FOUND = 1, EV_INVALID = 2 };
 
 /* Kinds of event location message, in the order the event prints them. */
-enum ev_location { LOC_FILE = 0, LOC_DIRECTORY, LOC_REGISTRY, LOC_PROCESS, LOC_COMMAND, LOC__COUNT };
+enum ev_location { LOC_FILE = 0, LOC_DIRECTORY, LOC_PROCESS, LOC_REGISTRY, LOC_COMMAND, LOC__COUNT };
 
 typedef struct scan_cache scan_cache; /* cache.h */
 

@@ -1,0 +1,238 @@
+/* codec.c — Envelope <-> bytes with protobuf-c, plus the schema rules protobuf cannot express
+ * (see codec.h). The only file that calls protobuf-c. */
+#include "codec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "frame.h"
+
+const char *codec_body_name(Tenet__Envelope__BodyCase body) {
+  switch (body) {
+  case TENET__ENVELOPE__BODY__NOT_SET: return "none";
+  case TENET__ENVELOPE__BODY_HELLO: return "hello";
+  case TENET__ENVELOPE__BODY_CHECK_DELTAS: return "check_deltas";
+  case TENET__ENVELOPE__BODY_SCAN_SUMMARY: return "scan_summary";
+  case TENET__ENVELOPE__BODY_POLICY_LIST: return "policy_list";
+  case TENET__ENVELOPE__BODY_DUMP_END: return "dump_end";
+  case TENET__ENVELOPE__BODY_ACK: return "ack";
+  case TENET__ENVELOPE__BODY_DUMP_REQUEST: return "dump_request";
+  case TENET__ENVELOPE__BODY_BUNDLE_OFFER: return "bundle_offer";
+  default: return "unknown";
+  }
+}
+
+const char *codec_result_name(Tenet__CheckResult result) {
+  switch (result) {
+  case TENET__CHECK_RESULT__PASSED: return "passed";
+  case TENET__CHECK_RESULT__FAILED: return "failed";
+  case TENET__CHECK_RESULT__NOT_APPLICABLE: return "not applicable";
+  default: return "";
+  }
+}
+
+/* ---- validation ----------------------------------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return TN_EPROTO;
+}
+
+/* A string field: NULL is a bug on the encode side and impossible on the decode side. */
+static int check_str(const char *s, int nonempty, const char *field, char *err, size_t errlen) {
+  if (!s) return fail(err, errlen, "%s is NULL", field);
+  if (nonempty && !*s) return fail(err, errlen, "%s is empty", field);
+  return TN_OK;
+}
+
+static int check_hash(const char *s, int may_be_empty, const char *field, char *err, size_t errlen) {
+  if (!s) return fail(err, errlen, "%s is NULL", field);
+  size_t n = strlen(s);
+  if (n == 0 && may_be_empty) return TN_OK;
+  if (n != CODEC_HASH_HEX_LEN)
+    return fail(err, errlen, "%s is %zu characters long, not %d hex digits", field, n, CODEC_HASH_HEX_LEN);
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return fail(err, errlen, "%s is not lower-case hex (character %zu)", field, i);
+  return TN_OK;
+}
+
+#define TRY(expr)                  \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != TN_OK) return rc_;  \
+  } while (0)
+
+static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
+  TRY(check_str(h->agent_id, 1, "hello.agent_id", err, errlen));
+  TRY(check_str(h->agent_version, 0, "hello.agent_version", err, errlen));
+  if (h->n_policies && !h->policies) return fail(err, errlen, "hello.policies is NULL");
+  for (size_t i = 0; i < h->n_policies; i++) {
+    const Tenet__PolicyInfo *p = h->policies[i];
+    if (!p) return fail(err, errlen, "hello.policies[%zu] is NULL", i);
+    TRY(check_str(p->policy_id, 1, "hello.policies[].policy_id", err, errlen));
+    TRY(check_hash(p->bundle_hash, 0, "hello.policies[].bundle_hash", err, errlen));
+  }
+  return TN_OK;
+}
+
+static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
+  TRY(check_str(d->policy_id, 1, "check_deltas.policy_id", err, errlen));
+  if (d->scan_id < 0) return fail(err, errlen, "check_deltas.scan_id is negative");
+  if (d->n_checks && !d->checks) return fail(err, errlen, "check_deltas.checks is NULL");
+  for (size_t i = 0; i < d->n_checks; i++) {
+    const Tenet__CheckDelta *c = d->checks[i];
+    if (!c) return fail(err, errlen, "check_deltas.checks[%zu] is NULL", i);
+    if (c->result != TENET__CHECK_RESULT__PASSED && c->result != TENET__CHECK_RESULT__FAILED &&
+        c->result != TENET__CHECK_RESULT__NOT_APPLICABLE)
+      return fail(err, errlen, "check_deltas.checks[%zu].result is %d, not a check result", i, (int)c->result);
+    TRY(check_str(c->reason, 0, "check_deltas.checks[].reason", err, errlen));
+    TRY(check_str(c->event_json, 0, "check_deltas.checks[].event_json", err, errlen));
+  }
+  return TN_OK;
+}
+
+static int check_summary(const Tenet__ScanSummary *s, char *err, size_t errlen) {
+  TRY(check_str(s->policy_id, 1, "scan_summary.policy_id", err, errlen));
+  TRY(check_str(s->policy_name, 0, "scan_summary.policy_name", err, errlen));
+  if (s->scan_id < 0) return fail(err, errlen, "scan_summary.scan_id is negative");
+  TRY(check_hash(s->results_hash, 0, "scan_summary.results_hash", err, errlen));
+  TRY(check_hash(s->bundle_hash, 0, "scan_summary.bundle_hash", err, errlen));
+  TRY(check_hash(s->source_hash, 1, "scan_summary.source_hash", err, errlen));
+  TRY(check_str(s->file, 0, "scan_summary.file", err, errlen));
+  TRY(check_str(s->description, 0, "scan_summary.description", err, errlen));
+  TRY(check_str(s->references, 0, "scan_summary.references", err, errlen));
+  return TN_OK;
+}
+
+static int check_policy_list(const Tenet__PolicyList *l, char *err, size_t errlen) {
+  if (l->n_policy_ids && !l->policy_ids) return fail(err, errlen, "policy_list.policy_ids is NULL");
+  for (size_t i = 0; i < l->n_policy_ids; i++)
+    TRY(check_str(l->policy_ids[i], 1, "policy_list.policy_ids[]", err, errlen));
+  return TN_OK;
+}
+
+int codec_validate(const Tenet__Envelope *m, char *err, size_t errlen) {
+  if (!m) return fail(err, errlen, "no message");
+  switch (m->body_case) {
+  case TENET__ENVELOPE__BODY__NOT_SET: return fail(err, errlen, "envelope has no body");
+  case TENET__ENVELOPE__BODY_HELLO:
+    if (!m->hello) break;
+    return check_hello(m->hello, err, errlen);
+  case TENET__ENVELOPE__BODY_CHECK_DELTAS:
+    if (!m->check_deltas) break;
+    return check_deltas(m->check_deltas, err, errlen);
+  case TENET__ENVELOPE__BODY_SCAN_SUMMARY:
+    if (!m->scan_summary) break;
+    return check_summary(m->scan_summary, err, errlen);
+  case TENET__ENVELOPE__BODY_POLICY_LIST:
+    if (!m->policy_list) break;
+    return check_policy_list(m->policy_list, err, errlen);
+  case TENET__ENVELOPE__BODY_DUMP_END:
+    if (!m->dump_end) break;
+    TRY(check_str(m->dump_end->policy_id, 1, "dump_end.policy_id", err, errlen));
+    if (m->dump_end->scan_id < -1) return fail(err, errlen, "dump_end.scan_id is below -1");
+    return TN_OK;
+  case TENET__ENVELOPE__BODY_ACK:
+    if (!m->ack) break;
+    return TN_OK;
+  case TENET__ENVELOPE__BODY_DUMP_REQUEST:
+    if (!m->dump_request) break;
+    return check_str(m->dump_request->policy_id, 1, "dump_request.policy_id", err, errlen);
+  case TENET__ENVELOPE__BODY_BUNDLE_OFFER:
+    if (!m->bundle_offer) break;
+    TRY(check_str(m->bundle_offer->policy_id, 1, "bundle_offer.policy_id", err, errlen));
+    if (m->bundle_offer->bundle.len == 0 || !m->bundle_offer->bundle.data)
+      return fail(err, errlen, "bundle_offer.bundle is empty");
+    return TN_OK;
+  default: return fail(err, errlen, "envelope body case %d is unknown", (int)m->body_case);
+  }
+  return fail(err, errlen, "envelope body %s is NULL", codec_body_name(m->body_case));
+}
+
+/* ---- encoding ------------------------------------------------------------------------------- */
+
+/* A protobuf-c output buffer that appends to a strbuf. */
+typedef struct sb_buffer {
+  ProtobufCBuffer base;
+  strbuf *sb;
+} sb_buffer;
+
+static void sb_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data) {
+  sb_buffer *b = (sb_buffer *)buf;
+  strbuf_append(b->sb, (const char *)data, len);
+}
+
+/* Pack msg at the end of out; len is its packed size. */
+static int pack(const Tenet__Envelope *msg, size_t len, strbuf *out, size_t start, char *err,
+                size_t errlen) {
+  sb_buffer b = {{sb_append}, out};
+  size_t n = protobuf_c_message_pack_to_buffer(&msg->base, &b.base);
+  if (!strbuf_ok(out)) {
+    snprintf(err, errlen, "out of memory encoding a %s message", codec_body_name(msg->body_case));
+    return TN_ENOMEM;
+  }
+  if (n != len) { /* cannot happen with a validated message; keep out as it was */
+    out->len = start;
+    if (out->data) out->data[start] = '\0';
+    return fail(err, errlen, "encoder wrote %zu bytes, expected %zu", n, len);
+  }
+  return TN_OK;
+}
+
+int codec_encode(const Tenet__Envelope *msg, strbuf *out, char *err, size_t errlen) {
+  TRY(codec_validate(msg, err, errlen));
+  size_t start = out->len;
+  size_t len = protobuf_c_message_get_packed_size(&msg->base);
+  return pack(msg, len, out, start, err, errlen);
+}
+
+int codec_encode_framed(const Tenet__Envelope *msg, strbuf *out, size_t max_frame, char *err,
+                        size_t errlen) {
+  TRY(codec_validate(msg, err, errlen));
+  size_t start = out->len;
+  size_t len = protobuf_c_message_get_packed_size(&msg->base);
+  uint8_t hdr[FRAME_HEADER_LEN];
+  int rc = frame_header(len, max_frame, hdr);
+  if (rc != TN_OK) {
+    snprintf(err, errlen, "%s message of %zu bytes exceeds the %zu-byte frame limit",
+             codec_body_name(msg->body_case), len, max_frame);
+    return rc;
+  }
+  strbuf_append(out, (const char *)hdr, sizeof hdr);
+  return pack(msg, len, out, start, err, errlen);
+}
+
+/* ---- decoding ------------------------------------------------------------------------------- */
+
+int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **out, char *err,
+                 size_t errlen) {
+  *out = NULL;
+  if (len > max_len) {
+    snprintf(err, errlen, "message of %zu bytes exceeds the %zu-byte limit", len, max_len);
+    return TN_ETOOBIG;
+  }
+  ProtobufCMessage *m =
+      protobuf_c_message_unpack(&tenet__envelope__descriptor, NULL, len, (const uint8_t *)buf);
+  if (!m) return fail(err, errlen, "malformed protobuf message (%zu bytes)", len);
+  Tenet__Envelope *env = (Tenet__Envelope *)m;
+  int rc = codec_validate(env, err, errlen);
+  if (rc != TN_OK) {
+    codec_free(env);
+    return rc;
+  }
+  *out = env;
+  return TN_OK;
+}
+
+void codec_free(Tenet__Envelope *msg) {
+  if (msg) protobuf_c_message_free_unpacked(&msg->base, NULL);
+}

@@ -1,0 +1,69 @@
+/* codec.h — Envelope messages (proto/tenet.proto) to bytes and back: the only module that calls
+ * protobuf-c.
+ *
+ * The generated structs are used as they are (tenet.pb-c.h, generated into the build tree): build a
+ * message on the stack with its INIT macro, e.g.
+ *
+ *   Tenet__Ack ack = TENET__ACK__INIT;
+ *   ack.seq = 42;
+ *   Tenet__Envelope env = TENET__ENVELOPE__INIT;
+ *   env.body_case = TENET__ENVELOPE__BODY_ACK;
+ *   env.ack = &ack;
+ *   codec_encode_framed(&env, &out, FRAME_MAX_DEFAULT, err, sizeof err);
+ *
+ * and read decoded ones through their fields. Nothing outside this file calls protobuf_c_* or the
+ * generated tenet__*__pack/unpack functions.
+ *
+ * Both directions check a message against the rules of the schema that protobuf cannot express
+ * (codec_validate): a decoded message is hostile input, an encoded one would be a bug. */
+#ifndef TENET_CODEC_H
+#define TENET_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+#include "tenet.pb-c.h"
+
+/* The protocol revision carried in Hello.protocol. */
+#define CODEC_PROTOCOL_VERSION 1
+
+/* Length of a hash on the wire: SHA-256 as lower-case hex. */
+#define CODEC_HASH_HEX_LEN 64
+
+/* The name of a body case as written in the schema ("hello", "check_deltas", ...; "none" for
+ * NOT_SET, "unknown" otherwise). Static string. */
+const char *codec_body_name(Tenet__Envelope__BodyCase body);
+
+/* The Wazuh result string of a check result: "passed", "failed", "not applicable" ("" for
+ * anything else). Static string. */
+const char *codec_result_name(Tenet__CheckResult result);
+
+/* Check the rules protobuf cannot express: exactly one body is set; ids (policy ids, the Hello
+ * agent id) are non-empty; hashes are CODEC_HASH_HEX_LEN lower-case hex digits (a summary's
+ * source_hash may also be empty); check results are PASSED, FAILED or NOT_APPLICABLE; a dump end's
+ * scan_id is >= -1 and other scan ids >= 0; a bundle offer carries bytes; no string or repeated
+ * element is NULL. Returns TN_OK, or TN_EPROTO with the offending field named in err. */
+int codec_validate(const Tenet__Envelope *msg, char *err, size_t errlen);
+
+/* Validate msg (codec_validate), then append its protobuf encoding to out.
+ * Returns TN_OK, TN_EPROTO (invalid message; out unchanged) or TN_ENOMEM. */
+int codec_encode(const Tenet__Envelope *msg, strbuf *out, char *err, size_t errlen);
+
+/* Like codec_encode, but append one whole frame (frame.h: 4-byte big-endian length + encoding).
+ * Returns TN_OK, TN_EPROTO, TN_ETOOBIG (encoding longer than max_frame; out unchanged) or
+ * TN_ENOMEM. */
+int codec_encode_framed(const Tenet__Envelope *msg, strbuf *out, size_t max_frame, char *err,
+                        size_t errlen);
+
+/* Decode hostile bytes: refuse len > max_len (TN_ETOOBIG) before parsing, parse (TN_EPROTO on
+ * malformed or truncated protobuf), then codec_validate (TN_EPROTO). On TN_OK *out is a new
+ * message the caller frees with codec_free; on error *out is NULL and err says why. */
+int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **out, char *err,
+                 size_t errlen);
+
+/* Free a message returned by codec_decode. codec_free(NULL) is a no-op. Do not pass messages built
+ * by hand. */
+void codec_free(Tenet__Envelope *msg);
+
+#endif

@@ -1,0 +1,74 @@
+/* event.c — rendering of check and summary events (SCA-SEMANTICS §6.2, §6.3). Key order and number
+ * formatting follow what the Wazuh 4.x agent emits, so consumers of Wazuh events can read ours. */
+#include "event.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void event_json_number(strbuf *b, double d) {
+  if (isnan(d) || isinf(d)) {
+    strbuf_puts(b, "null");
+    return;
+  }
+  if (d == (double)(long long)d && fabs(d) < 1e15) {
+    strbuf_printf(b, "%lld", (long long)d);
+    return;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, "%1.15g", d);
+  if (strtod(buf, NULL) != d) snprintf(buf, sizeof buf, "%1.17g", d);
+  strbuf_puts(b, buf);
+}
+
+static const char *const loc_keys[LOC__COUNT] = {"file", "directory", "process", "registry", "command"};
+
+char *event_render_check(const program *p, const prog_check *chk, int64_t scan_id, int result,
+                         const char *reason, const eval_ctx *c) {
+  strbuf b = STRBUF_INIT;
+  strbuf_printf(&b, "{\"type\":\"check\",\"id\":%lld,\"policy\":", (long long)scan_id);
+  strbuf_json_str(&b, program_str(p, p->policy_name));
+  strbuf_puts(&b, ",\"policy_id\":");
+  strbuf_json_str(&b, program_str(p, p->policy_id));
+  strbuf_puts(&b, ",\"check\":{");
+  strbuf_puts(&b, program_str(p, chk->meta));
+  for (int k = 0; k < LOC__COUNT; k++) {
+    if (!c->loc[k].len) continue;
+    strbuf_printf(&b, ",\"%s\":", loc_keys[k]);
+    strbuf_putc(&b, '"');
+    strbuf_json_escape(&b, c->loc[k].data, c->loc[k].len);
+    strbuf_putc(&b, '"');
+  }
+  if (result == EV_INVALID) {
+    strbuf_puts(&b, ",\"status\":\"Not applicable\",\"reason\":");
+    strbuf_json_str(&b, reason ? reason : "Unknown reason");
+  } else {
+    strbuf_printf(&b, ",\"result\":\"%s\"", result == EV_FOUND ? "passed" : "failed");
+  }
+  strbuf_puts(&b, "}}");
+  return strbuf_take(&b);
+}
+
+char *event_render_summary(const program *p, const policy_scan *s) {
+  strbuf b = STRBUF_INIT;
+  strbuf_printf(&b, "{\"type\":\"summary\",\"scan_id\":%lld,\"name\":", (long long)s->scan_id);
+  strbuf_json_str(&b, program_str(p, p->policy_name));
+  strbuf_puts(&b, ",\"policy_id\":");
+  strbuf_json_str(&b, program_str(p, p->policy_id));
+  strbuf_puts(&b, ",\"file\":");
+  strbuf_json_str(&b, program_str(p, p->policy_file));
+  strbuf_puts(&b, ",\"description\":");
+  strbuf_json_str(&b, program_str(p, p->policy_description));
+  if (p->policy_references != PROG_NONE) {
+    strbuf_puts(&b, ",\"references\":");
+    strbuf_json_str(&b, program_str(p, p->policy_references));
+  }
+  strbuf_printf(&b, ",\"passed\":%d,\"failed\":%d,\"invalid\":%d,\"total_checks\":%zu,\"score\":", s->passed,
+                s->failed, s->invalid, s->nchecks);
+  event_json_number(&b, (double)s->score);
+  strbuf_printf(&b, ",\"start_time\":%lld,\"end_time\":%lld,\"hash\":\"%s\",\"hash_file\":\"%s\"",
+                (long long)s->start_time, (long long)s->end_time, s->hash, s->hash_file);
+  if (s->bundle_hash[0]) strbuf_printf(&b, ",\"bundle_hash\":\"%s\"", s->bundle_hash);
+  strbuf_putc(&b, '}');
+  return strbuf_take(&b);
+}

@@ -1,0 +1,67 @@
+/* scan.h — running a whole policy on this host: requirements, then every check on a small worker
+ * pool sharing one per-scan cache, then Wazuh-shaped events, the summary and the results hash. */
+#ifndef TENET_SCAN_H
+#define TENET_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "eval.h"
+#include "vm.h"
+
+typedef void (*scan_progress_fn)(void *arg, size_t done, size_t total);
+
+typedef struct scan_options {
+  int jobs;               /* workers; <= 0: one per online CPU */
+  eval_options eval;
+  scan_progress_fn progress; /* may be NULL; called from workers, serialised by the scanner */
+  void *progress_arg;
+  int64_t scan_id;        /* < 0: draw a random non-negative id (Wazuh's scan id) */
+} scan_options;
+
+enum scan_status {
+  SCAN_DONE = 0,          /* checks evaluated; events and summary rendered */
+  SCAN_REQUIREMENTS_UNMET,/* 4.x: policy skipped, no events, no summary (SCA-SEMANTICS §3.3) */
+  SCAN_NOT_RUNNABLE,      /* uses Windows registry rules on a non-Windows host */
+};
+
+typedef struct check_result {
+  int64_t id;
+  int result;     /* EV_FOUND (passed), EV_NOT_FOUND (failed), EV_INVALID (not applicable) */
+  char *reason;   /* EV_INVALID only: the first reason set, or "Unknown reason"; else NULL */
+  char *event;    /* the check event as one line of JSON (no newline) */
+} check_result;
+
+typedef struct policy_scan {
+  int status;               /* enum scan_status */
+  char *message;            /* why a policy was skipped (NULL when SCAN_DONE) */
+  int64_t scan_id;
+  check_result *checks;     /* ascending check id */
+  size_t nchecks;
+  int passed, failed, invalid;
+  float score;              /* Wazuh's float32 score (not-applicable excluded) */
+  int64_t start_time, end_time;
+  char hash[65];            /* results hash (ARCHITECTURE.md): sha256 of results joined with ',' */
+  char hash_file[65];       /* SHA-256 of the source YAML */
+  char bundle_hash[65];     /* SHA-256 of the bundle body ("" for a policy compiled in memory) */
+  char *summary;            /* the summary event as one line of JSON, or NULL when none */
+  size_t commands_run, files_read; /* cache counters for this scan */
+} policy_scan;
+
+/* Scan one loaded policy. bundle_hash may be NULL. cache may be NULL (a private cache is used,
+ * enabled). Returns TN_OK (see out->status) or TN_ENOMEM. Free out with policy_scan_free. */
+int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache,
+             const scan_options *opt, policy_scan *out);
+void policy_scan_free(policy_scan *s);
+
+/* The results hash of ARCHITECTURE.md over results in ascending check id order:
+ * EV_FOUND → "passed", EV_NOT_FOUND → "failed", EV_INVALID → "" ; joined with ','. */
+void scan_results_hash(const int *results, size_t n, char out[65]);
+/* Same over result strings ("passed", "failed", "not applicable" or "" for N/A). */
+void scan_results_hash_strings(const char *const *results, size_t n, char out[65]);
+
+/* Name of a result for events and stores: "passed", "failed", "not applicable". */
+const char *scan_result_name(int result);
+
+#endif
