@@ -1,0 +1,72 @@
+/* test_event.c — events are printed the way the Wazuh 4.x agent (cJSON) prints them. */
+#include "event.h"
+#include "test.h"
+
+static char *num(double d) {
+  static char buf[64];
+  strbuf b = STRBUF_INIT;
+  event_json_number(&b, d);
+  snprintf(buf, sizeof buf, "%s", b.data ? b.data : "");
+  strbuf_free(&b);
+  return buf;
+}
+
+static void test_numbers_like_cjson(void) {
+  CHECK_STR(num(0), "0");
+  CHECK_STR(num(100), "100");
+  CHECK_STR(num(-5), "-5");
+  /* 1 passed / 2 failed in float32, printed as a double (SCA-SEMANTICS §6.3) */
+  float score = (float)1 / ((float)2 + (float)1) * 100;
+  CHECK_STR(num((double)score), "33.333335876464844");
+  float s2 = (float)61 / ((float)93 + (float)61) * 100;
+  CHECK_STR(num((double)s2), "39.610389709472656");
+  CHECK_STR(num(0.5), "0.5");
+}
+
+static void test_json_escaping_like_cjson(void) {
+  strbuf b = STRBUF_INIT;
+  strbuf_json_str(&b, "a\"b\\c\n\t\x01/é");
+  CHECK_STR(b.data, "\"a\\\"b\\\\c\\n\\t\\u0001/é\"");
+  strbuf_free(&b);
+}
+
+static void test_check_event_shape(void) {
+  program *p = program_new();
+  p->policy_name = program_intern(p, "Demo policy");
+  p->policy_id = program_intern(p, "demo");
+  prog_check chk = {.id = 1000, .meta = program_intern(p, "\"id\":1000,\"title\":\"T\",\"rules\":[\"f:/x\"],\"condition\":\"all\"")};
+  eval_ctx c;
+  memset(&c, 0, sizeof c);
+  c.prog = p;
+  eval_note_location(&c, LOC_FILE, "/x");
+  eval_note_location(&c, LOC_FILE, "/x"); /* exact duplicate: dropped */
+  eval_note_location(&c, LOC_COMMAND, "echo hi");
+  char *ev = event_render_check(p, &chk, 42, EV_NOT_FOUND, NULL, &c);
+  CHECK_STR(ev, "{\"type\":\"check\",\"id\":42,\"policy\":\"Demo policy\",\"policy_id\":\"demo\",\"check\":{\"id\":1000,"
+                "\"title\":\"T\",\"rules\":[\"f:/x\"],\"condition\":\"all\",\"file\":\"/x\",\"command\":\"echo hi\","
+                "\"result\":\"failed\"}}");
+  free(ev);
+  ev = event_render_check(p, &chk, 42, EV_INVALID, NULL, &c);
+  CHECK(strstr(ev, "\"status\":\"Not applicable\",\"reason\":\"Unknown reason\"}}") != NULL);
+  free(ev);
+  eval_ctx_free(&c);
+  program_free(p);
+}
+
+static void test_location_classified_by_first_marker(void) {
+  /* a command containing "File: " is filed as a file (SCA-SEMANTICS §11.31) */
+  eval_ctx c;
+  memset(&c, 0, sizeof c);
+  eval_note_location(&c, LOC_COMMAND, "echo File: x");
+  CHECK_INT(c.loc[LOC_COMMAND].len, 0);
+  CHECK_STR(c.loc[LOC_FILE].data, "x");
+  eval_ctx_free(&c);
+}
+
+int main(void) {
+  RUN(test_numbers_like_cjson);
+  RUN(test_json_escaping_like_cjson);
+  RUN(test_check_event_shape);
+  RUN(test_location_classified_by_first_marker);
+  return test_report();
+}
