@@ -93,7 +93,7 @@ int cmd_inspect(int argc, char **argv) {
     return 1;
   }
   diag_list_free(diags);
-  char sigline[256];
+  char sigline[1024];
   int status = 0;
   if (!lp.info.is_signed) {
     snprintf(sigline, sizeof sigline, "none (unsigned bundle)");
