@@ -5,8 +5,8 @@
 
 static program *finish(policy_ast *ast, const compile_options *opt, diag_list *diags) {
   if (!ast) return NULL;
-  program *p = NULL;
-  if (diag_errors(diags) == 0) p = codegen_policy(ast, opt, diags);
+  /* Codegen runs even after parse errors, so one run reports every problem (rule grammar too). */
+  program *p = codegen_policy(ast, opt, diags);
   policy_ast_free(ast);
   if (p && diag_errors(diags) > 0) {
     program_free(p);

@@ -48,7 +48,8 @@ static int fail(rule_error *err, size_t off, const char *fmt, ...) {
 unsigned rule_parse_comparison(const char *text, size_t len, uint64_t *value, size_t *digits_off,
                                size_t *digits_len) {
   size_t i = 0;
-  while (i < len && !(text[i] >= '0' && text[i] <= '9')) i++;
+  while (i < len && !(text[i] >= '0' && text[i] <= '9'))
+    i++;
   size_t start = i;
   uint64_t v = 0;
   for (; i < len && text[i] >= '0' && text[i] <= '9'; i++) {

@@ -30,30 +30,30 @@ typedef struct rule_span {
 } rule_span;
 
 typedef struct rule_minterm {
-  int kind;           /* enum minterm_kind */
-  int neg;            /* a leading '!' (only one is consumed: "!!x" is the negated literal "!x") */
-  rule_span text;     /* the minterm after its '!', prefix included ("r:^x", "n:(\d+) compare > 1") */
-  rule_span pattern;  /* REGEX: the regex after "r:"; NUMERIC: the regex before " compare " (all of
-                         the text after "n:" when there is no " compare "); LITERAL: same as text */
+  int kind;          /* enum minterm_kind */
+  int neg;           /* a leading '!' (only one is consumed: "!!x" is the negated literal "!x") */
+  rule_span text;    /* the minterm after its '!', prefix included ("r:^x", "n:(\d+) compare > 1") */
+  rule_span pattern; /* REGEX: the regex after "r:"; NUMERIC: the regex before " compare " (all of
+                        the text after "n:" when there is no " compare "); LITERAL: same as text */
   /* NUMERIC only (§5 steps 1, 6 and 7). */
-  int has_compare;    /* the text after "n:" holds " compare " */
-  rule_span after_n;  /* the text after "n:" (Wazuh's reason for a missing " compare " quotes it) */
+  int has_compare;      /* the text after "n:" holds " compare " */
+  rule_span after_n;    /* the text after "n:" (Wazuh's reason for a missing " compare " quotes it) */
   rule_span comparison; /* the text after the first " compare " */
-  unsigned cmp;       /* enum vm_cmp: the operator, or CMP_ERR_NOCOMPARE / _NOINT / _BADOP */
-  uint64_t value;     /* the first run of digits of the comparison (saturates at UINT64_MAX) */
-  rule_span digits;   /* that run of digits (len 0 when there is none) */
+  unsigned cmp;         /* enum vm_cmp: the operator, or CMP_ERR_NOCOMPARE / _NOINT / _BADOP */
+  uint64_t value;       /* the first run of digits of the comparison (saturates at UINT64_MAX) */
+  rule_span digits;     /* that run of digits (len 0 when there is none) */
 } rule_minterm;
 
 typedef struct rule {
-  const char *src;      /* the string parsed (borrowed) */
-  int negated;          /* "not " / "NOT " prefix */
-  char type;            /* enum rule_type */
-  rule_span body;       /* everything after "type:" */
-  rule_span location;   /* f: files, d: directories, c: command, r: key (before the first " -> ");
-                           p: empty */
-  int has_name;         /* d: file-name pattern / r: value name present */
+  const char *src;    /* the string parsed (borrowed) */
+  int negated;        /* "not " / "NOT " prefix */
+  char type;          /* enum rule_type */
+  rule_span body;     /* everything after "type:" */
+  rule_span location; /* f: files, d: directories, c: command, r: key (before the first " -> ");
+                         p: empty */
+  int has_name;       /* d: file-name pattern / r: value name present */
   rule_span name;
-  int has_content;      /* a content expression is present (p: always) */
+  int has_content; /* a content expression is present (p: always) */
   rule_span content;
   rule_minterm *minterms; /* owned; nminterms may be 0 (e.g. "f:/x -> " : matches every line) */
   size_t nminterms;

@@ -4,9 +4,10 @@
  * Scalars are typed the way Wazuh 4.x's YAML -> JSON conversion does (SCA-SEMANTICS §1.1): a
  * single- or double-quoted scalar is a string; any other scalar is a number when strtod consumes
  * all of it (12, 5.1, 1e3, 0x1A, inf, nan) and a string otherwise (true, yes, ~ and "" stay strings).
- * Mapping lookups compare keys case-insensitively and return the first match; later duplicates
- * are kept in the tree but draw a warning. Aliases are resolved by sharing the anchored node (the
- * tree is a DAG), within a bound on the expanded size, so billion-laughs input is an error.
+ * Mapping lookups compare keys case-insensitively and return the first match; a later key spelled
+ * exactly like an earlier one is kept in the tree but draws a warning. Aliases are resolved by
+ * sharing the anchored node (the tree is a DAG), within a bound on the expanded size, so
+ * billion-laughs input is an error.
  *
  * Hostile input is expected: input size, nesting depth and expanded node count are limited, and
  * every failure becomes a diagnostic, never a crash. */
@@ -25,9 +26,9 @@
 
 #include "diag.h"
 
-#define YDOC_MAX_INPUT (64u << 20)    /* bytes of YAML accepted */
-#define YDOC_MAX_DEPTH 64             /* nesting of sequences and mappings */
-#define YDOC_MAX_EXPANDED (1u << 22)  /* nodes, counting every alias expansion */
+#define YDOC_MAX_INPUT (64u << 20)   /* bytes of YAML accepted */
+#define YDOC_MAX_DEPTH 64            /* nesting of sequences and mappings */
+#define YDOC_MAX_EXPANDED (1u << 20) /* nodes, counting every alias expansion */
 
 typedef enum { YNODE_SCALAR = 1, YNODE_SEQUENCE, YNODE_MAPPING } ynode_kind;
 
@@ -41,11 +42,11 @@ struct ynode {
   ynode_kind kind;
   uint32_t line, col; /* 1-based; a quoted scalar starts at its opening quote */
   /* scalars */
-  const char *text;   /* NUL-terminated (may also hold NULs when quoted: see len) */
+  const char *text; /* NUL-terminated (may also hold NULs when quoted: see len) */
   size_t len;
-  int quoted;         /* written '...' or "..." */
-  int is_number;      /* typed as a number (never when quoted) */
-  double number;      /* the value when is_number */
+  int quoted;    /* written '...' or "..." */
+  int is_number; /* typed as a number (never when quoted) */
+  double number; /* the value when is_number */
   /* sequences: n items; mappings: n pairs in document order */
   size_t n;
   const ynode **items;

@@ -65,14 +65,22 @@ static int check_hash(const char *s, int may_be_empty, const char *field, char *
   return TN_OK;
 }
 
-#define TRY(expr)                  \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != TN_OK) return rc_;  \
+/* Return the status of expr unless it is TN_OK. */
+#define TRY(expr)                                                                                            \
+  do {                                                                                                       \
+    int rc_ = (expr);                                                                                        \
+    if (rc_ != TN_OK) return rc_;                                                                            \
   } while (0)
+
+static int check_count(size_t n, const char *field, char *err, size_t errlen) {
+  if (n > CODEC_MAX_REPEATED)
+    return fail(err, errlen, "%s has %zu elements, more than %d", field, n, CODEC_MAX_REPEATED);
+  return TN_OK;
+}
 
 static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
   TRY(check_str(h->agent_id, 1, "hello.agent_id", err, errlen));
+  TRY(check_count(h->n_policies, "hello.policies", err, errlen));
   TRY(check_str(h->agent_version, 0, "hello.agent_version", err, errlen));
   if (h->n_policies && !h->policies) return fail(err, errlen, "hello.policies is NULL");
   for (size_t i = 0; i < h->n_policies; i++) {
@@ -87,13 +95,15 @@ static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
 static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
   TRY(check_str(d->policy_id, 1, "check_deltas.policy_id", err, errlen));
   if (d->scan_id < 0) return fail(err, errlen, "check_deltas.scan_id is negative");
+  TRY(check_count(d->n_checks, "check_deltas.checks", err, errlen));
   if (d->n_checks && !d->checks) return fail(err, errlen, "check_deltas.checks is NULL");
   for (size_t i = 0; i < d->n_checks; i++) {
     const Tenet__CheckDelta *c = d->checks[i];
     if (!c) return fail(err, errlen, "check_deltas.checks[%zu] is NULL", i);
     if (c->result != TENET__CHECK_RESULT__PASSED && c->result != TENET__CHECK_RESULT__FAILED &&
         c->result != TENET__CHECK_RESULT__NOT_APPLICABLE)
-      return fail(err, errlen, "check_deltas.checks[%zu].result is %d, not a check result", i, (int)c->result);
+      return fail(err, errlen, "check_deltas.checks[%zu].result is %d, not a check result", i,
+                  (int)c->result);
     TRY(check_str(c->reason, 0, "check_deltas.checks[].reason", err, errlen));
     TRY(check_str(c->event_json, 0, "check_deltas.checks[].event_json", err, errlen));
   }
@@ -114,6 +124,7 @@ static int check_summary(const Tenet__ScanSummary *s, char *err, size_t errlen) 
 }
 
 static int check_policy_list(const Tenet__PolicyList *l, char *err, size_t errlen) {
+  TRY(check_count(l->n_policy_ids, "policy_list.policy_ids", err, errlen));
   if (l->n_policy_ids && !l->policy_ids) return fail(err, errlen, "policy_list.policy_ids is NULL");
   for (size_t i = 0; i < l->n_policy_ids; i++)
     TRY(check_str(l->policy_ids[i], 1, "policy_list.policy_ids[]", err, errlen));
@@ -172,8 +183,7 @@ static void sb_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data) {
 }
 
 /* Pack msg at the end of out; len is its packed size. */
-static int pack(const Tenet__Envelope *msg, size_t len, strbuf *out, size_t start, char *err,
-                size_t errlen) {
+static int pack(const Tenet__Envelope *msg, size_t len, strbuf *out, size_t start, char *err, size_t errlen) {
   sb_buffer b = {{sb_append}, out};
   size_t n = protobuf_c_message_pack_to_buffer(&msg->base, &b.base);
   if (!strbuf_ok(out)) {
@@ -195,8 +205,7 @@ int codec_encode(const Tenet__Envelope *msg, strbuf *out, char *err, size_t errl
   return pack(msg, len, out, start, err, errlen);
 }
 
-int codec_encode_framed(const Tenet__Envelope *msg, strbuf *out, size_t max_frame, char *err,
-                        size_t errlen) {
+int codec_encode_framed(const Tenet__Envelope *msg, strbuf *out, size_t max_frame, char *err, size_t errlen) {
   TRY(codec_validate(msg, err, errlen));
   size_t start = out->len;
   size_t len = protobuf_c_message_get_packed_size(&msg->base);
@@ -213,6 +222,94 @@ int codec_encode_framed(const Tenet__Envelope *msg, strbuf *out, size_t max_fram
 
 /* ---- decoding ------------------------------------------------------------------------------- */
 
+/* protobuf-c sizes repeated fields from the input, so a frame of tiny elements (2 bytes each) would
+ * make it allocate tens of times the frame's size. Before unpacking, walk the wire format of the
+ * envelope and of each body with a repeated field and count those elements. */
+
+enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+
+/* Read a varint at *p (< end). Returns 0 or -1 when malformed. */
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+  uint64_t r = 0;
+  for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+    uint8_t b = *(*p)++;
+    r |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = r;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* Walk the fields of one message in [p, end). For each length-delimited field numbered `field`,
+ * call fn(arg, bytes, len) when fn is not NULL, and count it in *count. Returns 0 or -1. */
+static int walk(const uint8_t *p, const uint8_t *end, uint32_t field,
+                int (*fn)(void *, const uint8_t *, size_t), void *arg, size_t *count) {
+  while (p < end) {
+    uint64_t key, v;
+    if (get_varint(&p, end, &key) != 0) return -1;
+    uint32_t type = (uint32_t)(key & 7);
+    uint64_t num = key >> 3;
+    switch (type) {
+    case WIRE_VARINT:
+      if (get_varint(&p, end, &v) != 0) return -1;
+      break;
+    case WIRE_I64:
+      if (end - p < 8) return -1;
+      p += 8;
+      break;
+    case WIRE_I32:
+      if (end - p < 4) return -1;
+      p += 4;
+      break;
+    case WIRE_LEN:
+      if (get_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p)) return -1;
+      if (num == field) {
+        (*count)++;
+        if (fn && fn(arg, p, (size_t)v) != 0) return -1;
+      }
+      p += v;
+      break;
+    default: return -1; /* groups: not in this schema */
+    }
+  }
+  return 0;
+}
+
+typedef struct body_count {
+  uint32_t repeated_field; /* inside the body */
+  size_t n;
+} body_count;
+
+static int count_in_body(void *arg, const uint8_t *p, size_t len) {
+  body_count *bc = arg;
+  return walk(p, p + len, bc->repeated_field, NULL, NULL, &bc->n);
+}
+
+/* TN_OK, TN_ETOOBIG (too many elements) or TN_EPROTO (malformed wire format). */
+static int check_repeated(const uint8_t *buf, size_t len, char *err, size_t errlen) {
+  static const struct {
+    uint32_t body, repeated;
+    const char *name;
+  } bodies[] = {
+      {TENET__ENVELOPE__BODY_HELLO, 4, "hello.policies"},
+      {TENET__ENVELOPE__BODY_CHECK_DELTAS, 3, "check_deltas.checks"},
+      {TENET__ENVELOPE__BODY_POLICY_LIST, 1, "policy_list.policy_ids"},
+  };
+  for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+    body_count bc = {bodies[i].repeated, 0};
+    size_t seen = 0;
+    if (walk(buf, buf + len, bodies[i].body, count_in_body, &bc, &seen) != 0)
+      return fail(err, errlen, "malformed protobuf message (%zu bytes)", len);
+    if (bc.n > CODEC_MAX_REPEATED) {
+      snprintf(err, errlen, "%s has %zu elements, more than %d", bodies[i].name, bc.n, CODEC_MAX_REPEATED);
+      return TN_ETOOBIG;
+    }
+  }
+  return TN_OK;
+}
+
 int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **out, char *err,
                  size_t errlen) {
   *out = NULL;
@@ -220,6 +317,7 @@ int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **
     snprintf(err, errlen, "message of %zu bytes exceeds the %zu-byte limit", len, max_len);
     return TN_ETOOBIG;
   }
+  TRY(check_repeated(buf, len, err, errlen));
   ProtobufCMessage *m =
       protobuf_c_message_unpack(&tenet__envelope__descriptor, NULL, len, (const uint8_t *)buf);
   if (!m) return fail(err, errlen, "malformed protobuf message (%zu bytes)", len);

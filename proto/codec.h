@@ -31,6 +31,11 @@
 /* Length of a hash on the wire: SHA-256 as lower-case hex. */
 #define CODEC_HASH_HEX_LEN 64
 
+/* The most elements a repeated field may carry (Hello.policies, CheckDeltas.checks,
+ * PolicyList.policy_ids): a bound on the memory one frame can make the decoder allocate. Senders
+ * split larger batches. */
+#define CODEC_MAX_REPEATED 65536
+
 /* The name of a body case as written in the schema ("hello", "check_deltas", ...; "none" for
  * NOT_SET, "unknown" otherwise). Static string. */
 const char *codec_body_name(Tenet__Envelope__BodyCase body);
@@ -42,8 +47,9 @@ const char *codec_result_name(Tenet__CheckResult result);
 /* Check the rules protobuf cannot express: exactly one body is set; ids (policy ids, the Hello
  * agent id) are non-empty; hashes are CODEC_HASH_HEX_LEN lower-case hex digits (a summary's
  * source_hash may also be empty); check results are PASSED, FAILED or NOT_APPLICABLE; a dump end's
- * scan_id is >= -1 and other scan ids >= 0; a bundle offer carries bytes; no string or repeated
- * element is NULL. Returns TN_OK, or TN_EPROTO with the offending field named in err. */
+ * scan_id is >= -1 and other scan ids >= 0; a bundle offer carries bytes; no repeated field holds
+ * more than CODEC_MAX_REPEATED elements; no string or repeated element is NULL. Returns TN_OK, or TN_EPROTO
+ * with the offending field named in err. */
 int codec_validate(const Tenet__Envelope *msg, char *err, size_t errlen);
 
 /* Validate msg (codec_validate), then append its protobuf encoding to out.
@@ -53,11 +59,11 @@ int codec_encode(const Tenet__Envelope *msg, strbuf *out, char *err, size_t errl
 /* Like codec_encode, but append one whole frame (frame.h: 4-byte big-endian length + encoding).
  * Returns TN_OK, TN_EPROTO, TN_ETOOBIG (encoding longer than max_frame; out unchanged) or
  * TN_ENOMEM. */
-int codec_encode_framed(const Tenet__Envelope *msg, strbuf *out, size_t max_frame, char *err,
-                        size_t errlen);
+int codec_encode_framed(const Tenet__Envelope *msg, strbuf *out, size_t max_frame, char *err, size_t errlen);
 
-/* Decode hostile bytes: refuse len > max_len (TN_ETOOBIG) before parsing, parse (TN_EPROTO on
- * malformed or truncated protobuf), then codec_validate (TN_EPROTO). On TN_OK *out is a new
+/* Decode hostile bytes: refuse len > max_len (TN_ETOOBIG) and repeated fields longer than
+ * CODEC_MAX_REPEATED (TN_ETOOBIG, counted on the wire before anything is allocated), parse
+ * (TN_EPROTO on malformed or truncated protobuf), then codec_validate (TN_EPROTO). On TN_OK *out is a new
  * message the caller frees with codec_free; on error *out is NULL and err says why. */
 int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **out, char *err,
                  size_t errlen);

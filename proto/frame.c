@@ -83,7 +83,8 @@ static int reserve(frame_decoder *d, size_t extra) {
   size_t need = d->len + extra;
   if (need <= d->cap) return TN_OK;
   size_t ncap = d->cap ? d->cap : 4096;
-  while (ncap < need) ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+  while (ncap < need)
+    ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
   uint8_t *n = realloc(d->buf, ncap);
   if (!n) return TN_ENOMEM;
   d->buf = n;

@@ -39,7 +39,7 @@ void frame_decoder_free(frame_decoder *d);
  * Feed what one read returned, then drain with frame_decoder_next. */
 int frame_decoder_feed(frame_decoder *d, const void *data, size_t len);
 
-/* Take the next whole frame. Returns TN_OK with *payload/*len set, TN_OK with *payload = NULL
+/* Take the next whole frame. Returns TN_OK with *payload and *len set, TN_OK with *payload = NULL
  * and *len = 0 when no whole frame is buffered yet, or the sticky error. *payload points into the
  * decoder and stays valid until the next frame_decoder_feed or frame_decoder_free. */
 int frame_decoder_next(frame_decoder *d, const uint8_t **payload, size_t *len);

@@ -1,15 +1,22 @@
 /* bundle.h — the signed bundle format: writer (compiler/bundle_write.c) and reader
  * (vm/bundle_read.c) are mirrored pairs; review them together.
  *
- * Layout (little-endian), everything before the trailer is the "body":
- *   header   magic "TNTB", format version (u16), ISA version (u16), dialect (u8), flags (u32),
- *            policy version (u64), expiry (i64), source SHA-256 (32 bytes), policy id/name/file/
- *            description/references/source-name string ids, section count
- *   sections (type u32, length u32, bytes) — strings, regexes, checks, requirements, code, lines
- *   trailer  magic "TNTS", bundle hash (32: SHA-256 of the body), signed flag (u8),
- *            key id (8), signature (64: Ed25519 over the bundle hash; zero when unsigned)
- * The reader treats the bytes as hostile: every count bounded, every offset checked, then the
- * bytecode verified (program_verify) — corruption errors name the line of the check that caught it. */
+ * Layout (little-endian, field by field, no padding; byte offsets and record sizes in
+ * vm/bundle_int.h), everything before the trailer is the "body":
+ *   header   (89 bytes) magic "TNTB", format version (u16), ISA version (u16), dialect (u8),
+ *            flags (u32), policy version (u64), expiry (i64), source SHA-256 (32 bytes), policy
+ *            id/name/file/description/references/source-name string ids (u32 each), section count (u32)
+ *   sections (type u32, length u32, bytes) in this order, each exactly as long as its counts say:
+ *            1 strings (the table verbatim), 2 regexes (count + 10-byte records), 3 checks (count +
+ *            29-byte records), 4 requirements (one check record; only when the policy has them),
+ *            5 code (count + 16-byte instructions), 6 lines (count = code count, u32 each)
+ *   trailer  (109 bytes) magic "TNTS", bundle hash (32: SHA-256 of the body), signed flag (u8),
+ *            key id (8), signature (64: Ed25519 over the bundle hash; key id and signature are zero
+ *            when unsigned)
+ * The reader treats the bytes as hostile: magic and versions first (TN_EVERSION for another format
+ * or ISA), then the hash (TN_EINTEGRITY), then every count bounded and every length and offset
+ * checked, then the bytecode verified (program_verify) — corruption errors name the line of the
+ * check that caught it. */
 #ifndef TENET_BUNDLE_H
 #define TENET_BUNDLE_H
 

@@ -63,7 +63,7 @@ static void comment(FILE *out, const program *p, const insn *in) {
     fputs(in->flags & F_NEG ? "!n:" : "n:", out);
     if (in->a != PROG_NONE) quoted(out, program_str(p, p->regexes[in->a].source));
     if (in->x >= CMP_ERR_BASE) fprintf(out, " %s in ", vm_cmp_name(in->x)), quoted(out, program_str(p, in->b));
-    else fprintf(out, " %s %u", vm_cmp_name(in->x), in->c);
+    else fprintf(out, " %s %s", vm_cmp_name(in->x), program_str(p, in->c));
     break;
   case OP_MLITERAL:
     fputs(in->flags & F_NEG ? "!equals " : "equals ", out);
@@ -90,7 +90,7 @@ void disasm_check(FILE *out, const program *p, const prog_check *chk, const char
       operand(out, in->a, '@'), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' ');
       break;
     case OP_MREGEX: operand(out, in->a, 'r'), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '); break;
-    case OP_MNUMERIC: operand(out, in->a, 'r'), operand(out, in->b, 's'), fprintf(out, " %-6u", in->c); break;
+    case OP_MNUMERIC: operand(out, in->a, 'r'), operand(out, in->b, 's'), operand(out, in->c, 's'); break;
     case OP_MLITERAL: operand(out, in->a, 's'), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '); break;
     default: operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '); break;
     }

@@ -35,7 +35,7 @@ int vm_numeric_minterm(eval_ctx *c, const insn *in, const char *line, size_t len
     eval_set_reason(c, "Conversion error. Cannot convert '%s' to integer.", cap);
     return EV_INVALID;
   }
-  long want = (long)in->c;
+  long want = strtol(program_str(c->prog, in->c), NULL, 10); /* the digits of the expected value */
   switch (in->x) {
   case CMP_EQ: return got == want;
   case CMP_NE: return got != want;

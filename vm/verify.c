@@ -4,18 +4,19 @@
  * else, so the interpreter can run a verified program without re-checking a single operand:
  *
  *   check code   := main matchers
- *   main         := (rule NOT? step)+ RESULT      one or more rules; every step is the one of the
- *                                                 check's condition and jumps to that RESULT
+ *   main         := (rule NOT? step)* RESULT      every step is the one of the check's condition
+ *                                                 and jumps to that RESULT
  *   rule         := FILE | DIR | CMD | PROC | REG
  *   matchers     := (matcher* MEND)*              matcher := MREGEX | MNUMERIC | MLITERAL
  *
  * Operands: string ids are inside the table at the start of a string; regex indexes are inside the
  * regex table; a rule's @expr (relative to the check's first instruction) is "-" where the notation
  * allows it or the first instruction of a matcher sequence of the same check; RESULT's x is the
- * check's condition; MNUMERIC's x is a known comparison. Flags: F_NOSHORT only on steps, F_NEG only
- * on matchers. Tables: regexes have a known dialect, known flags and a lowered form iff
- * RXF_LOWERED; checks have unique ids and disjoint code ranges inside the code; every instruction
- * has a line; a registry rule anywhere requires PROGF_REGISTRY.
+ * check's condition; MNUMERIC's x is a known comparison, and its regex is "-" exactly when x is
+ * CMP_ERR_NOCOMPARE. Flags: F_NOSHORT only on steps, F_NEG only on matchers. Tables: regexes have
+ * a known dialect, known flags and a lowered form iff RXF_LOWERED; checks have unique ids and
+ * disjoint code ranges inside the code (checked first, so verifying is linear in the code size);
+ * every instruction has a line; a registry rule anywhere requires PROGF_REGISTRY.
  *
  * Every rejection names the line of this file that caught it: "invalid bytecode (verify.c:N): …". */
 #include <stdarg.h>
@@ -159,11 +160,19 @@ static int verify_matcher(verifier *v, const char *who, const insn *in, uint32_t
     if (in->a >= v->p->nregexes) return BAD("%s @%u %s: regex %u out of range", who, i, name, in->a);
     break;
   case OP_MNUMERIC:
-    if (in->a >= v->p->nregexes) return BAD("%s @%u %s: regex %u out of range", who, i, name, in->a);
-    if (!str_ok(v, in->b)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->b);
     if (!((in->x >= CMP_EQ && in->x <= CMP_GT) ||
           (in->x >= CMP_ERR_NOCOMPARE && in->x <= CMP_ERR_BADOP)))
       return BAD("%s @%u %s: unknown comparison %u", who, i, name, in->x);
+    /* Without " compare " there is nothing to split off a regex: the compiler emits none. */
+    if (in->x == CMP_ERR_NOCOMPARE) {
+      if (in->a != PROG_NONE) return BAD("%s @%u %s: a regex without 'compare'", who, i, name);
+    } else if (in->a >= v->p->nregexes) {
+      return BAD("%s @%u %s: regex %u out of range", who, i, name, in->a);
+    }
+    if (!str_ok(v, in->b)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->b);
+    /* c: the expected value's digits, present exactly when the comparison is well formed */
+    if ((in->x >= CMP_EQ && in->x <= CMP_GT) ? !str_ok(v, in->c) : in->c != PROG_NONE)
+      return BAD("%s @%u %s: bad expected-value string %u", who, i, name, in->c);
     break;
   case OP_MLITERAL:
     if (!str_ok(v, in->a)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->a);
@@ -184,8 +193,9 @@ static int verify_check(verifier *v, const prog_check *c, const char *who) {
   for (uint32_t i = 0; i < len; i++)
     if (code[i].op >= OP__COUNT) return BAD("%s @%u: unknown opcode %u", who, i, code[i].op);
 
-  /* Find the RESULT: the main part is at least one (rule NOT? step) group. */
-  uint32_t i = 0, nrules = 0;
+  /* Find the RESULT: the main part is (rule NOT? step) groups. There may be none: the compiler
+   * emits a lone RESULT for requirements whose condition is invalid (never met, as in Wazuh). */
+  uint32_t i = 0;
   const uint8_t step = step_of(c->condition);
   while (i < len && code[i].op != OP_RESULT) {
     if (!is_rule(code[i].op))
@@ -201,10 +211,8 @@ static int verify_check(verifier *v, const prog_check *c, const char *who) {
                  vm_opcode_name(code[i].op), vm_opcode_name(step),
                  vm_condition_name(c->condition));
     i++;
-    nrules++;
   }
   if (i >= len) return BAD("%s: no RESULT", who);
-  if (nrules == 0) return BAD("%s: no rules", who);
   const uint32_t result = i;
   if (code[result].flags) return BAD("%s @%u RESULT: flags 0x%x", who, result, code[result].flags);
   if (code[result].x != c->condition)
@@ -253,8 +261,9 @@ static int by_id(const void *a, const void *b) {
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Unique check ids and disjoint code ranges (the requirements included). Ranges are already known
- * to lie inside the code. */
+/* Code ranges inside the code and disjoint (the requirements included), unique check ids. Done
+ * before any check's code is read, so the work of verifying the code is linear in its size even
+ * when a hostile bundle gives a million checks the same huge range. */
 static int verify_layout(verifier *v) {
   const program *p = v->p;
   size_t n = (size_t)p->nchecks + (p->has_requirements ? 1 : 0);
@@ -266,19 +275,30 @@ static int verify_layout(verifier *v) {
   }
   for (uint32_t i = 0; i < p->nchecks; i++)
     r[i] = (range){p->checks[i].code, p->checks[i].code_len, p->checks[i].id};
+  if (p->has_requirements) r[n - 1] = (range){p->requirements.code, p->requirements.code_len, 0};
   int rc = TN_OK;
-  qsort(r, p->nchecks, sizeof *r, by_id);
-  for (uint32_t i = 1; i < p->nchecks; i++)
-    if (r[i].id == r[i - 1].id) {
-      rc = BAD("check id %lld appears twice", (long long)r[i].id);
+  for (size_t i = 0; i < n; i++)
+    if (r[i].start > p->ncode || r[i].len > p->ncode - r[i].start) {
+      char who[48];
+      if (p->has_requirements && i == n - 1) snprintf(who, sizeof who, "requirements");
+      else snprintf(who, sizeof who, "check %lld", (long long)r[i].id);
+      rc = BAD("%s: code range [%u, +%u) outside the code (%u instructions)", who, r[i].start,
+               r[i].len, p->ncode);
       goto done;
     }
-  if (p->has_requirements)
-    r[n - 1] = (range){p->requirements.code, p->requirements.code_len, 0};
   qsort(r, n, sizeof *r, by_start);
   for (size_t i = 1; i < n; i++)
     if (r[i].start < r[i - 1].start + r[i - 1].len) {
       rc = BAD("code ranges of two checks overlap at instruction %u", r[i].start);
+      goto done;
+    }
+  /* Ids last: the requirements (id 0 by rule) are left out. */
+  size_t m = 0;
+  for (uint32_t i = 0; i < p->nchecks; i++) r[m++].id = p->checks[i].id;
+  qsort(r, m, sizeof *r, by_id);
+  for (size_t i = 1; i < m; i++)
+    if (r[i].id == r[i - 1].id) {
+      rc = BAD("check id %lld appears twice", (long long)r[i].id);
       goto done;
     }
 done:
@@ -290,6 +310,7 @@ int program_verify(const program *p, char *err, size_t errlen) {
   verifier vv = {p, err, errlen, 0}, *v = &vv;
   if (!p) return BAD("no program");
   int rc = verify_tables(v);
+  if (rc == TN_OK) rc = verify_layout(v);
   if (rc != TN_OK) return rc;
 
   char who[48];
@@ -307,7 +328,6 @@ int program_verify(const program *p, char *err, size_t errlen) {
     if (!str_ok(v, c->title)) return BAD("requirements: bad title string id %u", c->title);
     if ((rc = verify_check(v, c, "requirements")) != TN_OK) return rc;
   }
-  if ((rc = verify_layout(v)) != TN_OK) return rc;
   if (v->uses_registry && !(p->flags & PROGF_REGISTRY))
     return BAD("registry rules without the PROGF_REGISTRY flag");
   return TN_OK;

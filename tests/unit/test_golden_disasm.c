@@ -22,7 +22,7 @@ static char *slurp(const char *path) {
 }
 
 static void check_one(const char *dir, const char *name) {
-  char yml[4096], want_path[4096];
+  char yml[8300], want_path[8300];
   snprintf(yml, sizeof yml, "%s/%s", dir, name);
   snprintf(want_path, sizeof want_path, "%s/%.*s.disasm", dir, (int)(strlen(name) - 4), name);
   diag_list *d = diag_list_new();

@@ -11,7 +11,7 @@ static const struct {
   int version;
   const char *sha256;
 } pinned[] = {
-    {1, "f0c1cd1b5c9c3d80726952ad14a32ded62bdee9ad1ffe7ae94d1c025ac47c905"},
+    {1, "1ae46e3960e9b276f664f732690b31e6841ab90f3368ba298f29d42ac3f09f7d"},
 };
 
 static void test_opcodes_def_hash_matches_isa_version(void) {

@@ -1,0 +1,113 @@
+/* daemon_log.c — levelled log lines to stderr or a file (see daemon_log.h). */
+#include "daemon_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int log_fd = -1; /* -1: stderr */
+static int log_level = DLOG_INFO;
+static char log_ident[64] = "tenet";
+static char log_path[4096];
+
+static const char *const level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
+
+const char *dlog_level_name(int level) {
+  return level >= DLOG_DEBUG && level <= DLOG_ERROR ? level_names[level] : "?";
+}
+
+int dlog_level_parse(const char *s, int *level) {
+  static const char *const names[] = {"debug", "info", "warning", "error"};
+  for (int i = 0; i < 4; i++)
+    if (strcasecmp(s, names[i]) == 0) {
+      *level = i;
+      return 0;
+    }
+  if (strcasecmp(s, "warn") == 0) {
+    *level = DLOG_WARNING;
+    return 0;
+  }
+  return -1;
+}
+
+int dlog_enabled(int level) { return level >= __atomic_load_n(&log_level, __ATOMIC_RELAXED); }
+
+static int open_file(const char *path, char *err, size_t errlen) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0 && err) snprintf(err, errlen, "cannot open log file %s: %s", path, strerror(errno));
+  return fd;
+}
+
+int dlog_open(const char *ident, const char *path, int level, char *err, size_t errlen) {
+  int fd = -1;
+  if (path && *path && (fd = open_file(path, err, errlen)) < 0) return TN_EIO;
+  pthread_mutex_lock(&lock);
+  if (log_fd >= 0) close(log_fd);
+  log_fd = fd;
+  snprintf(log_path, sizeof log_path, "%s", fd >= 0 ? path : "");
+  if (ident) snprintf(log_ident, sizeof log_ident, "%s", ident);
+  __atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&lock);
+  return TN_OK;
+}
+
+int dlog_reopen(void) {
+  pthread_mutex_lock(&lock);
+  int rc = TN_OK;
+  if (log_fd >= 0) {
+    int fd = open_file(log_path, NULL, 0);
+    if (fd >= 0) {
+      close(log_fd);
+      log_fd = fd;
+    } else {
+      rc = TN_EIO;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+void dlog_close(void) {
+  pthread_mutex_lock(&lock);
+  if (log_fd >= 0) close(log_fd);
+  log_fd = -1;
+  log_path[0] = '\0';
+  pthread_mutex_unlock(&lock);
+}
+
+void dlog(int level, const char *fmt, ...) {
+  if (!dlog_enabled(level)) return;
+  char line[8192];
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  size_t n = strftime(line, sizeof line, "%Y/%m/%d %H:%M:%S ", &tm);
+  pthread_mutex_lock(&lock);
+  int k = snprintf(line + n, sizeof line - n, "%s: %s: ", log_ident, dlog_level_name(level));
+  if (k > 0) n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;
+  va_list ap;
+  va_start(ap, fmt);
+  k = vsnprintf(line + n, sizeof line - n, fmt, ap);
+  va_end(ap);
+  if (k > 0) n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;
+  if (n >= sizeof line - 1) n = sizeof line - 2;
+  line[n++] = '\n';
+  int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
+  for (size_t off = 0; off < n;) {
+    ssize_t w = write(fd, line + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+  pthread_mutex_unlock(&lock);
+}

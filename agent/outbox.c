@@ -1,0 +1,352 @@
+/* outbox.c — deltas, dumps and policy lists turned into queued frames (see outbox.h). */
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "err.h"
+#include "eval.h"
+#include "strbuf.h"
+
+int agent_outbox_result(int ev_result) {
+  switch (ev_result) {
+  case EV_FOUND: return TENET__CHECK_RESULT__PASSED;
+  case EV_NOT_FOUND: return TENET__CHECK_RESULT__FAILED;
+  default: return TENET__CHECK_RESULT__NOT_APPLICABLE;
+  }
+}
+
+/* Frame env with the next outbox seq and queue it. */
+static int enqueue(agent_store *s, Tenet__Envelope *env, const char *policy_id, size_t max_frame,
+                   size_t *messages, char *err, size_t errlen) {
+  uint64_t seq;
+  int rc = agent_store_outbox_next_seq(s, &seq);
+  if (rc != TN_OK) {
+    snprintf(err, errlen, "%s", agent_store_error(s));
+    return rc;
+  }
+  env->seq = seq;
+  strbuf b = STRBUF_INIT;
+  rc = codec_encode_framed(env, &b, max_frame, err, errlen);
+  if (rc == TN_OK) {
+    rc = agent_store_outbox_add(s, seq, codec_body_name(env->body_case), policy_id, (const uint8_t *)b.data, b.len);
+    if (rc != TN_OK) snprintf(err, errlen, "%s", agent_store_error(s));
+    else if (messages) (*messages)++;
+  }
+  strbuf_free(&b);
+  return rc;
+}
+
+/* Queue checks[0..n) as CheckDeltas, at most lim->batch_checks per message, halving a batch that
+ * exceeds the frame cap; a single check too big for a frame goes without its event JSON. */
+static int enqueue_checks(agent_store *s, const char *policy_id, int64_t scan_id, int dump, Tenet__CheckDelta **checks,
+                          size_t n, const agent_outbox_limits *lim, size_t *messages, char *err, size_t errlen) {
+  size_t batch = lim->batch_checks ? lim->batch_checks : 256;
+  for (size_t off = 0; off < n;) {
+    size_t k = n - off < batch ? n - off : batch;
+    Tenet__CheckDeltas d = TENET__CHECK_DELTAS__INIT;
+    d.policy_id = (char *)policy_id;
+    d.scan_id = scan_id;
+    d.dump = dump;
+    d.checks = checks + off;
+    d.n_checks = k;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.body_case = TENET__ENVELOPE__BODY_CHECK_DELTAS;
+    env.check_deltas = &d;
+    int rc = enqueue(s, &env, policy_id, lim->max_frame, messages, err, errlen);
+    if (rc == TN_ETOOBIG && k > 1) {
+      batch = k / 2;
+      continue;
+    }
+    if (rc == TN_ETOOBIG) { /* one event above the frame cap: send the result without its JSON */
+      char *saved = checks[off]->event_json;
+      checks[off]->event_json = "";
+      rc = enqueue(s, &env, policy_id, lim->max_frame, messages, err, errlen);
+      checks[off]->event_json = saved;
+    }
+    if (rc != TN_OK) return rc;
+    off += k;
+  }
+  return TN_OK;
+}
+
+static void fill_meta(Tenet__ScanSummary *sum, const agent_policy_meta *m) {
+  sum->policy_name = (char *)(m->name ? m->name : "");
+  sum->file = (char *)(m->file ? m->file : "");
+  sum->description = (char *)(m->description ? m->description : "");
+  sum->references = (char *)(m->references ? m->references : "");
+  sum->source_hash = (char *)m->source_hash;
+}
+
+int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const policy_scan *scan,
+                             const agent_outbox_limits *lim, agent_record_result *res, char *err, size_t errlen) {
+  memset(res, 0, sizeof *res);
+  const char *pid = m->policy_id;
+  Tenet__CheckDelta *deltas = calloc(scan->nchecks ? scan->nchecks : 1, sizeof *deltas);
+  Tenet__CheckDelta **dptr = calloc(scan->nchecks ? scan->nchecks : 1, sizeof *dptr);
+  int64_t *ids = NULL;
+  int *results = NULL;
+  size_t nstored = 0;
+  strbuf full = STRBUF_INIT;
+  agent_policy_row row;
+  memset(&row, 0, sizeof row);
+  int rc = TN_ENOMEM, found = 0;
+  if (!deltas || !dptr) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  if ((rc = agent_store_begin(s)) != TN_OK) goto dberr;
+  if ((rc = agent_store_policy_get(s, pid, &row, &found)) != TN_OK) goto dberr_rb;
+  res->invalidated = found && strcmp(row.bundle_hash, m->bundle_hash) != 0;
+  if (res->invalidated && (rc = agent_store_checks_delete(s, pid)) != TN_OK) goto dberr_rb;
+  if ((rc = agent_store_check_results(s, pid, &ids, &results, &nstored)) != TN_OK) goto dberr_rb;
+
+  /* Both lists ascend by check id: merge to find what is new or changed. */
+  size_t j = 0, nd = 0;
+  for (size_t i = 0; i < scan->nchecks; i++) {
+    const check_result *c = &scan->checks[i];
+    int r = agent_outbox_result(c->result);
+    while (j < nstored && ids[j] < c->id) j++;
+    int same = j < nstored && ids[j] == c->id && results[j] == r;
+    agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : ""};
+    if ((rc = agent_store_check_put(s, pid, &cr)) != TN_OK) goto dberr_rb;
+    if (same) continue;
+    Tenet__CheckDelta *d = &deltas[nd];
+    tenet__check_delta__init(d);
+    d->check_id = c->id;
+    d->result = (Tenet__CheckResult)r;
+    d->reason = (char *)cr.reason;
+    d->event_json = (char *)cr.event;
+    dptr[nd++] = d;
+  }
+  if ((rc = agent_store_checks_delete_stale(s, pid, scan->scan_id)) != TN_OK) goto dberr_rb;
+  size_t nnow = 0;
+  if ((rc = agent_store_results_hash(s, pid, res->results_hash, &nnow)) != TN_OK) goto dberr_rb;
+  res->changed = nd;
+  if ((rc = enqueue_checks(s, pid, scan->scan_id, 0, dptr, nd, lim, &res->messages, err, errlen)) != TN_OK)
+    goto rb;
+
+  /* The summary: Wazuh sends none for a policy without stored checks (SCA-SEMANTICS §11.39). */
+  Tenet__ScanSummary sum = TENET__SCAN_SUMMARY__INIT;
+  sum.policy_id = (char *)pid;
+  sum.scan_id = scan->scan_id;
+  sum.passed = (uint32_t)scan->passed;
+  sum.failed = (uint32_t)scan->failed;
+  sum.invalid = (uint32_t)scan->invalid;
+  sum.total_checks = (uint32_t)scan->nchecks;
+  sum.score = scan->score;
+  sum.start_time = scan->start_time;
+  sum.end_time = scan->end_time;
+  sum.results_hash = res->results_hash;
+  sum.bundle_hash = (char *)m->bundle_hash;
+  sum.policy_version = m->policy_version;
+  Tenet__Envelope env = TENET__ENVELOPE__INIT;
+  env.body_case = TENET__ENVELOPE__BODY_SCAN_SUMMARY;
+  env.scan_summary = &sum;
+  if (nnow) {
+    /* The stored copy (for dumps) always carries the metadata. */
+    fill_meta(&sum, m);
+    sum.end_of_dump = 1;
+    if ((rc = codec_encode(&env, &full, err, errlen)) != TN_OK) goto rb;
+    sum.end_of_dump = 0;
+    int first_of_bundle = !found || res->invalidated || !row.summary;
+    if (!first_of_bundle) {
+      sum.policy_name = sum.file = sum.description = sum.references = sum.source_hash = "";
+    }
+    if ((rc = enqueue(s, &env, pid, lim->max_frame, &res->messages, err, errlen)) != TN_OK) goto rb;
+  }
+  agent_policy_row nrow = {.policy_version = m->policy_version, .scan_id = scan->scan_id, .last_scan = scan->end_time};
+  snprintf(nrow.bundle_hash, sizeof nrow.bundle_hash, "%s", m->bundle_hash);
+  memcpy(nrow.results_hash, res->results_hash, sizeof nrow.results_hash);
+  if (nnow) {
+    nrow.summary = (uint8_t *)full.data;
+    nrow.summary_len = full.len;
+  }
+  if ((rc = agent_store_policy_put(s, pid, &nrow)) != TN_OK) goto dberr_rb;
+  if ((rc = agent_store_version_raise(s, pid, m->policy_version)) != TN_OK) goto dberr_rb;
+  if ((rc = agent_store_commit(s)) != TN_OK) goto dberr_rb;
+  goto out;
+
+dberr_rb:
+  snprintf(err, errlen, "%s", agent_store_error(s));
+rb:
+  agent_store_rollback(s);
+  memset(res, 0, sizeof *res);
+  goto out;
+dberr:
+  snprintf(err, errlen, "%s", agent_store_error(s));
+out:
+  agent_policy_row_free(&row);
+  strbuf_free(&full);
+  free(ids);
+  free(results);
+  free(deltas);
+  free(dptr);
+  return rc;
+}
+
+/* ---- dumps ---- */
+
+typedef struct dump_ctx {
+  Tenet__CheckDelta *items; /* owned copies */
+  size_t n, cap;
+  int oom;
+} dump_ctx;
+
+static int collect(void *arg, const agent_check_row *r) {
+  dump_ctx *d = arg;
+  if (d->n == d->cap) {
+    size_t ncap = d->cap ? d->cap * 2 : 64;
+    Tenet__CheckDelta *ni = realloc(d->items, ncap * sizeof *ni);
+    if (!ni) return d->oom = 1;
+    d->items = ni;
+    d->cap = ncap;
+  }
+  Tenet__CheckDelta *c = &d->items[d->n];
+  tenet__check_delta__init(c);
+  c->check_id = r->check_id;
+  c->result = (Tenet__CheckResult)r->result;
+  c->reason = strdup(r->reason);
+  c->event_json = strdup(r->event);
+  if (!c->reason || !c->event_json) {
+    free(c->reason);
+    free(c->event_json);
+    return d->oom = 1;
+  }
+  d->n++;
+  return 0;
+}
+
+int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed, const agent_outbox_limits *lim,
+                             size_t *messages, char *err, size_t errlen) {
+  size_t added = 0;
+  dump_ctx d = {0};
+  Tenet__CheckDelta **ptr = NULL;
+  Tenet__Envelope *stored = NULL;
+  agent_policy_row row;
+  memset(&row, 0, sizeof row);
+  int found = 0, rc;
+  if ((rc = agent_store_begin(s)) != TN_OK) goto dberr;
+  if ((rc = agent_store_policy_get(s, policy_id, &row, &found)) != TN_OK) goto dberr_rb;
+  rc = agent_store_checks_each(s, policy_id, collect, &d);
+  if (d.oom) {
+    rc = TN_ENOMEM;
+    snprintf(err, errlen, "out of memory reading policy '%s'", policy_id);
+    goto rb;
+  }
+  if (rc != TN_OK) goto dberr_rb;
+  int64_t scan_id = found && d.n ? row.scan_id : -1;
+  if (d.n) {
+    if (!(ptr = malloc(d.n * sizeof *ptr))) {
+      rc = TN_ENOMEM;
+      snprintf(err, errlen, "out of memory");
+      goto rb;
+    }
+    for (size_t i = 0; i < d.n; i++) ptr[i] = &d.items[i];
+    if ((rc = enqueue_checks(s, policy_id, scan_id < 0 ? 0 : scan_id, 1, ptr, d.n, lim, &added, err, errlen)) != TN_OK)
+      goto rb;
+  }
+  Tenet__DumpEnd end = TENET__DUMP_END__INIT;
+  end.policy_id = (char *)policy_id;
+  end.scan_id = scan_id;
+  end.elements_sent = (uint32_t)d.n;
+  Tenet__Envelope env = TENET__ENVELOPE__INIT;
+  env.body_case = TENET__ENVELOPE__BODY_DUMP_END;
+  env.dump_end = &end;
+  if ((rc = enqueue(s, &env, policy_id, lim->max_frame, &added, err, errlen)) != TN_OK) goto rb;
+  if (flushed && found && row.summary && d.n) {
+    if ((rc = codec_decode(row.summary, row.summary_len, row.summary_len, &stored, err, errlen)) != TN_OK) goto rb;
+    if (stored->body_case != TENET__ENVELOPE__BODY_SCAN_SUMMARY) {
+      rc = TN_EPROTO;
+      snprintf(err, errlen, "stored summary of policy '%s' is a %s message", policy_id,
+               codec_body_name(stored->body_case));
+      goto rb;
+    }
+    stored->scan_summary->end_of_dump = 1;
+    if ((rc = enqueue(s, stored, policy_id, lim->max_frame, &added, err, errlen)) != TN_OK) goto rb;
+  }
+  if ((rc = agent_store_commit(s)) != TN_OK) goto dberr_rb;
+  if (messages) *messages = added;
+  goto out;
+dberr_rb:
+  snprintf(err, errlen, "%s", agent_store_error(s));
+rb:
+  agent_store_rollback(s);
+  goto out;
+dberr:
+  snprintf(err, errlen, "%s", agent_store_error(s));
+out:
+  codec_free(stored);
+  for (size_t i = 0; i < d.n; i++) {
+    free(d.items[i].reason);
+    free(d.items[i].event_json);
+  }
+  free(d.items);
+  free(ptr);
+  agent_policy_row_free(&row);
+  return rc;
+}
+
+/* ---- policy list ---- */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int agent_outbox_record_policy_list(agent_store *s, const char *const *ids, size_t n, const agent_outbox_limits *lim,
+                                    int *queued, char *err, size_t errlen) {
+  if (queued) *queued = 0;
+  const char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+  char *prev = NULL, **stored = NULL;
+  size_t nstored = 0;
+  strbuf joined = STRBUF_INIT;
+  int rc = TN_ENOMEM;
+  if (!sorted) {
+    snprintf(err, errlen, "out of memory");
+    return rc;
+  }
+  memcpy(sorted, ids, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    strbuf_puts(&joined, sorted[i]);
+    strbuf_putc(&joined, '\n');
+  }
+  if (!strbuf_ok(&joined)) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  const char *now = joined.data ? joined.data : "";
+  if ((rc = agent_store_begin(s)) != TN_OK) goto dberr;
+  if ((rc = agent_store_policy_ids(s, &stored, &nstored)) != TN_OK) goto dberr_rb;
+  for (size_t i = 0; i < nstored; i++)
+    if (!bsearch(&stored[i], sorted, n, sizeof *sorted, cmp_str) &&
+        (rc = agent_store_policy_delete(s, stored[i])) != TN_OK)
+      goto dberr_rb;
+  if ((rc = agent_store_meta_get(s, "policy_list", &prev)) != TN_OK) goto dberr_rb;
+  if (!prev || strcmp(prev, now) != 0) {
+    Tenet__PolicyList pl = TENET__POLICY_LIST__INIT;
+    pl.policy_ids = (char **)sorted;
+    pl.n_policy_ids = n;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.body_case = TENET__ENVELOPE__BODY_POLICY_LIST;
+    env.policy_list = &pl;
+    if ((rc = enqueue(s, &env, NULL, lim->max_frame, NULL, err, errlen)) != TN_OK) goto rb;
+    if ((rc = agent_store_meta_put(s, "policy_list", now)) != TN_OK) goto dberr_rb;
+    if (queued) *queued = 1;
+  }
+  if ((rc = agent_store_commit(s)) != TN_OK) goto dberr_rb;
+  goto out;
+dberr_rb:
+  snprintf(err, errlen, "%s", agent_store_error(s));
+rb:
+  agent_store_rollback(s);
+  goto out;
+dberr:
+  snprintf(err, errlen, "%s", agent_store_error(s));
+out:
+  free(prev);
+  agent_store_strings_free(stored, nstored);
+  strbuf_free(&joined);
+  free(sorted);
+  return rc;
+}

@@ -1,0 +1,391 @@
+/* session.c — the agent's connection to the manager (see session.h). */
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "daemon_log.h"
+#include "err.h"
+#include "frame.h"
+#include "outbox.h"
+#include "strbuf.h"
+#include "tls.h"
+
+#define AGENT_VERSION "0.1.0"
+#define FETCH_ROWS 64
+
+/* One frame sent and not yet acknowledged. */
+typedef struct inflight {
+  uint64_t seq;
+  size_t len;
+} inflight;
+
+struct agent_session {
+  const agent_config *cfg;
+  const agent_trust *trust;
+  agent_store *store;
+  tls_ctx *ctx;
+  /* the connection (NULL while disconnected) */
+  tls_conn *conn;
+  frame_decoder *dec;
+  strbuf out;        /* bytes to write */
+  size_t out_off;    /* first unwritten byte of out */
+  uint64_t last_sent;
+  inflight *fly;
+  size_t nfly, capfly, fly_bytes;
+  int got_frame;     /* the manager sent something on this connection */
+  int drained;       /* the outbox had nothing after last_sent at the last look */
+  time_t connected_at;
+  /* reconnecting */
+  int64_t delay_ms;
+  struct timespec next_try;
+};
+
+static int64_t mono_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+agent_session *agent_session_new(const agent_config *cfg, const agent_trust *trust, char *err, size_t errlen) {
+  agent_session *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  s->cfg = cfg;
+  s->trust = trust;
+  s->delay_ms = cfg->reconnect_min * 1000;
+  if (!(s->store = agent_store_open(cfg->state_db, err, errlen))) goto fail;
+  char why[TLS_ERR_LEN];
+  if (!(s->ctx = tls_ctx_new_client(cfg->cert, cfg->key, cfg->ca, why, sizeof why))) {
+    snprintf(err, errlen, "TLS: %s", why);
+    goto fail;
+  }
+  return s;
+fail:
+  agent_session_free(s);
+  return NULL;
+}
+
+static void disconnect(agent_session *s, const char *why) {
+  if (!s->conn) return;
+  if (why) log_warn("Connection to manager %s:%d lost: %s", s->cfg->manager.host, s->cfg->manager.port, why);
+  tls_conn_free(s->conn);
+  s->conn = NULL;
+  frame_decoder_free(s->dec);
+  s->dec = NULL;
+  strbuf_reset(&s->out);
+  s->out_off = 0;
+  s->nfly = s->fly_bytes = 0;
+  s->last_sent = 0;
+  /* A connection that worked resets the backoff. */
+  if (s->got_frame || time(NULL) - s->connected_at >= s->cfg->reconnect_max)
+    s->delay_ms = s->cfg->reconnect_min * 1000;
+  int64_t when = mono_ms() + s->delay_ms;
+  s->next_try.tv_sec = when / 1000;
+  s->next_try.tv_nsec = (when % 1000) * 1000000;
+}
+
+void agent_session_free(agent_session *s) {
+  if (!s) return;
+  disconnect(s, NULL);
+  strbuf_free(&s->out);
+  free(s->fly);
+  tls_ctx_free(s->ctx);
+  agent_store_close(s->store);
+  free(s);
+}
+
+/* Append one frame to the output. */
+static int queue_frame(agent_session *s, Tenet__Envelope *env, char *err, size_t errlen) {
+  return codec_encode_framed(env, &s->out, (size_t)s->cfg->max_frame, err, errlen);
+}
+
+static int send_hello(agent_session *s, char *err, size_t errlen) {
+  char **ids = NULL;
+  size_t n = 0;
+  int rc = agent_store_policy_ids(s->store, &ids, &n);
+  if (rc != TN_OK) {
+    snprintf(err, errlen, "%s", agent_store_error(s->store));
+    return rc;
+  }
+  Tenet__PolicyInfo *infos = calloc(n ? n : 1, sizeof *infos);
+  Tenet__PolicyInfo **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+  agent_policy_row *rows = calloc(n ? n : 1, sizeof *rows);
+  size_t k = 0;
+  rc = infos && ptrs && rows ? TN_OK : TN_ENOMEM;
+  for (size_t i = 0; rc == TN_OK && i < n; i++) {
+    int found;
+    if ((rc = agent_store_policy_get(s->store, ids[i], &rows[k], &found)) != TN_OK) break;
+    if (!found || strlen(rows[k].bundle_hash) != 64) {
+      agent_policy_row_free(&rows[k]);
+      continue;
+    }
+    tenet__policy_info__init(&infos[k]);
+    infos[k].policy_id = ids[i];
+    infos[k].bundle_hash = rows[k].bundle_hash;
+    infos[k].policy_version = rows[k].policy_version;
+    ptrs[k] = &infos[k];
+    k++;
+  }
+  if (rc == TN_OK) {
+    Tenet__Hello h = TENET__HELLO__INIT;
+    h.protocol = CODEC_PROTOCOL_VERSION;
+    h.agent_id = s->cfg->agent_id;
+    h.agent_version = AGENT_VERSION;
+    h.policies = ptrs;
+    h.n_policies = k;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.body_case = TENET__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    rc = queue_frame(s, &env, err, errlen);
+  } else if (rc == TN_EDB) {
+    snprintf(err, errlen, "%s", agent_store_error(s->store));
+  } else {
+    snprintf(err, errlen, "out of memory");
+  }
+  for (size_t i = 0; rows && i < k; i++) agent_policy_row_free(&rows[i]);
+  free(rows);
+  free(ptrs);
+  free(infos);
+  agent_store_strings_free(ids, n);
+  return rc;
+}
+
+static void connect_now(agent_session *s) {
+  char err[TLS_ERR_LEN];
+  int fd;
+  const agent_config *c = s->cfg;
+  int timeout_ms = (int)c->connect_timeout * 1000;
+  int rc = tls_tcp_connect(c->manager.host, c->manager.port, timeout_ms, &fd, err, sizeof err);
+  if (rc == TN_OK && (rc = tls_tcp_timeout(fd, timeout_ms, err, sizeof err)) != TN_OK) close(fd);
+  if (rc == TN_OK && !(s->conn = tls_conn_new(s->ctx, fd, c->manager_name, err, sizeof err))) rc = TN_ETLS;
+  if (rc == TN_OK && (rc = tls_conn_handshake(s->conn, err, sizeof err)) == TN_OK &&
+      (rc = tls_tcp_timeout(fd, 0, err, sizeof err)) == TN_OK)
+    rc = tls_tcp_nonblock(fd, 1, err, sizeof err);
+  if (rc == TN_OK && !(s->dec = frame_decoder_new((size_t)c->max_frame))) {
+    rc = TN_ENOMEM;
+    snprintf(err, sizeof err, "out of memory");
+  }
+  s->got_frame = 0;
+  s->drained = 0;
+  s->connected_at = time(NULL);
+  if (rc == TN_OK) rc = send_hello(s, err, sizeof err);
+  if (rc != TN_OK) {
+    if (s->conn) {
+      disconnect(s, NULL);
+    } else {
+      int64_t when = mono_ms() + s->delay_ms;
+      s->next_try.tv_sec = when / 1000;
+      s->next_try.tv_nsec = (when % 1000) * 1000000;
+    }
+    log_warn("Cannot connect to manager %s:%d: %s (retrying in %lld s)", c->manager.host, c->manager.port, err,
+             (long long)(s->delay_ms + 999) / 1000);
+    /* Exponential backoff with +-20% jitter, capped. */
+    uint16_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r) r = (uint16_t)mono_ms();
+    s->delay_ms = s->delay_ms * 2;
+    s->delay_ms = s->delay_ms * (80 + (int64_t)(r % 41)) / 100;
+    if (s->delay_ms > c->reconnect_max * 1000) s->delay_ms = c->reconnect_max * 1000;
+    if (s->delay_ms < c->reconnect_min * 1000) s->delay_ms = c->reconnect_min * 1000;
+    return;
+  }
+  log_info("Connected to manager %s:%d", c->manager.host, c->manager.port);
+}
+
+/* ---- sending ---- */
+
+static int take_row(void *arg, uint64_t seq, const char *kind, const uint8_t *frame, size_t len) {
+  agent_session *s = arg;
+  if (s->nfly == s->capfly) {
+    size_t ncap = s->capfly ? s->capfly * 2 : 64;
+    inflight *n = realloc(s->fly, ncap * sizeof *n);
+    if (!n) return TN_ENOMEM;
+    s->fly = n;
+    s->capfly = ncap;
+  }
+  strbuf_append(&s->out, (const char *)frame, len);
+  if (!strbuf_ok(&s->out)) return TN_ENOMEM;
+  s->fly[s->nfly++] = (inflight){seq, len};
+  s->fly_bytes += len;
+  s->last_sent = seq;
+  log_debug("Sending %s #%llu (%zu bytes)", kind, (unsigned long long)seq, len);
+  return 0;
+}
+
+/* Move outbox rows into the output while the window has room. */
+static int fill(agent_session *s) {
+  while (s->conn && s->fly_bytes < (size_t)s->cfg->send_window) {
+    size_t before = s->nfly;
+    int rc = agent_store_outbox_each(s->store, s->last_sent, FETCH_ROWS, take_row, s);
+    if (rc == TN_EDB) {
+      log_error("Cannot read the outbox: %s", agent_store_error(s->store));
+      return rc;
+    }
+    if (rc != TN_OK) return rc;
+    if (s->nfly - before < FETCH_ROWS) {
+      s->drained = 1;
+      break;
+    }
+  }
+  return TN_OK;
+}
+
+/* Write what the socket takes. Returns TN_OK (maybe with bytes left), or an error. */
+static int flush_out(agent_session *s, char *err, size_t errlen) {
+  while (s->out_off < s->out.len) {
+    size_t n;
+    int rc = tls_conn_write(s->conn, s->out.data + s->out_off, s->out.len - s->out_off, &n, err, errlen);
+    if (rc == TLS_WANT_WRITE || rc == TLS_WANT_READ) return TN_OK;
+    if (rc != TN_OK) return rc;
+    s->out_off += n;
+  }
+  strbuf_reset(&s->out);
+  s->out_off = 0;
+  return TN_OK;
+}
+
+/* ---- receiving ---- */
+
+static void on_ack(agent_session *s, uint64_t seq) {
+  int deleted = 0;
+  if (agent_store_outbox_ack(s->store, seq, &deleted) != TN_OK) {
+    log_error("Cannot remove acknowledged messages: %s", agent_store_error(s->store));
+    return;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < s->nfly; i++) {
+    if (s->fly[i].seq <= seq) s->fly_bytes -= s->fly[i].len;
+    else s->fly[k++] = s->fly[i];
+  }
+  s->nfly = k;
+  log_debug("Manager acknowledged up to #%llu (%d messages removed)", (unsigned long long)seq, deleted);
+}
+
+static void on_dump(agent_session *s, const Tenet__DumpRequest *r) {
+  agent_outbox_limits lim = {(size_t)s->cfg->batch_checks, (size_t)s->cfg->max_frame};
+  size_t n = 0;
+  char err[512];
+  log_info("Integration checksum failed for policy '%s'. Sending every stored check%s.", r->policy_id,
+           r->flushed ? " and the last summary" : "");
+  if (agent_outbox_record_dump(s->store, r->policy_id, r->flushed, &lim, &n, err, sizeof err) != TN_OK)
+    log_error("Cannot queue the dump of policy '%s': %s", r->policy_id, err);
+  else
+    s->drained = 0;
+}
+
+static void on_offer(agent_session *s, const Tenet__BundleOffer *o, const agent_session_hooks *h) {
+  char err[512];
+  int installed = 0;
+  int rc = agent_trust_install(s->trust, s->store, s->cfg->bundle_dir, o->policy_id, o->policy_version,
+                               o->bundle.data, o->bundle.len, (int64_t)time(NULL), &installed, err, sizeof err);
+  if (rc != TN_OK) {
+    log_warn("Refused bundle offer for policy '%s' version %llu: %s: %s", o->policy_id,
+             (unsigned long long)o->policy_version, agent_trust_refusal(rc), err);
+    return;
+  }
+  if (!installed) {
+    log_debug("Bundle offer for policy '%s' version %llu is already installed", o->policy_id,
+              (unsigned long long)o->policy_version);
+    return;
+  }
+  log_info("Installed bundle for policy '%s' version %llu from the manager", o->policy_id,
+           (unsigned long long)o->policy_version);
+  if (h->on_installed) h->on_installed(h->arg, o->policy_id);
+}
+
+/* Read and handle every whole frame available. Returns TN_OK or why the connection must close. */
+static int receive(agent_session *s, const agent_session_hooks *h, char *err, size_t errlen) {
+  for (;;) {
+    const uint8_t *payload;
+    size_t len;
+    int rc = tls_conn_read_frame(s->conn, s->dec, &payload, &len, err, errlen);
+    if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) return TN_OK;
+    if (rc == TLS_CLOSED) {
+      snprintf(err, errlen, "closed by the manager");
+      return rc;
+    }
+    if (rc != TN_OK) return rc;
+    Tenet__Envelope *m;
+    if ((rc = codec_decode(payload, len, (size_t)s->cfg->max_frame, &m, err, errlen)) != TN_OK) return rc;
+    s->got_frame = 1;
+    switch (m->body_case) {
+    case TENET__ENVELOPE__BODY_ACK: on_ack(s, m->ack->seq); break;
+    case TENET__ENVELOPE__BODY_DUMP_REQUEST: on_dump(s, m->dump_request); break;
+    case TENET__ENVELOPE__BODY_BUNDLE_OFFER: on_offer(s, m->bundle_offer, h); break;
+    default:
+      snprintf(err, errlen, "the manager sent a %s message, which only agents send", codec_body_name(m->body_case));
+      codec_free(m);
+      return TN_EPROTO;
+    }
+    codec_free(m);
+  }
+}
+
+static void drain_fd(int fd) {
+  uint64_t v;
+  while (read(fd, &v, sizeof v) > 0) {}
+}
+
+int agent_session_run(agent_session *s, const agent_session_hooks *h) {
+  for (;;) {
+    if (!s->conn) {
+      int64_t wait = (int64_t)s->next_try.tv_sec * 1000 + s->next_try.tv_nsec / 1000000 - mono_ms();
+      if (wait <= 0) connect_now(s);
+    }
+    char err[TLS_ERR_LEN + 256];
+    if (s->conn && !s->drained && fill(s) != TN_OK) disconnect(s, "cannot read the outbox");
+    if (s->conn && flush_out(s, err, sizeof err) != TN_OK) disconnect(s, err);
+
+    struct pollfd p[3];
+    int np = 0, sock_i = -1, wake_i = -1, sig_i = -1;
+    if (s->conn) {
+      sock_i = np;
+      p[np++] = (struct pollfd){tls_conn_fd(s->conn), POLLIN | (s->out_off < s->out.len ? POLLOUT : 0), 0};
+    }
+    if (h->wake_fd >= 0) {
+      wake_i = np;
+      p[np++] = (struct pollfd){h->wake_fd, POLLIN, 0};
+    }
+    if (h->signal_fd >= 0) {
+      sig_i = np;
+      p[np++] = (struct pollfd){h->signal_fd, POLLIN, 0};
+    }
+    int timeout = -1;
+    if (!s->conn) {
+      int64_t wait = (int64_t)s->next_try.tv_sec * 1000 + s->next_try.tv_nsec / 1000000 - mono_ms();
+      timeout = wait < 0 ? 0 : wait > 60000 ? 60000 : (int)wait;
+    }
+    int r = poll(p, (nfds_t)np, timeout);
+    if (r < 0 && errno != EINTR) {
+      log_error("poll: %s", strerror(errno));
+      return TN_EIO;
+    }
+    if (r <= 0) continue;
+    if (sig_i >= 0 && (p[sig_i].revents & POLLIN)) {
+      struct signalfd_siginfo si;
+      while (read(h->signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (h->on_signal && h->on_signal(h->arg, (int)si.ssi_signo)) {
+          if (s->conn) flush_out(s, err, sizeof err);
+          return TN_OK;
+        }
+    }
+    if (wake_i >= 0 && (p[wake_i].revents & POLLIN)) {
+      drain_fd(h->wake_fd);
+      s->drained = 0;
+    }
+    if (sock_i >= 0 && s->conn && (p[sock_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+      int rc = receive(s, h, err, sizeof err);
+      if (rc != TN_OK) disconnect(s, err);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/* meta.c — the static part of a check event (SCA-SEMANTICS §6.2), rendered once at compile time:
+ * the members "id", "title", "description", "rationale", "remediation", "compliance", "rules",
+ * "condition" and "references" of the event's "check" object, in that order, byte for byte as
+ * Wazuh 4.x's cJSON_PrintUnformatted writes them. The VM appends the location fields and the
+ * result after them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen_int.h"
+#include "strbuf.h"
+
+/* Append a JSON string, with the policy variables substituted first when vars is given (5.x). */
+static void put_str(strbuf *b, const char *s, const subst_table *vars) {
+  if (!vars || vars->n == 0) {
+    strbuf_json_str(b, s);
+    return;
+  }
+  char *t = subst_apply(vars, s, strlen(s));
+  if (!t) {
+    b->oom = 1;
+    return;
+  }
+  strbuf_json_str(b, t);
+  free(t);
+}
+
+static void put_member(strbuf *b, const char *key, const char *value, const subst_table *vars) {
+  strbuf_printf(b, ",\"%s\":", key);
+  put_str(b, value, vars);
+}
+
+/* Strings joined with ',' as one JSON string (Wazuh's wm_strcat: empty items keep their comma). */
+static void put_joined(strbuf *b, const ast_string *items, size_t n, const subst_table *vars) {
+  strbuf joined = STRBUF_INIT;
+  for (size_t i = 0; i < n; i++) {
+    if (i) strbuf_putc(&joined, ',');
+    strbuf_puts(&joined, items[i].s ? items[i].s : "");
+  }
+  if (!strbuf_ok(&joined))
+    b->oom = 1;
+  else
+    put_str(b, joined.data ? joined.data : "", vars);
+  strbuf_free(&joined);
+}
+
+/* "compliance": 4.x list shape -> {"key":"v1,v2",...}; keys without a string value produce
+ * nothing; the 5.x map shape is an empty object under the 4.x dialect (§1.6). */
+static void put_compliance(strbuf *b, const ast_check *c, int dialect, const subst_table *vars) {
+  strbuf_puts(b, ",\"compliance\":{");
+  int first = 1;
+  if (!(c->compliance_is_map && dialect != DIALECT_WAZUH5)) {
+    for (size_t i = 0; i < c->ncompliance; i++) {
+      const ast_compliance *e = &c->compliance[i];
+      if (!e->key || e->nvalues == 0) continue;
+      if (!first) strbuf_putc(b, ',');
+      first = 0;
+      strbuf_json_str(b, e->key);
+      strbuf_putc(b, ':');
+      put_joined(b, e->values, e->nvalues, vars);
+    }
+  }
+  strbuf_putc(b, '}');
+}
+
+char *meta_render_check(const ast_check *c, int dialect, const subst_table *vars) {
+  strbuf b = STRBUF_INIT;
+  if (c->id_text) {
+    strbuf_puts(&b, "\"id\":");
+    strbuf_json_str(&b, c->id_text);
+  } else {
+    strbuf_printf(&b, "\"id\":%lld", (long long)c->id);
+  }
+  put_member(&b, "title", c->title.s ? c->title.s : "", vars);
+  if (c->description.s) put_member(&b, "description", c->description.s, vars);
+  if (c->rationale.s) put_member(&b, "rationale", c->rationale.s, vars);
+  if (c->remediation.s) put_member(&b, "remediation", c->remediation.s, vars);
+  if (c->compliance_present) put_compliance(&b, c, dialect, vars);
+  strbuf_puts(&b, ",\"rules\":[");
+  for (size_t i = 0; i < c->nrules; i++) {
+    if (i) strbuf_putc(&b, ',');
+    put_str(&b, c->rules[i].text ? c->rules[i].text : "", vars);
+  }
+  strbuf_putc(&b, ']');
+  put_member(&b, "condition", c->condition.s ? c->condition.s : "", NULL);
+  if (c->references.n > 0) {
+    strbuf_puts(&b, ",\"references\":");
+    put_joined(&b, c->references.items, c->references.n, vars);
+  }
+  return strbuf_take(&b);
+}

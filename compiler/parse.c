@@ -1,0 +1,362 @@
+/* parse.c — YAML node tree -> checked policy AST (policy.h): the entry points, the `policy`,
+ * `requirements` and `variables` sections, and the field helpers parse_check.c shares.
+ *
+ * Types and shapes are checked here with Wazuh 4.x's typing (SCA-SEMANTICS §1); rule grammar and
+ * condition values are left to codegen. Every problem is reported, each at the node at fault. */
+#include "parse_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+
+/* ---- helpers shared with parse_check.c -------------------------------------------------------- */
+
+srcpos parse_pos(const ynode *n) {
+  srcpos p = {1, 1};
+  if (n) {
+    p.line = n->line;
+    p.col = n->col;
+  }
+  return p;
+}
+
+static void report(pctx *c, diag_level level, const ynode *at, const char *code, const char *fmt,
+                   va_list ap) {
+  char *msg = NULL;
+  if (vasprintf(&msg, fmt, ap) < 0) msg = NULL;
+  srcpos p = parse_pos(at);
+  diag_add(c->diags, level, code, c->path, p.line, p.col, "%s", msg ? msg : "(out of memory)");
+  free(msg);
+}
+
+void parse_error(pctx *c, const ynode *at, const char *code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  report(c, DIAG_ERROR, at, code, fmt, ap);
+  va_end(ap);
+}
+
+void parse_warning(pctx *c, const ynode *at, const char *code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  report(c, DIAG_WARNING, at, code, fmt, ap);
+  va_end(ap);
+}
+
+char *parse_strdup(pctx *c, const char *s, size_t n) {
+  if (n >= c->budget) {
+    if (!c->over_budget)
+      parse_error(c, NULL, "limit", "policy text is too large once YAML aliases are expanded");
+    c->over_budget = 1;
+    return NULL;
+  }
+  c->budget -= n + 1;
+  char *p = malloc(n + 1);
+  if (!p) {
+    c->oom = 1;
+    return NULL;
+  }
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+void *parse_calloc(pctx *c, size_t n, size_t size) {
+  if (!n) return NULL;
+  void *p = calloc(n, size);
+  if (!p) c->oom = 1;
+  return p;
+}
+
+const char *parse_hint(const ynode *v, const char *key, char *buf, size_t n) {
+  if (v && v->kind == YNODE_SCALAR && v->is_number) {
+    if (key)
+      snprintf(buf, n, " (quote it: %s: \"%.40s\")", key, v->text);
+    else
+      snprintf(buf, n, " (quote it: \"%.40s\")", v->text);
+  } else {
+    snprintf(buf, n, ", not a %s", ynode_kind_name(v));
+  }
+  return buf;
+}
+
+int parse_string(pctx *c, const ynode *m, const char *key, const char *ctx, int required, ast_string *out) {
+  const ynode *v = ynode_get(m, key);
+  char hint[128];
+  if (!v) {
+    if (required) parse_error(c, m, "missing-field", "%s: missing required field '%s'", ctx, key);
+    return 0;
+  }
+  if (!ynode_is_string(v)) {
+    parse_error(c, v, "type", "%s %s must be a string%s", ctx, key, parse_hint(v, key, hint, sizeof(hint)));
+    return 0;
+  }
+  out->s = parse_strdup(c, v->text, v->len);
+  out->pos = parse_pos(v);
+  return out->s != NULL;
+}
+
+void parse_strlist(pctx *c, const ynode *m, const char *key, const char *ctx, ast_strlist *out) {
+  const ynode *v = ynode_get(m, key);
+  char hint[128];
+  if (!v) return;
+  if (v->kind != YNODE_SEQUENCE) {
+    parse_error(c, v, "type", "%s %s must be a list of strings, not a %s", ctx, key, ynode_kind_name(v));
+    return;
+  }
+  out->present = 1;
+  out->pos = parse_pos(v);
+  out->items = parse_calloc(c, v->n, sizeof(*out->items));
+  for (size_t i = 0; out->items && i < v->n; i++) {
+    const ynode *it = v->items[i];
+    if (!ynode_is_string(it)) {
+      parse_warning(c, it, "references", "%s %s item must be a string%s; it is dropped", ctx, key,
+                    parse_hint(it, NULL, hint, sizeof(hint)));
+      continue;
+    }
+    ast_string *s = &out->items[out->n];
+    s->s = parse_strdup(c, it->text, it->len);
+    s->pos = parse_pos(it);
+    if (s->s) out->n++;
+  }
+}
+
+void parse_rules(pctx *c, const ynode *m, const char *ctx, int allow_empty, ast_check *out) {
+  const ynode *v = ynode_get(m, "rules");
+  char hint[128];
+  if (!v) {
+    parse_error(c, m, "missing-field", "%s: missing required field 'rules'", ctx);
+    return;
+  }
+  if (v->kind != YNODE_SEQUENCE) {
+    parse_error(c, v, "type", "%s rules must be a list of strings, not a %s", ctx, ynode_kind_name(v));
+    return;
+  }
+  if (v->n == 0 && !allow_empty) {
+    parse_error(c, v, "rules", "%s rules must not be empty", ctx);
+    return;
+  }
+  if (v->n > PARSE_MAX_RULES) {
+    parse_error(c, v, "rules", "%s has %zu rules; at most %d are allowed", ctx, v->n, PARSE_MAX_RULES);
+    return;
+  }
+  out->rules = parse_calloc(c, v->n, sizeof(*out->rules));
+  for (size_t i = 0; out->rules && i < v->n; i++) {
+    const ynode *it = v->items[i];
+    if (!ynode_is_string(it)) {
+      parse_error(c, it, "type", "%s: rule must be a string%s", ctx,
+                  parse_hint(it, NULL, hint, sizeof(hint)));
+      continue;
+    }
+    if (it->len == 0) {
+      parse_error(c, it, "rules", "%s: empty rule", ctx);
+      continue;
+    }
+    ast_rule *r = &out->rules[out->nrules];
+    r->text = parse_strdup(c, it->text, it->len);
+    r->pos = parse_pos(it);
+    r->quoted = it->quoted;
+    if (r->text) out->nrules++;
+  }
+}
+
+/* ---- sections --------------------------------------------------------------------------------- */
+
+static void policy_section(pctx *c, const ynode *root) {
+  policy_ast *a = c->ast;
+  const ynode *p = ynode_get(root, "policy");
+  if (!p) {
+    parse_error(c, root, "missing-field", "missing required section 'policy'");
+    return;
+  }
+  if (p->kind != YNODE_MAPPING) {
+    parse_error(c, p, "type", "section 'policy' must be a mapping, not a %s", ynode_kind_name(p));
+    return;
+  }
+  a->policy_pos = parse_pos(p);
+  parse_string(c, p, "id", "policy", 1, &a->id);
+  parse_string(c, p, "name", "policy", 1, &a->name);
+  parse_string(c, p, "file", "policy", 1, &a->file);
+  parse_string(c, p, "description", "policy", 1, &a->description);
+  parse_strlist(c, p, "references", "policy", &a->references);
+  parse_string(c, p, "regex_type", "policy", 0, &a->regex_type);
+}
+
+static void requirements_section(pctx *c, const ynode *root) {
+  const ynode *r = ynode_get(root, "requirements");
+  ast_check *k = &c->ast->requirements;
+  if (!r) return;
+  if (r->kind != YNODE_MAPPING) {
+    parse_error(c, r, "type", "section 'requirements' must be a mapping, not a %s", ynode_kind_name(r));
+    return;
+  }
+  c->ast->has_requirements = 1;
+  k->pos = parse_pos(r);
+  /* 5.x renamed title to name and still reads title. */
+  const char *title = c->schema == 5 && ynode_get(r, "name") ? "name" : "title";
+  parse_string(c, r, title, "requirements", 1, &k->title);
+  parse_string(c, r, "description", "requirements", 1, &k->description);
+  parse_string(c, r, "condition", "requirements", 1, &k->condition);
+  parse_string(c, r, "regex_type", "requirements", 0, &k->regex_type);
+  parse_rules(c, r, "requirements", 1, k);
+}
+
+static void variables_section(pctx *c, const ynode *root) {
+  const ynode *v = ynode_get(root, "variables");
+  char hint[128];
+  if (!v) return;
+  if (v->kind != YNODE_MAPPING) {
+    parse_error(c, v, "type", "section 'variables' must be a mapping, not a %s", ynode_kind_name(v));
+    return;
+  }
+  if (v->n > PARSE_MAX_VARIABLES) {
+    parse_error(c, v, "limit", "too many variables (%zu; at most %d)", v->n, PARSE_MAX_VARIABLES);
+    return;
+  }
+  policy_ast *a = c->ast;
+  a->variables = parse_calloc(c, v->n, sizeof(*a->variables));
+  for (size_t i = 0; a->variables && i < v->n; i++) {
+    const ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
+    int show = k->len > 60 ? 60 : (int)k->len;
+    if (k->text[0] != '$') {
+      parse_error(c, k, "variable", "invalid variable name '%.*s': variable names start with '$'", show,
+                  k->text);
+      continue;
+    }
+    if (!ynode_is_string(val)) {
+      parse_error(c, val, "type", "variable '%.*s' must be a string%s", show, k->text,
+                  parse_hint(val, k->text, hint, sizeof(hint)));
+      continue;
+    }
+    int dup = 0; /* an exact duplicate: the first definition wins (yaml.c warned) */
+    for (size_t j = 0; j < a->nvariables && !dup; j++)
+      dup = strlen(a->variables[j].name) == k->len && memcmp(a->variables[j].name, k->text, k->len) == 0;
+    if (dup) continue;
+    ast_variable *var = &a->variables[a->nvariables];
+    var->name = parse_strdup(c, k->text, k->len);
+    var->value = parse_strdup(c, val->text, val->len);
+    var->pos = parse_pos(k);
+    if (var->name && var->value) {
+      a->nvariables++;
+    } else {
+      free(var->name);
+      free(var->value);
+      memset(var, 0, sizeof(*var));
+    }
+  }
+}
+
+static void document(pctx *c, const ynode *root) {
+  if (!root) {
+    parse_error(c, NULL, "missing-field",
+                "policy file is empty (expected the 'policy' and 'checks' sections)");
+    return;
+  }
+  if (root->kind != YNODE_MAPPING) {
+    parse_error(c, root, "type", "a policy must be a mapping with 'policy' and 'checks' sections, not a %s",
+                ynode_kind_name(root));
+    return;
+  }
+  const ynode *checks = ynode_get(root, "checks");
+  c->schema = c->ast->schema = parse_schema(checks);
+  policy_section(c, root);
+  requirements_section(c, root);
+  variables_section(c, root);
+  if (!checks)
+    parse_error(c, root, "missing-field", "missing required section 'checks'");
+  else
+    parse_checks(c, checks);
+}
+
+/* ---- entry points ----------------------------------------------------------------------------- */
+
+policy_ast *policy_parse_buffer(const char *path, const char *data, size_t len, diag_list *diags) {
+  if (!path) path = "<input>";
+  ydoc *doc = ydoc_parse(path, data, len, diags);
+  if (!doc) return NULL;
+  policy_ast *a = calloc(1, sizeof(*a));
+  pctx c = {path, diags, a, 4, 0, ((size_t)16 << 20) + 4 * len, 0};
+  if (a) {
+    a->schema = 4;
+    a->path = strdup(path);
+    crypto_sha256(data ? data : "", data ? len : 0, a->source_sha256);
+    if (!a->path)
+      c.oom = 1;
+    else
+      document(&c, ydoc_root(doc));
+  }
+  ydoc_free(doc);
+  if (!a || c.oom) {
+    diag_add(diags, DIAG_ERROR, "oom", path, 0, 0, "out of memory while checking the policy");
+    policy_ast_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+policy_ast *policy_parse_file(const char *path, diag_list *diags) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    diag_add(diags, DIAG_ERROR, "io", path, 0, 0, "cannot open policy file: %s", strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  int err = 0;
+  while (buf) {
+    if (len == cap) {
+      if (cap > YDOC_MAX_INPUT) break; /* ydoc_parse reports the size */
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) {
+      err = ferror(f) ? (errno ? errno : EIO) : 0;
+      break;
+    }
+  }
+  fclose(f);
+  if (!buf || err) {
+    diag_add(diags, DIAG_ERROR, "io", path, 0, 0, "cannot read policy file: %s",
+             buf ? strerror(err) : "out of memory");
+    free(buf);
+    return NULL;
+  }
+  policy_ast *a = policy_parse_buffer(path, buf, len, diags);
+  free(buf);
+  return a;
+}
+
+void policy_ast_free(policy_ast *p) {
+  if (!p) return;
+  free(p->path);
+  free(p->id.s);
+  free(p->name.s);
+  free(p->file.s);
+  free(p->description.s);
+  free(p->regex_type.s);
+  for (size_t i = 0; i < p->references.n; i++)
+    free(p->references.items[i].s);
+  free(p->references.items);
+  parse_check_clear(&p->requirements);
+  for (size_t i = 0; i < p->nvariables; i++) {
+    free(p->variables[i].name);
+    free(p->variables[i].value);
+  }
+  free(p->variables);
+  for (size_t i = 0; i < p->nchecks; i++)
+    parse_check_clear(&p->checks[i]);
+  free(p->checks);
+  free(p);
+}

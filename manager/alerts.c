@@ -1,0 +1,217 @@
+/* alerts.c — Wazuh-shaped SCA alerts as JSON lines (see alerts.h). */
+#include "alerts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_log.h"
+#include "err.h"
+#include "json.h"
+#include "strbuf.h"
+
+struct alerts {
+  char *path;
+  int fd;
+  strbuf queued;
+  size_t nqueued;
+  uint64_t written;
+};
+
+alerts *alerts_open(const char *path, char *err, size_t errlen) {
+  alerts *a = calloc(1, sizeof *a);
+  if (!a) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  a->fd = -1;
+  if (path && *path) {
+    if (!(a->path = strdup(path)) ||
+        (a->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0) {
+      snprintf(err, errlen, "cannot open the alerts file %s: %s", path, strerror(errno));
+      free(a->path);
+      free(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
+void alerts_close(alerts *a) {
+  if (!a) return;
+  if (a->fd >= 0) close(a->fd);
+  strbuf_free(&a->queued);
+  free(a->path);
+  free(a);
+}
+
+int alerts_reopen(alerts *a) {
+  if (!a->path) return TN_OK;
+  int fd = open(a->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return TN_EIO;
+  close(a->fd);
+  a->fd = fd;
+  return TN_OK;
+}
+
+static void header(strbuf *b, const char *agent_id) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  struct tm tm;
+  localtime_r(&tv.tv_sec, &tm);
+  char ts[64], zone[8];
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+  strftime(zone, sizeof zone, "%z", &tm);
+  strbuf_printf(b, "{\"timestamp\":\"%s.%03d%s\",\"agent\":{\"id\":", ts, (int)(tv.tv_usec / 1000), zone);
+  strbuf_json_str(b, agent_id);
+  strbuf_puts(b, "},\"location\":\"sca\",\"data\":{\"sca\":{");
+}
+
+static void member(strbuf *b, int *first, const char *key, const char *value) {
+  if (!value) return;
+  if (!*first) strbuf_putc(b, ',');
+  *first = 0;
+  strbuf_json_str(b, key);
+  strbuf_putc(b, ':');
+  strbuf_json_str(b, value);
+}
+
+static void member_int(strbuf *b, int *first, const char *key, int64_t v) {
+  char num[32];
+  snprintf(num, sizeof num, "%lld", (long long)v);
+  member(b, first, key, num);
+}
+
+/* "a,b" → ["a","b"] (Wazuh's csv_list_to_json_str_array). */
+static void member_list(strbuf *b, int *first, const char *key, const char *csv) {
+  if (!csv || !*csv) return;
+  if (!*first) strbuf_putc(b, ',');
+  *first = 0;
+  strbuf_json_str(b, key);
+  strbuf_puts(b, ":[");
+  const char *p = csv;
+  for (int i = 0;; i++) {
+    const char *comma = strchr(p, ',');
+    size_t n = comma ? (size_t)(comma - p) : strlen(p);
+    if (i) strbuf_putc(b, ',');
+    strbuf_putc(b, '"');
+    strbuf_json_escape(b, p, n);
+    strbuf_putc(b, '"');
+    if (!comma) break;
+    p = comma + 1;
+  }
+  strbuf_putc(b, ']');
+}
+
+static void finish(alerts *a, strbuf *b) {
+  strbuf_puts(b, "}}}\n");
+  if (!strbuf_ok(b)) {
+    log_error("Out of memory building an alert");
+    strbuf_free(b);
+    return;
+  }
+  strbuf_append(&a->queued, b->data, b->len);
+  if (strbuf_ok(&a->queued)) a->nqueued++;
+  strbuf_free(b);
+}
+
+void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name, int64_t scan_id,
+                  int64_t check_id, const char *result, const char *reason, const char *event_json,
+                  const char *previous) {
+  json_value *ev = NULL;
+  if (event_json && *event_json) {
+    char why[128];
+    ev = json_parse(event_json, strlen(event_json), why, sizeof why);
+    if (!ev)
+      log_warn("Agent '%s' policy '%s' check %lld: the check event is not valid JSON (%s); alerting without its "
+               "metadata",
+               agent_id, policy_id, (long long)check_id, why);
+  }
+  const json_value *chk = json_get(ev, "check");
+  const char *pname = json_str(json_get(ev, "policy"));
+  if (!pname) pname = policy_name && *policy_name ? policy_name : policy_id;
+  strbuf b = STRBUF_INIT;
+  header(&b, agent_id);
+  int first = 1;
+  member(&b, &first, "type", "check");
+  member_int(&b, &first, "scan_id", scan_id);
+  member(&b, &first, "policy", pname);
+  strbuf_puts(&b, ",\"check\":{");
+  first = 1;
+  member_int(&b, &first, "id", check_id);
+  static const char *const texts[] = {"title", "description", "rationale", "remediation"};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) member(&b, &first, texts[i], json_str(json_get(chk, texts[i])));
+  const json_value *comp = json_get(chk, "compliance");
+  if (comp && comp->type == JSON_OBJECT) {
+    strbuf_puts(&b, first ? "\"compliance\":{" : ",\"compliance\":{");
+    first = 0;
+    int cfirst = 1;
+    for (size_t i = 0; i < comp->n; i++) member(&b, &cfirst, comp->keys[i], json_str(comp->items[i]));
+    strbuf_putc(&b, '}');
+  }
+  member(&b, &first, "references", json_str(json_get(chk, "references")));
+  static const char *const locs[] = {"file", "directory", "registry", "process", "command"};
+  for (size_t i = 0; i < sizeof locs / sizeof *locs; i++) member_list(&b, &first, locs[i], json_str(json_get(chk, locs[i])));
+  member(&b, &first, "result", result);
+  if (reason && *reason) member(&b, &first, "reason", reason);
+  if (previous) member(&b, &first, "previous_result", previous);
+  strbuf_putc(&b, '}');
+  json_free(ev);
+  finish(a, &b);
+}
+
+void alerts_summary(alerts *a, const mstore_policy *p) {
+  strbuf b = STRBUF_INIT;
+  header(&b, p->agent_id);
+  int first = 1;
+  member(&b, &first, "type", "summary");
+  member_int(&b, &first, "scan_id", p->scan_id);
+  member(&b, &first, "policy", p->name && *p->name ? p->name : p->policy_id);
+  member(&b, &first, "description", p->description ? p->description : "");
+  member(&b, &first, "policy_id", p->policy_id);
+  member_int(&b, &first, "passed", p->passed);
+  member_int(&b, &first, "failed", p->failed);
+  member_int(&b, &first, "invalid", p->invalid);
+  member_int(&b, &first, "total_checks", p->total_checks);
+  member_int(&b, &first, "score", (int64_t)p->score);
+  member(&b, &first, "file", p->file ? p->file : "");
+  finish(a, &b);
+}
+
+int alerts_flush(alerts *a) {
+  if (!a->queued.len) return TN_OK;
+  if (a->fd < 0) { /* no file: counted and dropped */
+    a->written += a->nqueued;
+    alerts_discard(a);
+    return TN_OK;
+  }
+  size_t off = 0;
+  while (off < a->queued.len) {
+    ssize_t w = write(a->fd, a->queued.data + off, a->queued.len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      log_error("Cannot write the alerts file %s: %s", a->path, strerror(errno));
+      /* keep what was not written */
+      memmove(a->queued.data, a->queued.data + off, a->queued.len - off);
+      a->queued.len -= off;
+      a->queued.data[a->queued.len] = '\0';
+      return TN_EIO;
+    }
+    off += (size_t)w;
+  }
+  a->written += a->nqueued;
+  alerts_discard(a);
+  return TN_OK;
+}
+
+void alerts_discard(alerts *a) {
+  strbuf_reset(&a->queued);
+  a->nqueued = 0;
+}
+
+uint64_t alerts_written(const alerts *a) { return a->written; }

@@ -1,0 +1,52 @@
+/* alerts.h — the manager's alerts: one JSON object per line in the alerts file, shaped like the
+ * alerts of Wazuh's SCA decoder (SCA-SEMANTICS §7.7) so existing consumers read them:
+ *
+ *   {"timestamp":"2025-01-31T12:00:00.123+0000","agent":{"id":"002"},"location":"sca",
+ *    "data":{"sca":{"type":"check","scan_id":"123","policy":"...","check":{"id":"1002",
+ *    "title":"...","description":"...","rationale":"...","remediation":"...",
+ *    "compliance":{"cis":"1.1"},"references":"...","file":["/etc/x"],"command":[...],
+ *    "result":"failed","reason":"...","previous_result":"passed"}}}}
+ *
+ *   ... "data":{"sca":{"type":"summary","scan_id":"123","policy":"...","description":"...",
+ *    "policy_id":"p","passed":"3","failed":"1","invalid":"0","total_checks":"4","score":"75",
+ *    "file":"p.yml"}}}
+ *
+ * Values are strings as Wazuh's decoder prints them (the score is the truncated integer); file,
+ * directory, registry, process and command are arrays (the comma-separated event value split).
+ * Alerts are queued while the server applies a batch and written only after the batch committed
+ * (alerts_flush), or dropped if it rolled back (alerts_discard), so an alert never describes a
+ * state the store does not hold. */
+#ifndef TENET_MANAGER_ALERTS_H
+#define TENET_MANAGER_ALERTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+typedef struct alerts alerts;
+
+/* Alerts appended to path ("" or NULL: kept in memory only and discarded at flush — for
+ * benchmarks). NULL with a message in err. */
+alerts *alerts_open(const char *path, char *err, size_t errlen);
+void alerts_close(alerts *a);
+/* Reopen the file (after rotation). TN_OK or TN_EIO. */
+int alerts_reopen(alerts *a);
+
+/* Queue a check alert. event_json is the agent's check event (its metadata fills the alert; a
+ * malformed one leaves only id, result and reason); previous is the stored result before this
+ * event, or NULL for a check seen for the first time. */
+void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name, int64_t scan_id,
+                  int64_t check_id, const char *result, const char *reason, const char *event_json,
+                  const char *previous);
+/* Queue a summary alert from the policy as stored after the summary. */
+void alerts_summary(alerts *a, const mstore_policy *p);
+
+/* Write the queued alerts. Returns TN_OK or TN_EIO (the alerts stay queued). */
+int alerts_flush(alerts *a);
+/* Drop the queued alerts. */
+void alerts_discard(alerts *a);
+/* Alerts written so far. */
+uint64_t alerts_written(const alerts *a);
+
+#endif

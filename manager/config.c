@@ -1,0 +1,51 @@
+/* config.c — tenet-manager's option table (see daemon_conf.h for the file format). */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "frame.h"
+
+#define OPT(name, type, field, dflt, flags, min, max, help) \
+  {name, type, offsetof(manager_config, field), dflt, flags, min, max, help}
+
+static const conf_option options[] = {
+    OPT("listen", CONF_ADDR, listen, "*:1515", 0, 0, 65535, "address agents connect to, HOST:PORT (port 0: any free port)"),
+    OPT("cert", CONF_PATH, cert, NULL, CONF_REQUIRED, 0, 0, "the manager's certificate (PEM)"),
+    OPT("key", CONF_PATH, key, NULL, CONF_REQUIRED, 0, 0, "the manager's private key (PEM)"),
+    OPT("ca", CONF_PATH, ca, NULL, CONF_REQUIRED, 0, 0, "CA certificate that signed the agents' certificates"),
+    OPT("state_db", CONF_PATH, state_db, NULL, CONF_REQUIRED, 0, 0, "SQLite store of every agent's state"),
+    OPT("durable", CONF_BOOL, durable, "yes", 0, 0, 0, "fsync every commit (no: survive crashes of the process only)"),
+    OPT("alerts_file", CONF_PATH, alerts_file, NULL, CONF_REQUIRED, 0, 0, "alerts, one JSON object per line"),
+    OPT("bundle_dir", CONF_PATH, bundle_dir, "", 0, 0, 0, "bundles (*.tnb) to distribute to agents"),
+    OPT("trusted_keys", CONF_LIST, trusted_keys, "", CONF_PATHS, 0, 0,
+        "distribute only bundles signed by these public keys (default: any signed bundle)"),
+    OPT("bundle_poll_interval", CONF_DURATION, bundle_poll_interval, "2s", 0, 1, 3600, "how often bundle_dir is read"),
+    OPT("max_frame", CONF_SIZE, max_frame, "4M", 0, 4096, (int64_t)FRAME_MAX_LIMIT, "largest frame accepted or sent"),
+    OPT("max_connections", CONF_INT, max_connections, "10000", 0, 1, 1000000, "concurrent agent connections"),
+    OPT("handshake_timeout", CONF_DURATION, handshake_timeout, "10s", 0, 1, 600, "time to finish TLS and send Hello"),
+    OPT("frames_per_turn", CONF_INT, frames_per_turn, "64", 0, 1, 100000, "frames read from one agent per loop turn"),
+    OPT("max_dump_retries", CONF_INT, max_dump_retries, "3", 0, 0, 100, "dumps re-requested when one does not converge"),
+    OPT("log_file", CONF_PATH, log_file, "", 0, 0, 0, "log file (default: stderr)"),
+    OPT("log_level", CONF_LEVEL, log_level, "info", 0, 0, 0, "debug, info, warning or error"),
+    OPT("pid_file", CONF_PATH, pid_file, "", 0, 0, 0, "write the process id here"),
+    OPT("port_file", CONF_PATH, port_file, "", 0, 0, 0, "write the bound port here once listening"),
+    OPT("test_drop_check", CONF_INT, test_drop_check, "-1", 0, -1, INT64_MAX,
+        "TEST ONLY: drop this check id once from the first CheckDeltas carrying it"),
+};
+
+#define NOPTIONS (sizeof options / sizeof *options)
+
+int manager_config_load(const char *path, manager_config *cfg, char *err, size_t errlen) {
+  memset(cfg, 0, sizeof *cfg);
+  return conf_load(path, options, NOPTIONS, cfg, err, errlen);
+}
+
+void manager_config_free(manager_config *cfg) { conf_free(options, NOPTIONS, cfg); }
+
+void manager_config_help(FILE *out) {
+  fprintf(out, "tenet-manager configuration (key = value lines, '#' comments):\n");
+  conf_print_help(out, options, NOPTIONS);
+}

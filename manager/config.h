@@ -1,0 +1,37 @@
+/* config.h — tenet-manager's options: one table (config.c), one struct. */
+#ifndef TENET_MANAGER_CONFIG_H
+#define TENET_MANAGER_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "daemon_conf.h"
+
+typedef struct manager_config {
+  conf_addr listen;            /* where agents connect (port 0: ephemeral, see port_file) */
+  char *cert, *key, *ca;       /* the manager's certificate + key, and the CA of the agents' */
+  char *state_db;              /* SQLite store */
+  int durable;                 /* every commit reaches the disk (synchronous=FULL) */
+  char *alerts_file;           /* JSON lines */
+  char *bundle_dir;            /* bundles to distribute ("" = none) */
+  conf_list trusted_keys;      /* distribute only bundles signed by these keys (empty: any signed bundle) */
+  int64_t bundle_poll_interval;/* seconds between looks at bundle_dir */
+  int64_t max_frame;           /* largest frame accepted or sent */
+  int64_t max_connections;
+  int64_t handshake_timeout;   /* seconds to finish TLS and send Hello */
+  int64_t frames_per_turn;     /* frames read from one connection per loop iteration (fairness) */
+  int64_t max_dump_retries;    /* re-requests after a dump that did not converge */
+  char *log_file;
+  int log_level;
+  char *pid_file;
+  char *port_file;             /* the bound port is written here ("" = none) */
+  int64_t test_drop_check;     /* TEST ONLY: drop this check id once in transit (-1: off) */
+} manager_config;
+
+/* Load and check the configuration. Returns TN_OK or TN_EIO/TN_ECONFIG with every problem in err.
+ * Free with manager_config_free even on error. */
+int manager_config_load(const char *path, manager_config *cfg, char *err, size_t errlen);
+void manager_config_free(manager_config *cfg);
+void manager_config_help(FILE *out);
+
+#endif

@@ -1,0 +1,577 @@
+/* server.c — connections, frames and batches on the epoll loop (see server.h). */
+#include "server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "daemon_log.h"
+#include "err.h"
+#include "evloop.h"
+#include "frame.h"
+#include "strbuf.h"
+#include "tls.h"
+
+/* Output a connection may hold before the agent is considered stuck. */
+#define OUT_MAX ((size_t)256 << 20)
+
+enum conn_state { C_HANDSHAKE, C_HELLO, C_READY };
+
+typedef struct conn {
+  server *srv;
+  int fd;
+  tls_conn *tls;
+  frame_decoder *dec;
+  int state;
+  char peer[80];
+  char agent_id[65];
+  integrity_agent *ia;
+  strbuf out;
+  size_t out_off;
+  int64_t deadline_ms;  /* handshake + Hello */
+  int in_batch;         /* applied something in the open transaction */
+  int more;             /* stopped at the frame budget: read again without waiting */
+  int dead;             /* closed; freed by reap() once no loop holds a pointer to it */
+  struct conn *prev, *next;
+  struct conn *batch_next;
+} conn;
+
+struct server {
+  const manager_config *cfg;
+  mstore *store;
+  alerts *al;
+  integrity *ig;
+  distrib *dist;
+  tls_ctx *ctx;
+  evloop *loop;
+  int lfd, port;
+  conn *conns;
+  size_t nconns;
+  conn *batch;      /* connections with work in the open transaction */
+  conn *dead;       /* closed connections waiting for reap() (linked through next) */
+  int batch_failed; /* a store error: roll the batch back */
+  int sigfd;
+  int (*on_signal)(void *, int);
+  void *sig_arg;
+};
+
+static void on_conn(evloop *l, int fd, void *arg, int mask);
+
+/* ---- connections ---- */
+
+static void conn_close(conn *c, const char *why);
+static void conn_drop(conn *c, const char *why);
+
+static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+/* Put c in the open batch (beginning the transaction if needed). 0 or -1. */
+static int join_batch(conn *c) {
+  server *s = c->srv;
+  if (!mstore_in_transaction(s->store) && mstore_begin(s->store) != TN_OK) {
+    log_error("Store: %s", mstore_error(s->store));
+    return -1;
+  }
+  if (!c->in_batch) {
+    c->in_batch = 1;
+    c->batch_next = s->batch;
+    s->batch = c;
+  }
+  return 0;
+}
+
+static void leave_batch(conn *c) {
+  server *s = c->srv;
+  if (!c->in_batch) return;
+  for (conn **p = &s->batch; *p; p = &(*p)->batch_next)
+    if (*p == c) {
+      *p = c->batch_next;
+      break;
+    }
+  c->in_batch = 0;
+}
+
+/* Append a frame for c. */
+static int send_msg(conn *c, Tenet__Envelope *env) {
+  char err[256];
+  size_t before = c->out.len;
+  int rc = codec_encode_framed(env, &c->out, (size_t)c->srv->cfg->max_frame, err, sizeof err);
+  if (rc != TN_OK) {
+    log_error("Cannot encode a %s for agent '%s': %s", codec_body_name(env->body_case), c->agent_id, err);
+    return rc;
+  }
+  if (c->ia) {
+    mstore_counters *k = integrity_agent_counters(c->ia);
+    k->frames_out++;
+    k->bytes_out += (int64_t)(c->out.len - before);
+  }
+  return TN_OK;
+}
+
+/* Write what the socket takes; watch for writability while bytes remain. Returns 0, or -1 when
+ * the connection had to be closed. */
+static int conn_flush(conn *c) {
+  if (c->dead) return -1;
+  while (c->out_off < c->out.len) {
+    size_t n;
+    char err[TLS_ERR_LEN];
+    int rc = tls_conn_write(c->tls, c->out.data + c->out_off, c->out.len - c->out_off, &n, err, sizeof err);
+    if (rc == TLS_WANT_WRITE || rc == TLS_WANT_READ) {
+      evloop_set_mask(c->srv->loop, c->fd, EV_READABLE | EV_WRITABLE);
+      if (c->out.len - c->out_off > OUT_MAX) {
+        conn_drop(c, "the agent does not read what it is sent");
+        return -1;
+      }
+      return 0;
+    }
+    if (rc != TN_OK) {
+      conn_drop(c, err);
+      return -1;
+    }
+    c->out_off += n;
+  }
+  strbuf_reset(&c->out);
+  c->out_off = 0;
+  evloop_set_mask(c->srv->loop, c->fd, EV_READABLE);
+  return 0;
+}
+
+/* Free the closed connections (only where no loop holds a connection pointer). */
+static void reap(server *s) {
+  while (s->dead) {
+    conn *c = s->dead;
+    s->dead = c->batch_next;
+    integrity_agent_free(c->ia);
+    strbuf_free(&c->out);
+    free(c);
+  }
+}
+
+/* Close a connection: unlink it and release its socket at once; the memory waits for reap(), so a
+ * loop walking the list may still step from it (its next pointer stays valid). Work it applied in
+ * the open batch stays (it is valid); its counters and highest seq are written now. */
+static void conn_end(conn *c, int level, const char *why) {
+  server *s = c->srv;
+  if (c->dead) return;
+  if (c->in_batch) {
+    if (integrity_agent_sync(s->ig, c->ia, now_s()) != TN_OK) s->batch_failed = 1;
+    leave_batch(c);
+  }
+  if (why) {
+    if (c->state == C_READY)
+      dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected", why);
+    else
+      log_warn("Connection from %s%s%s%s refused: %s", c->peer, c->agent_id[0] ? " (agent '" : "", c->agent_id,
+               c->agent_id[0] ? "')" : "", why);
+  }
+  if (c->prev) c->prev->next = c->next;
+  else s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  s->nconns--;
+  evloop_unwatch(s->loop, c->fd);
+  tls_conn_free(c->tls);
+  c->tls = NULL;
+  frame_decoder_free(c->dec);
+  c->dec = NULL;
+  c->dead = 1;
+  c->more = 0;
+  c->batch_next = s->dead;
+  s->dead = c;
+}
+
+/* An orderly end (the peer left, shutdown, replaced): logged at INFO. */
+static void conn_close(conn *c, const char *why) { conn_end(c, DLOG_INFO, why); }
+/* The peer broke the protocol or the connection failed: logged as a WARNING. */
+static void conn_drop(conn *c, const char *why) { conn_end(c, DLOG_WARNING, why); }
+
+/* ---- bundle offers ---- */
+
+static void offer(conn *c, const distrib_bundle *b) {
+  Tenet__BundleOffer o = TENET__BUNDLE_OFFER__INIT;
+  o.policy_id = b->policy_id;
+  o.policy_version = b->version;
+  o.bundle.data = b->data;
+  o.bundle.len = b->len;
+  Tenet__Envelope env = TENET__ENVELOPE__INIT;
+  env.body_case = TENET__ENVELOPE__BODY_BUNDLE_OFFER;
+  env.bundle_offer = &o;
+  if (send_msg(c, &env) != TN_OK) return;
+  integrity_agent_set_version(c->ia, b->policy_id, b->version);
+  integrity_agent_counters(c->ia)->offers_sent++;
+  log_info("Offered policy '%s' version %llu to agent '%s'", b->policy_id, (unsigned long long)b->version,
+           c->agent_id);
+}
+
+/* Offer every bundle (only_changed: those that changed at the last refresh) newer than the agent's. */
+static void offer_newer(conn *c, int only_changed) {
+  distrib *d = c->srv->dist;
+  if (!d) return;
+  for (size_t i = 0; i < distrib_count(d); i++) {
+    const distrib_bundle *b = distrib_at(d, i);
+    if (only_changed && !distrib_changed(d, i)) continue;
+    if (integrity_agent_version(c->ia, b->policy_id) < b->version) offer(c, b);
+  }
+}
+
+static void refresh_bundles(evloop *l, void *arg) {
+  server *s = arg;
+  size_t changed = 0;
+  if (distrib_refresh(s->dist, &changed) != TN_OK || !changed) return;
+  for (conn *c = s->conns; c; c = c->next)
+    if (!c->dead && c->state == C_READY) offer_newer(c, 1); /* written by before_sleep */
+}
+
+/* ---- messages ---- */
+
+static void on_hello(conn *c, const Tenet__Hello *h) {
+  server *s = c->srv;
+  /* One connection per agent: a new one replaces the old (the agent reconnected). */
+  for (conn *o = s->conns; o; o = o->next)
+    if (o != c && o->state == C_READY && strcmp(o->agent_id, c->agent_id) == 0) {
+      conn_close(o, "replaced by a new connection");
+      break;
+    }
+  if (!(c->ia = integrity_agent_new(s->ig, c->agent_id))) {
+    conn_close(c, "out of memory");
+    return;
+  }
+  if (join_batch(c) != 0 || integrity_hello(s->ig, c->ia, h, now_s()) != TN_OK) {
+    s->batch_failed = 1;
+    return;
+  }
+  mstore_counters *k = integrity_agent_counters(c->ia);
+  k->frames_in++;
+  c->state = C_READY;
+  if (strcmp(h->agent_id, c->agent_id) != 0)
+    log_warn("Agent certificate '%s' (%s) sent Hello as '%s': using the certificate's id", c->agent_id, c->peer,
+             h->agent_id);
+  log_info("Agent '%s' connected from %s (version %s, %zu policies)", c->agent_id, c->peer, h->agent_version,
+           h->n_policies);
+  offer_newer(c, 0);
+}
+
+/* Handle one decoded message. Returns 0, or -1 when c was closed. */
+static int on_message(conn *c, const Tenet__Envelope *m, size_t framelen) {
+  server *s = c->srv;
+  if (c->dead) return -1;
+  if (c->state == C_HELLO) {
+    if (m->body_case != TENET__ENVELOPE__BODY_HELLO) {
+      char why[96];
+      snprintf(why, sizeof why, "the first message must be hello, not %s", codec_body_name(m->body_case));
+      conn_drop(c, why);
+      return -1;
+    }
+    on_hello(c, m->hello);
+    if (!c->ia) return -1;
+    integrity_agent_counters(c->ia)->bytes_in += (int64_t)framelen;
+    return 0;
+  }
+  mstore_counters *k = integrity_agent_counters(c->ia);
+  k->frames_in++;
+  k->bytes_in += (int64_t)framelen;
+  if (m->body_case == TENET__ENVELOPE__BODY_HELLO) {
+    conn_drop(c, "a second hello on one connection: connection dropped");
+    return -1;
+  }
+  if (join_batch(c) != 0) {
+    s->batch_failed = 1;
+    return 0;
+  }
+  int rc = integrity_apply(s->ig, c->ia, m, now_s());
+  if (rc == TN_EPROTO) {
+    char why[96];
+    snprintf(why, sizeof why, "agents do not send %s messages: connection dropped", codec_body_name(m->body_case));
+    conn_drop(c, why);
+    return -1;
+  }
+  if (rc != TN_OK) s->batch_failed = 1;
+  return 0;
+}
+
+/* Read and apply up to frames_per_turn frames. */
+static void conn_read(conn *c) {
+  server *s = c->srv;
+  char err[TLS_ERR_LEN + 64];
+  if (c->dead) return;
+  if (c->state == C_HANDSHAKE) {
+    int rc = tls_conn_handshake(c->tls, err, sizeof err);
+    if (rc == TLS_WANT_READ) return;
+    if (rc == TLS_WANT_WRITE) {
+      evloop_set_mask(s->loop, c->fd, EV_READABLE | EV_WRITABLE);
+      return;
+    }
+    if (rc != TN_OK) {
+      conn_drop(c, rc == TLS_CLOSED ? "closed during the TLS handshake" : err);
+      return;
+    }
+    const char *id = tls_peer_id(c->tls);
+    if (!id || strlen(id) >= sizeof c->agent_id) {
+      conn_drop(c, "no usable agent id in the client certificate");
+      return;
+    }
+    snprintf(c->agent_id, sizeof c->agent_id, "%s", id);
+    c->state = C_HELLO;
+    evloop_set_mask(s->loop, c->fd, EV_READABLE);
+  }
+  c->more = 0;
+  for (int64_t n = 0; n < s->cfg->frames_per_turn; n++) {
+    const uint8_t *payload;
+    size_t len;
+    int rc = tls_conn_read_frame(c->tls, c->dec, &payload, &len, err, sizeof err);
+    if (rc == TLS_WANT_READ) return;
+    if (rc == TLS_WANT_WRITE) {
+      evloop_set_mask(s->loop, c->fd, EV_READABLE | EV_WRITABLE);
+      return;
+    }
+    if (rc == TLS_CLOSED) {
+      conn_close(c, "connection closed");
+      return;
+    }
+    if (rc != TN_OK) { /* oversized or truncated frame, TLS or network error */
+      char why[TLS_ERR_LEN + 96];
+      snprintf(why, sizeof why, "%s: connection dropped", err);
+      conn_drop(c, why);
+      return;
+    }
+    Tenet__Envelope *m;
+    char derr[256];
+    rc = codec_decode(payload, len, (size_t)s->cfg->max_frame, &m, derr, sizeof derr);
+    if (rc != TN_OK) {
+      char why[320];
+      snprintf(why, sizeof why, "malformed frame of %zu bytes (%s): connection dropped", len, derr);
+      conn_drop(c, why);
+      return;
+    }
+    int closed = on_message(c, m, len + FRAME_HEADER_LEN);
+    codec_free(m);
+    if (closed) return;
+  }
+  c->more = 1; /* budget spent: come back next turn even if epoll says nothing */
+}
+
+static void on_conn(evloop *l, int fd, void *arg, int mask) {
+  conn *c = arg;
+  if (c->dead) return;
+  if ((mask & EV_WRITABLE) && c->state == C_HANDSHAKE) {
+    conn_read(c);
+    return;
+  }
+  if ((mask & EV_WRITABLE) && conn_flush(c) != 0) return;
+  if (mask & EV_READABLE) conn_read(c);
+}
+
+static void on_accept(evloop *l, int lfd, void *arg, int mask) {
+  server *s = arg;
+  for (int i = 0; i < 256; i++) {
+    int fd;
+    char peer[80], err[TLS_ERR_LEN];
+    int rc = tls_tcp_accept(lfd, &fd, peer, sizeof peer, err, sizeof err);
+    if (rc == TLS_WANT_READ) return;
+    if (rc != TN_OK) {
+      log_warn("accept: %s", err);
+      return;
+    }
+    if ((int64_t)s->nconns >= s->cfg->max_connections) {
+      log_warn("Connection from %s refused: max_connections (%lld) reached", peer, (long long)s->cfg->max_connections);
+      close(fd);
+      continue;
+    }
+    if (tls_tcp_nonblock(fd, 1, err, sizeof err) != TN_OK) {
+      close(fd);
+      continue;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+      close(fd);
+      continue;
+    }
+    c->srv = s;
+    c->fd = fd;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    if (!(c->tls = tls_conn_new(s->ctx, fd, NULL, err, sizeof err)) ||
+        !(c->dec = frame_decoder_new((size_t)s->cfg->max_frame))) {
+      log_warn("Connection from %s: %s", peer, c->tls ? "out of memory" : err);
+      tls_conn_free(c->tls); /* without a connection, tls_conn_new closed fd itself */
+      free(c);
+      continue;
+    }
+    c->deadline_ms = evloop_now_ms() + s->cfg->handshake_timeout * 1000;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    if (evloop_watch(s->loop, fd, EV_READABLE, on_conn, c) != 0) {
+      log_warn("Connection from %s: cannot watch it: %s", peer, strerror(errno));
+      conn_close(c, NULL);
+      continue;
+    }
+    log_debug("Connection from %s", peer);
+  }
+}
+
+static void sweep(evloop *l, void *arg) {
+  server *s = arg;
+  int64_t now = evloop_now_ms();
+  for (conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->state != C_READY && now > c->deadline_ms)
+      conn_drop(c, c->state == C_HANDSHAKE ? "TLS handshake timed out" : "no hello in time");
+  }
+}
+
+/* ---- the batch ---- */
+
+static void send_replies(conn *c) {
+  uint64_t ack = integrity_agent_take_ack(c->ia);
+  if (ack) {
+    Tenet__Ack a = TENET__ACK__INIT;
+    a.seq = ack;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.body_case = TENET__ENVELOPE__BODY_ACK;
+    env.ack = &a;
+    send_msg(c, &env);
+  }
+  const integrity_request *req;
+  size_t n = integrity_agent_take_requests(c->ia, &req);
+  for (size_t i = 0; i < n; i++) {
+    Tenet__DumpRequest d = TENET__DUMP_REQUEST__INIT;
+    d.policy_id = (char *)req[i].policy_id;
+    d.flushed = req[i].flushed;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.body_case = TENET__ENVELOPE__BODY_DUMP_REQUEST;
+    env.dump_request = &d;
+    send_msg(c, &env);
+  }
+}
+
+/* Commit the open batch, then reply. On failure roll back and close every connection of the batch
+ * (their agents send the same messages again). */
+static void commit_batch(server *s) {
+  int64_t now = now_s();
+  for (conn *c = s->batch; c && !s->batch_failed; c = c->batch_next)
+    if (integrity_agent_sync(s->ig, c->ia, now) != TN_OK) s->batch_failed = 1;
+  if (mstore_in_transaction(s->store) && !s->batch_failed && mstore_commit(s->store) != TN_OK) {
+    log_error("Store commit failed: %s", mstore_error(s->store));
+    s->batch_failed = 1;
+  }
+  if (s->batch_failed) {
+    mstore_rollback(s->store);
+    alerts_discard(s->al);
+    while (s->batch) {
+      conn *c = s->batch;
+      leave_batch(c);
+      conn_close(c, "its batch was rolled back");
+    }
+    log_error("A batch was rolled back; its agents will send it again");
+    s->batch_failed = 0;
+    return;
+  }
+  alerts_flush(s->al);
+  while (s->batch) {
+    conn *c = s->batch;
+    leave_batch(c);
+    send_replies(c);
+  }
+}
+
+static int before_sleep(evloop *l, void *arg) {
+  server *s = arg;
+  /* Connections that stopped at their frame budget get another turn before the commit. */
+  for (conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->more) conn_read(c);
+  }
+  if (s->batch || mstore_in_transaction(s->store)) commit_batch(s);
+  int busy = 0;
+  for (conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (!c->dead && c->out_off < c->out.len) conn_flush(c);
+  }
+  for (conn *c = s->conns; c; c = c->next) busy |= c->more;
+  reap(s);
+  return busy;
+}
+
+static void on_signalfd(evloop *l, int fd, void *arg, int mask) {
+  server *s = arg;
+  struct signalfd_siginfo si;
+  while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+    if (s->on_signal && s->on_signal(s->sig_arg, (int)si.ssi_signo)) evloop_stop(l);
+}
+
+/* ---- life ---- */
+
+server *server_new(const manager_config *cfg, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err,
+                   size_t errlen) {
+  server *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  s->cfg = cfg;
+  s->store = store;
+  s->al = al;
+  s->ig = ig;
+  s->dist = dist;
+  s->lfd = -1;
+  s->sigfd = -1;
+  char why[TLS_ERR_LEN];
+  if (!(s->ctx = tls_ctx_new_server(cfg->cert, cfg->key, cfg->ca, why, sizeof why))) {
+    snprintf(err, errlen, "TLS: %s", why);
+    goto fail;
+  }
+  if (tls_tcp_listen(cfg->listen.host, cfg->listen.port, 1024, &s->lfd, &s->port, why, sizeof why) != TN_OK ||
+      tls_tcp_nonblock(s->lfd, 1, why, sizeof why) != TN_OK) {
+    snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*", cfg->listen.port, why);
+    goto fail;
+  }
+  int setsize = (int)cfg->max_connections + 64;
+  if (!(s->loop = evloop_new(setsize))) {
+    snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
+    goto fail;
+  }
+  if (evloop_watch(s->loop, s->lfd, EV_READABLE, on_accept, s) != 0 || evloop_every(s->loop, 1000, sweep, s) != 0 ||
+      (dist && evloop_every(s->loop, cfg->bundle_poll_interval * 1000, refresh_bundles, s) != 0)) {
+    snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+    goto fail;
+  }
+  evloop_set_before_sleep(s->loop, before_sleep, s);
+  if (dist) {
+    size_t changed;
+    distrib_refresh(dist, &changed);
+  }
+  return s;
+fail:
+  server_free(s);
+  return NULL;
+}
+
+int server_port(const server *s) { return s->port; }
+
+int server_run(server *s, int signal_fd, int (*on_signal)(void *arg, int signo), void *arg) {
+  s->on_signal = on_signal;
+  s->sig_arg = arg;
+  if (signal_fd >= 0 && evloop_watch(s->loop, signal_fd, EV_READABLE, on_signalfd, s) != 0) return TN_EIO;
+  int rc = evloop_run(s->loop);
+  if (signal_fd >= 0) evloop_unwatch(s->loop, signal_fd);
+  return rc == 0 ? TN_OK : TN_EIO;
+}
+
+void server_free(server *s) {
+  if (!s) return;
+  if (s->loop && (s->batch || mstore_in_transaction(s->store))) commit_batch(s);
+  while (s->conns) {
+    conn *c = s->conns;
+    if (conn_flush(c) == 0) conn_close(c, NULL);
+  }
+  reap(s);
+  if (s->loop && s->lfd >= 0) evloop_unwatch(s->loop, s->lfd);
+  if (s->lfd >= 0) close(s->lfd);
+  evloop_free(s->loop);
+  tls_ctx_free(s->ctx);
+  free(s);
+}

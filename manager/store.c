@@ -1,0 +1,557 @@
+/* store.c — the manager's SQLite store (see store.h). Statements are prepared once. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "scan.h"
+
+#define SCHEMA_VERSION "tenet-manager-1"
+
+#define COUNTER_COLUMNS                                                                               \
+  "frames_in, bytes_in, frames_out, bytes_out, hellos, deltas, delta_checks, dumps, dump_checks, "   \
+  "dump_ends, summaries, policy_lists, duplicates, dumps_requested, offers_sent, dropped_checks"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS agents("
+    "  agent_id TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '', hello_id TEXT NOT NULL DEFAULT '', last_seq INTEGER NOT NULL DEFAULT 0,"
+    "  frames_in INTEGER NOT NULL DEFAULT 0, bytes_in INTEGER NOT NULL DEFAULT 0,"
+    "  frames_out INTEGER NOT NULL DEFAULT 0, bytes_out INTEGER NOT NULL DEFAULT 0,"
+    "  hellos INTEGER NOT NULL DEFAULT 0, deltas INTEGER NOT NULL DEFAULT 0,"
+    "  delta_checks INTEGER NOT NULL DEFAULT 0, dumps INTEGER NOT NULL DEFAULT 0,"
+    "  dump_checks INTEGER NOT NULL DEFAULT 0, dump_ends INTEGER NOT NULL DEFAULT 0,"
+    "  summaries INTEGER NOT NULL DEFAULT 0, policy_lists INTEGER NOT NULL DEFAULT 0,"
+    "  duplicates INTEGER NOT NULL DEFAULT 0, dumps_requested INTEGER NOT NULL DEFAULT 0,"
+    "  offers_sent INTEGER NOT NULL DEFAULT 0, dropped_checks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS policies("
+    "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, bundle_hash TEXT NOT NULL, policy_version INTEGER NOT NULL,"
+    "  source_hash TEXT NOT NULL, name TEXT NOT NULL, file TEXT NOT NULL, description TEXT NOT NULL,"
+    "  refs TEXT NOT NULL, scan_id INTEGER NOT NULL, passed INTEGER NOT NULL, failed INTEGER NOT NULL,"
+    "  invalid INTEGER NOT NULL, total_checks INTEGER NOT NULL, score REAL NOT NULL, start_time INTEGER NOT NULL,"
+    "  end_time INTEGER NOT NULL, summary_hash TEXT NOT NULL, last_summary INTEGER NOT NULL,"
+    "  PRIMARY KEY(agent_id, policy_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS checks("
+    "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, check_id INTEGER NOT NULL, result TEXT NOT NULL,"
+    "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL, updated INTEGER NOT NULL,"
+    "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;";
+
+enum {
+  ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+  ST_AGENT_TOUCH, ST_AGENT_GET, ST_AGENT_SEQ, ST_AGENT_ADD, ST_AGENTS_EACH,
+  ST_POLICY_GET, ST_POLICY_PUT, ST_POLICY_DEL, ST_POLICY_IDS, ST_POLICIES_AGENT, ST_POLICIES_ALL,
+  ST_CHECK_GET, ST_CHECK_PUT, ST_CHECKS_DEL, ST_CHECKS_DEL_OTHER, ST_CHECK_RESULTS, ST_CHECKS_EACH,
+  ST__COUNT
+};
+
+#define POLICY_COLUMNS                                                                                     \
+  "agent_id, policy_id, bundle_hash, policy_version, source_hash, name, file, description, refs, scan_id, " \
+  "passed, failed, invalid, total_checks, score, start_time, end_time, summary_hash, last_summary"
+
+#define AGENT_COLUMNS "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS
+
+static const char *const sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_AGENT_TOUCH] = "INSERT INTO agents(agent_id, first_seen, last_seen, version, hello_id) VALUES(?1, ?2, ?2, ?3, ?4) "
+                       "ON CONFLICT(agent_id) DO UPDATE SET last_seen = ?2, version = ?3, hello_id = ?4",
+    [ST_AGENT_GET] = "SELECT " AGENT_COLUMNS " FROM agents WHERE agent_id = ?1",
+    [ST_AGENT_SEQ] = "UPDATE agents SET last_seq = max(last_seq, ?2), last_seen = max(last_seen, ?3) WHERE agent_id = ?1",
+    [ST_AGENT_ADD] = "UPDATE agents SET frames_in = frames_in + ?2, bytes_in = bytes_in + ?3, frames_out = frames_out + ?4, "
+                     "bytes_out = bytes_out + ?5, hellos = hellos + ?6, deltas = deltas + ?7, "
+                     "delta_checks = delta_checks + ?8, dumps = dumps + ?9, dump_checks = dump_checks + ?10, "
+                     "dump_ends = dump_ends + ?11, summaries = summaries + ?12, policy_lists = policy_lists + ?13, "
+                     "duplicates = duplicates + ?14, dumps_requested = dumps_requested + ?15, "
+                     "offers_sent = offers_sent + ?16, dropped_checks = dropped_checks + ?17 WHERE agent_id = ?1",
+    [ST_AGENTS_EACH] = "SELECT " AGENT_COLUMNS " FROM agents ORDER BY agent_id",
+    [ST_POLICY_GET] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
+    [ST_POLICY_PUT] = "INSERT OR REPLACE INTO policies(" POLICY_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    [ST_POLICY_DEL] = "DELETE FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
+    [ST_POLICY_IDS] = "SELECT policy_id FROM policies WHERE agent_id = ?1 UNION "
+                      "SELECT DISTINCT policy_id FROM checks WHERE agent_id = ?1",
+    [ST_POLICIES_AGENT] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 ORDER BY policy_id",
+    [ST_POLICIES_ALL] = "SELECT " POLICY_COLUMNS " FROM policies ORDER BY agent_id, policy_id",
+    [ST_CHECK_GET] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND check_id = ?3",
+    [ST_CHECK_PUT] = "INSERT OR REPLACE INTO checks(agent_id, policy_id, check_id, result, reason, scan_id, event, "
+                     "updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_CHECKS_DEL] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2",
+    [ST_CHECKS_DEL_OTHER] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND scan_id != ?3",
+    [ST_CHECK_RESULTS] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
+    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, updated FROM checks "
+                       "WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
+};
+
+struct mstore {
+  sqlite3 *db;
+  sqlite3_stmt *st[ST__COUNT];
+  int readonly;
+  char err[512];
+};
+
+static int fail(mstore *s, const char *what) {
+  snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+  return TN_EDB;
+}
+
+const char *mstore_error(const mstore *s) { return s->err; }
+
+static sqlite3_stmt *stmt(mstore *s, int id) {
+  sqlite3_stmt *st = s->st[id];
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return st;
+}
+
+static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, what);
+}
+
+static int init_schema(mstore *s) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto bad;
+  if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK) goto bad_rb;
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(q, 0);
+    if (!v || strcmp(v, SCHEMA_VERSION) != 0) {
+      snprintf(s->err, sizeof s->err, "not a tenet-manager store of this version (schema '%s', expected '%s')",
+               v ? v : "", SCHEMA_VERSION);
+      sqlite3_finalize(q);
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      return TN_EDB;
+    }
+  }
+  sqlite3_finalize(q);
+  if (rc == SQLITE_DONE &&
+      sqlite3_exec(s->db, "INSERT INTO meta(key, value) VALUES('schema', '" SCHEMA_VERSION "')", NULL, NULL, &msg) !=
+          SQLITE_OK)
+    goto bad_rb;
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) goto bad_rb;
+  if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
+  return TN_OK;
+bad_rb:
+  snprintf(s->err, sizeof s->err, "creating the schema: %s", msg ? msg : sqlite3_errmsg(s->db));
+  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_free(msg);
+  return TN_EDB;
+bad:
+  snprintf(s->err, sizeof s->err, "%s", msg ? msg : sqlite3_errmsg(s->db));
+  sqlite3_free(msg);
+  return TN_EDB;
+}
+
+/* A read-only opener checks the schema without writing. */
+static int check_schema_ro(mstore *s) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
+    return fail(s, "not a tenet-manager store");
+  int rc = sqlite3_step(q);
+  const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+  int ok = v && strcmp(v, SCHEMA_VERSION) == 0;
+  if (!ok)
+    snprintf(s->err, sizeof s->err, "not a tenet-manager store of this version (schema '%s', expected '%s')",
+             v ? v : "", SCHEMA_VERSION);
+  sqlite3_finalize(q);
+  return ok ? TN_OK : TN_EDB;
+}
+
+mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen) {
+  mstore *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  s->readonly = readonly;
+  int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "%s: cannot open the store: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    goto fail;
+  }
+  sqlite3_busy_timeout(s->db, 30000);
+  if (!readonly) {
+    char *msg = NULL;
+    const char *pragmas = durable ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+    if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+      snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+      sqlite3_free(msg);
+      goto fail;
+    }
+    if (init_schema(s) != TN_OK) {
+      snprintf(err, errlen, "%s: %s", path, s->err);
+      goto fail;
+    }
+  } else if (check_schema_ro(s) != TN_OK) {
+    snprintf(err, errlen, "%s: %s", path, s->err);
+    goto fail;
+  }
+  for (int i = 0; i < ST__COUNT; i++)
+    if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+      snprintf(err, errlen, "%s: preparing statement %d: %s", path, i, sqlite3_errmsg(s->db));
+      goto fail;
+    }
+  return s;
+fail:
+  mstore_close(s);
+  return NULL;
+}
+
+void mstore_close(mstore *s) {
+  if (!s) return;
+  for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(s->st[i]);
+  sqlite3_close(s->db);
+  free(s);
+}
+
+int mstore_begin(mstore *s) { return exec_step(s, stmt(s, ST_BEGIN), "begin"); }
+int mstore_commit(mstore *s) { return exec_step(s, stmt(s, ST_COMMIT), "commit"); }
+void mstore_rollback(mstore *s) {
+  if (!sqlite3_get_autocommit(s->db)) exec_step(s, stmt(s, ST_ROLLBACK), "rollback");
+}
+int mstore_in_transaction(const mstore *s) { return !sqlite3_get_autocommit(s->db); }
+
+static void text_into(char *dst, size_t cap, const unsigned char *src) {
+  snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+/* ---- agents ---- */
+
+int mstore_agent_touch(mstore *s, const char *agent_id, const char *version, const char *hello_id, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_AGENT_TOUCH);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_text(st, 3, version ? version : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, hello_id ? hello_id : "", -1, SQLITE_STATIC);
+  return exec_step(s, st, "recording an agent");
+}
+
+static void read_agent(sqlite3_stmt *st, mstore_agent *a) {
+  memset(a, 0, sizeof *a);
+  text_into(a->agent_id, sizeof a->agent_id, sqlite3_column_text(st, 0));
+  a->first_seen = sqlite3_column_int64(st, 1);
+  a->last_seen = sqlite3_column_int64(st, 2);
+  text_into(a->version, sizeof a->version, sqlite3_column_text(st, 3));
+  text_into(a->hello_id, sizeof a->hello_id, sqlite3_column_text(st, 4));
+  a->last_seq = (uint64_t)sqlite3_column_int64(st, 5);
+  int64_t *c = &a->c.frames_in;
+  for (int i = 0; i < MSTORE_NCOUNTERS; i++) c[i] = sqlite3_column_int64(st, 6 + i);
+}
+
+int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *found) {
+  *found = 0;
+  sqlite3_stmt *st = stmt(s, ST_AGENT_GET);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    read_agent(st, a);
+    *found = 1;
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading an agent");
+}
+
+int mstore_agent_set_last_seq(mstore *s, const char *agent_id, uint64_t seq, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_AGENT_SEQ);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+  sqlite3_bind_int64(st, 3, now);
+  return exec_step(s, st, "recording an agent's seq");
+}
+
+int mstore_agent_add_counters(mstore *s, const char *agent_id, const mstore_counters *c) {
+  sqlite3_stmt *st = stmt(s, ST_AGENT_ADD);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  const int64_t *v = &c->frames_in;
+  for (int i = 0; i < MSTORE_NCOUNTERS; i++) sqlite3_bind_int64(st, 2 + i, v[i]);
+  return exec_step(s, st, "updating counters");
+}
+
+int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg) {
+  sqlite3_stmt *st = stmt(s, ST_AGENTS_EACH);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    mstore_agent a;
+    read_agent(st, &a);
+    int stop = fn(arg, &a);
+    if (stop) {
+      sqlite3_reset(st);
+      return stop;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "listing agents");
+}
+
+/* ---- policies ---- */
+
+void mstore_policy_free(mstore_policy *p) {
+  if (!p) return;
+  free(p->name);
+  free(p->file);
+  free(p->description);
+  free(p->references);
+  p->name = p->file = p->description = p->references = NULL;
+}
+
+static int read_policy(sqlite3_stmt *st, mstore_policy *p) {
+  memset(p, 0, sizeof *p);
+  text_into(p->agent_id, sizeof p->agent_id, sqlite3_column_text(st, 0));
+  text_into(p->policy_id, sizeof p->policy_id, sqlite3_column_text(st, 1));
+  text_into(p->bundle_hash, sizeof p->bundle_hash, sqlite3_column_text(st, 2));
+  p->policy_version = (uint64_t)sqlite3_column_int64(st, 3);
+  text_into(p->source_hash, sizeof p->source_hash, sqlite3_column_text(st, 4));
+  char **strs[4] = {&p->name, &p->file, &p->description, &p->references};
+  for (int i = 0; i < 4; i++) {
+    const unsigned char *t = sqlite3_column_text(st, 5 + i);
+    if (!(*strs[i] = strdup(t ? (const char *)t : ""))) {
+      mstore_policy_free(p);
+      return TN_ENOMEM;
+    }
+  }
+  p->scan_id = sqlite3_column_int64(st, 9);
+  p->passed = sqlite3_column_int64(st, 10);
+  p->failed = sqlite3_column_int64(st, 11);
+  p->invalid = sqlite3_column_int64(st, 12);
+  p->total_checks = sqlite3_column_int64(st, 13);
+  p->score = sqlite3_column_double(st, 14);
+  p->start_time = sqlite3_column_int64(st, 15);
+  p->end_time = sqlite3_column_int64(st, 16);
+  text_into(p->summary_hash, sizeof p->summary_hash, sqlite3_column_text(st, 17));
+  p->last_summary = sqlite3_column_int64(st, 18);
+  return TN_OK;
+}
+
+int mstore_policy_get(mstore *s, const char *agent_id, const char *policy_id, mstore_policy *p, int *found) {
+  *found = 0;
+  memset(p, 0, sizeof *p);
+  sqlite3_stmt *st = stmt(s, ST_POLICY_GET);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  int out = TN_OK;
+  if (rc == SQLITE_ROW) {
+    out = read_policy(st, p);
+    *found = out == TN_OK;
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return fail(s, "reading a policy");
+  return out;
+}
+
+int mstore_policy_put(mstore *s, const mstore_policy *p) {
+  sqlite3_stmt *st = stmt(s, ST_POLICY_PUT);
+  sqlite3_bind_text(st, 1, p->agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, p->policy_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, p->bundle_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)p->policy_version);
+  sqlite3_bind_text(st, 5, p->source_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, p->name ? p->name : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 7, p->file ? p->file : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 8, p->description ? p->description : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 9, p->references ? p->references : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 10, p->scan_id);
+  sqlite3_bind_int64(st, 11, p->passed);
+  sqlite3_bind_int64(st, 12, p->failed);
+  sqlite3_bind_int64(st, 13, p->invalid);
+  sqlite3_bind_int64(st, 14, p->total_checks);
+  sqlite3_bind_double(st, 15, p->score);
+  sqlite3_bind_int64(st, 16, p->start_time);
+  sqlite3_bind_int64(st, 17, p->end_time);
+  sqlite3_bind_text(st, 18, p->summary_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 19, p->last_summary);
+  return exec_step(s, st, "writing a policy");
+}
+
+int mstore_policy_delete(mstore *s, const char *agent_id, const char *policy_id, int *checks) {
+  int rc = mstore_checks_delete(s, agent_id, policy_id, checks);
+  if (rc != TN_OK) return rc;
+  sqlite3_stmt *st = stmt(s, ST_POLICY_DEL);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  return exec_step(s, st, "deleting a policy");
+}
+
+int mstore_policies_retain(mstore *s, const char *agent_id, const char *const *ids, size_t n, int *deleted) {
+  *deleted = 0;
+  char **stored = NULL;
+  size_t ns = 0, cap = 0;
+  sqlite3_stmt *st = stmt(s, ST_POLICY_IDS);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  int rc, out = TN_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (ns == cap) {
+      cap = cap ? cap * 2 : 8;
+      char **nv = realloc(stored, cap * sizeof *nv);
+      if (!nv) {
+        out = TN_ENOMEM;
+        break;
+      }
+      stored = nv;
+    }
+    if (!(stored[ns] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+      out = TN_ENOMEM;
+      break;
+    }
+    ns++;
+  }
+  sqlite3_reset(st);
+  if (out == TN_OK && rc != SQLITE_DONE) out = fail(s, "listing policies");
+  for (size_t i = 0; out == TN_OK && i < ns; i++) {
+    size_t j;
+    for (j = 0; j < n; j++)
+      if (strcmp(ids[j], stored[i]) == 0) break;
+    if (j < n) continue;
+    out = mstore_policy_delete(s, agent_id, stored[i], NULL);
+    if (out == TN_OK) (*deleted)++;
+  }
+  for (size_t i = 0; i < ns; i++) free(stored[i]);
+  free(stored);
+  return out;
+}
+
+int mstore_policies_each(mstore *s, const char *agent_id, mstore_policy_fn fn, void *arg) {
+  sqlite3_stmt *st = stmt(s, agent_id ? ST_POLICIES_AGENT : ST_POLICIES_ALL);
+  if (agent_id) sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    mstore_policy p;
+    if (read_policy(st, &p) != TN_OK) {
+      sqlite3_reset(st);
+      return TN_ENOMEM;
+    }
+    int stop = fn(arg, &p);
+    mstore_policy_free(&p);
+    if (stop) {
+      sqlite3_reset(st);
+      return stop;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "listing policies");
+}
+
+/* ---- checks ---- */
+
+int mstore_check_get(mstore *s, const char *agent_id, const char *policy_id, int64_t check_id, char result[16],
+                     int *found) {
+  *found = 0;
+  result[0] = '\0';
+  sqlite3_stmt *st = stmt(s, ST_CHECK_GET);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, check_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    text_into(result, 16, sqlite3_column_text(st, 0));
+    *found = 1;
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading a check");
+}
+
+int mstore_check_put(mstore *s, const char *agent_id, const char *policy_id, const mstore_check *c) {
+  sqlite3_stmt *st = stmt(s, ST_CHECK_PUT);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, c->check_id);
+  sqlite3_bind_text(st, 4, c->result, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, c->reason ? c->reason : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 6, c->scan_id);
+  sqlite3_bind_text(st, 7, c->event ? c->event : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 8, c->updated);
+  return exec_step(s, st, "writing a check");
+}
+
+int mstore_checks_delete(mstore *s, const char *agent_id, const char *policy_id, int *n) {
+  sqlite3_stmt *st = stmt(s, ST_CHECKS_DEL);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  int rc = exec_step(s, st, "deleting checks");
+  if (n) *n = rc == TN_OK ? sqlite3_changes(s->db) : 0;
+  return rc;
+}
+
+int mstore_checks_delete_other_scans(mstore *s, const char *agent_id, const char *policy_id, int64_t scan_id,
+                                     int *n) {
+  sqlite3_stmt *st = stmt(s, ST_CHECKS_DEL_OTHER);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, scan_id);
+  int rc = exec_step(s, st, "deleting stale checks");
+  if (n) *n = rc == TN_OK ? sqlite3_changes(s->db) : 0;
+  return rc;
+}
+
+int mstore_results_hash(mstore *s, const char *agent_id, const char *policy_id, char out[65], size_t *n) {
+  sqlite3_stmt *st = stmt(s, ST_CHECK_RESULTS);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  char **v = NULL;
+  size_t cnt = 0, cap = 0;
+  int rc, out_rc = TN_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cnt == cap) {
+      cap = cap ? cap * 2 : 64;
+      char **nv = realloc(v, cap * sizeof *nv);
+      if (!nv) {
+        out_rc = TN_ENOMEM;
+        break;
+      }
+      v = nv;
+    }
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    if (!(v[cnt] = strdup(t ? (const char *)t : ""))) {
+      out_rc = TN_ENOMEM;
+      break;
+    }
+    cnt++;
+  }
+  sqlite3_reset(st);
+  if (out_rc == TN_OK && rc != SQLITE_DONE) out_rc = fail(s, "reading results");
+  if (out_rc == TN_OK) scan_results_hash_strings((const char *const *)v, cnt, out);
+  for (size_t i = 0; i < cnt; i++) free(v[i]);
+  free(v);
+  if (n) *n = cnt;
+  return out_rc;
+}
+
+int mstore_checks_each(mstore *s, const char *agent_id, const char *policy_id, mstore_check_fn fn, void *arg) {
+  sqlite3_stmt *st = stmt(s, ST_CHECKS_EACH);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    mstore_check c = {
+        .check_id = sqlite3_column_int64(st, 0),
+        .result = (const char *)sqlite3_column_text(st, 1),
+        .reason = (const char *)sqlite3_column_text(st, 2),
+        .scan_id = sqlite3_column_int64(st, 3),
+        .event = (const char *)sqlite3_column_text(st, 4),
+        .updated = sqlite3_column_int64(st, 5),
+    };
+    if (!c.result) c.result = "";
+    if (!c.reason) c.reason = "";
+    if (!c.event) c.event = "";
+    int stop = fn(arg, &c);
+    if (stop) {
+      sqlite3_reset(st);
+      return stop;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading checks");
+}

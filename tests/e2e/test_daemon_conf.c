@@ -1,0 +1,177 @@
+/* test_daemon_conf.c — the daemons' configuration files: every option of both tables, defaults,
+ * relative paths resolved against the file's directory, and a clear error naming the line for
+ * every kind of mistake (all of them reported in one go). */
+#include <limits.h>
+
+#include "agent/config.h"
+#include "err.h"
+#include "manager/config.h"
+#include "test.h"
+#include "tmpdir.h"
+
+static char dir[PATH_MAX], path[PATH_MAX + 32], err[4096];
+
+static void test_agent_full(void) {
+  tmp_write(path,
+            "# an agent\n"
+            "agent_id = 002\n"
+            "manager = 10.0.0.5:1515   # the manager\n"
+            "cert = certs/002.crt\n"
+            "key = /etc/tenet/002.key\n"
+            "ca = certs/ca.crt\n"
+            "trusted_keys = keys/a.pub, keys/b.pub\n"
+            "trusted_keys = /k/c.pub\n"
+            "bundle_dir = bundles\n"
+            "state_db = state.db\n"
+            "scan_interval = 10m\n"
+            "workers = 2\n"
+            "command_timeout = 5s\n"
+            "log_level = debug\n"
+            "log_file = \"my log #1.txt\"\n");
+  agent_config c;
+  int rc = agent_config_load(path, &c, err, sizeof err);
+  if (rc != TN_OK) fprintf(stderr, "%s\n", err);
+  REQUIRE(rc == TN_OK);
+  CHECK_STR(c.agent_id, "002");
+  CHECK_STR(c.manager.host, "10.0.0.5");
+  CHECK_INT(c.manager.port, 1515);
+  CHECK_STR(c.manager_name, "10.0.0.5");
+  char want[PATH_MAX + 64];
+  snprintf(want, sizeof want, "%s/certs/002.crt", dir);
+  CHECK_STR(c.cert, want);
+  CHECK_STR(c.key, "/etc/tenet/002.key");
+  CHECK_INT(c.trusted_keys.n, 3);
+  snprintf(want, sizeof want, "%s/keys/b.pub", dir);
+  if (c.trusted_keys.n == 3) {
+    CHECK_STR(c.trusted_keys.items[1], want);
+    CHECK_STR(c.trusted_keys.items[2], "/k/c.pub");
+  }
+  CHECK_INT(c.scan_interval, 600);
+  CHECK_INT(c.workers, 2);
+  CHECK_INT(c.command_timeout, 5);
+  CHECK_INT(c.scan_on_start, 1);
+  CHECK_INT(c.reconnect_max, 60);
+  CHECK_INT(c.max_frame, 4 << 20);
+  snprintf(want, sizeof want, "%s/my log #1.txt", dir);
+  CHECK_STR(c.log_file, want);
+  agent_config_free(&c);
+}
+
+static void test_agent_id_from_cert(void) {
+  tmp_write(path, "manager = localhost:1\ncert = /pki/agents/web-07.crt\nkey = k\nca = c\ntrusted_keys = t.pub\n"
+                  "bundle_dir = b\nstate_db = s\n");
+  agent_config c;
+  REQUIRE(agent_config_load(path, &c, err, sizeof err) == TN_OK);
+  CHECK_STR(c.agent_id, "web-07");
+  CHECK_INT(c.scan_interval, 12 * 3600);
+  agent_config_free(&c);
+}
+
+static void test_agent_errors(void) {
+  tmp_write(path,
+            "manager = 10.0.0.5\n"        /* 1: no port */
+            "scan_interval = soon\n"      /* 2 */
+            "this line has no equals\n"   /* 3 */
+            "colour = blue\n"             /* 4 */
+            "workers = 1000\n"            /* 5: out of range */
+            "scan_on_start = maybe\n"     /* 6 */
+            "scan_on_start = yes\n"       /* 7: set twice? no: 6 failed, so this is the first good one */
+            "log_level = loud\n");        /* 8 */
+  agent_config c;
+  int rc = agent_config_load(path, &c, err, sizeof err);
+  CHECK_INT(rc, TN_ECONFIG);
+  char want[PATH_MAX + 128];
+#define HAS(line, text)                                                  \
+  do {                                                                   \
+    snprintf(want, sizeof want, "%s:%d: %s", path, line, text);          \
+    if (!strstr(err, want)) fprintf(stderr, "missing: %s\nin:\n%s\n", want, err); \
+    CHECK(strstr(err, want) != NULL);                                    \
+  } while (0)
+  HAS(1, "manager: '10.0.0.5' is not HOST:PORT");
+  HAS(2, "scan_interval: 'soon' is not a duration");
+  HAS(3, "expected 'key = value'");
+  HAS(4, "unknown option 'colour'");
+  HAS(5, "workers: 1000 is out of range (0 to 64)");
+  HAS(6, "scan_on_start: 'maybe' is not yes or no");
+  HAS(8, "log_level: 'loud' is not a log level");
+  CHECK(strstr(err, "missing required option 'cert'") != NULL);
+  CHECK(strstr(err, "missing required option 'state_db'") != NULL);
+  CHECK(strstr(err, ":7:") == NULL);
+  agent_config_free(&c);
+
+  tmp_write(path, "state_db = a\nstate_db = b\n");
+  rc = agent_config_load(path, &c, err, sizeof err);
+  CHECK_INT(rc, TN_ECONFIG);
+  HAS(2, "option 'state_db' is set twice (first on line 1)");
+  agent_config_free(&c);
+
+  rc = agent_config_load("/nonexistent/agent.conf", &c, err, sizeof err);
+  CHECK_INT(rc, TN_EIO);
+  CHECK(strstr(err, "cannot read configuration file /nonexistent/agent.conf") != NULL);
+  agent_config_free(&c);
+#undef HAS
+}
+
+static void test_manager(void) {
+  tmp_write(path,
+            "listen = 127.0.0.1:0\ncert = m.crt\nkey = m.key\nca = ca.crt\nstate_db = /var/lib/m.db\n"
+            "alerts_file = alerts.json\ntest_drop_check = 1002\n");
+  manager_config c;
+  int rc = manager_config_load(path, &c, err, sizeof err);
+  if (rc != TN_OK) fprintf(stderr, "%s\n", err);
+  REQUIRE(rc == TN_OK);
+  CHECK_STR(c.listen.host, "127.0.0.1");
+  CHECK_INT(c.listen.port, 0);
+  CHECK_INT(c.test_drop_check, 1002);
+  CHECK_INT(c.durable, 1);
+  CHECK_STR(c.bundle_dir, "");
+  CHECK_INT(c.trusted_keys.n, 0);
+  CHECK_INT(c.bundle_poll_interval, 2);
+  manager_config_free(&c);
+
+  tmp_write(path, "listen = [::1]:1515\ncert = m.crt\nkey = m.key\nca = ca.crt\nstate_db = m.db\n"
+                  "alerts_file = a\nmax_frame = 2M\n");
+  REQUIRE(manager_config_load(path, &c, err, sizeof err) == TN_OK);
+  CHECK_STR(c.listen.host, "::1");
+  CHECK_INT(c.test_drop_check, -1);
+  CHECK_INT(c.max_frame, 2 << 20);
+  manager_config_free(&c);
+
+  tmp_write(path, "listen = 127.0.0.1:99999\nmax_frame = 12Q\n");
+  rc = manager_config_load(path, &c, err, sizeof err);
+  CHECK_INT(rc, TN_ECONFIG);
+  CHECK(strstr(err, ":1: listen: '127.0.0.1:99999' is not HOST:PORT") != NULL);
+  CHECK(strstr(err, ":2: max_frame: '12Q' is not a size") != NULL);
+  CHECK(strstr(err, "missing required option 'alerts_file'") != NULL);
+  manager_config_free(&c);
+}
+
+static void test_parsers(void) {
+  int64_t v;
+  CHECK(conf_parse_duration("90", &v) == 0 && v == 90);
+  CHECK(conf_parse_duration("2h", &v) == 0 && v == 7200);
+  CHECK(conf_parse_duration("1w", &v) == 0 && v == 604800);
+  CHECK(conf_parse_duration("-1s", &v) != 0);
+  CHECK(conf_parse_duration("1hh", &v) != 0);
+  CHECK(conf_parse_size("4M", &v) == 0 && v == 4 << 20);
+  CHECK(conf_parse_size("512KiB", &v) == 0 && v == 512 << 10);
+  char *host;
+  int port;
+  CHECK(conf_parse_addr("*:1515", &host, &port) == 0 && host && strcmp(host, "*") == 0 && port == 1515);
+  free(host);
+  CHECK(conf_parse_addr(":7", &host, &port) == 0 && !host && port == 7);
+  CHECK(conf_parse_addr("::1:7", &host, &port) != 0);
+  CHECK(conf_parse_addr("h:x", &host, &port) != 0);
+}
+
+int main(void) {
+  tmp_make("conf", dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/daemon.conf", dir);
+  RUN(test_agent_full);
+  RUN(test_agent_id_from_cert);
+  RUN(test_agent_errors);
+  RUN(test_manager);
+  RUN(test_parsers);
+  tmp_remove(dir);
+  return test_report();
+}

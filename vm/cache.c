@@ -1,0 +1,264 @@
+/* cache.c — the per-scan cache shared by all workers (cache.h, cache_int.h).
+ *
+ * One mutex guards a chained hash table of entries keyed by (kind, text); an entry is inserted
+ * "in flight" by the first thread that asks for it, produced outside the lock, then marked ready
+ * and announced on one condition variable that every waiter rechecks. Entries never move and are
+ * freed with the cache, so returned pointers stay valid for its lifetime. */
+#include "cache_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+enum { KIND_FILE = 1, KIND_COMMAND = 2 };
+
+typedef struct entry {
+  struct entry *next; /* hash chain */
+  uint64_t hash;
+  int kind;
+  int ready;
+  union {
+    cache_file file;
+    cache_command command;
+  } u;
+  char key[]; /* NUL-terminated */
+} entry;
+
+struct scan_cache {
+  int enabled;
+  pthread_mutex_t mu;
+  pthread_cond_t ready; /* broadcast whenever an entry or the process list becomes ready */
+  entry **slot;
+  size_t nslot, count;
+  int procs_state; /* 0 not asked, 1 being built, 2 built */
+  int procs_status;
+  proclist *procs;
+  size_t commands_run, files_read; /* updated atomically */
+};
+
+scan_cache *scan_cache_new(int enabled) {
+  scan_cache *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->enabled = enabled;
+  c->nslot = 64;
+  c->slot = calloc(c->nslot, sizeof *c->slot);
+  if (!c->slot || pthread_mutex_init(&c->mu, NULL) != 0) {
+    free(c->slot);
+    free(c);
+    return NULL;
+  }
+  if (pthread_cond_init(&c->ready, NULL) != 0) {
+    pthread_mutex_destroy(&c->mu);
+    free(c->slot);
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void entry_free(entry *e) {
+  if (e->kind == KIND_FILE)
+    free((char *)e->u.file.data);
+  else
+    runner_result_free(&e->u.command.result);
+  free(e);
+}
+
+void scan_cache_free(scan_cache *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->nslot; i++) {
+    for (entry *e = c->slot[i], *next; e; e = next) {
+      next = e->next;
+      entry_free(e);
+    }
+  }
+  free(c->slot);
+  proclist_free(c->procs);
+  pthread_cond_destroy(&c->ready);
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+}
+
+size_t scan_cache_commands_run(const scan_cache *c) {
+  return __atomic_load_n(&c->commands_run, __ATOMIC_RELAXED);
+}
+size_t scan_cache_files_read(const scan_cache *c) {
+  return __atomic_load_n(&c->files_read, __ATOMIC_RELAXED);
+}
+
+/* ---- the table ---- */
+
+static void grow(scan_cache *c) {
+  size_t n = c->nslot * 2;
+  entry **s = calloc(n, sizeof *s);
+  if (!s) return; /* longer chains, still correct */
+  for (size_t i = 0; i < c->nslot; i++) {
+    for (entry *e = c->slot[i], *next; e; e = next) {
+      next = e->next;
+      e->next = s[e->hash & (n - 1)];
+      s[e->hash & (n - 1)] = e;
+    }
+  }
+  free(c->slot);
+  c->slot = s;
+  c->nslot = n;
+}
+
+static entry *entry_new(int kind, const char *key, size_t klen, uint64_t h) {
+  entry *e = calloc(1, sizeof *e + klen + 1);
+  if (!e) return NULL;
+  e->kind = kind;
+  e->hash = h;
+  memcpy(e->key, key, klen + 1);
+  return e;
+}
+
+/* Find or claim the entry for (kind, key). *produce is set when the caller must produce it and
+ * then call publish(); otherwise the returned entry is ready. NULL on allocation failure. */
+static entry *acquire(scan_cache *c, int kind, const char *key, int *produce) {
+  size_t klen = strlen(key);
+  uint64_t h = XXH3_64bits(key, klen) ^ (uint64_t)kind;
+  *produce = 1;
+  if (!c->enabled) return entry_new(kind, key, klen, h);
+  pthread_mutex_lock(&c->mu);
+  entry *e = c->slot[h & (c->nslot - 1)];
+  while (e && !(e->hash == h && e->kind == kind && strcmp(e->key, key) == 0))
+    e = e->next;
+  if (e) {
+    while (!e->ready)
+      pthread_cond_wait(&c->ready, &c->mu);
+    *produce = 0;
+  } else if ((e = entry_new(kind, key, klen, h))) {
+    if (c->count >= c->nslot) grow(c);
+    e->next = c->slot[h & (c->nslot - 1)];
+    c->slot[h & (c->nslot - 1)] = e;
+    c->count++;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return e;
+}
+
+static void publish(scan_cache *c, entry *e) {
+  if (!c->enabled) {
+    e->ready = 1;
+    return;
+  }
+  pthread_mutex_lock(&c->mu);
+  e->ready = 1;
+  pthread_cond_broadcast(&c->ready);
+  pthread_mutex_unlock(&c->mu);
+}
+
+static void release(scan_cache *c, const void *payload) {
+  if (!payload || c->enabled) return;
+  entry_free((entry *)((const char *)payload - offsetof(entry, u)));
+}
+
+/* ---- files ---- */
+
+/* Read a whole file the way a line-by-line fgets reader would see it: open errors are reported,
+ * a read error ends the content early. O_NONBLOCK: a FIFO swapped in for a regular file after
+ * the existence check must not hang the scan. */
+static void read_file(const char *path, cache_file *f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    f->err = errno;
+    return;
+  }
+  strbuf b = STRBUF_INIT;
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (b.len + (size_t)n > CACHE_FILE_MAX) {
+      f->too_big = 1;
+      break;
+    }
+    strbuf_append(&b, chunk, (size_t)n);
+  }
+  close(fd);
+  if (f->too_big || !strbuf_ok(&b)) {
+    if (!strbuf_ok(&b)) f->err = ENOMEM;
+    strbuf_free(&b);
+    return;
+  }
+  strbuf_append(&b, "", 0);
+  f->len = b.len;
+  f->data = strbuf_take(&b);
+  if (!f->data) f->err = ENOMEM;
+}
+
+const cache_file *scan_cache_get_file(scan_cache *c, const char *path) {
+  int produce;
+  entry *e = acquire(c, KIND_FILE, path, &produce);
+  if (!e) return NULL;
+  if (produce) {
+    read_file(path, &e->u.file);
+    __atomic_add_fetch(&c->files_read, 1, __ATOMIC_RELAXED);
+    publish(c, e);
+  }
+  return &e->u.file;
+}
+
+void scan_cache_release_file(scan_cache *c, const cache_file *f) { release(c, f); }
+
+/* ---- commands ---- */
+
+const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int timeout_s,
+                                            size_t output_cap) {
+  int produce;
+  entry *e = acquire(c, KIND_COMMAND, cmd, &produce);
+  if (!e) return NULL;
+  if (produce) {
+    cache_command *r = &e->u.command;
+    r->status = runner_run(cmd, timeout_s, output_cap, &r->result);
+    r->error = r->status == TN_EEXEC ? errno : 0;
+    __atomic_add_fetch(&c->commands_run, 1, __ATOMIC_RELAXED);
+    publish(c, e);
+  }
+  return &e->u.command;
+}
+
+void scan_cache_release_command(scan_cache *c, const cache_command *r) { release(c, r); }
+
+/* ---- processes ---- */
+
+const proclist *scan_cache_get_processes(scan_cache *c, int *status) {
+  if (!c->enabled) {
+    proclist *p;
+    *status = proclist_read(&p);
+    return *status == TN_OK ? p : NULL;
+  }
+  pthread_mutex_lock(&c->mu);
+  if (c->procs_state == 0) {
+    c->procs_state = 1;
+    pthread_mutex_unlock(&c->mu);
+    proclist *p = NULL;
+    int st = proclist_read(&p);
+    pthread_mutex_lock(&c->mu);
+    c->procs = p;
+    c->procs_status = st;
+    c->procs_state = 2;
+    pthread_cond_broadcast(&c->ready);
+  }
+  while (c->procs_state != 2)
+    pthread_cond_wait(&c->ready, &c->mu);
+  *status = c->procs_status;
+  const proclist *p = c->procs;
+  pthread_mutex_unlock(&c->mu);
+  return p;
+}
+
+void scan_cache_release_processes(scan_cache *c, const proclist *p) {
+  if (!c->enabled) proclist_free((proclist *)p);
+}

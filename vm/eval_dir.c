@@ -1,0 +1,200 @@
+/* eval_dir.c — d: rules (SCA-SEMANTICS §2.6; 5.x: §10).
+ *
+ * For each directory of the list (4.x: split on ',', empty items dropped; 5.x: one path):
+ *   - skip_nfs and statfs() says NFS (0x6969) or CIFS (0xFF534D42): invalid ("Directory '%s'
+ *     flagged as NFS and skip_nfs is enabled");
+ *   - no name pattern: existence — realpath (ENOENT: not found; else invalid, "Could not resolve
+ *     the real path of '%s': %s"), then opendir (found; ENOENT: not found; anything else, ENOTDIR
+ *     included, invalid: "Could not check directory existence for '%s': %s");
+ *   - a name pattern: the walk below.
+ * Every directory visited records " Directory: <dir>". FOUND ends the list; INVALID is sticky.
+ *
+ * The walk of one directory, recursively and without a depth limit:
+ *   realpath fails (any error, ENOENT included): invalid, "Could not open dir '%s'" (after the
+ *   resolve reason for errors other than ENOENT); opendir fails: invalid, "Could not open '%s': %s".
+ *   Entries in readdir order, "." and ".." skipped, each as "<dir as written>/<name>" (cut to
+ *   PATH_MAX bytes) and lstat'ed (failure: invalid, "Cannot check directory entry '%s" — the
+ *   missing quote is Wazuh's); directories are walked, everything else (symlinks included; 5.x
+ *   skips symlinks) is tested by name: a match runs the f: list logic on the entry path (content
+ *   when the rule has one, else existence). FOUND stops everything; INVALID is sticky.
+ *
+ * The name test: rx[b] on the bare name. For a 4.x "r:" pattern (an OS_Regex) Wazuh also accepts
+ * a name that OS_Match2 matches with the whole "r:<pattern>" text, so that is tried too. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "eval_int.h"
+
+#define FS_NFS 0x6969UL
+#define FS_CIFS 0xFF534D42UL
+
+typedef struct walk {
+  eval_ctx *c;
+  const rx *name_rx; /* may be NULL: never matches */
+  rx *name_osmatch;  /* 4.x r: patterns: OS_Match2 on "r:<pattern>"; owned; may be NULL */
+  uint32_t expr;     /* content matcher or PROG_NONE */
+  int skip_symlinks; /* 5.x */
+} walk;
+
+static int is_nfs(const char *dir) {
+  struct statfs st;
+  if (statfs(dir, &st) != 0) return 0;
+  unsigned long t = (unsigned long)(unsigned int)st.f_type;
+  return t == FS_NFS || t == FS_CIFS;
+}
+
+static int name_matches(const walk *w, const char *name) {
+  size_t n = strlen(name);
+  if (w->name_rx && rx_match(w->name_rx, name, n)) return 1;
+  return w->name_osmatch && rx_match(w->name_osmatch, name, n);
+}
+
+static int dir_exists(eval_ctx *c, const char *dir) {
+  char eb[128];
+  char *real = realpath(dir, NULL);
+  if (!real) {
+    if (errno == ENOENT) return EV_NOT_FOUND;
+    eval_set_reason(c, "Could not resolve the real path of '%s': %s", dir,
+                    eval_strerror(errno, eb, sizeof eb));
+    return EV_INVALID;
+  }
+  DIR *d = opendir(real);
+  int e = errno;
+  free(real);
+  if (d) {
+    closedir(d);
+    return EV_FOUND;
+  }
+  if (e == ENOENT) return EV_NOT_FOUND;
+  eval_set_reason(c, "Could not check directory existence for '%s': %s", dir,
+                  eval_strerror(e, eb, sizeof eb));
+  return EV_INVALID;
+}
+
+static int walk_dir(walk *w, const char *dir) {
+  eval_ctx *c = w->c;
+  char eb[128];
+  char *real = realpath(dir, NULL);
+  if (!real) {
+    if (errno != ENOENT)
+      eval_set_reason(c, "Could not resolve the real path of '%s': %s", dir,
+                      eval_strerror(errno, eb, sizeof eb));
+    eval_set_reason(c, "Could not open dir '%s'", dir);
+    return EV_INVALID;
+  }
+  DIR *d = opendir(real);
+  int e = errno;
+  free(real);
+  if (!d) {
+    eval_set_reason(c, "Could not open '%s': %s", dir, eval_strerror(e, eb, sizeof eb));
+    return EV_INVALID;
+  }
+  char *path = malloc(PATH_MAX + 1);
+  if (!path) {
+    closedir(d);
+    eval_set_reason(c, "Could not open dir '%s'", dir);
+    return EV_INVALID;
+  }
+  int acc = EV_NOT_FOUND;
+  struct dirent *ent;
+  while ((ent = readdir(d))) {
+    const char *name = ent->d_name;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
+    snprintf(path, PATH_MAX + 1, "%s/%s", dir, name); /* Wazuh's PATH_MAX+1 buffer: cut, not refused */
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+      eval_set_reason(c, "Cannot check directory entry '%s", path);
+      acc = EV_INVALID;
+      continue;
+    }
+    int r;
+    if (w->skip_symlinks && S_ISLNK(st.st_mode)) continue;
+    if (S_ISDIR(st.st_mode))
+      r = walk_dir(w, path);
+    else if (name_matches(w, name))
+      r = eval_file_list(c, path, w->expr);
+    else
+      continue;
+    if (r == EV_FOUND) {
+      acc = EV_FOUND;
+      break;
+    }
+    if (r == EV_INVALID) acc = EV_INVALID;
+  }
+  free(path);
+  closedir(d);
+  return acc;
+}
+
+/* One listed directory. */
+static int one_dir(walk *w, int has_name, const char *dir) {
+  eval_ctx *c = w->c;
+  int nfs_rule = !c->opt || c->opt->skip_nfs;
+  if (nfs_rule && is_nfs(dir)) {
+    eval_set_reason(c, "Directory '%s' flagged as NFS and skip_nfs is enabled", dir);
+    return EV_INVALID;
+  }
+  return has_name ? walk_dir(w, dir) : dir_exists(c, dir);
+}
+
+int eval_dir(eval_ctx *c, const insn *in) {
+  const program *p = c->prog;
+  const char *list = program_str(p, in->a);
+  int has_name = in->b != PROG_NONE && in->b < p->nregexes;
+  walk w = {c, NULL, NULL, in->c, p->dialect == DIALECT_WAZUH5};
+  if (has_name) {
+    w.name_rx = c->rx[in->b];
+    const prog_regex *pr = &p->regexes[in->b];
+    if (p->dialect != DIALECT_WAZUH5 && pr->dialect == RX_OSREGEX) {
+      const char *src = program_str(p, pr->source);
+      size_t n = strlen(src);
+      char *whole = malloc(n + 3);
+      if (whole) {
+        memcpy(whole, "r:", 2);
+        memcpy(whole + 2, src, n + 1);
+        char err[64];
+        w.name_osmatch = rx_compile(whole, RX_OSMATCH, 0, NULL, err, sizeof err);
+        free(whole);
+      }
+    }
+  }
+
+  int found = EV_NOT_FOUND;
+  if (p->dialect == DIALECT_WAZUH5) {
+    found = one_dir(&w, has_name, list);
+    eval_note_location(c, LOC_DIRECTORY, list);
+  } else {
+    /* split on ',' with empty items dropped (w_strtok_r_str_delim) */
+    const char *s = list;
+    while (*s) {
+      while (*s == ',')
+        s++;
+      if (!*s) break;
+      const char *end = strchr(s, ',');
+      size_t n = end ? (size_t)(end - s) : strlen(s);
+      char *dir = strndup(s, n);
+      if (!dir) {
+        eval_set_reason(c, "Could not open dir '%s'", list);
+        found = EV_INVALID;
+        break;
+      }
+      int r = one_dir(&w, has_name, dir);
+      if (r == EV_FOUND)
+        found = EV_FOUND;
+      else if (r == EV_INVALID)
+        found = EV_INVALID;
+      eval_note_location(c, LOC_DIRECTORY, dir);
+      free(dir);
+      if (found == EV_FOUND) break;
+      s += n;
+    }
+  }
+  if (w.name_osmatch) rx_free(w.name_osmatch);
+  return found;
+}

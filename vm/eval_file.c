@@ -1,0 +1,226 @@
+/* eval_file.c — f: rules (SCA-SEMANTICS §2.5; 5.x: §10).
+ *
+ * 4.x, per item of the ','-split list (empty items skipped, no trimming):
+ *   existence  realpath (ENOENT: not found; else invalid, "Could not resolve the real path of
+ *              '%s': %s"), lstat of the resolved path (ENOENT: not found; else invalid, "Could not
+ *              open '%s': %s"), a regular file is found, anything else is invalid
+ *              ("FILE_EXISTS(%s) -> RETURN_INVALID: Not a regular file.").
+ *   content    an item whose existence is not FOUND makes the list invalid ("Could not open file
+ *              '%s'"); otherwise realpath again, open ("Could not open file '%s': %s"), and the
+ *              lines of §2.2 until the first non-zero value: 1 is a match (the list is found, stop),
+ *              2 makes the list invalid, anything else is no match in that file.
+ * 5.x: the location is one path; existence is "a regular file" through symlinks (errors other than
+ * a missing path are invalid); content needs an existing regular file (else invalid) and is
+ * matched by eval_content5. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cache_int.h"
+#include "eval_int.h"
+#include "lines.h"
+
+/* ---- 4.x ---- */
+
+/* realpath as Wazuh's resolve step: RESOLVED with *out (caller frees), or NOT_FOUND (ENOENT) /
+ * INVALID with its reason. */
+enum { RESOLVED = -1 };
+
+static int resolve(eval_ctx *c, const char *path, char **out) {
+  *out = realpath(path, NULL);
+  if (*out) return RESOLVED;
+  int e = errno;
+  if (e == ENOENT) return EV_NOT_FOUND;
+  char eb[128];
+  eval_set_reason(c, "Could not resolve the real path of '%s': %s", path, eval_strerror(e, eb, sizeof eb));
+  return EV_INVALID;
+}
+
+static int exists4(eval_ctx *c, const char *path) {
+  char *real;
+  int r = resolve(c, path, &real);
+  if (r != RESOLVED) return r;
+  struct stat st;
+  int rc = lstat(real, &st), e = errno;
+  free(real);
+  if (rc != 0) {
+    if (e == ENOENT) return EV_NOT_FOUND;
+    char eb[128];
+    eval_set_reason(c, "Could not open '%s': %s", path, eval_strerror(e, eb, sizeof eb));
+    return EV_INVALID;
+  }
+  if (S_ISREG(st.st_mode)) return EV_FOUND;
+  eval_set_reason(c, "FILE_EXISTS(%s) -> RETURN_INVALID: Not a regular file.", path);
+  return EV_INVALID;
+}
+
+/* The raw value of the first line whose matcher value is non-zero, or 0 (§2.3: the file scan
+ * stops there). Files too large for the cache are read as a stream with fgets. */
+static int scan4(eval_ctx *c, uint32_t expr, const cache_file *f, FILE *fp) {
+  const char *line;
+  size_t n;
+  int v = 0;
+  if (!fp) {
+    lines_cursor cur;
+    lines_cursor_init(&cur, f->data, f->len);
+    while (!v && lines_file_next(&cur, &line, &n))
+      v = vm_exec_matcher(c, expr, line, n);
+    return v;
+  }
+  char buf[LINES_FGETS_SIZE];
+  while (!v && lines_file_stream_next(fp, buf, &line, &n))
+    v = vm_exec_matcher(c, expr, line, n);
+  return v;
+}
+
+static int content4(eval_ctx *c, const char *path, uint32_t expr) {
+  char *real;
+  int r = resolve(c, path, &real);
+  if (r != RESOLVED) {
+    eval_set_reason(c, "Could not open file '%s'", path);
+    return EV_INVALID;
+  }
+  const cache_file *f = scan_cache_get_file(c->cache, real);
+  FILE *fp = NULL;
+  int e = !f ? ENOMEM : f->err;
+  if (!e && f->too_big && !(fp = fopen(real, "re"))) e = errno;
+  int v;
+  if (e) {
+    char eb[128];
+    eval_set_reason(c, "Could not open file '%s': %s", path, eval_strerror(e, eb, sizeof eb));
+    v = EV_INVALID;
+  } else {
+    v = scan4(c, expr, f, fp);
+  }
+  if (fp) fclose(fp);
+  scan_cache_release_file(c->cache, f);
+  free(real);
+  return v;
+}
+
+static int list4(eval_ctx *c, const char *list, uint32_t expr) {
+  char *copy = strdup(list), *save = NULL;
+  if (!copy) {
+    eval_set_reason(c, "Could not open file '%s'", list);
+    return EV_INVALID;
+  }
+  int acc = EV_NOT_FOUND;
+  for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    if (expr == PROG_NONE) {
+      int r = exists4(c, item);
+      if (r == EV_FOUND) {
+        acc = EV_FOUND;
+        break;
+      }
+      if (r == EV_INVALID) acc = EV_INVALID;
+      continue;
+    }
+    if (exists4(c, item) != EV_FOUND) { /* a missing file too: the content rule is not applicable */
+      acc = EV_INVALID;
+      eval_set_reason(c, "Could not open file '%s'", item);
+      continue;
+    }
+    int r = content4(c, item, expr);
+    if (r == EV_FOUND) {
+      acc = EV_FOUND;
+      break;
+    }
+    if (r == EV_INVALID) acc = EV_INVALID;
+  }
+  free(copy);
+  return acc;
+}
+
+/* ---- 5.x ---- */
+
+int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
+  const insn *m = &c->code[expr];
+  int single_negated = (m->flags & F_NEG) && expr + 1 < c->code_len && c->code[expr + 1].op == OP_MEND;
+  lines_cursor cur;
+  lines_cursor_init(&cur, text, len);
+  const char *line;
+  size_t n;
+  if (len == 0) return EV_NOT_FOUND;
+  while (lines_text5_next(&cur, &line, &n)) {
+    int v = vm_exec_matcher(c, expr, line, n);
+    if (single_negated) {
+      if (v == 0) return EV_NOT_FOUND; /* a line matches the negated pattern */
+    } else if (v == EV_FOUND) {
+      return EV_FOUND;
+    } else if (v == EV_INVALID) {
+      return EV_INVALID;
+    }
+  }
+  return single_negated ? EV_FOUND : EV_NOT_FOUND;
+}
+
+/* stat through symlinks: 1 regular file, 0 anything else or missing, -1 error (reason set). */
+static int regular5(eval_ctx *c, const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0) return S_ISREG(st.st_mode) ? 1 : 0;
+  if (errno == ENOENT || errno == ENOTDIR) return 0;
+  char eb[128];
+  eval_set_reason(c, "Could not open '%s': %s", path, eval_strerror(errno, eb, sizeof eb));
+  return -1;
+}
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "re");
+  if (!fp) return NULL;
+  char *buf = NULL;
+  size_t cap = 0;
+  FILE *mem = open_memstream(&buf, &cap);
+  char chunk[65536];
+  size_t n;
+  while (mem && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+    fwrite(chunk, 1, n, mem);
+  fclose(fp);
+  if (!mem) return NULL;
+  fclose(mem);
+  *len = cap;
+  return buf;
+}
+
+static int file5(eval_ctx *c, const char *path, uint32_t expr) {
+  int reg = regular5(c, path);
+  if (expr == PROG_NONE) return reg < 0 ? EV_INVALID : reg ? EV_FOUND : EV_NOT_FOUND;
+  if (reg != 1) {
+    eval_set_reason(c, "Could not open file '%s'", path);
+    return EV_INVALID;
+  }
+  const cache_file *f = scan_cache_get_file(c->cache, path);
+  int r;
+  if (!f || f->err) {
+    char eb[128];
+    eval_set_reason(c, "Could not open file '%s': %s", path,
+                    eval_strerror(f ? f->err : ENOMEM, eb, sizeof eb));
+    r = EV_INVALID;
+  } else if (f->too_big) {
+    size_t len = 0;
+    char *all = slurp(path, &len);
+    r = all ? eval_content5(c, expr, all, len) : EV_INVALID;
+    if (!all) eval_set_reason(c, "Could not open file '%s'", path);
+    free(all);
+  } else {
+    r = eval_content5(c, expr, f->data, f->len);
+  }
+  scan_cache_release_file(c->cache, f);
+  return r;
+}
+
+/* ---- entry points ---- */
+
+int eval_file_list(eval_ctx *c, const char *list, uint32_t expr) {
+  if (c->prog->dialect == DIALECT_WAZUH5) return file5(c, list, expr);
+  return list4(c, list, expr);
+}
+
+int eval_file(eval_ctx *c, const insn *in) {
+  const char *list = program_str(c->prog, in->a);
+  int r = eval_file_list(c, list, in->b);
+  eval_note_location(c, LOC_FILE, list);
+  return r;
+}

@@ -1,0 +1,26 @@
+/* eval_int.h — what the rule evaluators (eval_file.c, eval_dir.c, eval_command.c,
+ * eval_process.c) share with each other and nobody else. */
+#ifndef TENET_EVAL_INT_H
+#define TENET_EVAL_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "eval.h"
+
+/* The f: list logic of SCA-SEMANTICS §2.5 on a location list as written (after substitution):
+ * existence when expr is PROG_NONE, else content matched by the matcher at expr. 4.x splits the
+ * list on ','; 5.x takes it as one path (§10). Also used by d: for every matching entry. Sets
+ * reasons; records no location. Returns EV_NOT_FOUND, EV_FOUND or EV_INVALID. */
+int eval_file_list(eval_ctx *c, const char *list, uint32_t expr);
+
+/* Run the content matcher at expr over every line of a text in the 5.x way (§10): FOUND when a
+ * line gives exactly 1, except that a matcher made of a single negated minterm means "no line
+ * matches" (every line's value is non-zero); empty text is NOT_FOUND; a line giving 2 (an n:
+ * error) is INVALID. Used by f: and c: in 5.x policies. */
+int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len);
+
+/* strerror text (glibc's, as Wazuh prints it); thread-safe. */
+static inline const char *eval_strerror(int e, char *buf, size_t n) { return strerror_r(e, buf, n); }
+
+#endif

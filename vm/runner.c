@@ -1,0 +1,291 @@
+/* runner.c — command execution for c: rules (see runner.h, SCA-SEMANTICS §2.7).
+ *
+ * The parent reads the merged output with poll() until end of file, then waits for the child to
+ * exit, both against one monotonic deadline. Like Wazuh, a command "ends" only when its output
+ * ends: a background grandchild still holding the pipe keeps it running until the timeout. On
+ * timeout the whole process group gets SIGTERM, then SIGKILL after a short grace period (Wazuh
+ * waits forever after SIGTERM; a scan must not). The group is signalled while the leader is still
+ * unreaped, so its id cannot have been reused. */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+#define GRACE_MS 1000 /* SIGTERM → SIGKILL */
+#define READ_CHUNK 65536
+
+/* ---- tokenising (Wazuh's w_strtok) ---- */
+
+static int push_word(char ***v, size_t *n, size_t *cap, strbuf *w) {
+  if (*n + 2 > *cap) {
+    size_t nc = *cap ? *cap * 2 : 8;
+    char **nv = realloc(*v, nc * sizeof *nv);
+    if (!nv) return TN_ENOMEM;
+    *v = nv;
+    *cap = nc;
+  }
+  strbuf_append(w, "", 0); /* an empty word still needs its buffer */
+  char *s = strbuf_take(w);
+  if (!s) return TN_ENOMEM;
+  (*v)[(*n)++] = s;
+  (*v)[*n] = NULL;
+  return TN_OK;
+}
+
+int runner_tokenize(const char *cmd, char ***argvp, size_t *argcp) {
+  char **v = calloc(1, sizeof *v);
+  size_t n = 0, cap = 1;
+  strbuf w = STRBUF_INIT;
+  int have = 0, quoting = 0, rc = TN_OK;
+  if (!v) return TN_ENOMEM;
+  for (const char *p = cmd; *p && rc == TN_OK; p++) {
+    switch (*p) {
+    case ' ':
+      if (quoting) {
+        strbuf_putc(&w, ' ');
+        have = 1;
+      } else if (have) {
+        rc = push_word(&v, &n, &cap, &w);
+        have = 0;
+      }
+      break;
+    case '"':
+      if (quoting) have = 1; /* a closing quote always yields a word, "" included */
+      quoting = !quoting;
+      break;
+    case '\\':
+      if (p[1]) {
+        strbuf_putc(&w, *++p);
+        have = 1;
+      }
+      break;
+    default: strbuf_putc(&w, *p); have = 1;
+    }
+  }
+  if (rc == TN_OK && have) rc = push_word(&v, &n, &cap, &w);
+  if (rc == TN_OK && !strbuf_ok(&w)) rc = TN_ENOMEM;
+  strbuf_free(&w);
+  if (rc != TN_OK) {
+    runner_argv_free(v);
+    return rc;
+  }
+  *argvp = v;
+  *argcp = n;
+  return TN_OK;
+}
+
+void runner_argv_free(char **argv) {
+  if (!argv) return;
+  for (char **p = argv; *p; p++)
+    free(*p);
+  free(argv);
+}
+
+/* ---- time ---- */
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before deadline (-1: no deadline), never negative. */
+static int left_ms(int64_t deadline) {
+  if (deadline < 0) return -1;
+  int64_t d = deadline - now_ms();
+  if (d <= 0) return 0;
+  return d > INT32_MAX ? INT32_MAX : (int)d;
+}
+
+/* ---- the child ---- */
+
+/* Between fork and exec only async-signal-safe calls: the program may be multi-threaded. glibc's
+ * execvp searches PATH on the stack (no malloc) and falls back to /bin/sh on ENOEXEC, as Wazuh's
+ * child does. */
+static void child(int out_fd, char **argv, int maxfd) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL); /* ignored signals survive exec */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+
+  /* dup2 onto itself would keep O_CLOEXEC: move a low pipe end out of the way first */
+  if (out_fd <= STDERR_FILENO) out_fd = fcntl(out_fd, F_DUPFD, STDERR_FILENO + 1);
+  int nul = open("/dev/null", O_RDWR);
+  if (nul < 0) _exit(1); /* Wazuh's child exits with a failure status here */
+  if (dup2(nul, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0)
+    _exit(RUNNER_EXEC_FAILED);
+  /* Nothing of ours reaches the command, not even descriptors inherited without O_CLOEXEC. */
+  long closed = -1;
+#ifdef SYS_close_range
+  closed = syscall(SYS_close_range, 3u, ~0u, 0u);
+#endif
+  for (int fd = 3; closed != 0 && fd < maxfd; fd++)
+    close(fd);
+  setsid();
+  execvp(argv[0], argv);
+  _exit(RUNNER_EXEC_FAILED);
+}
+
+/* ---- waiting ---- */
+
+static int pidfd_for(pid_t pid) {
+#ifdef SYS_pidfd_open
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+/* Wait until the child has exited (without reaping it) or the deadline passes.
+ * Returns 1 when it has exited, 0 on deadline. */
+static int wait_exit(pid_t pid, int pidfd, int64_t deadline) {
+  int nap = 1;
+  for (;;) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+    if (r == 0 && si.si_pid == pid) return 1;
+    if (r < 0 && errno != EINTR) return 1; /* nothing to wait for: treat as gone */
+    int left = left_ms(deadline);
+    if (left == 0) return 0;
+    if (pidfd >= 0) {
+      struct pollfd p = {pidfd, POLLIN, 0};
+      poll(&p, 1, left);
+    } else {
+      struct timespec ts = {0, (long)nap * 1000000};
+      if (left >= 0 && nap > left) ts.tv_nsec = (long)left * 1000000;
+      nanosleep(&ts, NULL);
+      if (nap < 50) nap *= 2;
+    }
+  }
+}
+
+static void reap(pid_t pid, runner_result *out) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    continue;
+  /* Wazuh reads WEXITSTATUS whatever ended the child: a signal reads as 0. */
+  out->exit_code = WEXITSTATUS(status);
+  out->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/* Timeout: SIGTERM to the group, a grace period, then SIGKILL to whatever is left of it. */
+static void terminate(pid_t pid, int pidfd) {
+  kill(-pid, SIGTERM);
+  kill(pid, SIGTERM); /* in case the child had not reached setsid() yet */
+  wait_exit(pid, pidfd, now_ms() + GRACE_MS);
+  kill(-pid, SIGKILL);
+  kill(pid, SIGKILL);
+}
+
+/* ---- running ---- */
+
+int runner_run(const char *cmd, int timeout_s, size_t output_cap, runner_result *out) {
+  memset(out, 0, sizeof *out);
+  char **argv;
+  size_t argc;
+  int rc = runner_tokenize(cmd, &argv, &argc);
+  if (rc != TN_OK) return rc;
+  strbuf buf = STRBUF_INIT;
+  if (argc == 0) { /* see runner.h: nothing runs, status 0, no output */
+    runner_argv_free(argv);
+    out->output = calloc(1, 1);
+    return out->output ? TN_OK : TN_ENOMEM;
+  }
+
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) {
+    int e = errno;
+    runner_argv_free(argv);
+    errno = e;
+    return TN_EEXEC;
+  }
+  struct rlimit rl;
+  int maxfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536
+                  ? (int)rl.rlim_cur
+                  : 65536;
+  pid_t pid = fork();
+  if (pid == 0) child(fds[1], argv, maxfd);
+  int fork_errno = errno;
+  close(fds[1]);
+  runner_argv_free(argv);
+  if (pid < 0) {
+    close(fds[0]);
+    errno = fork_errno;
+    return TN_EEXEC;
+  }
+  int pidfd = pidfd_for(pid);
+  int64_t deadline = timeout_s > 0 ? now_ms() + (int64_t)timeout_s * 1000 : -1;
+
+  /* Read until end of file, the cap or the deadline. */
+  char *chunk = malloc(READ_CHUNK);
+  int oom = chunk == NULL;
+  for (;;) {
+    struct pollfd p = {fds[0], POLLIN, 0};
+    int left = left_ms(deadline);
+    if (left == 0) {
+      out->timed_out = 1;
+      break;
+    }
+    int pr = poll(&p, 1, left);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr == 0) continue; /* deadline re-checked above */
+    if (pr < 0 || oom) break;
+    ssize_t n = read(fds[0], chunk, READ_CHUNK);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    size_t take = (size_t)n;
+    if (output_cap && buf.len + take >= output_cap) {
+      take = output_cap - buf.len;
+      out->truncated = 1;
+    }
+    strbuf_append(&buf, chunk, take);
+    if (!strbuf_ok(&buf)) oom = 1;
+    if (out->truncated) break; /* closing the pipe: further writes get EPIPE, never block */
+  }
+  free(chunk);
+  close(fds[0]);
+
+  if (!out->timed_out && !wait_exit(pid, pidfd, deadline)) out->timed_out = 1;
+  if (out->timed_out || oom) terminate(pid, pidfd);
+  reap(pid, out);
+  if (pidfd >= 0) close(pidfd);
+
+  strbuf_append(&buf, "", 0);
+  out->output_len = buf.len;
+  out->output = strbuf_take(&buf);
+  if (oom || !out->output) {
+    free(out->output);
+    memset(out, 0, sizeof *out);
+    return TN_ENOMEM;
+  }
+  return TN_OK;
+}
+
+void runner_result_free(runner_result *r) {
+  if (!r) return;
+  free(r->output);
+  r->output = NULL;
+  r->output_len = 0;
+}
