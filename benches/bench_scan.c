@@ -2,6 +2,7 @@
  * (Wazuh 4.14.7 corpus), compiled once, scanned repeatedly: median wall time with the worker pool
  * and the per-scan cache on (default jobs) and with both off (--jobs 1 --no-cache), interleaved.
  * Usage: bench_scan [SHARED_DIR] [REPS]. */
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -14,7 +15,17 @@ static const char *const policies[] = {"wazuh-4.14.7/debian/cis_debian12.yml",
                                        "wazuh-4.14.7/generic/sca_distro_independent_linux.yml"};
 #define NPOL 2
 
+static double cpu_of(int who) {
+  struct rusage ru;
+  getrusage(who, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+         ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double self_cpu, child_cpu; /* CPU seconds of the last scan_all: this process, its commands */
+
 static double scan_all(vm_image **imgs, int jobs, int cache_on, size_t *checks, size_t *cmds) {
+  double s0 = cpu_of(RUSAGE_SELF), c0 = cpu_of(RUSAGE_CHILDREN);
   double t0 = bench_now();
   scan_cache *cache = scan_cache_new(cache_on);
   scan_options so = {.jobs = jobs, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = 1};
@@ -26,7 +37,10 @@ static double scan_all(vm_image **imgs, int jobs, int cache_on, size_t *checks, 
   }
   *cmds = scan_cache_commands_run(cache);
   scan_cache_free(cache);
-  return bench_now() - t0;
+  double wall = bench_now() - t0;
+  self_cpu = cpu_of(RUSAGE_SELF) - s0;
+  child_cpu = cpu_of(RUSAGE_CHILDREN) - c0;
+  return wall;
 }
 
 int main(int argc, char **argv) {
@@ -49,17 +63,21 @@ int main(int argc, char **argv) {
   }
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   double *on = calloc((size_t)reps, sizeof *on), *off = calloc((size_t)reps, sizeof *off);
+  double *on_self = calloc((size_t)reps, sizeof *on), *on_child = calloc((size_t)reps, sizeof *on);
   size_t checks_on = 0, checks_off = 0, cmds_on = 0, cmds_off = 0;
   scan_all(imgs, 0, 1, &checks_on, &cmds_on); /* warm the page cache once */
   for (int r = 0; r < reps; r++) {
     off[r] = scan_all(imgs, 1, 0, &checks_off, &cmds_off);
     on[r] = scan_all(imgs, 0, 1, &checks_on, &cmds_on);
+    on_self[r] = self_cpu;
+    on_child[r] = child_cpu;
   }
   double mon = bench_median(on, reps), moff = bench_median(off, reps);
   printf("policies: %s + %s\n", policies[0], policies[1]);
   printf("checks evaluated per scan: %zu (pool+cache) / %zu (sequential, no cache)\n", checks_on, checks_off);
   printf("commands executed per scan: %zu with cache, %zu without\n", cmds_on, cmds_off);
-  printf("pool+cache (%ld workers): median %.3f s\n", cores, mon);
+  printf("pool+cache (%ld workers): median %.3f s  (CPU: tenet %.3f s, commands %.3f s)\n", cores, mon,
+         bench_median(on_self, reps), bench_median(on_child, reps));
   printf("jobs 1, no cache:        median %.3f s\n", moff);
   printf("speed-up: %.2fx; vs the Wazuh 4.14.7 reference of 2.1 s: %.2fx (%d reps each, interleaved)\n", moff / mon,
          2.1 / mon, reps);
@@ -69,5 +87,7 @@ int main(int argc, char **argv) {
   }
   free(on);
   free(off);
+  free(on_self);
+  free(on_child);
   return 0;
 }
