@@ -40,15 +40,19 @@ typedef struct bundle_info {
 } bundle_info;
 
 /* Serialise p (deterministic: same program, same bytes); sign with key when not NULL.
- * *out is malloc'd (caller frees). Returns TN_OK or an error with a message in err. */
+ * *out is malloc'd (caller frees). Returns TN_OK, TN_ECORRUPT (p fails program_verify: the writer
+ * never emits a bundle the reader would reject), TN_ETOOBIG, TN_EKEY or TN_ENOMEM, with a message
+ * in err. */
 int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t *outlen, char *err,
                  size_t errlen);
 /* Parse hostile bytes into a program (caller frees with program_free) and fill info. Checks the
  * structure, the bundle hash and the bytecode; does not check the signature (see below).
- * Returns TN_OK, TN_ECORRUPT, TN_EVERSION, TN_EINTEGRITY or TN_ETOOBIG, with a message in err. */
+ * Returns TN_OK, TN_ECORRUPT, TN_EVERSION, TN_EINTEGRITY, TN_ETOOBIG or TN_ENOMEM, with a message
+ * in err. */
 int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *info, char *err,
                 size_t errlen);
-/* Read a bundle file (bounded by BUNDLE_MAX_SIZE) and parse it as bundle_read does. */
+/* Read a bundle file (bounded by BUNDLE_MAX_SIZE) and parse it as bundle_read does; TN_EIO when
+ * the file cannot be read. */
 int bundle_read_file(const char *path, program **out, bundle_info *info, char *err, size_t errlen);
 /* Check an already-read bundle's signature with a trusted public key: TN_OK, TN_EUNSIGNED,
  * TN_EUNTRUSTED (signed by another key) or TN_ESIGNATURE. */

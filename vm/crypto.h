@@ -23,7 +23,8 @@ void crypto_hex(const uint8_t *bytes, size_t n, char *out);
 
 typedef struct crypto_key crypto_key; /* opaque: a private or public Ed25519 key */
 
-/* Generate a key pair and write NAME.key (mode 0600) and NAME.pub. Returns TN_OK, TN_EIO or TN_EKEY. */
+/* Generate a key pair and write NAME.key (mode 0600) and NAME.pub. Never overwrites: an existing
+ * NAME.key or NAME.pub gives TN_EIO. Returns TN_OK, TN_EIO or TN_EKEY. */
 int crypto_keygen(const char *name, char *err, size_t errlen);
 /* Load a private key (NAME.key) or public key (NAME.pub). NULL on failure with a message in err. */
 crypto_key *crypto_key_load_private(const char *path, char *err, size_t errlen);

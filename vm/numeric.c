@@ -15,7 +15,11 @@ int vm_numeric_minterm(eval_ctx *c, const insn *in, const char *line, size_t len
                     text);
     return EV_INVALID;
   }
-  const rx *re = in->a < c->prog->nregexes ? c->rx[in->a] : NULL;
+  if (in->a >= c->prog->nregexes) { /* unreachable in a verified program */
+    eval_set_reason(c, "corrupt program: regex %u out of range", in->a);
+    return EV_INVALID;
+  }
+  const rx *re = c->rx[in->a];
   if (!re) {
     eval_set_reason(c, "Cannot compile regex '%s'", program_str(c->prog, c->prog->regexes[in->a].source));
     return EV_INVALID;
