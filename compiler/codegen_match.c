@@ -12,6 +12,7 @@
 #include "codegen_int.h"
 #include "osregex_lower.h"
 #include "regex.h"
+#include "strbuf.h"
 
 /* Result of checking one pattern. */
 typedef struct rx_info {
@@ -191,6 +192,34 @@ uint32_t cg_dir_name(cg *g, const cg_rule *cr) {
     return PROG_NONE;
   }
   rx_info info;
+  if (g->dialect == DIALECT_WAZUH5) {
+    /* 5.x (SCA-SEMANTICS §10): an "r:" name pattern is PCRE2, caseless like every 5.x regex; a plain
+     * name is an exact, case-sensitive name match (a PCRE2 pattern with every byte escaped). */
+    int is_rx = name.len >= 2 && strncasecmp(whole, "r:", 2) == 0;
+    strbuf pat = STRBUF_INIT;
+    if (is_rx) {
+      strbuf_puts(&pat, whole + 2);
+    } else {
+      strbuf_putc(&pat, '^');
+      for (const char *q = whole; *q; q++) {
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))) strbuf_putc(&pat, '\\');
+        strbuf_putc(&pat, *q);
+      }
+      strbuf_puts(&pat, "\\z");
+    }
+    free(whole);
+    if (!strbuf_ok(&pat)) {
+      strbuf_free(&pat);
+      g->oom = 1;
+      return PROG_NONE;
+    }
+    info = add_regex(g, pat.data, RX_PCRE2, is_rx ? RXF_CASELESS : 0, 1);
+    if (info.idx != PROG_NONE && !info.ok)
+      cg_rule_warn(g, cr, name.off + (is_rx ? 2 : 0), "bad-regex",
+                   "file-name regex '%s' does not compile (%s): it never matches", pat.data, info.why);
+    strbuf_free(&pat);
+    return info.idx;
+  }
   if (name.len >= 2 && strncasecmp(whole, "r:", 2) == 0) {
     /* OS_Regex (case-insensitive) whatever the policy's engine; OS_Match on the whole text if it
      * does not compile (§2.6) */

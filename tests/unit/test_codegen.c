@@ -421,7 +421,7 @@ static void test_dialect5(void) {
   CHECK_INT(p->dialect, DIALECT_WAZUH5);
   CHECK_STR(code_text(p, &p->checks[0]),
             "FILE '/x' @6; ALLns @5; DIR '/etc' r0 -; NOT; ALLns @5; RESULT all; MREGEX r1; MEND");
-  CHECK_STR(rx_text(p, 0), "osmatch 'sshd'");      /* d: names: OS_Match without "r:" */
+  CHECK_STR(rx_text(p, 0), "pcre2 '^sshd\\z'");     /* 5.x d: names: an exact name match (§10) */
   CHECK_STR(rx_text(p, 1), "pcre2 'Up' caseless"); /* 5.x: PCRE2, caseless */
   program_free(p);
   diag_list_free(d);
@@ -879,6 +879,26 @@ static void test_from_yaml(void) {
   diag_list_free(d);
 }
 
+/* 5.x dialect: d: name patterns are PCRE2 (caseless) and plain names exact (SCA-SEMANTICS §10). */
+static void test_dir_names_5x(void) {
+  policy_ast *a = new_policy(5);
+  add_check(a, 1, "all", "d:/etc -> r:\\*\\.conf", "d:/etc -> sshd_config", NULL);
+  diag_list *d = diag_list_new();
+  program *p = gen(a, d);
+  REQUIRE(p != NULL);
+  REQUIRE(p->nregexes == 2);
+  CHECK_INT(p->regexes[0].dialect, RX_PCRE2);
+  CHECK_INT(p->regexes[0].flags & RXF_CASELESS, RXF_CASELESS);
+  CHECK_STR(program_str(p, p->regexes[0].source), "\\*\\.conf");
+  CHECK_INT(p->regexes[1].dialect, RX_PCRE2);
+  CHECK_INT(p->regexes[1].flags & RXF_CASELESS, 0);
+  CHECK_STR(program_str(p, p->regexes[1].source), "^sshd\\_config\\z");
+  CHECK_INT(diag_errors(d) + diag_warnings(d), 0);
+  program_free(p);
+  diag_list_free(d);
+  free_policy(a);
+}
+
 int main(void) {
   RUN(test_single_rule_layout);
   RUN(test_every_rule_kind);
@@ -901,5 +921,6 @@ int main(void) {
   RUN(test_empty_content);
   RUN(test_deterministic);
   RUN(test_from_yaml);
+  RUN(test_dir_names_5x);
   return test_report();
 }
