@@ -152,7 +152,7 @@ static uint32_t emit_numeric(cg *g, const cg_rule *cr, const rule_minterm *m, ui
                    program_str(g->p, text));
     else
       warn_comparison(g, cr, m);
-    if (m->cmp != CMP_ERR_BADOP && (digits = intern_span(g, cr, m->digits)) == PROG_NONE) return PROG_NONE;
+    if ((digits = intern_span(g, cr, m->digits)) == PROG_NONE) return PROG_NONE;
   }
   return program_emit(g->p, OP_MNUMERIC, fl, (uint16_t)m->cmp, rx, text, digits, line);
 }

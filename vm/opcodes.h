@@ -30,7 +30,7 @@ enum vm_cmp {
   CMP_ERR_BASE = 0x10,
   CMP_ERR_NOCOMPARE = 0x10, /* no " compare " keyword: N, reason 'Keyword 'compare' not found...' */
   CMP_ERR_NOINT = 0x11,     /* no digits in the comparison text: N */
-  CMP_ERR_BADOP = 0x12,     /* no recognised operator: N */
+  CMP_ERR_BADOP = 0x12,     /* no recognised operator: N (after the expected value is converted) */
 };
 
 /* Check conditions (RESULT's x, prog_check.condition). */

@@ -170,8 +170,8 @@ static int verify_matcher(verifier *v, const char *who, const insn *in, uint32_t
       return BAD("%s @%u %s: regex %u out of range", who, i, name, in->a);
     }
     if (!str_ok(v, in->b)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->b);
-    /* c: the expected value's digits, present exactly when the comparison is well formed */
-    if ((in->x >= CMP_EQ && in->x <= CMP_GT) ? !str_ok(v, in->c) : in->c != PROG_NONE)
+    /* c: the expected value's digits, present exactly when the comparison has an integer */
+    if ((in->x >= CMP_EQ && in->x <= CMP_GT) || in->x == CMP_ERR_BADOP ? !str_ok(v, in->c) : in->c != PROG_NONE)
       return BAD("%s @%u %s: bad expected-value string %u", who, i, name, in->c);
     break;
   case OP_MLITERAL:

@@ -401,6 +401,7 @@ typedef struct tcase {
   char *name;
   char *path;
   char *setup, *policy, *post, *cleanup;
+  char *post_inline; /* "post: CMD" lines of the expect section */
   char *args;
   char **expect; /* expectation lines */
   int *expect_lineno;
@@ -414,6 +415,7 @@ static void tcase_free(tcase *c) {
   free(c->setup);
   free(c->policy);
   free(c->post);
+  free(c->post_inline);
   free(c->cleanup);
   free(c->args);
   for (size_t i = 0; i < c->nexpect; i++) free(c->expect[i]);
@@ -470,6 +472,12 @@ static int tcase_load(tcase *c, const char *dir, const char *file) {
       const char *p = line;
       while (*p == ' ' || *p == '\t') p++;
       if (!*p || *p == '#') continue;
+      if (strncmp(p, "post: ", 6) == 0) { /* same as a line of the post section */
+        char *more = xasprintf("%s%s\n", c->post_inline ? c->post_inline : "", p + 6);
+        free(c->post_inline);
+        c->post_inline = more;
+        continue;
+      }
       c->expect = realloc(c->expect, (c->nexpect + 1) * sizeof *c->expect);
       c->expect_lineno = realloc(c->expect_lineno, (c->nexpect + 1) * sizeof *c->expect_lineno);
       if (!c->expect || !c->expect_lineno) exit(2);
@@ -968,8 +976,10 @@ static void check_expectations(const tcase *c, scan_out *o, const char *root) {
 
 /* The post-scan assertions: each non-empty, non-comment line runs through /bin/sh and must exit 0. */
 static void check_post(const tcase *c, const run_ctx *r, int mode) {
-  if (!c->post) return;
-  char *text = replace_all(c->post, "@ROOT@", r->root), *save = NULL;
+  if (!c->post && !c->post_inline) return;
+  char *all = xasprintf("%s%s", c->post ? c->post : "", c->post_inline ? c->post_inline : "");
+  char *text = replace_all(all, "@ROOT@", r->root), *save = NULL;
+  free(all);
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     const char *p = line;
     while (*p == ' ' || *p == '\t') p++;

@@ -534,7 +534,7 @@ static void test_numeric(void) {
             "FILE '/x' @19; ALL @10; RESULT all; "
             "MNUMERIC <no 'compare'> - '(\\d+) compared 3' -; MEND; "
             "MNUMERIC <no integer> r0 'foo' -; MEND; "
-            "MNUMERIC <bad operator> r0 '~ 5' -; MEND; "
+            "MNUMERIC <bad operator> r0 '~ 5' '5'; MEND; "
             "MNUMERIC <= r0 '<= 99999999999' '99999999999'; MEND; "
             "MNUMERIC == r0 '=> -1.5' '1'; MEND");
   CHECK_INT(p->nregexes, 1); /* the same regex is shared */
