@@ -25,6 +25,18 @@ typedef struct rx_info {
  * does not compile is added with RXF_BAD when add_bad is set, else left out (idx PROG_NONE). */
 static rx_info add_regex(cg *g, const char *pattern, uint8_t dialect, uint8_t flags, int add_bad) {
   rx_info info = {PROG_NONE, 0, ""};
+  /* Policies repeat patterns: one already in the table (same text, dialect and case flag) that
+   * compiled is reused as it is, without compiling and lowering it again. */
+  uint32_t src = program_intern(g->p, pattern);
+  for (uint32_t i = 0; src != PROG_NONE && i < g->p->nregexes; i++) {
+    const prog_regex *r = &g->p->regexes[i];
+    if (r->source == src && r->dialect == dialect && !(r->flags & RXF_BAD) &&
+        (r->flags & RXF_CASELESS) == (flags & RXF_CASELESS)) {
+      info.idx = i;
+      info.ok = 1;
+      return info;
+    }
+  }
   rx *re = rx_compile(pattern, dialect, flags, NULL, info.why, sizeof info.why);
   char *lowered = NULL;
   if (!re) {
