@@ -24,11 +24,18 @@
  *     attempt can be in when the subject runs out: inside each quantified run, right after each
  *     literal or single escape, and at the start for the empty subject) agrees with PCRE2's,
  *     which accepts when everything left can match empty. This rules out e.g. a literal followed
- *     by two trailing '*' tokens, or three '*' tokens pending.
+ *     by two trailing '*' tokens, or three '*' tokens pending. One disagreement is repaired
+ *     instead: inside a '*' run OS_Regex keeps a stale "has matched" flag and so accepts a
+ *     pending '+' token ("x\s*(\d+)" matches "x " natively, without a group). Each such state gets
+ *     a branch "the tokens before the run, the run, \z" in (?|...), capturing group 1 only when it
+ *     closed before the run, as OS_Regex records it (a run inside group 1 is allowed only when a
+ *     token other than '*' stands between it and the ')', which then stays unrecorded: no group);
+ *     the run may not be one of the leading '*' tokens of an unanchored alternative (OS_Regex
+ *     never tries that alternative's last start position).
  *  N  No alternative is a lone '*' token with '$' and without '^' (after a failed attempt OS_Regex
  *     forgets its start and the '*' run never records one, so "\d*$" fails on "ab12"); a bare '$'
  *     alternative only matches the empty subject and becomes ^\z.
- *  G  Capture group 1 (the only one SCA reads; later groups become (?:...)): its content and the
+ *  G  Capture group 1 (the only one SCA reads; the other parentheses are dropped): its content and the
  *     rest cannot both match empty (OS_Regex records just one pending parenthesis at the end of
  *     the subject, so it would report no group); a '+' token inside it that may be running when
  *     the subject ends must be directly followed by the ')' that ends the alternative (otherwise
@@ -70,13 +77,17 @@ typedef struct alt {
   size_t *core; /* indices (into t) of the non-parenthesis tokens */
   size_t ncore;
   int ngroups;
+  size_t gopen, gclose; /* token indices of group 1's parentheses (nt when there is no group) */
+  size_t *patch;        /* core indices of the quantified tokens whose end state needs a branch */
+  size_t npatch;
 } alt;
 
 /* ---- byte sets -------------------------------------------------------------------------------- */
 
 static void bs_add(bset *s, unsigned c) { s->b[c >> 3] |= (uint8_t)(1u << (c & 7)); }
 static void bs_or(bset *a, const bset *b) {
-  for (int i = 0; i < 32; i++) a->b[i] |= b->b[i];
+  for (int i = 0; i < 32; i++)
+    a->b[i] |= b->b[i];
 }
 static int bs_meets(const bset *a, const bset *b) {
   for (int i = 0; i < 32; i++)
@@ -85,8 +96,8 @@ static int bs_meets(const bset *a, const bset *b) {
 }
 
 static int is_word(unsigned c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '@' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '@' ||
+         c == '_';
 }
 
 static int in_class(unsigned e, unsigned c) {
@@ -108,8 +119,8 @@ static int in_class(unsigned e, unsigned c) {
 static void token_first(tok *t) {
   memset(&t->first, 0, sizeof t->first);
   for (unsigned c = 1; c < 256; c++) {
-    int in = t->kind == T_LIT ? (c == t->ch || (c >= 'A' && c <= 'Z' && c + 32 == t->ch))
-                              : in_class(t->ch, c);
+    int in =
+        t->kind == T_LIT ? (c == t->ch || (c >= 'A' && c <= 'Z' && c + 32 == t->ch)) : in_class(t->ch, c);
     if (in) bs_add(&t->first, c);
   }
 }
@@ -123,6 +134,7 @@ static void alt_clear(alt *a) {
   free(a->p);
   free(a->t);
   free(a->core);
+  free(a->patch);
   memset(a, 0, sizeof *a);
 }
 
@@ -134,14 +146,15 @@ static int alt_parse(alt *a, const char *s, size_t n) {
     a->begin = 1;
     i = 1;
   }
-  for (size_t j = i; j < n; j += (s[j] == '\\') ? 2 : 1) last = j;
+  for (size_t j = i; j < n; j += (s[j] == '\\') ? 2 : 1)
+    last = j;
   if (n > i && last == n - 1 && s[n - 1] == '$') {
     a->end = 1;
     n--;
   }
   size_t len = n - i;
   if (!(a->p = calloc(len + PAD, 1)) || !(a->t = calloc(len + 1, sizeof *a->t)) ||
-      !(a->core = calloc(len + 1, sizeof *a->core)))
+      !(a->core = calloc(len + 1, sizeof *a->core)) || !(a->patch = calloc(len + 1, sizeof *a->patch)))
     return -1;
   for (size_t k = 0; k < len; k++) {
     unsigned c = (unsigned char)s[i + k];
@@ -171,6 +184,11 @@ static int alt_parse(alt *a, const char *s, size_t n) {
     }
     k += t->len;
   }
+  a->gopen = a->gclose = a->nt;
+  for (size_t k = 0; k < a->nt; k++) {
+    if (a->t[k].kind == T_OPEN && a->gopen == a->nt) a->gopen = k;
+    if (a->t[k].kind == T_CLOSE && a->gclose == a->nt) a->gclose = k;
+  }
   return 0;
 }
 
@@ -196,15 +214,14 @@ static bset first_rest(const alt *a, size_t i) {
   return s;
 }
 
-static int end_str(const unsigned char *p, size_t q) {
-  return p[q] == 0 || (p[q] == ')' && p[q + 1] == 0);
-}
+static int end_str(const unsigned char *p, size_t q) { return p[q] == 0 || (p[q] == ')' && p[q + 1] == 0); }
 
 /* The native end-of-subject test (vm/osregex.c at_end) for an attempt at pattern offset pt. */
 static int native_end_accepts(const alt *a, size_t pt, int rm) {
   const unsigned char *p = a->p;
   if (a->ngroups > 0 && !(p[pt] == '\\' && p[pt + 2] == '+' && rm && is_paren(p[pt + 3]))) {
-    while (p[pt] && !is_paren(p[pt]) && p[pt] == '\\' && p[pt + 2] == '*') pt += 3;
+    while (p[pt] && !is_paren(p[pt]) && p[pt] == '\\' && p[pt + 2] == '*')
+      pt += 3;
     if (is_paren(p[pt])) pt++;
   }
   size_t q = pt;
@@ -228,42 +245,49 @@ static int native_end_accepts(const alt *a, size_t pt, int rm) {
   return 0;
 }
 
-/* Condition E: every state an attempt can be in when the subject ends. */
-static int end_states_agree(const alt *a) {
+/* Condition E: every state an attempt can be in when the subject ends. Where OS_Regex accepts
+ * inside a quantified run that PCRE2 could not end on (a '*' run whose stale "matched" flag lets a
+ * later '+' token pass), the state is recorded as a patch: a branch "prefix, then that run up to
+ * the end of the subject" is added. Any other disagreement refuses the lowering. */
+static int end_states(alt *a, size_t qprefix) {
   if (native_end_accepts(a, 0, 0) != nullable(a, 0, a->ncore)) return 0;
   for (size_t i = 0; i < a->ncore; i++) {
     const tok *t = core_tok(a, i);
+    int run = t->kind == T_PLUS || t->kind == T_STAR;
     int pcre = nullable(a, i + 1, a->ncore);
-    int native = (t->kind == T_PLUS || t->kind == T_STAR) ? native_end_accepts(a, t->pos, 1)
-                                                          : native_end_accepts(a, t->pos + t->len, 0);
-    if (native != pcre) return 0;
+    int native = run ? native_end_accepts(a, t->pos, 1) : native_end_accepts(a, t->pos + t->len, 0);
+    if (native == pcre) continue;
+    if (!run || pcre) return 0;
+    if (a->gopen < a->core[i] && a->core[i] < a->gclose) { /* inside group 1: only when the */
+      size_t j = i + 1;                                    /* close is never recorded */
+      while (j < a->ncore && a->core[j] < a->gclose && core_tok(a, j)->kind == T_STAR)
+        j++;
+      if (t->kind != T_STAR || j >= a->ncore || a->core[j] > a->gclose) return 0;
+    }
+    if (!a->begin && qprefix >= 2 && i < qprefix) return 0; /* R: its last start is skipped */
+    a->patch[a->npatch++] = i;
   }
   return 1;
 }
 
 /* Condition G for the alternative's first group. */
 static int group_ok(const alt *a) {
-  size_t open = a->nt, close = a->nt;
-  for (size_t k = 0; k < a->nt; k++) {
-    if (a->t[k].kind == T_OPEN && open == a->nt) open = k;
-    if (a->t[k].kind == T_CLOSE && close == a->nt) close = k;
-  }
-  if (open == a->nt) return 1;
+  if (a->gopen == a->nt) return 1;
   size_t co = 0, cc = 0; /* core range of the content */
   for (size_t i = 0; i < a->ncore; i++) {
-    if (a->core[i] < open) co = i + 1;
-    if (a->core[i] < close) cc = i + 1;
+    if (a->core[i] < a->gopen) co = i + 1;
+    if (a->core[i] < a->gclose) cc = i + 1;
   }
   if (nullable(a, co, cc) && nullable(a, cc, a->ncore)) return 0;
   for (size_t i = co; i < cc; i++) {
     const tok *t = core_tok(a, i);
     if (t->kind != T_PLUS || !nullable(a, i + 1, a->ncore)) continue;
-    if (a->core[i] + 1 != close || close + 1 != a->nt) return 0;
+    if (a->core[i] + 1 != a->gclose || a->gclose + 1 != a->nt) return 0;
   }
   return 1;
 }
 
-static int alt_ok(const alt *a) {
+static int alt_ok(alt *a) {
   for (size_t k = 0; k + 1 < a->nt; k++) /* "()" and ")(" never match natively */
     if ((a->t[k].kind == T_OPEN || a->t[k].kind == T_CLOSE) &&
         (a->t[k + 1].kind == T_OPEN || a->t[k + 1].kind == T_CLOSE))
@@ -274,8 +298,9 @@ static int alt_ok(const alt *a) {
     bset rest = first_rest(a, i);
     if (bs_meets(&t->first, &rest)) return 0;
   }
+  size_t k = 0;
   if (!a->begin) { /* R */
-    size_t k = 0, plus = 0;
+    size_t plus = 0;
     while (k < a->ncore && (core_tok(a, k)->kind == T_PLUS || core_tok(a, k)->kind == T_STAR))
       plus += core_tok(a, k++)->kind == T_PLUS;
     if (k >= 2 && plus) return 0;
@@ -284,7 +309,7 @@ static int alt_ok(const alt *a) {
         if (a->t[j].kind == T_OPEN) return 0;
     if (a->end && a->ncore == 1 && core_tok(a, 0)->kind == T_STAR) return 0; /* N */
   }
-  return end_states_agree(a) && group_ok(a);
+  return end_states(a, k) && group_ok(a);
 }
 
 /* ---- emission --------------------------------------------------------------------------------- */
@@ -307,8 +332,10 @@ static void put(out *o, const char *s) {
 
 static void put_byte(out *o, unsigned c) {
   char b[8];
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) snprintf(b, sizeof b, "%c", c);
-  else snprintf(b, sizeof b, "\\x%02x", c);
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+    snprintf(b, sizeof b, "%c", c);
+  else
+    snprintf(b, sizeof b, "\\x%02x", c);
   put(o, b);
 }
 
@@ -327,25 +354,48 @@ static void put_class(out *o, unsigned e) {
   }
 }
 
+/* Tokens [0, upto) of an alternative; group 1's parentheses capture, the others are dropped
+ * (they only mark positions for OS_Regex, which the conditions above already account for). */
+static void emit_tokens(out *o, const alt *a, size_t upto, int capture) {
+  if (a->begin) put(o, "^");
+  for (size_t k = 0; k < upto; k++) {
+    const tok *t = &a->t[k];
+    switch (t->kind) {
+    case T_LIT: put_byte(o, t->ch); break;
+    case T_ESC: put_class(o, t->ch); break;
+    case T_PLUS:
+      put_class(o, t->ch);
+      put(o, "++");
+      break;
+    case T_STAR:
+      put_class(o, t->ch);
+      put(o, "*+");
+      break;
+    case T_OPEN:
+      if (capture && k == a->gopen) put(o, "(");
+      break;
+    default:
+      if (capture && k == a->gclose) put(o, ")");
+    }
+  }
+}
+
 static void emit_alt(out *o, const alt *a) {
   if (a->ncore == 0 && a->end) { /* N: a bare '$' only matches the empty subject */
     put(o, "^\\z");
     return;
   }
-  if (a->begin) put(o, "^");
-  int opened = 0;
-  for (size_t k = 0; k < a->nt; k++) {
-    const tok *t = &a->t[k];
-    switch (t->kind) {
-    case T_LIT: put_byte(o, t->ch); break;
-    case T_ESC: put_class(o, t->ch); break;
-    case T_PLUS: put_class(o, t->ch); put(o, "++"); break;
-    case T_STAR: put_class(o, t->ch); put(o, "*+"); break;
-    case T_OPEN: put(o, opened++ ? "(?:" : "("); break;
-    default: put(o, ")");
-    }
-  }
+  if (a->npatch) put(o, "(?|");
+  emit_tokens(o, a, a->nt, 1);
   if (a->end) put(o, "\\z");
+  for (size_t i = 0; i < a->npatch; i++) { /* E: the run of token patch[i] reaches the end */
+    const tok *t = core_tok(a, a->patch[i]);
+    put(o, "|");
+    emit_tokens(o, a, a->core[a->patch[i]], a->core[a->patch[i]] > a->gclose);
+    put_class(o, t->ch);
+    put(o, "++\\z");
+  }
+  if (a->npatch) put(o, ")");
 }
 
 int osregex_lower(const char *pattern, char *outbuf, size_t outcap) {
@@ -355,8 +405,10 @@ int osregex_lower(const char *pattern, char *outbuf, size_t outcap) {
   osregex_free(check);
   size_t n = strlen(pattern), nalts = 1;
   for (size_t i = 0; i < n; i++) {
-    if (pattern[i] == '\\') i++;
-    else nalts += pattern[i] == '|';
+    if (pattern[i] == '\\')
+      i++;
+    else
+      nalts += pattern[i] == '|';
   }
   alt *alts = calloc(nalts, sizeof *alts);
   if (!alts) return 0;
@@ -387,7 +439,8 @@ int osregex_lower(const char *pattern, char *outbuf, size_t outcap) {
     if (ordered) put(&o, ")");
     ok = !o.full;
   }
-  for (size_t i = 0; i < na; i++) alt_clear(&alts[i]);
+  for (size_t i = 0; i < na; i++)
+    alt_clear(&alts[i]);
   free(alts);
   return ok;
 }

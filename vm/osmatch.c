@@ -38,7 +38,8 @@ osmatch *osmatch_compile(const char *pattern, char *err, size_t errlen) {
     pattern++;
   }
   int nalts = 1;
-  for (const char *q = pattern; *q; q++) nalts += *q == '|';
+  for (const char *q = pattern; *q; q++)
+    nalts += *q == '|';
   if (!(m->alts = calloc((size_t)nalts, sizeof *m->alts))) goto oom;
   for (const char *s = pattern;; s++) {
     const char *e = strchr(s, '|');
@@ -49,7 +50,8 @@ osmatch *osmatch_compile(const char *pattern, char *err, size_t errlen) {
     a->kind = pre ? (suf ? M_EQUAL : M_PREFIX) : (suf ? M_SUFFIX : M_SUB);
     a->len = n - (size_t)pre - (size_t)suf;
     if (!(a->lit = malloc(a->len + 1))) goto oom;
-    for (size_t i = 0; i < a->len; i++) a->lit[i] = (char)fold((unsigned char)s[pre + i]);
+    for (size_t i = 0; i < a->len; i++)
+      a->lit[i] = (char)fold((unsigned char)s[pre + i]);
     a->lit[a->len] = 0;
     if (!e) break;
     s = e;
@@ -63,7 +65,8 @@ oom:
 
 void osmatch_free(osmatch *m) {
   if (!m) return;
-  for (int i = 0; i < m->nalts; i++) free(m->alts[i].lit);
+  for (int i = 0; i < m->nalts; i++)
+    free(m->alts[i].lit);
   free(m->alts);
   free(m);
 }
@@ -92,6 +95,7 @@ int osmatch_exec(const osmatch *m, const char *subject, size_t len) {
   const char *nul = memchr(subject, 0, len);
   size_t n = nul ? (size_t)(nul - subject) : len;
   int hit = 0;
-  for (int i = 0; i < m->nalts && !hit; i++) hit = alt_match(&m->alts[i], subject, n);
+  for (int i = 0; i < m->nalts && !hit; i++)
+    hit = alt_match(&m->alts[i], subject, n);
   return m->negate ? !hit : hit;
 }

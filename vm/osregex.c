@@ -28,10 +28,13 @@
  *  - anything else fails: pop the restart stack, or with '^' give up, or restart the pattern one
  *    byte after the remembered restart point (or after the failing byte) with all groups cleared.
  * When the subject ends, the attempt succeeds only if what is left of the pattern is empty, a
- * matched '+' token followed by at most two '*' tokens, or at most one '*' token (group markers
- * around them are tolerated in a few places). Before that check one pending group marker is
- * recorded at the end of the subject: right behind a matched '+' token only if no peek failed
- * during its run, otherwise the first marker after any run of '*' tokens.
+ * quantified token followed by at most two '*' tokens while the "has matched" flag is set (the
+ * flag can be stale: it survives a jump over '*' tokens to a later '+' token), or a single '*'
+ * token; group markers around them are tolerated in a few places. Before that check one pending
+ * group marker is recorded at the end of the subject: right behind a matched '+' token only if no
+ * peek failed during its run, otherwise the first marker after any run of '*' tokens.
+ * The result pointer is cleared by a restart and set by the byte-consuming steps except the peek
+ * that finds the pattern's end; an attempt that sets nothing after a restart does not match.
  * A group is reported for each complete (open, close) pair from the first one on.
  *
  * The subject is a C string for Wazuh: an embedded NUL ends it. */
@@ -67,13 +70,11 @@ struct osregex {
 static const char ESCAPES[] = "wWdDsStp.\\()$|<";
 
 static int is_word(unsigned c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '@' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '@' ||
+         c == '_';
 }
 
-static int is_punct(unsigned c) {
-  return c != 0 && strchr("!\"#$%&'()*+,-.:;<=>?[]{}|", (int)c) != NULL;
-}
+static int is_punct(unsigned c) { return c != 0 && strchr("!\"#$%&'()*+,-.:;<=>?[]{}|", (int)c) != NULL; }
 
 /* Does subject byte c belong to escape class e? */
 static int cls(unsigned e, unsigned c) {
@@ -107,7 +108,8 @@ static int alt_build(alt *a, const char *s, size_t n) {
     a->flags |= F_BEGIN;
     i = 1;
   }
-  for (size_t j = i; j < n; j += (s[j] == '\\') ? 2 : 1) last = j;
+  for (size_t j = i; j < n; j += (s[j] == '\\') ? 2 : 1)
+    last = j;
   if (n > i && last == n - 1 && s[n - 1] == '$') {
     a->flags |= F_END;
     n--;
@@ -117,7 +119,8 @@ static int alt_build(alt *a, const char *s, size_t n) {
   a->slot = malloc((len + PAD) * sizeof *a->slot);
   if (!a->p || !a->slot) return -1;
   a->nslots = 0;
-  for (size_t k = 0; k < len + PAD; k++) a->slot[k] = -1;
+  for (size_t k = 0; k < len + PAD; k++)
+    a->slot[k] = -1;
   for (size_t k = 0; k < len; k++) {
     unsigned c = (unsigned char)s[i + k];
     if (c == '\\') {
@@ -213,8 +216,8 @@ typedef struct scan {
   const alt *a;
   const unsigned char *s;
   long n;
-  long *val;           /* group slot values */
-  unsigned char *set;  /* which slots hold a value */
+  long *val;          /* group slot values */
+  unsigned char *set; /* which slots hold a value */
   long stk_pt[STACK_SLOTS], stk_st[STACK_SLOTS];
   int depth;
 } scan;
@@ -228,9 +231,7 @@ static void rec(scan *sc, long pos, long st) {
   sc->set[k] = 1;
 }
 
-static int end_str(const unsigned char *p, long q) {
-  return p[q] == 0 || (p[q] == ')' && p[q + 1] == 0);
-}
+static int end_str(const unsigned char *p, long q) { return p[q] == 0 || (p[q] == ')' && p[q + 1] == 0); }
 
 /* End of subject: record one pending group marker and decide whether the attempt succeeded. */
 static long at_end(scan *sc, long pt, int rm, int fp, long r) {
@@ -239,7 +240,8 @@ static long at_end(scan *sc, long pt, int rm, int fp, long r) {
     if (p[pt] == '\\' && p[pt + 2] == '+' && rm && is_paren(p[pt + 3]) && !fp) {
       rec(sc, pt + 3, sc->n);
     } else {
-      while (p[pt] && !is_paren(p[pt]) && p[pt] == '\\' && p[pt + 2] == '*') pt += 3;
+      while (p[pt] && !is_paren(p[pt]) && p[pt] == '\\' && p[pt + 2] == '*')
+        pt += 3;
       if (is_paren(p[pt])) rec(sc, pt++, sc->n);
     }
   }
@@ -368,8 +370,10 @@ static long run(scan *sc) {
   return at_end(sc, pt, rm, fp, r);
 }
 
-int osregex_exec(const osregex *re, const char *subject, size_t len, size_t (*groups)[2],
-                 int maxgroups, int *ngroups, size_t *end) {
+/* See osregex.h. *end is SIZE_MAX when OS_Regex's pointer lies one byte before the subject (a '*'
+ * token skipped at the first byte, then the pattern ended: "\\d*" on "x"). */
+int osregex_exec(const osregex *re, const char *subject, size_t len, size_t (*groups)[2], int maxgroups,
+                 int *ngroups, size_t *end) {
   if (ngroups) *ngroups = 0;
   if (!re || !subject) return 0;
   const char *nul = memchr(subject, 0, len);

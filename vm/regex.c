@@ -123,8 +123,7 @@ rx *rx_compile(const char *pattern, int dialect, unsigned flags, const char *low
   }
   r->kind = K_PCRE2;
   uint32_t options = (dialect == RX_PCRE2 && (flags & RXF_CASELESS)) ? PCRE2_CASELESS : 0;
-  if (!(r->code = pcre_compile(dialect == RX_OSREGEX ? lowered : pattern, options, err, errlen)))
-    goto fail;
+  if (!(r->code = pcre_compile(dialect == RX_OSREGEX ? lowered : pattern, options, err, errlen))) goto fail;
   r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
   r->prefix_safe = dialect == RX_OSREGEX && !strstr(lowered, "\\z") && !strstr(lowered, "\\Z") &&
                    !strchr(lowered, '$') && !strstr(lowered, "(?=") && !strstr(lowered, "(?!") &&
@@ -172,7 +171,8 @@ static int pcre_run(const rx *r, scratch *s, const char *subject, size_t len) {
         rc = pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, 0, 0, s->md, s->mctx);
       done = rc != PCRE2_ERROR_JIT_STACKLIMIT;
     }
-    if (!done) rc = pcre2_match(r->code, (PCRE2_SPTR)subject, len, 0, 0, s->md, s->mctx);
+    if (!done) /* the interpreter: no JIT, or the JIT ran out of stack */
+      rc = pcre2_match(r->code, (PCRE2_SPTR)subject, len, 0, r->jit ? PCRE2_NO_JIT : 0, s->md, s->mctx);
     if (rc < 0 || !r->prefix_safe || pass) return rc;
     PCRE2_SIZE end = pcre2_get_ovector_pointer(s->md)[1];
     if (!memchr(subject, 0, end < len ? end : len)) return rc;

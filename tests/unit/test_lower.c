@@ -1,9 +1,9 @@
 /* test_lower.c — differential test of the OS_Regex → PCRE2 lowering (compiler/osregex_lower.c).
  *
  * Every distinct r:/n: regex (and r: directory-name pattern) of the OS_Regex-dialect policies of
- * the Wazuh 4.14.7 corpus (read with the compiler's YAML reader) is lowered; for each lowered one, thousands of subjects built from the
- * pattern (instances of its tokens with case flips, tab/space swaps, insertions, deletions,
- * truncations, noise, long lines) are run through the native engine and the lowered PCRE2 form,
+ * the Wazuh 4.14.7 corpus (read with the compiler's YAML reader) is lowered; for each lowered one, thousands
+ * of subjects built from the pattern (instances of its tokens with case flips, tab/space swaps, insertions,
+ * deletions, truncations, noise, long lines) are run through the native engine and the lowered PCRE2 form,
  * which must agree on match/no-match and on the first captured group. The lowered share of the
  * corpus must be at least 90%. */
 #include <ftw.h>
@@ -30,16 +30,16 @@ static void set_add(strset *s, const char *p, size_t len) {
   s->v[s->n++] = strndup(p, len);
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void set_unique(strset *s) {
   qsort(s->v, s->n, sizeof *s->v, cmp_str);
   size_t w = 0;
   for (size_t i = 0; i < s->n; i++) {
-    if (w && !strcmp(s->v[w - 1], s->v[i])) free(s->v[i]);
-    else s->v[w++] = s->v[i];
+    if (w && !strcmp(s->v[w - 1], s->v[i]))
+      free(s->v[i]);
+    else
+      s->v[w++] = s->v[i];
   }
   s->n = w;
 }
@@ -106,7 +106,8 @@ static int load_policy(strset *s, const char *path) {
   int pcre = type && ynode_is_string(type) && !strcmp(type->text, "pcre2");
   const ynode *checks = ynode_get(root, "checks");
   if (!pcre && checks && checks->kind == YNODE_SEQUENCE) {
-    for (size_t i = 0; i < checks->n; i++) add_rules(s, ynode_get(checks->items[i], "rules"));
+    for (size_t i = 0; i < checks->n; i++)
+      add_rules(s, ynode_get(checks->items[i], "rules"));
     add_rules(s, ynode_get(ynode_get(root, "requirements"), "rules"));
   }
   ydoc_free(d);
@@ -203,35 +204,45 @@ static void put_class_char(char *s, size_t *n, char e) {
 static size_t gen_instance(const galt *a, const char *noise, size_t nn, char *s, size_t cap) {
   size_t n = 0;
   if (!a->begin || rnd(4) == 0)
-    for (unsigned k = rnd(4); k && n < cap; k--) s[n++] = noise_pick(noise, nn);
+    for (unsigned k = rnd(4); k && n < cap; k--)
+      s[n++] = noise_pick(noise, nn);
   for (int i = 0; i < a->n && n + 8 < cap; i++) {
     gtok t = a->t[i];
     if (t.kind == 'l') {
       char c = t.c;
-      if (rnd(3) == 0 && c >= 'a' && c <= 'z') c -= 32;
-      else if (rnd(3) == 0 && c >= 'A' && c <= 'Z') c += 32;
+      if (rnd(3) == 0 && c >= 'a' && c <= 'z')
+        c -= 32;
+      else if (rnd(3) == 0 && c >= 'A' && c <= 'Z')
+        c += 32;
       s[n++] = c;
     } else if (t.kind == 'e') {
       put_class_char(s, &n, t.c);
     } else {
       unsigned k = (t.kind == '+' ? 1 : 0) + rnd(4);
-      for (; k && n + 8 < cap; k--) put_class_char(s, &n, t.c);
+      for (; k && n + 8 < cap; k--)
+        put_class_char(s, &n, t.c);
     }
   }
   if (!a->end || rnd(4) == 0)
-    for (unsigned k = rnd(4); k && n < cap; k--) s[n++] = noise_pick(noise, nn);
+    for (unsigned k = rnd(4); k && n < cap; k--)
+      s[n++] = noise_pick(noise, nn);
   for (unsigned m = rnd(3); m; m--) { /* mutations */
     if (!n) break;
     unsigned at = rnd((unsigned)n), op = rnd(6);
-    if (op == 0) s[at] = noise_pick(noise, nn);
-    else if (op == 1) memmove(s + at, s + at + 1, --n - at);
+    if (op == 0)
+      s[at] = noise_pick(noise, nn);
+    else if (op == 1)
+      memmove(s + at, s + at + 1, --n - at);
     else if (op == 2 && n + 1 < cap) {
       memmove(s + at + 1, s + at, n - at);
       s[at] = noise_pick(noise, nn);
       n++;
-    } else if (op == 3) s[at] = s[at] == ' ' ? '\t' : s[at] == '\t' ? ' ' : s[at];
-    else if (op == 4) n = at;
-    else if (op == 5 && s[at] >= 'a' && s[at] <= 'z') s[at] -= 32;
+    } else if (op == 3)
+      s[at] = s[at] == ' ' ? '\t' : s[at] == '\t' ? ' ' : s[at];
+    else if (op == 4)
+      n = at;
+    else if (op == 5 && s[at] >= 'a' && s[at] <= 'z')
+      s[at] -= 32;
   }
   return n;
 }
@@ -248,7 +259,9 @@ static void compare(const char *pat, const char *low, rx *nat, rx *pc, const cha
   if (ra == rb && (ra != 1 || !strcmp(a, b))) return;
   if (g_disagree++ < 10) {
     fprintf(stderr, "DISAGREE /%s/ lowered /%s/ on \"", pat, low);
-    for (size_t i = 0; i < n; i++) fprintf(stderr, (unsigned char)s[i] < 32 || (unsigned char)s[i] > 126 ? "\\x%02x" : "%c", (unsigned char)s[i]);
+    for (size_t i = 0; i < n; i++)
+      fprintf(stderr, (unsigned char)s[i] < 32 || (unsigned char)s[i] > 126 ? "\\x%02x" : "%c",
+              (unsigned char)s[i]);
     fprintf(stderr, "\": native %d '%s', pcre2 %d '%s'\n", ra, ra == 1 ? a : "", rb, rb == 1 ? b : "");
   }
 }
@@ -269,7 +282,8 @@ static void check_pattern(const char *pat, const char *low) {
   char noise[512];
   size_t nn = 0;
   const char *base = " \t=:#/0a\n\xff,.x";
-  for (const char *q = base; *q; q++) noise[nn++] = *q;
+  for (const char *q = base; *q; q++)
+    noise[nn++] = *q;
   for (int i = 0; i < na; i++)
     for (int k = 0; k < alts[i].n && nn + 8 < sizeof noise; k++) {
       gtok t = alts[i].t[k];
@@ -277,7 +291,8 @@ static void check_pattern(const char *pat, const char *low) {
         noise[nn++] = t.c;
         if (t.c >= 'a' && t.c <= 'z') noise[nn++] = (char)(t.c - 32);
       } else if (reps(t.c)) {
-        for (const char *r = reps(t.c); *r && nn + 1 < sizeof noise; r++) noise[nn++] = *r;
+        for (const char *r = reps(t.c); *r && nn + 1 < sizeof noise; r++)
+          noise[nn++] = *r;
       } else {
         noise[nn++] = t.c;
       }
@@ -290,14 +305,17 @@ static void check_pattern(const char *pat, const char *low) {
   }
   for (int i = 0; i < 300; i++) {
     size_t n = rnd(24);
-    for (size_t k = 0; k < n; k++) s[k] = noise_pick(noise, nn);
+    for (size_t k = 0; k < n; k++)
+      s[k] = noise_pick(noise, nn);
     compare(pat, low, nat, pc, s, n);
   }
   for (int i = 0; i < 6; i++) { /* long lines: noise with instances inside */
     size_t n = 0;
     while (n + 220 < 2047) {
-      if (rnd(8) == 0) n += gen_instance(&alts[rnd((unsigned)na)], noise, nn, s + n, 200);
-      else s[n++] = noise_pick(noise, nn);
+      if (rnd(8) == 0)
+        n += gen_instance(&alts[rnd((unsigned)na)], noise, nn, s + n, 200);
+      else
+        s[n++] = noise_pick(noise, nn);
     }
     compare(pat, low, nat, pc, s, n);
   }
@@ -312,7 +330,8 @@ static void test_corpus_differential(void) {
   set_unique(&g_files);
   REQUIRE(g_files.n > 0);
   strset pats = {0};
-  for (size_t i = 0; i < g_files.n; i++) CHECK(load_policy(&pats, g_files.v[i]) == 0);
+  for (size_t i = 0; i < g_files.n; i++)
+    CHECK(load_policy(&pats, g_files.v[i]) == 0);
   set_unique(&pats);
   size_t lowered = 0;
   char low[65536];
@@ -328,9 +347,11 @@ static void test_corpus_differential(void) {
   CHECK(pats.n > 1000);
   CHECK(ratio >= 0.90);
   CHECK_INT(g_disagree, 0);
-  for (size_t i = 0; i < pats.n; i++) free(pats.v[i]);
+  for (size_t i = 0; i < pats.n; i++)
+    free(pats.v[i]);
   free(pats.v);
-  for (size_t i = 0; i < g_files.n; i++) free(g_files.v[i]);
+  for (size_t i = 0; i < g_files.n; i++)
+    free(g_files.v[i]);
   free(g_files.v);
 }
 
@@ -342,17 +363,17 @@ static int lowers(const char *p) {
 }
 
 static void test_refusals(void) {
-  CHECK(!lowers("a\\/b"));            /* does not compile */
-  CHECK(!lowers("\\w+\\s*\\d"));      /* D: \d can start after \w+ */
-  CHECK(!lowers("\\.*:"));            /* D: \. swallows the ':' */
-  CHECK(!lowers("\\d+\\s+x"));        /* R: restart skips a start position */
-  CHECK(!lowers("foo\\s*\\t*"));      /* E: "foo" at the end does not match natively */
-  CHECK(!lowers("\\w*\\w*\\w*"));     /* D */
-  CHECK(!lowers("\\d*$"));            /* N */
-  CHECK(!lowers("(\\d+)\\s*"));       /* G: the close stays at the first digit */
-  CHECK(!lowers("(\\w+\\s*)"));       /* G: the close is never recorded */
-  CHECK(!lowers("xyz(\\w*)"));        /* G: empty group at the end is not reported */
-  CHECK(!lowers("(a)(b)"));           /* adjacent groups never match */
+  CHECK(!lowers("a\\/b"));        /* does not compile */
+  CHECK(!lowers("\\w+\\s*\\d"));  /* D: \d can start after \w+ */
+  CHECK(!lowers("\\.*:"));        /* D: \. swallows the ':' */
+  CHECK(!lowers("\\d+\\s+x"));    /* R: restart skips a start position */
+  CHECK(!lowers("foo\\s*\\t*"));  /* E: "foo" at the end does not match natively */
+  CHECK(!lowers("\\w*\\w*\\w*")); /* D */
+  CHECK(!lowers("\\d*$"));        /* N */
+  CHECK(!lowers("(\\d+)\\s*"));   /* G: the close stays at the first digit */
+  CHECK(!lowers("(\\w+\\s*)"));   /* G: the close is never recorded */
+  CHECK(!lowers("xyz(\\w*)"));    /* G: empty group at the end is not reported */
+  CHECK(!lowers("(a)(b)"));       /* adjacent groups never match */
   CHECK(!lowers("a()b"));
   char tiny[8];
   CHECK(!osregex_lower("abcdefgh", tiny, sizeof tiny)); /* does not fit */
@@ -370,6 +391,21 @@ static void test_forms(void) {
   CHECK_STR(buf, "(?i)(?:masked)|(?:disabled)");
   REQUIRE(osregex_lower("a(b)|c(d)", buf, sizeof buf));
   CHECK_STR(buf, "(?i)(?|^[\\x00-\\xff]*?(?:a(b))|^[\\x00-\\xff]*?(?:c(d)))");
+  /* E, repaired: inside the \s* run OS_Regex accepts the pending \d+ (and reports no group) */
+  REQUIRE(osregex_lower("^maxsessions\\s*(\\d+)", buf, sizeof buf));
+  CHECK_STR(buf, "(?i)(?|^maxsessions\\x20*+([0-9]++)|^maxsessions\\x20++\\z)");
+  rx *n = rx_compile("^maxsessions\\s*(\\d+)", RX_OSREGEX, 0, NULL, NULL, 0);
+  rx *l = rx_compile("^maxsessions\\s*(\\d+)", RX_OSREGEX, 0, buf, NULL, 0);
+  REQUIRE(n && l);
+  char g[16];
+  CHECK_INT(rx_match_capture(n, "MaxSessions  ", 13, g, sizeof g), -1);
+  CHECK_INT(rx_match_capture(l, "MaxSessions  ", 13, g, sizeof g), -1);
+  CHECK_INT(rx_match_capture(n, "MaxSessions", 11, g, sizeof g), 0);
+  CHECK_INT(rx_match_capture(l, "MaxSessions", 11, g, sizeof g), 0);
+  CHECK_INT(rx_match_capture(l, "MaxSessions 10", 14, g, sizeof g), 1);
+  CHECK_STR(g, "10");
+  rx_free(n);
+  rx_free(l);
   REQUIRE(osregex_lower("^$", buf, sizeof buf));
   CHECK_STR(buf, "(?i)^\\z");
   REQUIRE(osregex_lower("", buf, sizeof buf));
@@ -385,7 +421,7 @@ static void test_spot_checks(void) {
   REQUIRE(a && b);
   CHECK_STR(rx_engine(b), "pcre2-jit");
   const char *subj[] = {"PASS_MAX_DAYS 99", "  \tpass_max_days  365", "PASS_MAX_DAYS", "#PASS_MAX_DAYS 1",
-                        "PASS_MAX_DAYS 5x", "PASS_MAX_DAYS\t5", "PASS_MAX_DAYS "};
+                        "PASS_MAX_DAYS 5x", "PASS_MAX_DAYS\t5",       "PASS_MAX_DAYS "};
   for (size_t i = 0; i < sizeof subj / sizeof *subj; i++) {
     char x[64], y[64];
     int rx_a = rx_match_capture(a, subj[i], strlen(subj[i]), x, sizeof x);

@@ -26,7 +26,8 @@ typedef struct {
 } jin;
 
 static void ws(jin *in) {
-  while (in->p < in->end && isspace((unsigned char)*in->p)) in->p++;
+  while (in->p < in->end && isspace((unsigned char)*in->p))
+    in->p++;
 }
 
 static void jfree(jv *v) {
@@ -146,7 +147,8 @@ static jv *jparse(jin *in) {
     in->p += 4;
   } else {
     v->type = J_NUM;
-    while (in->p < in->end && strchr("+-0123456789.eE", *in->p)) in->p++;
+    while (in->p < in->end && strchr("+-0123456789.eE", *in->p))
+      in->p++;
   }
   return v;
 bad:
@@ -188,8 +190,7 @@ static int rx(const char *pattern, const char *subject, char *g, size_t gcap) {
   int m = osregex_exec(re, subject, strlen(subject), groups, OSREGEX_MAX_GROUPS, &ng, NULL);
   if (g && gcap) {
     g[0] = 0;
-    if (m && ng > 0)
-      snprintf(g, gcap, "%.*s", (int)(groups[0][1] - groups[0][0]), subject + groups[0][0]);
+    if (m && ng > 0) snprintf(g, gcap, "%.*s", (int)(groups[0][1] - groups[0][0]), subject + groups[0][0]);
   }
   osregex_free(re);
   return m;
@@ -233,15 +234,18 @@ static void test_conformance_vectors(void) {
         good = g[k][1] - g[k][0] == eg->slen && !memcmp(sub->s + g[k][0], eg->s, eg->slen);
       }
     }
-    if (good) ok_match++;
+    if (good)
+      ok_match++;
     else
-      fprintf(stderr, "vector %zu: /%s/ on \"%s\": got match=%d groups=%d, want match=%d\n", i,
-              pat->s, sub->s, got, ng, m->b);
+      fprintf(stderr, "vector %zu: /%s/ on \"%s\": got match=%d groups=%d, want match=%d\n", i, pat->s,
+              sub->s, got, ng, m->b);
     if (got && m->b && end) {
       with_end++;
       size_t want = sub->slen - end->slen;
-      if (endoff == want) ok_end++;
-      else fprintf(stderr, "vector %zu: end at %zu, want %zu\n", i, endoff, want);
+      if (endoff == want)
+        ok_end++;
+      else
+        fprintf(stderr, "vector %zu: end at %zu, want %zu\n", i, endoff, want);
     }
     osregex_free(re);
   }

@@ -52,6 +52,21 @@ static void test_pcre2(void) {
   CHECK_STR(g, "abc");
   rx_free(r);
 
+  /* deep backtracking: past the JIT's default stack it retries on the thread's larger one */
+  r = rx_compile("^(a|b)*c$", RX_PCRE2, 0, NULL, err, sizeof err);
+  REQUIRE(r);
+  size_t n = 200000;
+  char *big = malloc(n + 1);
+  REQUIRE(big);
+  memset(big, 'a', n);
+  big[n - 1] = 'c';
+  big[n] = 0;
+  CHECK(rx_match(r, big, n));
+  big[n - 1] = 'a';
+  CHECK(!rx_match(r, big, n));
+  free(big);
+  rx_free(r);
+
   CHECK(rx_compile("(", RX_PCRE2, 0, NULL, err, sizeof err) == NULL);
   CHECK(err[0] != 0);
 }
@@ -79,9 +94,17 @@ static void test_osregex_native(void) {
 static void test_osregex_lowered(void) {
   const char *pats[] = {"^\\s*maxauthtries\\s+(\\d+)", "enabled|generated", "Port\\s+22$",
                         "^-a always,exit -F arch=b64 -S sethostname", "(\\d+) profiles are loaded"};
-  const char *subj[] = {"MaxAuthTries 4", " maxauthtries   10 # x", "enabled", "x generated", "Port 22",
-                        "Port 22 ", "port\t22", "-A ALWAYS,EXIT -F ARCH=B64 -S sethostname -k x",
-                        "12 profiles are loaded.", "profiles are loaded", ""};
+  const char *subj[] = {"MaxAuthTries 4",
+                        " maxauthtries   10 # x",
+                        "enabled",
+                        "x generated",
+                        "Port 22",
+                        "Port 22 ",
+                        "port\t22",
+                        "-A ALWAYS,EXIT -F ARCH=B64 -S sethostname -k x",
+                        "12 profiles are loaded.",
+                        "profiles are loaded",
+                        ""};
   for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
     char low[1024], err[128];
     REQUIRE(osregex_lower(pats[i], low, sizeof low) == 1);
@@ -119,8 +142,9 @@ static void test_osmatch(void) {
 static void test_subject_bounds(void) {
   char low[256];
   REQUIRE(osregex_lower("abc$", low, sizeof low));
-  rx *e[4] = {rx_compile("abc$", RX_OSREGEX, 0, NULL, NULL, 0), rx_compile("abc$", RX_OSREGEX, 0, low, NULL, 0),
-              rx_compile("abc$", RX_PCRE2, 0, NULL, NULL, 0), rx_compile("abc$", RX_OSMATCH, 0, NULL, NULL, 0)};
+  rx *e[4] = {rx_compile("abc$", RX_OSREGEX, 0, NULL, NULL, 0),
+              rx_compile("abc$", RX_OSREGEX, 0, low, NULL, 0), rx_compile("abc$", RX_PCRE2, 0, NULL, NULL, 0),
+              rx_compile("abc$", RX_OSMATCH, 0, NULL, NULL, 0)};
   for (int i = 0; i < 4; i++) {
     REQUIRE(e[i]);
     CHECK(rx_match(e[i], "xabcdef", 4));
@@ -164,7 +188,8 @@ static void *worker(void *arg) {
       for (int i = 0; i < NSUBJ; i++) {
         char g[16];
         int rc = rx_match_capture(j->r[e], j->subj[i], strlen(j->subj[i]), g, sizeof g);
-        if (rc != j->want[e][i] || (rc == 1 && strcmp(g, j->wantg[e][i]))) __atomic_add_fetch(&j->bad, 1, __ATOMIC_RELAXED);
+        if (rc != j->want[e][i] || (rc == 1 && strcmp(g, j->wantg[e][i])))
+          __atomic_add_fetch(&j->bad, 1, __ATOMIC_RELAXED);
       }
   return NULL;
 }
@@ -182,15 +207,19 @@ static void test_threads(void) {
     snprintf(j.subj[i], sizeof j.subj[i], "%sMaxSessions%s%d", i % 3 ? "  " : "", i % 4 ? " " : "=", i * 7);
   for (int e = 0; e < 3; e++)
     for (int i = 0; i < NSUBJ; i++)
-      j.want[e][i] = rx_match_capture(j.r[e], j.subj[i], strlen(j.subj[i]), j.wantg[e][i], sizeof j.wantg[e][i]);
+      j.want[e][i] =
+          rx_match_capture(j.r[e], j.subj[i], strlen(j.subj[i]), j.wantg[e][i], sizeof j.wantg[e][i]);
   pthread_t t[NTHREADS];
-  for (int i = 0; i < NTHREADS; i++) REQUIRE(pthread_create(&t[i], NULL, worker, &j) == 0);
-  for (int i = 0; i < NTHREADS; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < NTHREADS; i++)
+    REQUIRE(pthread_create(&t[i], NULL, worker, &j) == 0);
+  for (int i = 0; i < NTHREADS; i++)
+    pthread_join(t[i], NULL);
   CHECK_INT(j.bad, 0);
   CHECK_INT(j.want[1][1], 1);
   CHECK_STR(j.wantg[1][1], "7");
   CHECK_INT(j.want[0][4], 0); /* "MaxSessions=28": '=' is not \s */
-  for (int e = 0; e < 3; e++) rx_free(j.r[e]);
+  for (int e = 0; e < 3; e++)
+    rx_free(j.r[e]);
 }
 
 int main(void) {
