@@ -8,8 +8,8 @@
 #include "err.h"
 #include "frame.h"
 
-#define OPT(name, type, field, dflt, flags, min, max, help) \
-  {name, type, offsetof(agent_config, field), dflt, flags, min, max, help}
+#define OPT(name, type, field, dflt, flags, min, max, help)                                                  \
+  { name, type, offsetof(agent_config, field), dflt, flags, min, max, help }
 
 static const conf_option options[] = {
     OPT("agent_id", CONF_STRING, agent_id, "", 0, 0, 0,
@@ -17,24 +17,31 @@ static const conf_option options[] = {
     OPT("manager", CONF_ADDR, manager, NULL, CONF_REQUIRED, 1, 65535, "manager address, HOST:PORT"),
     OPT("manager_name", CONF_STRING, manager_name, "", 0, 0, 0,
         "name in the manager's certificate (default: the manager host)"),
-    OPT("cert", CONF_PATH, cert, NULL, CONF_REQUIRED, 0, 0, "this agent's certificate (PEM; its CN is the agent id)"),
+    OPT("cert", CONF_PATH, cert, NULL, CONF_REQUIRED, 0, 0,
+        "this agent's certificate (PEM; its CN is the agent id)"),
     OPT("key", CONF_PATH, key, NULL, CONF_REQUIRED, 0, 0, "this agent's private key (PEM)"),
-    OPT("ca", CONF_PATH, ca, NULL, CONF_REQUIRED, 0, 0, "CA certificate that signed the manager's certificate"),
+    OPT("ca", CONF_PATH, ca, NULL, CONF_REQUIRED, 0, 0,
+        "CA certificate that signed the manager's certificate"),
     OPT("trusted_keys", CONF_LIST, trusted_keys, NULL, CONF_REQUIRED | CONF_PATHS, 0, 0,
         "public keys (.pub, comma-separated or repeated) bundles must be signed by"),
-    OPT("bundle_dir", CONF_PATH, bundle_dir, NULL, CONF_REQUIRED, 0, 0, "directory of installed bundles (*.tnb)"),
+    OPT("bundle_dir", CONF_PATH, bundle_dir, NULL, CONF_REQUIRED, 0, 0,
+        "directory of installed bundles (*.tnb)"),
     OPT("state_db", CONF_PATH, state_db, NULL, CONF_REQUIRED, 0, 0, "SQLite state database"),
     OPT("scan_interval", CONF_DURATION, scan_interval, "12h", 0, 1, 366 * 86400, "time between scan starts"),
     OPT("scan_on_start", CONF_BOOL, scan_on_start, "yes", 0, 0, 0, "scan as soon as the agent starts"),
     OPT("workers", CONF_INT, workers, "0", 0, 0, 64, "scan worker threads (0: one per CPU)"),
     OPT("command_timeout", CONF_DURATION, command_timeout, "30s", 0, 1, 300, "timeout of each c: command"),
     OPT("skip_nfs", CONF_BOOL, skip_nfs, "yes", 0, 0, 0, "d: rules on NFS/CIFS mounts are not applicable"),
-    OPT("connect_timeout", CONF_DURATION, connect_timeout, "10s", 0, 1, 600, "TCP connect + TLS handshake timeout"),
-    OPT("reconnect_min", CONF_DURATION, reconnect_min, "1s", 0, 1, 3600, "first reconnect delay (then doubled)"),
+    OPT("connect_timeout", CONF_DURATION, connect_timeout, "10s", 0, 1, 600,
+        "TCP connect + TLS handshake timeout"),
+    OPT("reconnect_min", CONF_DURATION, reconnect_min, "1s", 0, 1, 3600,
+        "first reconnect delay (then doubled)"),
     OPT("reconnect_max", CONF_DURATION, reconnect_max, "60s", 0, 1, 86400, "cap of the reconnect delay"),
     OPT("batch_checks", CONF_INT, batch_checks, "256", 0, 1, 100000, "check events per CheckDeltas message"),
-    OPT("max_frame", CONF_SIZE, max_frame, "4M", 0, 4096, (int64_t)FRAME_MAX_LIMIT, "largest frame sent or accepted"),
-    OPT("send_window", CONF_SIZE, send_window, "1M", 0, 4096, (int64_t)1 << 30, "unacknowledged bytes in flight"),
+    OPT("max_frame", CONF_SIZE, max_frame, "4M", 0, 4096, (int64_t)FRAME_MAX_LIMIT,
+        "largest frame sent or accepted"),
+    OPT("send_window", CONF_SIZE, send_window, "1M", 0, 4096, (int64_t)1 << 30,
+        "unacknowledged bytes in flight"),
     OPT("log_file", CONF_PATH, log_file, "", 0, 0, 0, "log file (default: stderr)"),
     OPT("log_level", CONF_LEVEL, log_level, "info", 0, 0, 0, "debug, info, warning or error"),
     OPT("pid_file", CONF_PATH, pid_file, "", 0, 0, 0, "write the process id here (default: none)"),

@@ -17,16 +17,16 @@
 #include "err.h"
 #include "scheduler.h"
 #include "session.h"
+#include "tls.h"
 #include "trust.h"
 
 static void usage(FILE *out) {
-  fprintf(out,
-          "usage: tenet-agent -c FILE [-f] [-t]\n"
-          "  -c FILE        configuration file (key = value lines)\n"
-          "  -f             stay in the foreground (log to stderr unless log_file is set)\n"
-          "  -t             check the configuration and the trust store, then exit\n"
-          "  --help-config  list every configuration option\n"
-          "Signals: SIGTERM/SIGINT stop, SIGUSR1 scans now, SIGHUP reopens the log file.\n");
+  fprintf(out, "usage: tenet-agent -c FILE [-f] [-t]\n"
+               "  -c FILE        configuration file (key = value lines)\n"
+               "  -f             stay in the foreground (log to stderr unless log_file is set)\n"
+               "  -t             check the configuration, the trust store and the TLS files, then exit\n"
+               "  --help-config  list every configuration option\n"
+               "Signals: SIGTERM/SIGINT stop, SIGUSR1 scans now, SIGHUP reopens the log file.\n");
 }
 
 typedef struct wiring {
@@ -44,9 +44,7 @@ static int on_signal(void *arg, int signo) {
     dlog_reopen();
     log_info("SIGHUP: log file reopened");
     return 0;
-  default:
-    log_info("Signal %d: stopping", signo);
-    return 1;
+  default: log_info("Signal %d: stopping", signo); return 1;
   }
 }
 
@@ -59,9 +57,12 @@ int main(int argc, char **argv) {
   const char *conf = NULL;
   int foreground = 0, test_only = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) conf = argv[++i];
-    else if (strcmp(argv[i], "-f") == 0) foreground = 1;
-    else if (strcmp(argv[i], "-t") == 0) test_only = 1;
+    if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+      conf = argv[++i];
+    else if (strcmp(argv[i], "-f") == 0)
+      foreground = 1;
+    else if (strcmp(argv[i], "-t") == 0)
+      test_only = 1;
     else if (strcmp(argv[i], "--help-config") == 0) {
       agent_config_help(stdout);
       return 0;
@@ -85,13 +86,22 @@ int main(int argc, char **argv) {
     agent_config_free(&cfg);
     return 1;
   }
-  agent_trust *trust = agent_trust_new((const char *const *)cfg.trusted_keys.items, cfg.trusted_keys.n, err, sizeof err);
+  agent_trust *trust =
+      agent_trust_new((const char *const *)cfg.trusted_keys.items, cfg.trusted_keys.n, err, sizeof err);
   if (!trust) {
     fprintf(stderr, "tenet-agent: %s\n", err);
     agent_config_free(&cfg);
     return 1;
   }
   if (test_only) {
+    tls_ctx *ctx = tls_ctx_new_client(cfg.cert, cfg.key, cfg.ca, err, sizeof err);
+    if (!ctx) {
+      fprintf(stderr, "tenet-agent: TLS: %s\n", err);
+      agent_trust_free(trust);
+      agent_config_free(&cfg);
+      return 1;
+    }
+    tls_ctx_free(ctx);
     printf("tenet-agent: configuration %s is valid (%zu trusted keys)\n", conf, cfg.trusted_keys.n);
     agent_trust_free(trust);
     agent_config_free(&cfg);

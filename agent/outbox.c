@@ -31,9 +31,12 @@ static int enqueue(agent_store *s, Tenet__Envelope *env, const char *policy_id, 
   strbuf b = STRBUF_INIT;
   rc = codec_encode_framed(env, &b, max_frame, err, errlen);
   if (rc == TN_OK) {
-    rc = agent_store_outbox_add(s, seq, codec_body_name(env->body_case), policy_id, (const uint8_t *)b.data, b.len);
-    if (rc != TN_OK) snprintf(err, errlen, "%s", agent_store_error(s));
-    else if (messages) (*messages)++;
+    rc = agent_store_outbox_add(s, seq, codec_body_name(env->body_case), policy_id, (const uint8_t *)b.data,
+                                b.len);
+    if (rc != TN_OK)
+      snprintf(err, errlen, "%s", agent_store_error(s));
+    else if (messages)
+      (*messages)++;
   }
   strbuf_free(&b);
   return rc;
@@ -41,8 +44,9 @@ static int enqueue(agent_store *s, Tenet__Envelope *env, const char *policy_id, 
 
 /* Queue checks[0..n) as CheckDeltas, at most lim->batch_checks per message, halving a batch that
  * exceeds the frame cap; a single check too big for a frame goes without its event JSON. */
-static int enqueue_checks(agent_store *s, const char *policy_id, int64_t scan_id, int dump, Tenet__CheckDelta **checks,
-                          size_t n, const agent_outbox_limits *lim, size_t *messages, char *err, size_t errlen) {
+static int enqueue_checks(agent_store *s, const char *policy_id, int64_t scan_id, int dump,
+                          Tenet__CheckDelta **checks, size_t n, const agent_outbox_limits *lim,
+                          size_t *messages, char *err, size_t errlen) {
   size_t batch = lim->batch_checks ? lim->batch_checks : 256;
   for (size_t off = 0; off < n;) {
     size_t k = n - off < batch ? n - off : batch;
@@ -81,7 +85,8 @@ static void fill_meta(Tenet__ScanSummary *sum, const agent_policy_meta *m) {
 }
 
 int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const policy_scan *scan,
-                             const agent_outbox_limits *lim, agent_record_result *res, char *err, size_t errlen) {
+                             const agent_outbox_limits *lim, agent_record_result *res, char *err,
+                             size_t errlen) {
   memset(res, 0, sizeof *res);
   const char *pid = m->policy_id;
   Tenet__CheckDelta *deltas = calloc(scan->nchecks ? scan->nchecks : 1, sizeof *deltas);
@@ -108,7 +113,8 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
   for (size_t i = 0; i < scan->nchecks; i++) {
     const check_result *c = &scan->checks[i];
     int r = agent_outbox_result(c->result);
-    while (j < nstored && ids[j] < c->id) j++;
+    while (j < nstored && ids[j] < c->id)
+      j++;
     int same = j < nstored && ids[j] == c->id && results[j] == r;
     agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : ""};
     if ((rc = agent_store_check_put(s, pid, &cr)) != TN_OK) goto dberr_rb;
@@ -157,7 +163,8 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     }
     if ((rc = enqueue(s, &env, pid, lim->max_frame, &res->messages, err, errlen)) != TN_OK) goto rb;
   }
-  agent_policy_row nrow = {.policy_version = m->policy_version, .scan_id = scan->scan_id, .last_scan = scan->end_time};
+  agent_policy_row nrow = {
+      .policy_version = m->policy_version, .scan_id = scan->scan_id, .last_scan = scan->end_time};
   snprintf(nrow.bundle_hash, sizeof nrow.bundle_hash, "%s", m->bundle_hash);
   memcpy(nrow.results_hash, res->results_hash, sizeof nrow.results_hash);
   if (nnow) {
@@ -219,8 +226,8 @@ static int collect(void *arg, const agent_check_row *r) {
   return 0;
 }
 
-int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed, const agent_outbox_limits *lim,
-                             size_t *messages, char *err, size_t errlen) {
+int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed,
+                             const agent_outbox_limits *lim, size_t *messages, char *err, size_t errlen) {
   size_t added = 0;
   dump_ctx d = {0};
   Tenet__CheckDelta **ptr = NULL;
@@ -244,8 +251,10 @@ int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed,
       snprintf(err, errlen, "out of memory");
       goto rb;
     }
-    for (size_t i = 0; i < d.n; i++) ptr[i] = &d.items[i];
-    if ((rc = enqueue_checks(s, policy_id, scan_id < 0 ? 0 : scan_id, 1, ptr, d.n, lim, &added, err, errlen)) != TN_OK)
+    for (size_t i = 0; i < d.n; i++)
+      ptr[i] = &d.items[i];
+    if ((rc = enqueue_checks(s, policy_id, scan_id < 0 ? 0 : scan_id, 1, ptr, d.n, lim, &added, err,
+                             errlen)) != TN_OK)
       goto rb;
   }
   Tenet__DumpEnd end = TENET__DUMP_END__INIT;
@@ -257,7 +266,8 @@ int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed,
   env.dump_end = &end;
   if ((rc = enqueue(s, &env, policy_id, lim->max_frame, &added, err, errlen)) != TN_OK) goto rb;
   if (flushed && found && row.summary && d.n) {
-    if ((rc = codec_decode(row.summary, row.summary_len, row.summary_len, &stored, err, errlen)) != TN_OK) goto rb;
+    if ((rc = codec_decode(row.summary, row.summary_len, row.summary_len, &stored, err, errlen)) != TN_OK)
+      goto rb;
     if (stored->body_case != TENET__ENVELOPE__BODY_SCAN_SUMMARY) {
       rc = TN_EPROTO;
       snprintf(err, errlen, "stored summary of policy '%s' is a %s message", policy_id,
@@ -293,8 +303,8 @@ out:
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int agent_outbox_record_policy_list(agent_store *s, const char *const *ids, size_t n, const agent_outbox_limits *lim,
-                                    int *queued, char *err, size_t errlen) {
+int agent_outbox_record_policy_list(agent_store *s, const char *const *ids, size_t n,
+                                    const agent_outbox_limits *lim, int *queued, char *err, size_t errlen) {
   if (queued) *queued = 0;
   const char **sorted = malloc((n ? n : 1) * sizeof *sorted);
   char *prev = NULL, **stored = NULL;
@@ -305,7 +315,7 @@ int agent_outbox_record_policy_list(agent_store *s, const char *const *ids, size
     snprintf(err, errlen, "out of memory");
     return rc;
   }
-  memcpy(sorted, ids, n * sizeof *sorted);
+  if (n) memcpy(sorted, ids, n * sizeof *sorted);
   qsort(sorted, n, sizeof *sorted, cmp_str);
   for (size_t i = 0; i < n; i++) {
     strbuf_puts(&joined, sorted[i]);

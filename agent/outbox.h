@@ -47,16 +47,17 @@ typedef struct agent_record_result {
 /* Record a finished scan (scan->status == SCAN_DONE) of the policy m. One transaction.
  * Returns TN_OK, TN_EDB, TN_ENOMEM or TN_EPROTO with a message in err. */
 int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const policy_scan *scan,
-                             const agent_outbox_limits *lim, agent_record_result *res, char *err, size_t errlen);
+                             const agent_outbox_limits *lim, agent_record_result *res, char *err,
+                             size_t errlen);
 
 /* Queue a dump of policy_id (DumpRequest). *messages (may be NULL) gets the rows added. */
-int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed, const agent_outbox_limits *lim,
-                             size_t *messages, char *err, size_t errlen);
+int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed,
+                             const agent_outbox_limits *lim, size_t *messages, char *err, size_t errlen);
 
 /* Record the list of policies run (any order); *queued (may be NULL) = 1 when a PolicyList was
  * queued because the list changed. Stored state of other policies is deleted. */
-int agent_outbox_record_policy_list(agent_store *s, const char *const *ids, size_t n, const agent_outbox_limits *lim,
-                                    int *queued, char *err, size_t errlen);
+int agent_outbox_record_policy_list(agent_store *s, const char *const *ids, size_t n,
+                                    const agent_outbox_limits *lim, int *queued, char *err, size_t errlen);
 
 /* The CheckResult (tenet.proto) of a VM result (EV_FOUND, EV_NOT_FOUND, EV_INVALID). */
 int agent_outbox_result(int ev_result);

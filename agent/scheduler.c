@@ -24,11 +24,11 @@ typedef struct cached {
   ino_t ino;
   off_t size;
   struct timespec mtime;
-  int status;          /* TN_OK: loaded; else why it was refused (logged once per change) */
-  int refusal_logged;  /* for refusals found each cycle (expiry, rollback) */
+  int status;         /* TN_OK: loaded; else why it was refused (logged once per change) */
+  int refusal_logged; /* for refusals found each cycle (expiry, rollback) */
   agent_bundle b;
   vm_image *img;
-  int seen;            /* present in this cycle's listing */
+  int seen; /* present in this cycle's listing */
 } cached;
 
 struct agent_cycle {
@@ -120,7 +120,8 @@ static int by_path(const void *a, const void *b) {
 static size_t select_bundles(agent_cycle *c, int64_t now, cached ***out, size_t *refused) {
   *out = NULL;
   *refused = 0;
-  for (size_t i = 0; i < c->nfiles; i++) c->files[i].seen = 0;
+  for (size_t i = 0; i < c->nfiles; i++)
+    c->files[i].seen = 0;
   DIR *d = opendir(c->cfg->bundle_dir);
   if (!d) {
     log_error("Cannot read the bundle directory %s: %s", c->cfg->bundle_dir, strerror(errno));
@@ -191,8 +192,8 @@ static size_t select_bundles(agent_cycle *c, int64_t now, cached ***out, size_t 
     }
     cached *keep = sel[j]->b.prog->policy_version >= sel[i]->b.prog->policy_version ? sel[j] : sel[i];
     cached *drop = keep == sel[j] ? sel[i] : sel[j];
-    log_warn("Bundles %s and %s both hold policy '%s': running %s (version %llu)", drop->path, keep->path, pid,
-             keep->path, (unsigned long long)keep->b.prog->policy_version);
+    log_warn("Bundles %s and %s both hold policy '%s': running %s (version %llu)", drop->path, keep->path,
+             pid, keep->path, (unsigned long long)keep->b.prog->policy_version);
     sel[j] = keep;
   }
   *out = sel;
@@ -256,8 +257,8 @@ int agent_cycle_run(agent_cycle *c, int64_t now, agent_cycle_stats *stats) {
       if (first_err == TN_OK) first_err = rc;
     } else {
       if (res.invalidated)
-        log_info("Policy '%s' changed (bundle %.16s...): stored results invalidated, sending every check", pid,
-                 f->b.bundle_hash);
+        log_info("Policy '%s' changed (bundle %.16s...): stored results invalidated, sending every check",
+                 pid, f->b.bundle_hash);
       log_info("Evaluation finished for policy '%s': %d passed, %d failed, %d not applicable; %zu changed, "
                "results hash %s",
                f->path, scan.passed, scan.failed, scan.invalid, res.changed, res.results_hash);
@@ -299,7 +300,8 @@ struct agent_scheduler {
 
 static void notify(int fd) {
   uint64_t one = 1;
-  while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {}
+  while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
 }
 
 static void *run(void *arg) {
@@ -337,8 +339,8 @@ static void *run(void *arg) {
   return NULL;
 }
 
-agent_scheduler *agent_scheduler_start(const agent_config *cfg, const agent_trust *trust, int notify_fd, char *err,
-                                       size_t errlen) {
+agent_scheduler *agent_scheduler_start(const agent_config *cfg, const agent_trust *trust, int notify_fd,
+                                       char *err, size_t errlen) {
   agent_scheduler *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");

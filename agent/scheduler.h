@@ -21,11 +21,11 @@ typedef struct agent_cycle agent_cycle;
 
 /* What one cycle did. */
 typedef struct agent_cycle_stats {
-  size_t policies;   /* bundles loaded and scanned */
-  size_t refused;    /* bundle files refused (tampered, wrong signer, expired, rollback, corrupt) */
-  size_t changed;    /* check events queued */
-  size_t messages;   /* outbox rows queued */
-  size_t skipped;    /* policies whose requirements were not met, or not runnable here */
+  size_t policies; /* bundles loaded and scanned */
+  size_t refused;  /* bundle files refused (tampered, wrong signer, expired, rollback, corrupt) */
+  size_t changed;  /* check events queued */
+  size_t messages; /* outbox rows queued */
+  size_t skipped;  /* policies whose requirements were not met, or not runnable here */
 } agent_cycle_stats;
 
 /* A cycle runner over cfg (bundle_dir, workers, limits, timeouts), a trust store and a store
@@ -40,8 +40,8 @@ typedef struct agent_scheduler agent_scheduler;
 
 /* Start the scan thread: it opens its own store connection (cfg->state_db) and writes one byte to
  * notify_fd after each cycle that queued messages. NULL with a message in err on failure. */
-agent_scheduler *agent_scheduler_start(const agent_config *cfg, const agent_trust *trust, int notify_fd, char *err,
-                                       size_t errlen);
+agent_scheduler *agent_scheduler_start(const agent_config *cfg, const agent_trust *trust, int notify_fd,
+                                       char *err, size_t errlen);
 /* Ask for a scan now (coalesced with one already pending). Thread-safe. */
 void agent_scheduler_trigger(agent_scheduler *s);
 /* Number of cycles completed (for tests and logs). Thread-safe. */

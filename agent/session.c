@@ -36,13 +36,13 @@ struct agent_session {
   /* the connection (NULL while disconnected) */
   tls_conn *conn;
   frame_decoder *dec;
-  strbuf out;        /* bytes to write */
-  size_t out_off;    /* first unwritten byte of out */
+  strbuf out;     /* bytes to write */
+  size_t out_off; /* first unwritten byte of out */
   uint64_t last_sent;
   inflight *fly;
   size_t nfly, capfly, fly_bytes;
-  int got_frame;     /* the manager sent something on this connection */
-  int drained;       /* the outbox had nothing after last_sent at the last look */
+  int got_frame; /* the manager sent something on this connection */
+  int drained;   /* the outbox had nothing after last_sent at the last look */
   time_t connected_at;
   /* reconnecting */
   int64_t delay_ms;
@@ -55,7 +55,8 @@ static int64_t mono_ms(void) {
   return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-agent_session *agent_session_new(const agent_config *cfg, const agent_trust *trust, char *err, size_t errlen) {
+agent_session *agent_session_new(const agent_config *cfg, const agent_trust *trust, char *err,
+                                 size_t errlen) {
   agent_session *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");
@@ -153,7 +154,8 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
   } else {
     snprintf(err, errlen, "out of memory");
   }
-  for (size_t i = 0; rows && i < k; i++) agent_policy_row_free(&rows[i]);
+  for (size_t i = 0; rows && i < k; i++)
+    agent_policy_row_free(&rows[i]);
   free(rows);
   free(ptrs);
   free(infos);
@@ -188,8 +190,8 @@ static void connect_now(agent_session *s) {
       s->next_try.tv_sec = when / 1000;
       s->next_try.tv_nsec = (when % 1000) * 1000000;
     }
-    log_warn("Cannot connect to manager %s:%d: %s (retrying in %lld s)", c->manager.host, c->manager.port, err,
-             (long long)(s->delay_ms + 999) / 1000);
+    log_warn("Cannot connect to manager %s:%d: %s (retrying in %lld s)", c->manager.host, c->manager.port,
+             err, (long long)(s->delay_ms + 999) / 1000);
     /* Exponential backoff with +-20% jitter, capped. */
     uint16_t r = 0;
     if (getrandom(&r, sizeof r, 0) != sizeof r) r = (uint16_t)mono_ms();
@@ -249,6 +251,8 @@ static int flush_out(agent_session *s, char *err, size_t errlen) {
     if (rc != TN_OK) return rc;
     s->out_off += n;
   }
+  if (s->out.len)
+    log_debug("Wrote %zu bytes to the manager (%zu messages unacknowledged)", s->out.len, s->nfly);
   strbuf_reset(&s->out);
   s->out_off = 0;
   return TN_OK;
@@ -264,8 +268,10 @@ static void on_ack(agent_session *s, uint64_t seq) {
   }
   size_t k = 0;
   for (size_t i = 0; i < s->nfly; i++) {
-    if (s->fly[i].seq <= seq) s->fly_bytes -= s->fly[i].len;
-    else s->fly[k++] = s->fly[i];
+    if (s->fly[i].seq <= seq)
+      s->fly_bytes -= s->fly[i].len;
+    else
+      s->fly[k++] = s->fly[i];
   }
   s->nfly = k;
   log_debug("Manager acknowledged up to #%llu (%d messages removed)", (unsigned long long)seq, deleted);
@@ -286,8 +292,9 @@ static void on_dump(agent_session *s, const Tenet__DumpRequest *r) {
 static void on_offer(agent_session *s, const Tenet__BundleOffer *o, const agent_session_hooks *h) {
   char err[512];
   int installed = 0;
-  int rc = agent_trust_install(s->trust, s->store, s->cfg->bundle_dir, o->policy_id, o->policy_version,
-                               o->bundle.data, o->bundle.len, (int64_t)time(NULL), &installed, err, sizeof err);
+  int rc =
+      agent_trust_install(s->trust, s->store, s->cfg->bundle_dir, o->policy_id, o->policy_version,
+                          o->bundle.data, o->bundle.len, (int64_t)time(NULL), &installed, err, sizeof err);
   if (rc != TN_OK) {
     log_warn("Refused bundle offer for policy '%s' version %llu: %s: %s", o->policy_id,
              (unsigned long long)o->policy_version, agent_trust_refusal(rc), err);
@@ -323,7 +330,8 @@ static int receive(agent_session *s, const agent_session_hooks *h, char *err, si
     case TENET__ENVELOPE__BODY_DUMP_REQUEST: on_dump(s, m->dump_request); break;
     case TENET__ENVELOPE__BODY_BUNDLE_OFFER: on_offer(s, m->bundle_offer, h); break;
     default:
-      snprintf(err, errlen, "the manager sent a %s message, which only agents send", codec_body_name(m->body_case));
+      snprintf(err, errlen, "the manager sent a %s message, which only agents send",
+               codec_body_name(m->body_case));
       codec_free(m);
       return TN_EPROTO;
     }
@@ -333,7 +341,8 @@ static int receive(agent_session *s, const agent_session_hooks *h, char *err, si
 
 static void drain_fd(int fd) {
   uint64_t v;
-  while (read(fd, &v, sizeof v) > 0) {}
+  while (read(fd, &v, sizeof v) > 0) {
+  }
 }
 
 int agent_session_run(agent_session *s, const agent_session_hooks *h) {

@@ -24,17 +24,33 @@ static const char schema[] =
     "  policy_id TEXT NOT NULL, check_id INTEGER NOT NULL, result INTEGER NOT NULL,"
     "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL,"
     "  PRIMARY KEY(policy_id, check_id)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS versions(policy_id TEXT PRIMARY KEY, max_version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS versions(policy_id TEXT PRIMARY KEY, max_version INTEGER NOT NULL) WITHOUT "
+    "ROWID;"
     "CREATE TABLE IF NOT EXISTS outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
     "  policy_id TEXT, frame BLOB NOT NULL);";
 
 enum {
-  ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-  ST_POLICY_GET, ST_POLICY_PUT, ST_POLICY_DEL, ST_POLICY_DEL_CHECKS, ST_POLICY_IDS,
-  ST_CHECKS_EACH, ST_CHECK_RESULTS, ST_CHECK_PUT, ST_CHECKS_DEL_STALE,
-  ST_VERSION_GET, ST_VERSION_RAISE,
-  ST_OUTBOX_SEQ, ST_OUTBOX_ADD, ST_OUTBOX_EACH, ST_OUTBOX_ACK, ST_OUTBOX_STATS,
-  ST_META_GET, ST_META_PUT,
+  ST_BEGIN,
+  ST_COMMIT,
+  ST_ROLLBACK,
+  ST_POLICY_GET,
+  ST_POLICY_PUT,
+  ST_POLICY_DEL,
+  ST_POLICY_DEL_CHECKS,
+  ST_POLICY_IDS,
+  ST_CHECKS_EACH,
+  ST_CHECK_RESULTS,
+  ST_CHECK_PUT,
+  ST_CHECKS_DEL_STALE,
+  ST_VERSION_GET,
+  ST_VERSION_RAISE,
+  ST_OUTBOX_SEQ,
+  ST_OUTBOX_ADD,
+  ST_OUTBOX_EACH,
+  ST_OUTBOX_ACK,
+  ST_OUTBOX_STATS,
+  ST_META_GET,
+  ST_META_PUT,
   ST__COUNT
 };
 
@@ -107,13 +123,15 @@ static int init_schema(agent_store *s) {
   if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto bad;
   if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK) goto bad_rb;
+  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
+    goto bad_rb;
   int rc = sqlite3_step(q);
   if (rc == SQLITE_ROW) {
     const char *v = (const char *)sqlite3_column_text(q, 0);
     if (!v || strcmp(v, SCHEMA_VERSION) != 0) {
-      snprintf(s->err, sizeof s->err, "not a tenet-agent state database of this version (schema '%s', expected '%s')",
-               v ? v : "", SCHEMA_VERSION);
+      snprintf(s->err, sizeof s->err,
+               "not a tenet-agent state database of this version (schema '%s', expected '%s')", v ? v : "",
+               SCHEMA_VERSION);
       sqlite3_finalize(q);
       sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
       return TN_EDB;
@@ -150,7 +168,8 @@ agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  int rc =
+      sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "%s: cannot open the state database: %s", path,
              s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -158,7 +177,8 @@ agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
   }
   sqlite3_busy_timeout(s->db, 30000);
   char *msg = NULL;
-  if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg) != SQLITE_OK) {
+  if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg) !=
+      SQLITE_OK) {
     snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     goto fail;
@@ -180,7 +200,8 @@ fail:
 
 void agent_store_close(agent_store *s) {
   if (!s) return;
-  for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(s->st[i]);
+  for (int i = 0; i < ST__COUNT; i++)
+    sqlite3_finalize(s->st[i]);
   sqlite3_close(s->db);
   free(s);
 }
@@ -249,7 +270,8 @@ int agent_store_policy_delete(agent_store *s, const char *policy_id) {
 
 void agent_store_strings_free(char **v, size_t n) {
   if (!v) return;
-  for (size_t i = 0; i < n; i++) free(v[i]);
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
   free(v);
 }
 
@@ -316,7 +338,8 @@ int agent_store_checks_each(agent_store *s, const char *policy_id, agent_store_c
   return rc == SQLITE_DONE ? TN_OK : fail(s, "reading checks");
 }
 
-int agent_store_check_results(agent_store *s, const char *policy_id, int64_t **ids, int **results, size_t *n) {
+int agent_store_check_results(agent_store *s, const char *policy_id, int64_t **ids, int **results,
+                              size_t *n) {
   *ids = NULL;
   *results = NULL;
   *n = 0;
@@ -454,7 +477,8 @@ int agent_store_outbox_each(agent_store *s, uint64_t after, size_t max, agent_st
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const uint8_t *frame = sqlite3_column_blob(st, 2);
     size_t len = (size_t)sqlite3_column_bytes(st, 2);
-    int stop = fn(arg, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), frame, len);
+    int stop =
+        fn(arg, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), frame, len);
     if (stop) {
       sqlite3_reset(st);
       return stop;

@@ -38,12 +38,12 @@ void agent_store_rollback(agent_store *s);
 /* ---- policies ---- */
 
 typedef struct agent_policy_row {
-  char bundle_hash[65];    /* hex; the bundle that produced the stored checks */
+  char bundle_hash[65]; /* hex; the bundle that produced the stored checks */
   uint64_t policy_version;
-  int64_t scan_id;         /* last recorded scan (-1: none) */
-  char results_hash[65];   /* hash of the stored results after that scan */
-  int64_t last_scan;       /* end time of that scan (Unix seconds) */
-  uint8_t *summary;        /* frame of the last ScanSummary with full metadata (NULL: none); malloc'd by get */
+  int64_t scan_id;       /* last recorded scan (-1: none) */
+  char results_hash[65]; /* hash of the stored results after that scan */
+  int64_t last_scan;     /* end time of that scan (Unix seconds) */
+  uint8_t *summary;      /* frame of the last ScanSummary with full metadata (NULL: none); malloc'd by get */
   size_t summary_len;
 } agent_policy_row;
 
@@ -63,10 +63,10 @@ void agent_store_strings_free(char **v, size_t n);
 
 typedef struct agent_check_row {
   int64_t check_id;
-  int result;          /* Tenet__CheckResult: 1 passed, 2 failed, 3 not applicable */
-  const char *reason;  /* "" unless not applicable */
+  int result;         /* Tenet__CheckResult: 1 passed, 2 failed, 3 not applicable */
+  const char *reason; /* "" unless not applicable */
   int64_t scan_id;
-  const char *event;   /* the check event JSON */
+  const char *event; /* the check event JSON */
 } agent_check_row;
 
 /* Called for each row (pointers valid during the call only); a non-zero return stops the walk
@@ -102,7 +102,8 @@ int agent_store_outbox_next_seq(agent_store *s, uint64_t *seq);
 int agent_store_outbox_add(agent_store *s, uint64_t seq, const char *kind, const char *policy_id,
                            const uint8_t *frame, size_t len);
 
-typedef int (*agent_store_outbox_fn)(void *arg, uint64_t seq, const char *kind, const uint8_t *frame, size_t len);
+typedef int (*agent_store_outbox_fn)(void *arg, uint64_t seq, const char *kind, const uint8_t *frame,
+                                     size_t len);
 /* Walk the outbox in seq order from the first seq > after, at most max rows; fn as for checks. */
 int agent_store_outbox_each(agent_store *s, uint64_t after, size_t max, agent_store_outbox_fn fn, void *arg);
 /* Delete every row with seq <= upto (the manager acknowledged them); *deleted (may be NULL). */

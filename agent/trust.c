@@ -44,7 +44,8 @@ agent_trust *agent_trust_new(const char *const *paths, size_t n, char *err, size
 
 void agent_trust_free(agent_trust *t) {
   if (!t) return;
-  for (size_t i = 0; i < t->n; i++) crypto_key_free(t->keys[i]);
+  for (size_t i = 0; i < t->n; i++)
+    crypto_key_free(t->keys[i]);
   free(t->keys);
   free(t);
 }
@@ -133,8 +134,8 @@ int agent_trust_verify_file(const agent_trust *t, const char *path, int64_t now,
   return TN_OK;
 }
 
-int agent_trust_check_version(agent_store *s, const char *policy_id, uint64_t version, uint64_t *recorded, char *err,
-                              size_t errlen) {
+int agent_trust_check_version(agent_store *s, const char *policy_id, uint64_t version, uint64_t *recorded,
+                              char *err, size_t errlen) {
   uint64_t v;
   int found;
   int rc = agent_store_version_get(s, policy_id, &v, &found);
@@ -171,7 +172,8 @@ static void file_name_for(const char *policy_id, char *out, size_t cap) {
 
 /* The installed file holding policy_id, if any: *path malloc'd (NULL when none), *same = 1 when its
  * bundle hash is hash. */
-static int find_installed(const char *dir, const char *policy_id, const uint8_t hash[32], char **path, int *same) {
+static int find_installed(const char *dir, const char *policy_id, const uint8_t hash[32], char **path,
+                          int *same) {
   *path = NULL;
   *same = 0;
   DIR *d = opendir(dir);
@@ -242,8 +244,9 @@ int agent_trust_install(const agent_trust *t, agent_store *s, const char *dir, c
   if (rc != TN_OK) return rc;
   const char *bid = program_str(b.prog, b.prog->policy_id);
   if (strcmp(bid, policy_id) != 0 || b.prog->policy_version != version) {
-    snprintf(err, errlen, "the offer names policy '%s' version %llu but the bundle is policy '%s' version %llu",
-             policy_id, (unsigned long long)version, bid, (unsigned long long)b.prog->policy_version);
+    snprintf(err, errlen,
+             "the offer names policy '%s' version %llu but the bundle is policy '%s' version %llu", policy_id,
+             (unsigned long long)version, bid, (unsigned long long)b.prog->policy_version);
     agent_bundle_clear(&b);
     return TN_ECORRUPT;
   }

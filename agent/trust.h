@@ -27,10 +27,10 @@ void agent_trust_free(agent_trust *t);
 
 /* A bundle that passed every check. */
 typedef struct agent_bundle {
-  program *prog;          /* owned */
+  program *prog; /* owned */
   bundle_info info;
-  char bundle_hash[65];   /* hex */
-  char signer[17];        /* key id of the trusted key that signed it */
+  char bundle_hash[65]; /* hex */
+  char signer[17];      /* key id of the trusted key that signed it */
 } agent_bundle;
 
 /* Verify hostile bundle bytes: structure, hash and bytecode (bundle_read), a signature by a
@@ -46,8 +46,8 @@ void agent_bundle_clear(agent_bundle *b);
 
 /* Anti-rollback: TN_OK when version is not below the highest recorded for policy_id, else
  * TN_EROLLBACK with a message; *recorded (may be NULL) gets the recorded version (0: none). */
-int agent_trust_check_version(agent_store *s, const char *policy_id, uint64_t version, uint64_t *recorded, char *err,
-                              size_t errlen);
+int agent_trust_check_version(agent_store *s, const char *policy_id, uint64_t version, uint64_t *recorded,
+                              char *err, size_t errlen);
 
 /* The word for a refusal status ("tampered", "wrong signer", "expired", "rollback", ...). */
 const char *agent_trust_refusal(int status);

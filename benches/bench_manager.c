@@ -13,12 +13,14 @@
  *
  * Medians of --runs runs. Usage:
  *   bench_manager [--manager PATH] [--agents 1000] [--stream-agents 8] [--runs 5] [--frames 60]
- *                 [--summaries 10] [--durable yes|no]
- * The manager defaults to ../manager/tenet-manager next to this program's directory. */
+ *                 [--summaries 30] [--durable yes|no]
+ * The manager defaults to ../tenet-manager from this program's directory (the build tree's top). */
 #include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -93,8 +95,6 @@ static void flush_blocking(sim *s) {
 }
 
 static void sim_connect(sim *s, int port) {
-  static tls_ctx *ctx_cache[1];
-  (void)ctx_cache;
   tls_ctx *ctx = client_ctx(s->id);
   int fd;
   char err[256];
@@ -127,10 +127,12 @@ static void queue_deltas(sim *s) {
     d[i].check_id = 10000 + i;
     d[i].result = passed ? TENET__CHECK_RESULT__PASSED : TENET__CHECK_RESULT__FAILED;
     snprintf(events[i], sizeof events[i],
-             "{\"type\":\"check\",\"id\":%llu,\"policy\":\"Bench policy\",\"policy_id\":\"bench\",\"check\":{\"id\":%d,"
+             "{\"type\":\"check\",\"id\":%llu,\"policy\":\"Bench "
+             "policy\",\"policy_id\":\"bench\",\"check\":{\"id\":%d,"
              "\"title\":\"Ensure setting %d is configured\",\"description\":\"A setting that matters.\","
              "\"rationale\":\"Because.\",\"remediation\":\"Configure it.\",\"compliance\":{\"cis\":\"1.%d\"},"
-             "\"rules\":[\"f:/etc/bench%d -> r:^ok\"],\"condition\":\"all\",\"file\":\"/etc/bench%d\",\"result\":\"%s\"}}",
+             "\"rules\":[\"f:/etc/bench%d -> "
+             "r:^ok\"],\"condition\":\"all\",\"file\":\"/etc/bench%d\",\"result\":\"%s\"}}",
              (unsigned long long)s->next_seq, 10000 + i, i, i, i, i, passed ? "passed" : "failed");
     d[i].event_json = events[i];
     dp[i] = &d[i];
@@ -153,8 +155,8 @@ static void queue_deltas(sim *s) {
 
 static void queue_seed_checks(sim *s) {
   Tenet__CheckDelta d[4], *dp[4];
-  static const int res[4] = {TENET__CHECK_RESULT__PASSED, TENET__CHECK_RESULT__FAILED, TENET__CHECK_RESULT__FAILED,
-                             TENET__CHECK_RESULT__PASSED};
+  static const int res[4] = {TENET__CHECK_RESULT__PASSED, TENET__CHECK_RESULT__FAILED,
+                             TENET__CHECK_RESULT__FAILED, TENET__CHECK_RESULT__PASSED};
   for (int i = 0; i < 4; i++) {
     tenet__check_delta__init(&d[i]);
     d[i].check_id = 1000 + i;
@@ -237,9 +239,9 @@ static double drive(sim *sims, int n, int64_t frames, int window, queue_fn q) {
       if (s->off >= s->out.len) continue;
       char err[256];
       size_t w;
-      int rc;
-      while (s->off < s->out.len &&
-             (rc = tls_conn_write(s->conn, s->out.data + s->off, s->out.len - s->off, &w, err, sizeof err)) == TN_OK)
+      int rc = TN_OK;
+      while (s->off < s->out.len && (rc = tls_conn_write(s->conn, s->out.data + s->off, s->out.len - s->off,
+                                                         &w, err, sizeof err)) == TN_OK)
         s->off += w;
       if (s->off >= s->out.len) {
         strbuf_reset(&s->out);
@@ -300,7 +302,8 @@ static void sync_sim(sim *s) {
     const uint8_t *p;
     size_t len;
     char err[256];
-    if (tls_conn_read_frame(s->conn, s->dec, &p, &len, err, sizeof err) != TN_OK) die("read (%s): %s", s->id, err);
+    if (tls_conn_read_frame(s->conn, s->dec, &p, &len, err, sizeof err) != TN_OK)
+      die("read (%s): %s", s->id, err);
     Tenet__Envelope *m;
     if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) die("decode: %s", err);
     if (m->body_case == TENET__ENVELOPE__BODY_ACK && m->ack->seq > s->acked) s->acked = m->ack->seq;
@@ -316,11 +319,12 @@ static pid_t start_manager(const char *bin, int durable, int *port) {
   snprintf(portfile, sizeof portfile, "%s/port", dir);
   FILE *f = fopen(conf, "w");
   if (!f) die("cannot write %s", conf);
-  fprintf(f,
-          "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\n"
-          "state_db = %s/manager.db\nalerts_file = %s/alerts.json\nlog_file = %s/manager.log\nlog_level = info\n"
-          "port_file = %s\ndurable = %s\nmax_connections = 5000\n",
-          pki, pki, pki, dir, dir, dir, portfile, durable ? "yes" : "no");
+  fprintf(
+      f,
+      "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\n"
+      "state_db = %s/manager.db\nalerts_file = %s/alerts.json\nlog_file = %s/manager.log\nlog_level = info\n"
+      "port_file = %s\ndurable = %s\nmax_connections = 5000\n",
+      pki, pki, pki, dir, dir, dir, portfile, durable ? "yes" : "no");
   fclose(f);
   pid_t pid = fork();
   if (pid == 0) {
@@ -343,10 +347,18 @@ static pid_t start_manager(const char *bin, int durable, int *port) {
 
 /* ---- bytes of an unchanged scan ---- */
 
-static int take_frame(void *arg, uint64_t seq, const char *kind, const uint8_t *frame, size_t len) {
-  strbuf *b = arg;
-  strbuf_reset(b);
-  strbuf_append(b, (const char *)frame, len);
+typedef struct rows_ctx {
+  strbuf *out;
+  uint64_t last;
+  size_t n, last_len;
+} rows_ctx;
+
+static int collect_row(void *arg, uint64_t seq, const char *kind, const uint8_t *frame, size_t len) {
+  rows_ctx *c = arg;
+  strbuf_append(c->out, (const char *)frame, len);
+  c->last = seq;
+  c->last_len = len;
+  c->n++;
   return 0;
 }
 
@@ -359,22 +371,26 @@ static void tcp_bytes(int fd, uint64_t *sent, uint64_t *received) {
   *received = ti.tcpi_bytes_received;
 }
 
-static void unchanged_scan_bytes(int port) {
-  /* The agent's own code builds the frames: a first scan, then an unchanged one. */
+/* A 190-check policy scanned twice by the agent's own code (agent/outbox.c); the second scan
+ * changes nothing. Its outbox rows go to the manager over TLS as tenet-agent sends them. */
+static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, uint64_t *wire_in,
+                                 size_t *rows) {
   char db[PATH_MAX + 16], err[512];
   snprintf(db, sizeof db, "%s/agent.db", dir);
   agent_store *as = agent_store_open(db, err, sizeof err);
   if (!as) die("%s", err);
   agent_outbox_limits lim = {256, FRAME_MAX_DEFAULT};
-  agent_policy_meta m = {.policy_id = "cis_debian12", .name = "CIS Debian Linux 12 Benchmark v1.1.0",
-                         .file = "cis_debian12.yml", .description = "Prescriptive guidance.", .references = "",
+  agent_policy_meta m = {.policy_id = "cis_debian12",
+                         .name = "CIS Debian Linux 12 Benchmark v1.1.0",
+                         .file = "cis_debian12.yml",
+                         .description = "Prescriptive guidance.",
+                         .references = "",
                          .policy_version = 7};
   snprintf(m.bundle_hash, sizeof m.bundle_hash, "%s", BUNDLE_HASH);
   snprintf(m.source_hash, sizeof m.source_hash, "%s", SEED_HASH);
   sim s = {0};
   snprintf(s.id, sizeof s.id, "bytes");
   sim_connect(&s, port);
-  strbuf frame = STRBUF_INIT;
   for (int round = 0; round < 2; round++) {
     policy_scan ps;
     memset(&ps, 0, sizeof ps);
@@ -387,11 +403,13 @@ static void unchanged_scan_bytes(int port) {
     for (size_t i = 0; i < ps.nchecks; i++) {
       ps.checks[i].id = 33000 + (int64_t)i;
       ps.checks[i].result = i % 3 ? EV_NOT_FOUND : EV_FOUND;
-      if (asprintf(&ps.checks[i].event, "{\"type\":\"check\",\"id\":%lld,\"check\":{\"id\":%lld}}", (long long)ps.scan_id,
-                   (long long)ps.checks[i].id) < 0)
-        die("oom");
-      if (ps.checks[i].result == EV_FOUND) ps.passed++;
-      else ps.failed++;
+      if (asprintf(&ps.checks[i].event, "{\"type\":\"check\",\"id\":%lld,\"check\":{\"id\":%lld}}",
+                   (long long)ps.scan_id, (long long)ps.checks[i].id) < 0)
+        die("out of memory");
+      if (ps.checks[i].result == EV_FOUND)
+        ps.passed++;
+      else
+        ps.failed++;
     }
     ps.score = (float)ps.passed / (float)(ps.passed + ps.failed) * 100;
     ps.start_time = (int64_t)time(NULL);
@@ -399,46 +417,193 @@ static void unchanged_scan_bytes(int port) {
     agent_record_result rr;
     if (agent_outbox_record_scan(as, &m, &ps, &lim, &rr, err, sizeof err) != TN_OK) die("%s", err);
     policy_scan_free(&ps);
-    /* deliver the outbox as the agent would, through the manager */
-    uint64_t before_s, before_r, after_s, after_r;
+    rows_ctx c = {&s.out, 0, 0, 0};
+    if (agent_store_outbox_each(as, 0, 1000, collect_row, &c) != TN_OK) die("outbox");
+    uint64_t s0, r0, s1, r1;
     int fd = tls_conn_fd(s.conn);
-    tcp_bytes(fd, &before_s, &before_r);
-    size_t nrows = 0, bytes = 0;
-    agent_store_outbox_stats(as, &nrows, &bytes);
-    if (agent_store_outbox_each(as, 0, 100, take_frame, &frame) != TN_OK) die("outbox");
-    /* agent seqs are large (milliseconds at creation); the manager only needs them to grow */
-    struct {
-      strbuf *all;
-    } ctx = {NULL};
-    (void)ctx;
-    strbuf all = STRBUF_INIT;
-    agent_store_outbox_each(as, 0, 100, (agent_store_outbox_fn)(void *)NULL == NULL ? NULL : NULL, NULL);
-    strbuf_free(&all);
-    /* send every row */
-    typedef struct rows {
-      sim *s;
-      uint64_t last;
-    } rows;
-    (void)sizeof(rows);
-    s.out.len = 0;
-    {
-      /* collect rows into s.out */
-      struct collect {
-        strbuf *out;
-        uint64_t last;
-      };
+    tcp_bytes(fd, &s0, &r0);
+    s.next_seq = c.last + 1;
+    sync_sim(&s);
+    usleep(100000); /* let TCP's own acknowledgement of the last segment arrive */
+    tcp_bytes(fd, &s1, &r1);
+    if (agent_store_outbox_ack(as, c.last, NULL) != TN_OK) die("ack");
+    if (round == 1) {
+      *frame = c.last_len;
+      *rows = c.n;
+      *wire_out = s1 - s0;
+      *wire_in = r1 - r0;
     }
-    agent_store_close(as);
-    as = agent_store_open(db, err, sizeof err);
-    (void)before_r;
-    (void)after_s;
-    (void)after_r;
-    (void)before_s;
-    (void)nrows;
-    (void)bytes;
   }
-  strbuf_free(&frame);
   agent_store_close(as);
+  tls_conn_free(s.conn);
+  frame_decoder_free(s.dec);
+  strbuf_free(&s.out);
 }
 
-int main(int argc, char **argv) { return 0; }
+/* ---- main ---- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static void issue(const char *id) {
+  char err[512];
+  pki_result res;
+  if (pki_issue_agent(pki, id, NULL, &res, err, sizeof err) != TN_OK) die("issue %s: %s", id, err);
+}
+
+int main(int argc, char **argv) {
+  char manager[PATH_MAX + 64] = "";
+  int agents = 1000, stream_agents = 8, runs = 5, durable = 1, keep = 0;
+  int64_t frames = 60, summaries = 30;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--manager") == 0 && v)
+      snprintf(manager, sizeof manager, "%s", argv[++i]);
+    else if (strcmp(a, "--agents") == 0 && v)
+      agents = atoi(argv[++i]);
+    else if (strcmp(a, "--stream-agents") == 0 && v)
+      stream_agents = atoi(argv[++i]);
+    else if (strcmp(a, "--runs") == 0 && v)
+      runs = atoi(argv[++i]);
+    else if (strcmp(a, "--frames") == 0 && v)
+      frames = atoll(argv[++i]);
+    else if (strcmp(a, "--summaries") == 0 && v)
+      summaries = atoll(argv[++i]);
+    else if (strcmp(a, "--durable") == 0 && v)
+      durable = strcmp(argv[++i], "no") != 0;
+    else if (strcmp(a, "--keep") == 0)
+      keep = 1;
+    else {
+      fprintf(
+          stderr,
+          "usage: bench_manager [--manager PATH] [--agents N] [--stream-agents N] [--runs N] [--frames N] "
+          "[--summaries N] [--durable yes|no] [--keep]\n");
+      return 2;
+    }
+  }
+  if (agents < 1 || stream_agents < 1 || runs < 1 || frames < 1 || summaries < 1)
+    die("counts must be positive");
+  if (!manager[0]) { /* build/benches/bench_manager -> build/tenet-manager (or build/manager/) */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) die("cannot find myself; give --manager");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(manager, sizeof manager, "%s/../tenet-manager", self);
+    if (access(manager, X_OK) != 0) snprintf(manager, sizeof manager, "%s/../manager/tenet-manager", self);
+  }
+  if (access(manager, X_OK) != 0) die("%s: not an executable (give --manager)", manager);
+  signal(SIGPIPE, SIG_IGN);
+
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/tenet-bench-manager-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(dir)) die("mkdtemp: %s", strerror(errno));
+  snprintf(pki, sizeof pki, "%s/pki", dir);
+  char err[512];
+  pki_result res;
+  if (pki_init(pki, NULL, NULL, &res, err, sizeof err) != TN_OK) die("%s", err);
+  if (pki_issue_manager(pki, "localhost", NULL, 0, NULL, &res, err, sizeof err) != TN_OK) die("%s", err);
+  double t0 = bench_now();
+  for (int i = 0; i < agents; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "a%05d", i);
+    issue(id);
+  }
+  for (int i = 0; i < stream_agents; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "s%03d", i);
+    issue(id);
+  }
+  issue("bytes");
+  printf("bench_manager: %s (durable = %s), %ld CPUs; %d certificates issued in %.1f s\n", manager,
+         durable ? "yes" : "no", sysconf(_SC_NPROCESSORS_ONLN), agents + stream_agents + 1, bench_now() - t0);
+
+  int port;
+  pid_t mpid = start_manager(manager, durable, &port);
+
+  /* 1. check events */
+  sim *st = calloc((size_t)stream_agents, sizeof *st);
+  for (int i = 0; i < stream_agents; i++) {
+    snprintf(st[i].id, sizeof st[i].id, "s%03d", i);
+    sim_connect(&st[i], port);
+  }
+  drive(st, stream_agents, 2, 4, q_deltas); /* the rows exist from now on */
+  double *ev = calloc((size_t)runs, sizeof *ev);
+  int64_t per_run = (int64_t)stream_agents * frames * CHECKS_PER_FRAME;
+  printf("check events: %d agents streaming CheckDeltas of %d checks (every result flips: stored, compared, "
+         "alerted), "
+         "4 frames in flight each, %lld events per run\n",
+         stream_agents, CHECKS_PER_FRAME, (long long)per_run);
+  for (int r = 0; r < runs; r++) {
+    double dt = drive(st, stream_agents, frames, 4, q_deltas);
+    ev[r] = (double)per_run / dt;
+    printf("  run %d: %.0f events/s (%.2f s)\n", r + 1, ev[r], dt);
+  }
+  double ev_med = bench_median(ev, runs);
+  printf("  median: %.0f check events/s (target >= 50000)\n", ev_med);
+  for (int i = 0; i < stream_agents; i++) {
+    tls_conn_free(st[i].conn);
+    frame_decoder_free(st[i].dec);
+    strbuf_free(&st[i].out);
+  }
+
+  /* 2. summaries with every agent connected */
+  sim *sims = calloc((size_t)agents, sizeof *sims);
+  t0 = bench_now();
+  for (int i = 0; i < agents; i++) {
+    snprintf(sims[i].id, sizeof sims[i].id, "a%05d", i);
+    sim_connect(&sims[i], port);
+  }
+  for (int i = 0; i < agents; i++) { /* every agent's first scan: 4 checks and their summary */
+    queue_seed_checks(&sims[i]);
+    queue_summary(&sims[i], 1);
+    flush_blocking(&sims[i]);
+  }
+  for (int i = 0; i < agents; i++)
+    sync_sim(&sims[i]);
+  printf("summaries: %d agents connected and in sync in %.1f s; each sends %lld unchanged summaries per run, "
+         "4 in flight\n",
+         agents, bench_now() - t0, (long long)summaries);
+  double *sv = calloc((size_t)runs, sizeof *sv);
+  for (int r = 0; r < runs; r++) {
+    double dt = drive(sims, agents, summaries, 4, q_summary);
+    sv[r] = (double)agents * (double)summaries / dt;
+    printf("  run %d: %.0f summaries/s (%.2f s)\n", r + 1, sv[r], dt);
+  }
+  double sv_med = bench_median(sv, runs);
+  printf("  median: %.0f summaries/s with %d connected agents\n", sv_med, agents);
+
+  /* 3. bytes of an unchanged scan */
+  size_t frame = 0, rows = 0;
+  uint64_t wire_out = 0, wire_in = 0;
+  unchanged_scan_bytes(port, &frame, &wire_out, &wire_in, &rows);
+  printf(
+      "unchanged scan of one policy (190 checks): %zu message, %zu bytes as a frame; on the wire %llu bytes "
+      "agent -> manager (TLS 1.3 record), %llu bytes manager -> agent (the Ack) (target <= 200)\n",
+      rows, frame, (unsigned long long)wire_out, (unsigned long long)wire_in);
+
+  for (int i = 0; i < agents; i++) {
+    tls_conn_free(sims[i].conn);
+    frame_decoder_free(sims[i].dec);
+    strbuf_free(&sims[i].out);
+  }
+  kill(mpid, SIGTERM);
+  waitpid(mpid, NULL, 0);
+  printf("RESULT check_events_per_s=%.0f summaries_per_s=%.0f agents=%d unchanged_scan_frame_bytes=%zu "
+         "unchanged_scan_wire_bytes=%llu\n",
+         ev_med, sv_med, agents, frame, (unsigned long long)wire_out);
+  if (keep)
+    printf("kept %s\n", dir);
+  else
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  free(st);
+  free(sims);
+  free(ev);
+  free(sv);
+  return 0;
+}

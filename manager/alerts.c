@@ -120,17 +120,18 @@ static void finish(alerts *a, strbuf *b) {
   strbuf_free(b);
 }
 
-void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name, int64_t scan_id,
-                  int64_t check_id, const char *result, const char *reason, const char *event_json,
-                  const char *previous) {
+void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
+                  int64_t scan_id, int64_t check_id, const char *result, const char *reason,
+                  const char *event_json, const char *previous) {
   json_value *ev = NULL;
   if (event_json && *event_json) {
     char why[128];
     ev = json_parse(event_json, strlen(event_json), why, sizeof why);
     if (!ev)
-      log_warn("Agent '%s' policy '%s' check %lld: the check event is not valid JSON (%s); alerting without its "
-               "metadata",
-               agent_id, policy_id, (long long)check_id, why);
+      log_warn(
+          "Agent '%s' policy '%s' check %lld: the check event is not valid JSON (%s); alerting without its "
+          "metadata",
+          agent_id, policy_id, (long long)check_id, why);
   }
   const json_value *chk = json_get(ev, "check");
   const char *pname = json_str(json_get(ev, "policy"));
@@ -145,18 +146,21 @@ void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const 
   first = 1;
   member_int(&b, &first, "id", check_id);
   static const char *const texts[] = {"title", "description", "rationale", "remediation"};
-  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) member(&b, &first, texts[i], json_str(json_get(chk, texts[i])));
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    member(&b, &first, texts[i], json_str(json_get(chk, texts[i])));
   const json_value *comp = json_get(chk, "compliance");
   if (comp && comp->type == JSON_OBJECT) {
     strbuf_puts(&b, first ? "\"compliance\":{" : ",\"compliance\":{");
     first = 0;
     int cfirst = 1;
-    for (size_t i = 0; i < comp->n; i++) member(&b, &cfirst, comp->keys[i], json_str(comp->items[i]));
+    for (size_t i = 0; i < comp->n; i++)
+      member(&b, &cfirst, comp->keys[i], json_str(comp->items[i]));
     strbuf_putc(&b, '}');
   }
   member(&b, &first, "references", json_str(json_get(chk, "references")));
   static const char *const locs[] = {"file", "directory", "registry", "process", "command"};
-  for (size_t i = 0; i < sizeof locs / sizeof *locs; i++) member_list(&b, &first, locs[i], json_str(json_get(chk, locs[i])));
+  for (size_t i = 0; i < sizeof locs / sizeof *locs; i++)
+    member_list(&b, &first, locs[i], json_str(json_get(chk, locs[i])));
   member(&b, &first, "result", result);
   if (reason && *reason) member(&b, &first, "reason", reason);
   if (previous) member(&b, &first, "previous_result", previous);

@@ -36,9 +36,9 @@ int alerts_reopen(alerts *a);
 /* Queue a check alert. event_json is the agent's check event (its metadata fills the alert; a
  * malformed one leaves only id, result and reason); previous is the stored result before this
  * event, or NULL for a check seen for the first time. */
-void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name, int64_t scan_id,
-                  int64_t check_id, const char *result, const char *reason, const char *event_json,
-                  const char *previous);
+void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
+                  int64_t scan_id, int64_t check_id, const char *result, const char *reason,
+                  const char *event_json, const char *previous);
 /* Queue a summary alert from the policy as stored after the summary. */
 void alerts_summary(alerts *a, const mstore_policy *p);
 

@@ -8,26 +8,34 @@
 #include "err.h"
 #include "frame.h"
 
-#define OPT(name, type, field, dflt, flags, min, max, help) \
-  {name, type, offsetof(manager_config, field), dflt, flags, min, max, help}
+#define OPT(name, type, field, dflt, flags, min, max, help)                                                  \
+  { name, type, offsetof(manager_config, field), dflt, flags, min, max, help }
 
 static const conf_option options[] = {
-    OPT("listen", CONF_ADDR, listen, "*:1515", 0, 0, 65535, "address agents connect to, HOST:PORT (port 0: any free port)"),
+    OPT("listen", CONF_ADDR, listen, "*:1515", 0, 0, 65535,
+        "address agents connect to, HOST:PORT (port 0: any free port)"),
     OPT("cert", CONF_PATH, cert, NULL, CONF_REQUIRED, 0, 0, "the manager's certificate (PEM)"),
     OPT("key", CONF_PATH, key, NULL, CONF_REQUIRED, 0, 0, "the manager's private key (PEM)"),
-    OPT("ca", CONF_PATH, ca, NULL, CONF_REQUIRED, 0, 0, "CA certificate that signed the agents' certificates"),
+    OPT("ca", CONF_PATH, ca, NULL, CONF_REQUIRED, 0, 0,
+        "CA certificate that signed the agents' certificates"),
     OPT("state_db", CONF_PATH, state_db, NULL, CONF_REQUIRED, 0, 0, "SQLite store of every agent's state"),
-    OPT("durable", CONF_BOOL, durable, "yes", 0, 0, 0, "fsync every commit (no: survive crashes of the process only)"),
+    OPT("durable", CONF_BOOL, durable, "yes", 0, 0, 0,
+        "fsync every commit (no: survive crashes of the process only)"),
     OPT("alerts_file", CONF_PATH, alerts_file, NULL, CONF_REQUIRED, 0, 0, "alerts, one JSON object per line"),
     OPT("bundle_dir", CONF_PATH, bundle_dir, "", 0, 0, 0, "bundles (*.tnb) to distribute to agents"),
     OPT("trusted_keys", CONF_LIST, trusted_keys, "", CONF_PATHS, 0, 0,
         "distribute only bundles signed by these public keys (default: any signed bundle)"),
-    OPT("bundle_poll_interval", CONF_DURATION, bundle_poll_interval, "2s", 0, 1, 3600, "how often bundle_dir is read"),
-    OPT("max_frame", CONF_SIZE, max_frame, "4M", 0, 4096, (int64_t)FRAME_MAX_LIMIT, "largest frame accepted or sent"),
+    OPT("bundle_poll_interval", CONF_DURATION, bundle_poll_interval, "2s", 0, 1, 3600,
+        "how often bundle_dir is read"),
+    OPT("max_frame", CONF_SIZE, max_frame, "4M", 0, 4096, (int64_t)FRAME_MAX_LIMIT,
+        "largest frame accepted or sent"),
     OPT("max_connections", CONF_INT, max_connections, "10000", 0, 1, 1000000, "concurrent agent connections"),
-    OPT("handshake_timeout", CONF_DURATION, handshake_timeout, "10s", 0, 1, 600, "time to finish TLS and send Hello"),
-    OPT("frames_per_turn", CONF_INT, frames_per_turn, "64", 0, 1, 100000, "frames read from one agent per loop turn"),
-    OPT("max_dump_retries", CONF_INT, max_dump_retries, "3", 0, 0, 100, "dumps re-requested when one does not converge"),
+    OPT("handshake_timeout", CONF_DURATION, handshake_timeout, "10s", 0, 1, 600,
+        "time to finish TLS and send Hello"),
+    OPT("frames_per_turn", CONF_INT, frames_per_turn, "64", 0, 1, 100000,
+        "frames read from one agent per loop turn"),
+    OPT("max_dump_retries", CONF_INT, max_dump_retries, "3", 0, 0, 100,
+        "dumps re-requested when one does not converge"),
     OPT("log_file", CONF_PATH, log_file, "", 0, 0, 0, "log file (default: stderr)"),
     OPT("log_level", CONF_LEVEL, log_level, "info", 0, 0, 0, "debug, info, warning or error"),
     OPT("pid_file", CONF_PATH, pid_file, "", 0, 0, 0, "write the process id here"),

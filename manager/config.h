@@ -8,24 +8,24 @@
 #include "daemon_conf.h"
 
 typedef struct manager_config {
-  conf_addr listen;            /* where agents connect (port 0: ephemeral, see port_file) */
-  char *cert, *key, *ca;       /* the manager's certificate + key, and the CA of the agents' */
-  char *state_db;              /* SQLite store */
-  int durable;                 /* every commit reaches the disk (synchronous=FULL) */
-  char *alerts_file;           /* JSON lines */
-  char *bundle_dir;            /* bundles to distribute ("" = none) */
-  conf_list trusted_keys;      /* distribute only bundles signed by these keys (empty: any signed bundle) */
-  int64_t bundle_poll_interval;/* seconds between looks at bundle_dir */
-  int64_t max_frame;           /* largest frame accepted or sent */
+  conf_addr listen;             /* where agents connect (port 0: ephemeral, see port_file) */
+  char *cert, *key, *ca;        /* the manager's certificate + key, and the CA of the agents' */
+  char *state_db;               /* SQLite store */
+  int durable;                  /* every commit reaches the disk (synchronous=FULL) */
+  char *alerts_file;            /* JSON lines */
+  char *bundle_dir;             /* bundles to distribute ("" = none) */
+  conf_list trusted_keys;       /* distribute only bundles signed by these keys (empty: any signed bundle) */
+  int64_t bundle_poll_interval; /* seconds between looks at bundle_dir */
+  int64_t max_frame;            /* largest frame accepted or sent */
   int64_t max_connections;
-  int64_t handshake_timeout;   /* seconds to finish TLS and send Hello */
-  int64_t frames_per_turn;     /* frames read from one connection per loop iteration (fairness) */
-  int64_t max_dump_retries;    /* re-requests after a dump that did not converge */
+  int64_t handshake_timeout; /* seconds to finish TLS and send Hello */
+  int64_t frames_per_turn;   /* frames read from one connection per loop iteration (fairness) */
+  int64_t max_dump_retries;  /* re-requests after a dump that did not converge */
   char *log_file;
   int log_level;
   char *pid_file;
-  char *port_file;             /* the bound port is written here ("" = none) */
-  int64_t test_drop_check;     /* TEST ONLY: drop this check id once in transit (-1: off) */
+  char *port_file;         /* the bound port is written here ("" = none) */
+  int64_t test_drop_check; /* TEST ONLY: drop this check id once in transit (-1: off) */
 } manager_config;
 
 /* Load and check the configuration. Returns TN_OK or TN_EIO/TN_ECONFIG with every problem in err.

@@ -19,7 +19,7 @@
 typedef struct file_entry {
   char *path;
   struct stat st;
-  int ok;          /* parsed and accepted */
+  int ok; /* parsed and accepted */
   distrib_bundle b;
   int seen;
 } file_entry;
@@ -74,8 +74,10 @@ void distrib_free(distrib *d) {
     bundle_clear(&d->files[i].b);
     free(d->files[i].path);
   }
-  for (size_t i = 0; i < d->nsel; i++) free(d->sel_hash[i]);
-  for (size_t i = 0; i < d->nkeys; i++) crypto_key_free(d->keys[i]);
+  for (size_t i = 0; i < d->nsel; i++)
+    free(d->sel_hash[i]);
+  for (size_t i = 0; i < d->nkeys; i++)
+    crypto_key_free(d->keys[i]);
   free(d->keys);
   free(d->files);
   free(d->sel);
@@ -132,7 +134,8 @@ static void load(distrib *d, file_entry *f) {
   }
   if (rc == TN_OK && d->nkeys) {
     rc = TN_EUNTRUSTED;
-    for (size_t i = 0; i < d->nkeys && rc != TN_OK; i++) rc = bundle_check_signature(&info, d->keys[i], why, sizeof why);
+    for (size_t i = 0; i < d->nkeys && rc != TN_OK; i++)
+      rc = bundle_check_signature(&info, d->keys[i], why, sizeof why);
   }
   if (rc != TN_OK) {
     log_warn("Refused bundle %s for distribution: %s", f->path, why);
@@ -186,7 +189,8 @@ int distrib_refresh(distrib *d, size_t *changed) {
     log_warn("Cannot read the bundle directory %s: %s", d->dir, strerror(errno));
     return TN_EIO;
   }
-  for (size_t i = 0; i < d->nfiles; i++) d->files[i].seen = 0;
+  for (size_t i = 0; i < d->nfiles; i++)
+    d->files[i].seen = 0;
   struct dirent *e;
   while ((e = readdir(dir))) {
     size_t n = strlen(e->d_name);
@@ -230,8 +234,10 @@ int distrib_refresh(distrib *d, size_t *changed) {
     size_t j;
     for (j = 0; j < ns; j++)
       if (strcmp(sel[j]->policy_id, b->policy_id) == 0) break;
-    if (j == ns) sel[ns++] = b;
-    else if (b->version > sel[j]->version || (b->version == sel[j]->version && strcmp(b->path, sel[j]->path) < 0))
+    if (j == ns)
+      sel[ns++] = b;
+    else if (b->version > sel[j]->version ||
+             (b->version == sel[j]->version && strcmp(b->path, sel[j]->path) < 0))
       sel[j] = b;
   }
   for (size_t j = 0; j < ns; j++) {
@@ -241,7 +247,8 @@ int distrib_refresh(distrib *d, size_t *changed) {
       if (d->sel_hash[k] && strcmp(d->sel_hash[k], sel[j]->hash) == 0) chg[j] = 0;
     if (chg[j]) (*changed)++;
   }
-  for (size_t k = 0; k < d->nsel; k++) free(d->sel_hash[k]);
+  for (size_t k = 0; k < d->nsel; k++)
+    free(d->sel_hash[k]);
   free(d->sel_hash);
   free(d->sel);
   free(d->changed);

@@ -25,8 +25,8 @@ typedef struct policy_state {
 
 struct integrity_agent {
   char agent_id[65];
-  uint64_t last_seq;   /* highest seq applied (store + this connection) */
-  uint64_t ack;        /* highest seq received since the last take (0: none) */
+  uint64_t last_seq; /* highest seq applied (store + this connection) */
+  uint64_t ack;      /* highest seq received since the last take (0: none) */
   mstore_counters c;
   policy_state *ps;
   size_t nps, capps;
@@ -54,7 +54,8 @@ integrity_agent *integrity_agent_new(integrity *ig, const char *agent_id) {
 
 void integrity_agent_free(integrity_agent *a) {
   if (!a) return;
-  for (size_t i = 0; i < a->nps; i++) free(a->ps[i].policy_id);
+  for (size_t i = 0; i < a->nps; i++)
+    free(a->ps[i].policy_id);
   free(a->ps);
   free(a->req);
   free(a->out);
@@ -158,8 +159,8 @@ static int apply_deltas(integrity *ig, integrity_agent *a, const Tenet__CheckDel
     mstore_check row = {c->check_id, result, c->reason, d->scan_id, c->event_json, now};
     if ((rc = mstore_check_put(ig->store, a->agent_id, d->policy_id, &row)) != TN_OK) return db(ig, rc);
     if (!found || strcmp(prev, result) != 0)
-      alerts_check(ig->al, a->agent_id, d->policy_id, NULL, d->scan_id, c->check_id, result, c->reason, c->event_json,
-                   found ? prev : NULL);
+      alerts_check(ig->al, a->agent_id, d->policy_id, NULL, d->scan_id, c->check_id, result, c->reason,
+                   c->event_json, found ? prev : NULL);
   }
   return TN_OK;
 }
@@ -203,8 +204,8 @@ static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSum
   snprintf(p.summary_hash, sizeof p.summary_hash, "%s", s->results_hash);
   p.last_summary = now;
   if (outdated) {
-    log_info("Policy '%s' information for agent '%s' is outdated. Requested latest scan results.", s->policy_id,
-             a->agent_id);
+    log_info("Policy '%s' information for agent '%s' is outdated. Requested latest scan results.",
+             s->policy_id, a->agent_id);
     int n = 0;
     if ((rc = mstore_checks_delete(ig->store, a->agent_id, s->policy_id, &n)) != TN_OK) goto out;
     log_debug("Flushed %d stored checks of policy '%s' for agent '%s'", n, s->policy_id, a->agent_id);
@@ -223,12 +224,16 @@ static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSum
     if (!ps || !ps->pending) {
       /* Without the policy's metadata the dump must end with a full summary: ask as flushed. */
       int flushed = !p.name || !p.name[0];
-      log_info("Scan result integrity failed for policy '%s' of agent '%s'. Hash from DB: '%s', hash from summary: "
+      log_info("Scan result integrity failed for policy '%s' of agent '%s'. Hash from DB: '%s', hash from "
+               "summary: "
                "'%s'. Requesting DB dump.",
                s->policy_id, a->agent_id, mine, s->results_hash);
       if ((rc = request_dump(a, s->policy_id, flushed)) != TN_OK) goto out;
     }
   }
+  if (!found)
+    log_info("Agent '%s' reports policy '%s' for the first time: %u checks, results hash %s", a->agent_id,
+             s->policy_id, s->total_checks, s->results_hash);
   if (hash_changed || s->end_of_dump) alerts_summary(ig->al, &p);
 out:
   mstore_policy_free(&p);
@@ -240,25 +245,32 @@ static int apply_dump_end(integrity *ig, integrity_agent *a, const Tenet__DumpEn
   policy_state *ps = state(a, d->policy_id, 1);
   if (ps) ps->pending = 0;
   int n = 0, rc;
-  if (d->scan_id < 0) rc = mstore_checks_delete(ig->store, a->agent_id, d->policy_id, &n);
-  else rc = mstore_checks_delete_other_scans(ig->store, a->agent_id, d->policy_id, d->scan_id, &n);
+  if (d->scan_id < 0)
+    rc = mstore_checks_delete(ig->store, a->agent_id, d->policy_id, &n);
+  else
+    rc = mstore_checks_delete_other_scans(ig->store, a->agent_id, d->policy_id, d->scan_id, &n);
   if (rc != TN_OK) return db(ig, rc);
-  if (n) log_info("Agent '%s' policy '%s': removed %d checks the agent no longer has", a->agent_id, d->policy_id, n);
+  if (n)
+    log_info("Agent '%s' policy '%s': removed %d checks the agent no longer has", a->agent_id, d->policy_id,
+             n);
   char mine[65];
   size_t cnt;
-  if ((rc = mstore_results_hash(ig->store, a->agent_id, d->policy_id, mine, &cnt)) != TN_OK) return db(ig, rc);
+  if ((rc = mstore_results_hash(ig->store, a->agent_id, d->policy_id, mine, &cnt)) != TN_OK)
+    return db(ig, rc);
   mstore_policy p;
   int found;
   if ((rc = mstore_policy_get(ig->store, a->agent_id, d->policy_id, &p, &found)) != TN_OK) return db(ig, rc);
   if (found && strcmp(mine, p.summary_hash) != 0) {
     if (ps && ps->retries < ig->opt.max_dump_retries) {
       ps->retries++;
-      log_info("Scan result integrity failed for policy '%s' of agent '%s' after a dump. Hash from DB: '%s', hash "
-               "from summary: '%s'. Requesting DB dump.",
-               d->policy_id, a->agent_id, mine, p.summary_hash);
+      log_info(
+          "Scan result integrity failed for policy '%s' of agent '%s' after a dump. Hash from DB: '%s', hash "
+          "from summary: '%s'. Requesting DB dump.",
+          d->policy_id, a->agent_id, mine, p.summary_hash);
       rc = request_dump(a, d->policy_id, 0);
     } else {
-      log_error("Policy '%s' of agent '%s' does not converge after %d dumps (DB '%s', summary '%s'); waiting for the "
+      log_error("Policy '%s' of agent '%s' does not converge after %d dumps (DB '%s', summary '%s'); waiting "
+                "for the "
                 "next summary",
                 d->policy_id, a->agent_id, ig->opt.max_dump_retries, mine, p.summary_hash);
       if (ps) ps->retries = 0;
@@ -275,7 +287,8 @@ static int apply_dump_end(integrity *ig, integrity_agent *a, const Tenet__DumpEn
 static int apply_policy_list(integrity *ig, integrity_agent *a, const Tenet__PolicyList *l) {
   a->c.policy_lists++;
   int deleted = 0;
-  int rc = mstore_policies_retain(ig->store, a->agent_id, (const char *const *)l->policy_ids, l->n_policy_ids, &deleted);
+  int rc = mstore_policies_retain(ig->store, a->agent_id, (const char *const *)l->policy_ids, l->n_policy_ids,
+                                  &deleted);
   if (rc != TN_OK) return db(ig, rc);
   if (deleted) log_info("Agent '%s' no longer runs %d stored policies: deleted", a->agent_id, deleted);
   return TN_OK;

@@ -4,14 +4,12 @@
  *
  *   CheckDeltas   store each check; alert when it is new or its result changed (with the previous)
  *   ScanSummary   a bundle hash different from the stored one: log
- *                   INFO: Policy '<policy>' information for agent '<agent>' is outdated. Requested latest scan results.
- *                 flush the policy's checks and request a dump (flushed = true); otherwise compare
- *                 the summary's results hash with the hash of the stored checks and request a dump
- *                 (flushed = false) when they differ; a summary alert when the results hash changed
- *                 or the summary ends a flushed dump
- *   DumpEnd       delete the checks the agent no longer has (scan id not the dump's), recompute,
- *                 and ask again (at most max_dump_retries times in a row) if still different
- *   PolicyList    delete the policies the agent no longer runs
+ *                   INFO: Policy '<policy>' information for agent '<agent>' is outdated. Requested latest
+ * scan results. flush the policy's checks and request a dump (flushed = true); otherwise compare the
+ * summary's results hash with the hash of the stored checks and request a dump (flushed = false) when they
+ * differ; a summary alert when the results hash changed or the summary ends a flushed dump DumpEnd delete the
+ * checks the agent no longer has (scan id not the dump's), recompute, and ask again (at most max_dump_retries
+ * times in a row) if still different PolicyList    delete the policies the agent no longer runs
  *
  * Every message carries its outbox seq: one at or below the highest applied for that agent is a
  * duplicate (a resend after a lost Ack) and is skipped, so nothing is applied twice. Everything
@@ -28,7 +26,8 @@
 #include "store.h"
 
 typedef struct integrity_options {
-  int64_t drop_check;   /* TEST ONLY: drop this check id once from the first CheckDeltas carrying it (< 0: off) */
+  int64_t
+      drop_check; /* TEST ONLY: drop this check id once from the first CheckDeltas carrying it (< 0: off) */
   int max_dump_retries; /* re-requests after a DumpEnd that did not converge */
 } integrity_options;
 

@@ -19,7 +19,8 @@ static void fail(parser *p, const char *what) {
 }
 
 static void skip_ws(parser *p) {
-  while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
+  while (p->pos < p->len &&
+         (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
     p->pos++;
 }
 
@@ -41,10 +42,14 @@ static int hex4(parser *p, unsigned *out) {
   for (int i = 0; i < 4; i++) {
     char c = p->s[p->pos + (size_t)i];
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-    else return -1;
+    if (c >= '0' && c <= '9')
+      v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= (unsigned)(c - 'A' + 10);
+    else
+      return -1;
   }
   p->pos += 4;
   *out = v;
@@ -79,7 +84,8 @@ static char *parse_string(parser *p, size_t *outlen) {
   p->pos++; /* the quote */
   /* the unescaped form is never longer than the escaped one */
   size_t start = p->pos, cap = 0;
-  while (start + cap < p->len && p->s[start + cap] != '"') cap += p->s[start + cap] == '\\' ? 2 : 1;
+  while (start + cap < p->len && p->s[start + cap] != '"')
+    cap += p->s[start + cap] == '\\' ? 2 : 1;
   char *o = malloc(cap + 1);
   if (!o) {
     fail(p, "out of memory");
@@ -164,8 +170,10 @@ static json_value *parse_value(parser *p, int depth);
 
 static json_value *new_value(parser *p, json_type t) {
   json_value *v = calloc(1, sizeof *v);
-  if (!v) fail(p, "out of memory");
-  else v->type = t;
+  if (!v)
+    fail(p, "out of memory");
+  else
+    v->type = t;
   return v;
 }
 
@@ -249,7 +257,8 @@ static json_value *parse_number(parser *p) {
   if (p->pos < p->len && s[p->pos] == '0') {
     p->pos++;
   } else if (p->pos < p->len && s[p->pos] >= '1' && s[p->pos] <= '9') {
-    while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') p->pos++;
+    while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9')
+      p->pos++;
   } else {
     fail(p, "bad number");
     return NULL;
@@ -260,7 +269,8 @@ static json_value *parse_number(parser *p) {
       fail(p, "bad number");
       return NULL;
     }
-    while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') p->pos++;
+    while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9')
+      p->pos++;
   }
   if (p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
     p->pos++;
@@ -269,7 +279,8 @@ static json_value *parse_number(parser *p) {
       fail(p, "bad number");
       return NULL;
     }
-    while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') p->pos++;
+    while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9')
+      p->pos++;
   }
   json_value *v = new_value(p, JSON_NUMBER);
   if (!v) return NULL;

@@ -19,16 +19,16 @@
 #include "query.h"
 #include "server.h"
 #include "store.h"
+#include "tls.h"
 
 static void usage(FILE *out) {
-  fprintf(out,
-          "usage: tenet-manager -c FILE [-f] [-t]\n"
-          "       tenet-manager -c FILE query agents|checks|stats|hash ...   (query --help)\n"
-          "  -c FILE        configuration file (key = value lines)\n"
-          "  -f             stay in the foreground (log to stderr unless log_file is set)\n"
-          "  -t             check the configuration, then exit\n"
-          "  --help-config  list every configuration option\n"
-          "Signals: SIGTERM/SIGINT stop, SIGHUP reopens the log and alerts files.\n");
+  fprintf(out, "usage: tenet-manager -c FILE [-f] [-t]\n"
+               "       tenet-manager -c FILE query agents|checks|stats|hash ...   (query --help)\n"
+               "  -c FILE        configuration file (key = value lines)\n"
+               "  -f             stay in the foreground (log to stderr unless log_file is set)\n"
+               "  -t             check the configuration and the TLS files, then exit\n"
+               "  --help-config  list every configuration option\n"
+               "Signals: SIGTERM/SIGINT stop, SIGHUP reopens the log and alerts files.\n");
 }
 
 static int on_signal(void *arg, int signo) {
@@ -60,9 +60,12 @@ int main(int argc, char **argv) {
   const char *conf = NULL;
   int foreground = 0, test_only = 0, qi = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) conf = argv[++i];
-    else if (strcmp(argv[i], "-f") == 0) foreground = 1;
-    else if (strcmp(argv[i], "-t") == 0) test_only = 1;
+    if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+      conf = argv[++i];
+    else if (strcmp(argv[i], "-f") == 0)
+      foreground = 1;
+    else if (strcmp(argv[i], "-t") == 0)
+      test_only = 1;
     else if (strcmp(argv[i], "query") == 0) {
       qi = i + 1;
       break;
@@ -95,6 +98,13 @@ int main(int argc, char **argv) {
     return rc;
   }
   if (test_only) {
+    tls_ctx *ctx = tls_ctx_new_server(cfg.cert, cfg.key, cfg.ca, err, sizeof err);
+    if (!ctx) {
+      fprintf(stderr, "tenet-manager: TLS: %s\n", err);
+      manager_config_free(&cfg);
+      return 1;
+    }
+    tls_ctx_free(ctx);
     printf("tenet-manager: configuration %s is valid\n", conf);
     manager_config_free(&cfg);
     return 0;
@@ -120,7 +130,8 @@ int main(int argc, char **argv) {
   integrity *ig = NULL;
   distrib *dist = NULL;
   server *srv = NULL;
-  if (daemon_pidfile_write(cfg.pid_file, err, sizeof err) != TN_OK || (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
+  if (daemon_pidfile_write(cfg.pid_file, err, sizeof err) != TN_OK ||
+      (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
       !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)) ||
       !(al = alerts_open(cfg.alerts_file, err, sizeof err))) {
     log_error("%s", err);
@@ -131,14 +142,14 @@ int main(int argc, char **argv) {
     log_error("out of memory");
     goto out;
   }
-  if (cfg.bundle_dir[0] &&
-      !(dist = distrib_new(cfg.bundle_dir, (const char *const *)cfg.trusted_keys.items, cfg.trusted_keys.n, err,
-                           sizeof err))) {
+  if (cfg.bundle_dir[0] && !(dist = distrib_new(cfg.bundle_dir, (const char *const *)cfg.trusted_keys.items,
+                                                cfg.trusted_keys.n, err, sizeof err))) {
     log_error("%s", err);
     goto out;
   }
   if (cfg.test_drop_check >= 0)
-    log_warn("TEST MODE: check %lld will be dropped once in transit (test_drop_check)", (long long)cfg.test_drop_check);
+    log_warn("TEST MODE: check %lld will be dropped once in transit (test_drop_check)",
+             (long long)cfg.test_drop_check);
   if (!(srv = server_new(&cfg, store, al, ig, dist, err, sizeof err))) {
     log_error("%s", err);
     goto out;
@@ -147,8 +158,9 @@ int main(int argc, char **argv) {
     log_error("%s", err);
     goto out;
   }
-  log_info("Listening on %s:%d (store %s, alerts %s%s%s)", cfg.listen.host ? cfg.listen.host : "*", server_port(srv),
-           cfg.state_db, cfg.alerts_file, dist ? ", distributing " : "", dist ? cfg.bundle_dir : "");
+  log_info("Listening on %s:%d (store %s, alerts %s%s%s)", cfg.listen.host ? cfg.listen.host : "*",
+           server_port(srv), cfg.state_db, cfg.alerts_file, dist ? ", distributing " : "",
+           dist ? cfg.bundle_dir : "");
   rc = server_run(srv, sigfd, on_signal, al) == TN_OK ? 0 : 1;
 out:
   server_free(srv);

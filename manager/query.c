@@ -10,11 +10,10 @@
 #include "store.h"
 #include "strbuf.h"
 
-static const char usage_text[] =
-    "usage: tenet-manager -c FILE query agents [--json]\n"
-    "       tenet-manager -c FILE query checks AGENT POLICY [--json]\n"
-    "       tenet-manager -c FILE query stats [AGENT] [--json]\n"
-    "       tenet-manager -c FILE query hash AGENT POLICY\n";
+static const char usage_text[] = "usage: tenet-manager -c FILE query agents [--json]\n"
+                                 "       tenet-manager -c FILE query checks AGENT POLICY [--json]\n"
+                                 "       tenet-manager -c FILE query stats [AGENT] [--json]\n"
+                                 "       tenet-manager -c FILE query hash AGENT POLICY\n";
 
 static void when(int64_t t, char *buf, size_t len) {
   if (!t) {
@@ -58,17 +57,18 @@ static int print_policy(void *arg, const mstore_policy *p) {
     fprintf(out, "%s{", pc->first ? "" : ",");
     json_kv_str(out, "policy_id", p->policy_id, 0);
     json_kv_str(out, "name", p->name, 1);
-    fprintf(out, ",\"policy_version\":%llu,\"scan_id\":%lld,\"score\":%d,\"passed\":%lld,\"failed\":%lld,"
-                 "\"invalid\":%lld,\"total_checks\":%lld,\"last_scan\":%lld",
+    fprintf(out,
+            ",\"policy_version\":%llu,\"scan_id\":%lld,\"score\":%d,\"passed\":%lld,\"failed\":%lld,"
+            "\"invalid\":%lld,\"total_checks\":%lld,\"last_scan\":%lld",
             (unsigned long long)p->policy_version, (long long)p->scan_id, (int)p->score, (long long)p->passed,
             (long long)p->failed, (long long)p->invalid, (long long)p->total_checks, (long long)p->end_time);
     json_kv_str(out, "results_hash", p->summary_hash, 1);
     json_kv_str(out, "bundle_hash", p->bundle_hash, 1);
     fprintf(out, "}");
   } else {
-    fprintf(out, "    %-28s v%-4llu score %3d%%  %4lld passed %4lld failed %4lld n/a  last scan %s\n", p->policy_id,
-            (unsigned long long)p->policy_version, (int)p->score, (long long)p->passed, (long long)p->failed,
-            (long long)p->invalid, last);
+    fprintf(out, "    %-28s v%-4llu score %3d%%  %4lld passed %4lld failed %4lld n/a  last scan %s\n",
+            p->policy_id, (unsigned long long)p->policy_version, (int)p->score, (long long)p->passed,
+            (long long)p->failed, (long long)p->invalid, last);
   }
   pc->first = 0;
   pc->n++;
@@ -114,16 +114,21 @@ static int query_agents(mstore *st, int json, FILE *out, FILE *errf) {
       fprintf(out, ",\"first_seen\":%lld,\"last_seen\":%lld,\"policies\":[", (long long)ag->first_seen,
               (long long)ag->last_seen);
     } else {
-      fprintf(out, "agent %s  (version %s, last seen %s)\n", ag->agent_id, ag->version[0] ? ag->version : "?", seen);
+      fprintf(out, "agent %s  (version %s, last seen %s)\n", ag->agent_id, ag->version[0] ? ag->version : "?",
+              seen);
     }
     policies_ctx pc = {&a, 0, 1};
     rc = mstore_policies_each(st, ag->agent_id, print_policy, &pc);
     if (rc != TN_OK) break;
-    if (json) fprintf(out, "]}");
-    else if (!pc.n) fprintf(out, "    (no policy results yet)\n");
+    if (json)
+      fprintf(out, "]}");
+    else if (!pc.n)
+      fprintf(out, "    (no policy results yet)\n");
   }
-  if (json) fprintf(out, "]\n");
-  else if (!l.n) fprintf(out, "no agents yet\n");
+  if (json)
+    fprintf(out, "]\n");
+  else if (!l.n)
+    fprintf(out, "no agents yet\n");
   free(l.v);
   if (rc != TN_OK) {
     fprintf(errf, "tenet-manager: %s\n", rc == TN_EDB ? mstore_error(st) : tn_strerror(rc));
@@ -185,9 +190,10 @@ static int query_checks(mstore *st, const char *agent, const char *policy, int j
     json_kv_str(out, "summary_hash", found ? p.summary_hash : "", 1);
     fprintf(out, ",\"checks\":[");
   } else {
-    fprintf(out, "agent %s, policy %s%s%s: %zu checks, results hash %s%s\n", agent, policy, found && p.name[0] ? " — " : "",
-            found ? p.name : "", n, hash,
-            found && strcmp(hash, p.summary_hash) != 0 ? " (differs from the last summary: a dump is due)" : "");
+    fprintf(out, "agent %s, policy %s%s%s: %zu checks, results hash %s%s\n", agent, policy,
+            found && p.name[0] ? " — " : "", found ? p.name : "", n, hash,
+            found && strcmp(hash, p.summary_hash) != 0 ? " (differs from the last summary: a dump is due)"
+                                                       : "");
     fprintf(out, "%-10s %-15s %s\n", "ID", "RESULT", "TITLE");
   }
   rc = mstore_checks_each(st, agent, policy, print_check, &cc);
@@ -203,9 +209,9 @@ static int query_checks(mstore *st, const char *agent, const char *policy, int j
 /* ---- stats ---- */
 
 static const char *const counter_names[MSTORE_NCOUNTERS] = {
-    "frames_in", "bytes_in", "frames_out", "bytes_out", "hellos", "deltas", "delta_checks", "dumps",
-    "dump_checks", "dump_ends", "summaries", "policy_lists", "duplicates", "dumps_requested", "offers_sent",
-    "dropped_checks"};
+    "frames_in",    "bytes_in",        "frames_out",  "bytes_out",     "hellos",    "deltas",
+    "delta_checks", "dumps",           "dump_checks", "dump_ends",     "summaries", "policy_lists",
+    "duplicates",   "dumps_requested", "offers_sent", "dropped_checks"};
 
 typedef struct stats_ctx {
   FILE *out;
@@ -221,11 +227,13 @@ static int print_stats(void *arg, const mstore_agent *ag) {
     fprintf(sc->out, "%s{", sc->n ? "," : "");
     json_kv_str(sc->out, "agent_id", ag->agent_id, 0);
     fprintf(sc->out, ",\"last_seq\":%llu", (unsigned long long)ag->last_seq);
-    for (int i = 0; i < MSTORE_NCOUNTERS; i++) fprintf(sc->out, ",\"%s\":%lld", counter_names[i], (long long)v[i]);
+    for (int i = 0; i < MSTORE_NCOUNTERS; i++)
+      fprintf(sc->out, ",\"%s\":%lld", counter_names[i], (long long)v[i]);
     fprintf(sc->out, "}");
   } else {
     fprintf(sc->out, "agent %s  last_seq=%llu\n", ag->agent_id, (unsigned long long)ag->last_seq);
-    for (int i = 0; i < MSTORE_NCOUNTERS; i++) fprintf(sc->out, "    %-16s %lld\n", counter_names[i], (long long)v[i]);
+    for (int i = 0; i < MSTORE_NCOUNTERS; i++)
+      fprintf(sc->out, "    %-16s %lld\n", counter_names[i], (long long)v[i]);
   }
   sc->n++;
   return 0;
@@ -236,8 +244,10 @@ int manager_query(const manager_config *cfg, int argc, char **argv, FILE *out, F
   const char *pos[3] = {NULL, NULL, NULL};
   int npos = 0;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (npos < 3) pos[npos++] = argv[i];
+    if (strcmp(argv[i], "--json") == 0)
+      json = 1;
+    else if (npos < 3)
+      pos[npos++] = argv[i];
     else {
       fputs(usage_text, errf);
       return 2;

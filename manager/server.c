@@ -33,10 +33,10 @@ typedef struct conn {
   integrity_agent *ia;
   strbuf out;
   size_t out_off;
-  int64_t deadline_ms;  /* handshake + Hello */
-  int in_batch;         /* applied something in the open transaction */
-  int more;             /* stopped at the frame budget: read again without waiting */
-  int dead;             /* closed; freed by reap() once no loop holds a pointer to it */
+  int64_t deadline_ms; /* handshake + Hello */
+  int in_batch;        /* applied something in the open transaction */
+  int more;            /* stopped at the frame budget: read again without waiting */
+  int dead;            /* closed; freed by reap() once no loop holds a pointer to it */
   struct conn *prev, *next;
   struct conn *batch_next;
 } conn;
@@ -163,13 +163,16 @@ static void conn_end(conn *c, int level, const char *why) {
   }
   if (why) {
     if (c->state == C_READY)
-      dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected", why);
+      dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected",
+           why);
     else
-      log_warn("Connection from %s%s%s%s refused: %s", c->peer, c->agent_id[0] ? " (agent '" : "", c->agent_id,
-               c->agent_id[0] ? "')" : "", why);
+      log_warn("Connection from %s%s%s%s refused: %s", c->peer, c->agent_id[0] ? " (agent '" : "",
+               c->agent_id, c->agent_id[0] ? "')" : "", why);
   }
-  if (c->prev) c->prev->next = c->next;
-  else s->conns = c->next;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   s->nconns--;
   evloop_unwatch(s->loop, c->fd);
@@ -229,6 +232,13 @@ static void refresh_bundles(evloop *l, void *arg) {
 
 static void on_hello(conn *c, const Tenet__Hello *h) {
   server *s = c->srv;
+  if (h->protocol != CODEC_PROTOCOL_VERSION) {
+    char why[128];
+    snprintf(why, sizeof why, "hello for protocol %u, this manager speaks %d: connection dropped",
+             h->protocol, CODEC_PROTOCOL_VERSION);
+    conn_drop(c, why);
+    return;
+  }
   /* One connection per agent: a new one replaces the old (the agent reconnected). */
   for (conn *o = s->conns; o; o = o->next)
     if (o != c && o->state == C_READY && strcmp(o->agent_id, c->agent_id) == 0) {
@@ -247,8 +257,8 @@ static void on_hello(conn *c, const Tenet__Hello *h) {
   k->frames_in++;
   c->state = C_READY;
   if (strcmp(h->agent_id, c->agent_id) != 0)
-    log_warn("Agent certificate '%s' (%s) sent Hello as '%s': using the certificate's id", c->agent_id, c->peer,
-             h->agent_id);
+    log_warn("Agent certificate '%s' (%s) sent Hello as '%s': using the certificate's id", c->agent_id,
+             c->peer, h->agent_id);
   log_info("Agent '%s' connected from %s (version %s, %zu policies)", c->agent_id, c->peer, h->agent_version,
            h->n_policies);
   offer_newer(c, 0);
@@ -266,7 +276,7 @@ static int on_message(conn *c, const Tenet__Envelope *m, size_t framelen) {
       return -1;
     }
     on_hello(c, m->hello);
-    if (!c->ia) return -1;
+    if (c->dead || !c->ia) return -1;
     integrity_agent_counters(c->ia)->bytes_in += (int64_t)framelen;
     return 0;
   }
@@ -284,7 +294,8 @@ static int on_message(conn *c, const Tenet__Envelope *m, size_t framelen) {
   int rc = integrity_apply(s->ig, c->ia, m, now_s());
   if (rc == TN_EPROTO) {
     char why[96];
-    snprintf(why, sizeof why, "agents do not send %s messages: connection dropped", codec_body_name(m->body_case));
+    snprintf(why, sizeof why, "agents do not send %s messages: connection dropped",
+             codec_body_name(m->body_case));
     conn_drop(c, why);
     return -1;
   }
@@ -376,7 +387,8 @@ static void on_accept(evloop *l, int lfd, void *arg, int mask) {
       return;
     }
     if ((int64_t)s->nconns >= s->cfg->max_connections) {
-      log_warn("Connection from %s refused: max_connections (%lld) reached", peer, (long long)s->cfg->max_connections);
+      log_warn("Connection from %s refused: max_connections (%lld) reached", peer,
+               (long long)s->cfg->max_connections);
       close(fd);
       continue;
     }
@@ -491,7 +503,8 @@ static int before_sleep(evloop *l, void *arg) {
     next = c->next;
     if (!c->dead && c->out_off < c->out.len) conn_flush(c);
   }
-  for (conn *c = s->conns; c; c = c->next) busy |= c->more;
+  for (conn *c = s->conns; c; c = c->next)
+    busy |= c->more;
   reap(s);
   return busy;
 }
@@ -505,8 +518,8 @@ static void on_signalfd(evloop *l, int fd, void *arg, int mask) {
 
 /* ---- life ---- */
 
-server *server_new(const manager_config *cfg, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err,
-                   size_t errlen) {
+server *server_new(const manager_config *cfg, mstore *store, alerts *al, integrity *ig, distrib *dist,
+                   char *err, size_t errlen) {
   server *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");
@@ -526,7 +539,8 @@ server *server_new(const manager_config *cfg, mstore *store, alerts *al, integri
   }
   if (tls_tcp_listen(cfg->listen.host, cfg->listen.port, 1024, &s->lfd, &s->port, why, sizeof why) != TN_OK ||
       tls_tcp_nonblock(s->lfd, 1, why, sizeof why) != TN_OK) {
-    snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*", cfg->listen.port, why);
+    snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*", cfg->listen.port,
+             why);
     goto fail;
   }
   int setsize = (int)cfg->max_connections + 64;
@@ -534,7 +548,8 @@ server *server_new(const manager_config *cfg, mstore *store, alerts *al, integri
     snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
     goto fail;
   }
-  if (evloop_watch(s->loop, s->lfd, EV_READABLE, on_accept, s) != 0 || evloop_every(s->loop, 1000, sweep, s) != 0 ||
+  if (evloop_watch(s->loop, s->lfd, EV_READABLE, on_accept, s) != 0 ||
+      evloop_every(s->loop, 1000, sweep, s) != 0 ||
       (dist && evloop_every(s->loop, cfg->bundle_poll_interval * 1000, refresh_bundles, s) != 0)) {
     snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
     goto fail;

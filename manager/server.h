@@ -23,8 +23,8 @@ typedef struct server server;
 
 /* Listen on cfg->listen with the TLS context of cfg. dist may be NULL (no distribution). All
  * borrowed. NULL with a message in err. */
-server *server_new(const manager_config *cfg, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err,
-                   size_t errlen);
+server *server_new(const manager_config *cfg, mstore *store, alerts *al, integrity *ig, distrib *dist,
+                   char *err, size_t errlen);
 /* The port bound (useful with port 0). */
 int server_port(const server *s);
 /* Serve until on_signal (called for each signal read from signal_fd, -1: none) returns non-zero.

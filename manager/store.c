@@ -11,15 +11,16 @@
 
 #define SCHEMA_VERSION "tenet-manager-1"
 
-#define COUNTER_COLUMNS                                                                               \
-  "frames_in, bytes_in, frames_out, bytes_out, hellos, deltas, delta_checks, dumps, dump_checks, "   \
+#define COUNTER_COLUMNS                                                                                      \
+  "frames_in, bytes_in, frames_out, bytes_out, hellos, deltas, delta_checks, dumps, dump_checks, "           \
   "dump_ends, summaries, policy_lists, duplicates, dumps_requested, offers_sent, dropped_checks"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS agents("
     "  agent_id TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-    "  version TEXT NOT NULL DEFAULT '', hello_id TEXT NOT NULL DEFAULT '', last_seq INTEGER NOT NULL DEFAULT 0,"
+    "  version TEXT NOT NULL DEFAULT '', hello_id TEXT NOT NULL DEFAULT '', last_seq INTEGER NOT NULL "
+    "DEFAULT 0,"
     "  frames_in INTEGER NOT NULL DEFAULT 0, bytes_in INTEGER NOT NULL DEFAULT 0,"
     "  frames_out INTEGER NOT NULL DEFAULT 0, bytes_out INTEGER NOT NULL DEFAULT 0,"
     "  hellos INTEGER NOT NULL DEFAULT 0, deltas INTEGER NOT NULL DEFAULT 0,"
@@ -29,10 +30,12 @@ static const char schema[] =
     "  duplicates INTEGER NOT NULL DEFAULT 0, dumps_requested INTEGER NOT NULL DEFAULT 0,"
     "  offers_sent INTEGER NOT NULL DEFAULT 0, dropped_checks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS policies("
-    "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, bundle_hash TEXT NOT NULL, policy_version INTEGER NOT NULL,"
+    "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, bundle_hash TEXT NOT NULL, policy_version INTEGER "
+    "NOT NULL,"
     "  source_hash TEXT NOT NULL, name TEXT NOT NULL, file TEXT NOT NULL, description TEXT NOT NULL,"
     "  refs TEXT NOT NULL, scan_id INTEGER NOT NULL, passed INTEGER NOT NULL, failed INTEGER NOT NULL,"
-    "  invalid INTEGER NOT NULL, total_checks INTEGER NOT NULL, score REAL NOT NULL, start_time INTEGER NOT NULL,"
+    "  invalid INTEGER NOT NULL, total_checks INTEGER NOT NULL, score REAL NOT NULL, start_time INTEGER NOT "
+    "NULL,"
     "  end_time INTEGER NOT NULL, summary_hash TEXT NOT NULL, last_summary INTEGER NOT NULL,"
     "  PRIMARY KEY(agent_id, policy_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS checks("
@@ -41,15 +44,31 @@ static const char schema[] =
     "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;";
 
 enum {
-  ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-  ST_AGENT_TOUCH, ST_AGENT_GET, ST_AGENT_SEQ, ST_AGENT_ADD, ST_AGENTS_EACH,
-  ST_POLICY_GET, ST_POLICY_PUT, ST_POLICY_DEL, ST_POLICY_IDS, ST_POLICIES_AGENT, ST_POLICIES_ALL,
-  ST_CHECK_GET, ST_CHECK_PUT, ST_CHECKS_DEL, ST_CHECKS_DEL_OTHER, ST_CHECK_RESULTS, ST_CHECKS_EACH,
+  ST_BEGIN,
+  ST_COMMIT,
+  ST_ROLLBACK,
+  ST_AGENT_TOUCH,
+  ST_AGENT_GET,
+  ST_AGENT_SEQ,
+  ST_AGENT_ADD,
+  ST_AGENTS_EACH,
+  ST_POLICY_GET,
+  ST_POLICY_PUT,
+  ST_POLICY_DEL,
+  ST_POLICY_IDS,
+  ST_POLICIES_AGENT,
+  ST_POLICIES_ALL,
+  ST_CHECK_GET,
+  ST_CHECK_PUT,
+  ST_CHECKS_DEL,
+  ST_CHECKS_DEL_OTHER,
+  ST_CHECK_RESULTS,
+  ST_CHECKS_EACH,
   ST__COUNT
 };
 
-#define POLICY_COLUMNS                                                                                     \
-  "agent_id, policy_id, bundle_hash, policy_version, source_hash, name, file, description, refs, scan_id, " \
+#define POLICY_COLUMNS                                                                                       \
+  "agent_id, policy_id, bundle_hash, policy_version, source_hash, name, file, description, refs, scan_id, "  \
   "passed, failed, invalid, total_checks, score, start_time, end_time, summary_hash, last_summary"
 
 #define AGENT_COLUMNS "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS
@@ -58,28 +77,34 @@ static const char *const sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_AGENT_TOUCH] = "INSERT INTO agents(agent_id, first_seen, last_seen, version, hello_id) VALUES(?1, ?2, ?2, ?3, ?4) "
-                       "ON CONFLICT(agent_id) DO UPDATE SET last_seen = ?2, version = ?3, hello_id = ?4",
+    [ST_AGENT_TOUCH] =
+        "INSERT INTO agents(agent_id, first_seen, last_seen, version, hello_id) VALUES(?1, ?2, ?2, ?3, ?4) "
+        "ON CONFLICT(agent_id) DO UPDATE SET last_seen = ?2, version = ?3, hello_id = ?4",
     [ST_AGENT_GET] = "SELECT " AGENT_COLUMNS " FROM agents WHERE agent_id = ?1",
-    [ST_AGENT_SEQ] = "UPDATE agents SET last_seq = max(last_seq, ?2), last_seen = max(last_seen, ?3) WHERE agent_id = ?1",
-    [ST_AGENT_ADD] = "UPDATE agents SET frames_in = frames_in + ?2, bytes_in = bytes_in + ?3, frames_out = frames_out + ?4, "
-                     "bytes_out = bytes_out + ?5, hellos = hellos + ?6, deltas = deltas + ?7, "
-                     "delta_checks = delta_checks + ?8, dumps = dumps + ?9, dump_checks = dump_checks + ?10, "
-                     "dump_ends = dump_ends + ?11, summaries = summaries + ?12, policy_lists = policy_lists + ?13, "
-                     "duplicates = duplicates + ?14, dumps_requested = dumps_requested + ?15, "
-                     "offers_sent = offers_sent + ?16, dropped_checks = dropped_checks + ?17 WHERE agent_id = ?1",
+    [ST_AGENT_SEQ] =
+        "UPDATE agents SET last_seq = max(last_seq, ?2), last_seen = max(last_seen, ?3) WHERE agent_id = ?1",
+    [ST_AGENT_ADD] =
+        "UPDATE agents SET frames_in = frames_in + ?2, bytes_in = bytes_in + ?3, frames_out = frames_out + "
+        "?4, "
+        "bytes_out = bytes_out + ?5, hellos = hellos + ?6, deltas = deltas + ?7, "
+        "delta_checks = delta_checks + ?8, dumps = dumps + ?9, dump_checks = dump_checks + ?10, "
+        "dump_ends = dump_ends + ?11, summaries = summaries + ?12, policy_lists = policy_lists + ?13, "
+        "duplicates = duplicates + ?14, dumps_requested = dumps_requested + ?15, "
+        "offers_sent = offers_sent + ?16, dropped_checks = dropped_checks + ?17 WHERE agent_id = ?1",
     [ST_AGENTS_EACH] = "SELECT " AGENT_COLUMNS " FROM agents ORDER BY agent_id",
     [ST_POLICY_GET] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
-    [ST_POLICY_PUT] = "INSERT OR REPLACE INTO policies(" POLICY_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    [ST_POLICY_PUT] =
+        "INSERT OR REPLACE INTO policies(" POLICY_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     [ST_POLICY_DEL] = "DELETE FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
     [ST_POLICY_IDS] = "SELECT policy_id FROM policies WHERE agent_id = ?1 UNION "
                       "SELECT DISTINCT policy_id FROM checks WHERE agent_id = ?1",
     [ST_POLICIES_AGENT] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 ORDER BY policy_id",
     [ST_POLICIES_ALL] = "SELECT " POLICY_COLUMNS " FROM policies ORDER BY agent_id, policy_id",
     [ST_CHECK_GET] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND check_id = ?3",
-    [ST_CHECK_PUT] = "INSERT OR REPLACE INTO checks(agent_id, policy_id, check_id, result, reason, scan_id, event, "
-                     "updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_CHECK_PUT] =
+        "INSERT OR REPLACE INTO checks(agent_id, policy_id, check_id, result, reason, scan_id, event, "
+        "updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_CHECKS_DEL] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2",
     [ST_CHECKS_DEL_OTHER] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND scan_id != ?3",
     [ST_CHECK_RESULTS] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
@@ -119,13 +144,15 @@ static int init_schema(mstore *s) {
   if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto bad;
   if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK) goto bad_rb;
+  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
+    goto bad_rb;
   int rc = sqlite3_step(q);
   if (rc == SQLITE_ROW) {
     const char *v = (const char *)sqlite3_column_text(q, 0);
     if (!v || strcmp(v, SCHEMA_VERSION) != 0) {
-      snprintf(s->err, sizeof s->err, "not a tenet-manager store of this version (schema '%s', expected '%s')",
-               v ? v : "", SCHEMA_VERSION);
+      snprintf(s->err, sizeof s->err,
+               "not a tenet-manager store of this version (schema '%s', expected '%s')", v ? v : "",
+               SCHEMA_VERSION);
       sqlite3_finalize(q);
       sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
       return TN_EDB;
@@ -133,8 +160,8 @@ static int init_schema(mstore *s) {
   }
   sqlite3_finalize(q);
   if (rc == SQLITE_DONE &&
-      sqlite3_exec(s->db, "INSERT INTO meta(key, value) VALUES('schema', '" SCHEMA_VERSION "')", NULL, NULL, &msg) !=
-          SQLITE_OK)
+      sqlite3_exec(s->db, "INSERT INTO meta(key, value) VALUES('schema', '" SCHEMA_VERSION "')", NULL, NULL,
+                   &msg) != SQLITE_OK)
     goto bad_rb;
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) goto bad_rb;
   if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
@@ -172,10 +199,12 @@ mstore *mstore_open(const char *path, int readonly, int durable, char *err, size
     return NULL;
   }
   s->readonly = readonly;
-  int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+  int flags =
+      (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
   if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "%s: cannot open the store: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    snprintf(err, errlen, "%s: cannot open the store: %s", path,
+             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     goto fail;
   }
   sqlite3_busy_timeout(s->db, 30000);
@@ -209,7 +238,8 @@ fail:
 
 void mstore_close(mstore *s) {
   if (!s) return;
-  for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(s->st[i]);
+  for (int i = 0; i < ST__COUNT; i++)
+    sqlite3_finalize(s->st[i]);
   sqlite3_close(s->db);
   free(s);
 }
@@ -227,7 +257,8 @@ static void text_into(char *dst, size_t cap, const unsigned char *src) {
 
 /* ---- agents ---- */
 
-int mstore_agent_touch(mstore *s, const char *agent_id, const char *version, const char *hello_id, int64_t now) {
+int mstore_agent_touch(mstore *s, const char *agent_id, const char *version, const char *hello_id,
+                       int64_t now) {
   sqlite3_stmt *st = stmt(s, ST_AGENT_TOUCH);
   sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, now);
@@ -245,7 +276,8 @@ static void read_agent(sqlite3_stmt *st, mstore_agent *a) {
   text_into(a->hello_id, sizeof a->hello_id, sqlite3_column_text(st, 4));
   a->last_seq = (uint64_t)sqlite3_column_int64(st, 5);
   int64_t *c = &a->c.frames_in;
-  for (int i = 0; i < MSTORE_NCOUNTERS; i++) c[i] = sqlite3_column_int64(st, 6 + i);
+  for (int i = 0; i < MSTORE_NCOUNTERS; i++)
+    c[i] = sqlite3_column_int64(st, 6 + i);
 }
 
 int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *found) {
@@ -274,7 +306,8 @@ int mstore_agent_add_counters(mstore *s, const char *agent_id, const mstore_coun
   sqlite3_stmt *st = stmt(s, ST_AGENT_ADD);
   sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
   const int64_t *v = &c->frames_in;
-  for (int i = 0; i < MSTORE_NCOUNTERS; i++) sqlite3_bind_int64(st, 2 + i, v[i]);
+  for (int i = 0; i < MSTORE_NCOUNTERS; i++)
+    sqlite3_bind_int64(st, 2 + i, v[i]);
   return exec_step(s, st, "updating counters");
 }
 
@@ -417,7 +450,8 @@ int mstore_policies_retain(mstore *s, const char *agent_id, const char *const *i
     out = mstore_policy_delete(s, agent_id, stored[i], NULL);
     if (out == TN_OK) (*deleted)++;
   }
-  for (size_t i = 0; i < ns; i++) free(stored[i]);
+  for (size_t i = 0; i < ns; i++)
+    free(stored[i]);
   free(stored);
   return out;
 }
@@ -445,8 +479,8 @@ int mstore_policies_each(mstore *s, const char *agent_id, mstore_policy_fn fn, v
 
 /* ---- checks ---- */
 
-int mstore_check_get(mstore *s, const char *agent_id, const char *policy_id, int64_t check_id, char result[16],
-                     int *found) {
+int mstore_check_get(mstore *s, const char *agent_id, const char *policy_id, int64_t check_id,
+                     char result[16], int *found) {
   *found = 0;
   result[0] = '\0';
   sqlite3_stmt *st = stmt(s, ST_CHECK_GET);
@@ -523,13 +557,15 @@ int mstore_results_hash(mstore *s, const char *agent_id, const char *policy_id, 
   sqlite3_reset(st);
   if (out_rc == TN_OK && rc != SQLITE_DONE) out_rc = fail(s, "reading results");
   if (out_rc == TN_OK) scan_results_hash_strings((const char *const *)v, cnt, out);
-  for (size_t i = 0; i < cnt; i++) free(v[i]);
+  for (size_t i = 0; i < cnt; i++)
+    free(v[i]);
   free(v);
   if (n) *n = cnt;
   return out_rc;
 }
 
-int mstore_checks_each(mstore *s, const char *agent_id, const char *policy_id, mstore_check_fn fn, void *arg) {
+int mstore_checks_each(mstore *s, const char *agent_id, const char *policy_id, mstore_check_fn fn,
+                       void *arg) {
   sqlite3_stmt *st = stmt(s, ST_CHECKS_EACH);
   sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);

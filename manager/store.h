@@ -49,13 +49,14 @@ typedef struct mstore_agent {
   char agent_id[65];
   int64_t first_seen, last_seen;
   char version[32];
-  char hello_id[65];      /* the id the agent's Hello claimed */
+  char hello_id[65]; /* the id the agent's Hello claimed */
   uint64_t last_seq;
   mstore_counters c;
 } mstore_agent;
 
 /* Insert or update an agent at a connection (Hello). */
-int mstore_agent_touch(mstore *s, const char *agent_id, const char *version, const char *hello_id, int64_t now);
+int mstore_agent_touch(mstore *s, const char *agent_id, const char *version, const char *hello_id,
+                       int64_t now);
 int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *found);
 int mstore_agent_set_last_seq(mstore *s, const char *agent_id, uint64_t seq, int64_t now);
 /* Add c to the agent's counters. */
@@ -103,8 +104,8 @@ typedef struct mstore_check {
 } mstore_check;
 
 /* The stored result of one check into result (*found = 0 when absent). */
-int mstore_check_get(mstore *s, const char *agent_id, const char *policy_id, int64_t check_id, char result[16],
-                     int *found);
+int mstore_check_get(mstore *s, const char *agent_id, const char *policy_id, int64_t check_id,
+                     char result[16], int *found);
 int mstore_check_put(mstore *s, const char *agent_id, const char *policy_id, const mstore_check *c);
 /* Delete the checks of a policy; *n (may be NULL) gets how many. */
 int mstore_checks_delete(mstore *s, const char *agent_id, const char *policy_id, int *n);

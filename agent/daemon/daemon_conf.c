@@ -26,8 +26,10 @@ typedef struct reader {
 static void problem(reader *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void problem(reader *r, int line, const char *fmt, ...) {
   if (r->nerr++) strbuf_putc(&r->errs, '\n');
-  if (line) strbuf_printf(&r->errs, "%s:%d: ", r->file, line);
-  else strbuf_printf(&r->errs, "%s: ", r->file);
+  if (line)
+    strbuf_printf(&r->errs, "%s:%d: ", r->file, line);
+  else
+    strbuf_printf(&r->errs, "%s: ", r->file);
   va_list ap;
   va_start(ap, fmt);
   strbuf_vprintf(&r->errs, fmt, ap);
@@ -99,8 +101,10 @@ int conf_parse_addr(const char *s, char **host, int *port) {
     colon = close + 1;
   } else {
     colon = strrchr(s, ':');
-    if (!colon) colon = s - 1; /* only a port */
-    else if (strchr(s, ':') != colon) return -1; /* bare IPv6 needs brackets */
+    if (!colon)
+      colon = s - 1; /* only a port */
+    else if (strchr(s, ':') != colon)
+      return -1; /* bare IPv6 needs brackets */
     hl = colon >= s ? (size_t)(colon - s) : 0;
   }
   const char *p = colon + 1;
@@ -134,9 +138,11 @@ static void list_add(conf_list *l, char *item) {
 }
 
 static char *trim(char *s) {
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   char *e = s + strlen(s);
-  while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+  while (e > s && isspace((unsigned char)e[-1]))
+    *--e = '\0';
   return s;
 }
 
@@ -171,14 +177,17 @@ static int set(reader *r, const conf_option *o, void *cfg, const char *v, int li
     }
     if (bad) {
       problem(r, line, "%s: '%s' is not %s", o->name, v,
-              o->type == CONF_INT ? "an integer"
+              o->type == CONF_INT        ? "an integer"
               : o->type == CONF_DURATION ? "a duration (e.g. 30s, 10m, 12h, 1d)"
                                          : "a size (e.g. 512K, 4M)");
       return -1;
     }
     if (x < o->min || x > o->max) {
       problem(r, line, "%s: %s is out of range (%lld to %lld%s)", o->name, v, (long long)o->min,
-              (long long)o->max, o->type == CONF_DURATION ? " seconds" : o->type == CONF_SIZE ? " bytes" : "");
+              (long long)o->max,
+              o->type == CONF_DURATION ? " seconds"
+              : o->type == CONF_SIZE   ? " bytes"
+                                       : "");
       return -1;
     }
     *(int64_t *)field = x;
@@ -242,7 +251,8 @@ static int split_line(char *s, char **key, char **val, const char **why) {
   *eq = '\0';
   *key = trim(s);
   char *v = eq + 1;
-  while (isspace((unsigned char)*v)) v++;
+  while (isspace((unsigned char)*v))
+    v++;
   if (*v == '"') {
     char *close = strchr(v + 1, '"');
     if (!close) {
@@ -303,7 +313,8 @@ int conf_load(const char *path, const conf_option *table, size_t n, void *cfg, c
     if (len && buf[len - 1] != '\n' && !feof(f)) {
       problem(&r, line, "line longer than %d characters", CONF_LINE_MAX);
       int c;
-      while ((c = fgetc(f)) != EOF && c != '\n') {}
+      while ((c = fgetc(f)) != EOF && c != '\n') {
+      }
       continue;
     }
     char *s = trim(buf);
@@ -331,7 +342,8 @@ int conf_load(const char *path, const conf_option *table, size_t n, void *cfg, c
     }
     if (table[i].type == CONF_LIST && r.seen_line && !r.seen_line[i]) { /* the file replaces the default */
       conf_list *l = (conf_list *)((char *)cfg + table[i].offset);
-      for (size_t k = 0; k < l->n; k++) free(l->items[k]);
+      for (size_t k = 0; k < l->n; k++)
+        free(l->items[k]);
       l->n = 0;
     }
     if (set(&r, &table[i], cfg, val, line) == 0 && r.seen_line) r.seen_line[i] = line;
@@ -366,7 +378,8 @@ void conf_free(const conf_option *table, size_t n, void *cfg) {
       break;
     case CONF_LIST: {
       conf_list *l = (conf_list *)field;
-      for (size_t k = 0; k < l->n; k++) free(l->items[k]);
+      for (size_t k = 0; k < l->n; k++)
+        free(l->items[k]);
       free(l->items);
       l->items = NULL;
       l->n = 0;
@@ -381,9 +394,12 @@ void conf_print_help(FILE *out, const conf_option *table, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const conf_option *o = &table[i];
     char dflt[96];
-    if (o->flags & CONF_REQUIRED) snprintf(dflt, sizeof dflt, "(required)");
-    else if (o->dflt && *o->dflt) snprintf(dflt, sizeof dflt, "= %s", o->dflt);
-    else snprintf(dflt, sizeof dflt, "(unset)");
+    if (o->flags & CONF_REQUIRED)
+      snprintf(dflt, sizeof dflt, "(required)");
+    else if (o->dflt && *o->dflt)
+      snprintf(dflt, sizeof dflt, "= %s", o->dflt);
+    else
+      snprintf(dflt, sizeof dflt, "(unset)");
     fprintf(out, "  %-20s %-22s %s\n", o->name, dflt, o->help);
   }
 }

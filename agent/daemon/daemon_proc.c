@@ -48,7 +48,8 @@ int daemon_detach(char *err, size_t errlen) {
   }
   if (pid > 0) _exit(0);
   umask(027);
-  if (chdir("/") != 0) {}
+  if (chdir("/") != 0) {
+  }
   int fd = open("/dev/null", O_RDWR);
   if (fd >= 0) {
     dup2(fd, 0);
@@ -57,7 +58,8 @@ int daemon_detach(char *err, size_t errlen) {
     if (fd > 2) close(fd);
   }
   char ok = 1;
-  if (write(pipefd[1], &ok, 1) != 1) {}
+  if (write(pipefd[1], &ok, 1) != 1) {
+  }
   close(pipefd[1]);
   return TN_OK;
 }

@@ -1,7 +1,8 @@
 /* e2e_bad_frames.c — scenario 9: hostile bytes on the wire. With a valid certificate, a peer sends
  * garbage instead of protobuf, a frame header announcing more than the cap, a frame cut short by
  * the end of the stream, a message only the manager may send, something other than Hello first,
- * and a message that breaks the schema's rules. Each time the manager drops that connection with a
+ * a message that breaks the schema's rules, a Hello for another protocol revision, and bytes that
+ * are not TLS at all. Each time the manager drops that connection with a
  * log line saying why — and keeps serving a real agent connected all along. */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -36,7 +37,8 @@ static void test_bad_frames(void) {
   e2e_join(tnb, sizeof tnb, ag.bundles, "seed.tnb");
   e2e_policy_write(yml, "seed", ag.fx, ids, 4, NULL);
   e2e_compile(&env, yml, tnb, "release", 1);
-  for (int i = 0; i < 4; i++) e2e_flag(&ag, ids[i], "ok");
+  for (int i = 0; i < 4; i++)
+    e2e_flag(&ag, ids[i], "ok");
   REQUIRE(e2e_agent_start(&ag) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);
   e2e_issue_agent(&env, "003");
@@ -93,7 +95,19 @@ static void test_bad_frames(void) {
   REQUIRE(e2e_client_send_raw(&cl, bad_result, sizeof bad_result) == TN_OK);
   expect_dropped(&cl, "check_deltas.checks[0].result is 7, not a check result", 1);
 
-  /* 7. A TLS record of garbage: not even TLS. */
+  /* 7. A Hello for a protocol this manager does not speak. */
+  connect_peer(&cl);
+  Tenet__Hello fut = TENET__HELLO__INIT;
+  fut.protocol = CODEC_PROTOCOL_VERSION + 1;
+  fut.agent_id = "003";
+  fut.agent_version = "future";
+  Tenet__Envelope e3 = TENET__ENVELOPE__INIT;
+  e3.body_case = TENET__ENVELOPE__BODY_HELLO;
+  e3.hello = &fut;
+  REQUIRE(e2e_client_send(&cl, &e3) == TN_OK);
+  expect_dropped(&cl, "hello for protocol 2, this manager speaks 1: connection dropped", 1);
+
+  /* 8. Not even TLS. */
   int fd;
   char err[256];
   REQUIRE(tls_tcp_connect("127.0.0.1", mgr.port, 5000, &fd, err, sizeof err) == TN_OK);
@@ -102,7 +116,8 @@ static void test_bad_frames(void) {
   char buf[256];
   struct timeval tv = {10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  while (read(fd, buf, sizeof buf) > 0) {}
+  while (read(fd, buf, sizeof buf) > 0) {
+  }
   close(fd);
   CHECK(e2e_wait_text(mgr.log, "refused: TLS", 1, E2E_WAIT_MS) == 0);
 
@@ -125,11 +140,14 @@ static void test_bad_frames(void) {
   CHECK_INT(e2e_manager_hash(&mgr, "003", "p", h), 0);
 }
 
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
+
 int main(void) {
   e2e_setup(&env, "e2e-frames");
   RUN(test_bad_frames);
   e2e_agent_stop(&ag, SIGTERM);
   e2e_manager_stop(&mgr, SIGTERM);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

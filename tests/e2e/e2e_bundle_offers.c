@@ -1,7 +1,7 @@
 /* e2e_bundle_offers.c — scenario 7: an agent only installs bundles it trusts. The test plays the
  * manager (a TLS server in this process, with the deployment's manager certificate) and offers the
- * real agent: a tampered bundle (body, then signature), one signed by a key outside its trust store, an older version
- * (rollback), an expired one, one whose offer misnames its version — each refused with a log line
+ * real agent: a tampered bundle (body, then signature), one signed by a key outside its trust store, an older
+ * version (rollback), an expired one, one whose offer misnames its version — each refused with a log line
  * saying why — then a good one, which is installed atomically and scanned at once. The version it
  * ran is persisted: after a restart an older bundle is still refused, offered or copied by hand. */
 #include <poll.h>
@@ -100,7 +100,8 @@ static int wait_summary(peer *p, uint64_t version) {
     Tenet__Envelope *m;
     if (tls_conn_read_frame(p->conn, p->dec, &payload, &len, err, sizeof err) != TN_OK) return -1;
     if (codec_decode(payload, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) return -1;
-    int done = m->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY && m->scan_summary->policy_version == version;
+    int done =
+        m->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY && m->scan_summary->policy_version == version;
     Tenet__Ack a = TENET__ACK__INIT;
     a.seq = m->seq;
     codec_free(m);
@@ -115,8 +116,8 @@ static int wait_summary(peer *p, uint64_t version) {
 static void test_offers(void) {
   char crt[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32], err[256];
   sctx = tls_ctx_new_server(e2e_join(crt, sizeof crt, env.pki, "manager.crt"),
-                            e2e_join(key, sizeof key, env.pki, "manager.key"), e2e_join(ca, sizeof ca, env.pki, "ca.crt"),
-                            err, sizeof err);
+                            e2e_join(key, sizeof key, env.pki, "manager.key"),
+                            e2e_join(ca, sizeof ca, env.pki, "ca.crt"), err, sizeof err);
   REQUIRE(sctx);
   int port;
   REQUIRE(tls_tcp_listen("127.0.0.1", 0, 16, &lfd, &port, err, sizeof err) == TN_OK);
@@ -139,15 +140,17 @@ static void test_offers(void) {
   char expired[PATH_MAX + 32], k[PATH_MAX + 32];
   e2e_join(expired, sizeof expired, env.dir, "seed-v3-expired.tnb");
   e2e_join(k, sizeof k, env.keys, "release.key");
-  const char *exp_argv[] = {env.tenet, "compile", "--key", k, "--policy-version", "3", "--expiry", "1000000", "-o",
-                            expired, yml, NULL};
+  const char *exp_argv[] = {env.tenet, "compile",  "--key",   k,    "--policy-version",
+                            "3",       "--expiry", "1000000", "-o", expired,
+                            yml,       NULL};
   char out[4096];
   REQUIRE(e2e_run(exp_argv, out, sizeof out) == 0);
 
   e2e_join(inst, sizeof inst, ag.bundles, "seed.tnb");
   const char *cp[] = {"/bin/cp", v[2], inst, NULL};
   REQUIRE(e2e_run(cp, NULL, 0) == 0);
-  for (int i = 0; i < 4; i++) e2e_flag(&ag, ids[i], "ok");
+  for (int i = 0; i < 4; i++)
+    e2e_flag(&ag, ids[i], "ok");
   REQUIRE(e2e_agent_start(&ag) == 0);
   peer p = {0};
   REQUIRE(accept_agent(&p) == 0);
@@ -161,25 +164,33 @@ static void test_offers(void) {
   tampered[n3 / 2] ^= 0x20;
 
   offer(&p, "seed", 3, tampered, n3);
-  REQUIRE(e2e_wait_text(ag.log, "WARNING: Refused bundle offer for policy 'seed' version 3: tampered:", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(ag.log, "WARNING: Refused bundle offer for policy 'seed' version 3: tampered:", 1,
+                        E2E_WAIT_MS) == 0);
   memcpy(tampered, b3, n3);
   tampered[n3 - 1] ^= 0x01; /* the body is intact, the signature is not */
   offer(&p, "seed", 3, tampered, n3);
-  REQUIRE(e2e_wait_text(ag.log, "Refused bundle offer for policy 'seed' version 3: tampered: bundle signature does not verify",
-                        1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(
+              ag.log,
+              "Refused bundle offer for policy 'seed' version 3: tampered: bundle signature does not verify",
+              1, E2E_WAIT_MS) == 0);
   offer(&p, "seed", 3, br, nr);
-  REQUIRE(e2e_wait_text(ag.log, "WARNING: Refused bundle offer for policy 'seed' version 3: wrong signer: signed by key",
-                        1, E2E_WAIT_MS) == 0);
+  REQUIRE(
+      e2e_wait_text(ag.log,
+                    "WARNING: Refused bundle offer for policy 'seed' version 3: wrong signer: signed by key",
+                    1, E2E_WAIT_MS) == 0);
   offer(&p, "seed", 1, b1, n1);
-  REQUIRE(e2e_wait_text(ag.log,
-                        "WARNING: Refused bundle offer for policy 'seed' version 1: rollback: version 1 is lower than "
-                        "version 2 already run for policy 'seed'",
-                        1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(
+              ag.log,
+              "WARNING: Refused bundle offer for policy 'seed' version 1: rollback: version 1 is lower than "
+              "version 2 already run for policy 'seed'",
+              1, E2E_WAIT_MS) == 0);
   offer(&p, "seed", 3, be, ne);
-  REQUIRE(e2e_wait_text(ag.log, "WARNING: Refused bundle offer for policy 'seed' version 3: expired:", 1, E2E_WAIT_MS) == 0);
-  offer(&p, "seed", 4, b3, n3);
-  REQUIRE(e2e_wait_text(ag.log, "the offer names policy 'seed' version 4 but the bundle is policy 'seed' version 3", 1,
+  REQUIRE(e2e_wait_text(ag.log, "WARNING: Refused bundle offer for policy 'seed' version 3: expired:", 1,
                         E2E_WAIT_MS) == 0);
+  offer(&p, "seed", 4, b3, n3);
+  REQUIRE(e2e_wait_text(ag.log,
+                        "the offer names policy 'seed' version 4 but the bundle is policy 'seed' version 3",
+                        1, E2E_WAIT_MS) == 0);
   /* nothing of that reached the bundle directory */
   size_t ni;
   uint8_t *now = slurp(inst, &ni);
@@ -190,7 +201,8 @@ static void test_offers(void) {
 
   /* The good one: installed in place, then scanned. */
   offer(&p, "seed", 3, b3, n3);
-  REQUIRE(e2e_wait_text(ag.log, "Installed bundle for policy 'seed' version 3 from the manager", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(ag.log, "Installed bundle for policy 'seed' version 3 from the manager", 1,
+                        E2E_WAIT_MS) == 0);
   REQUIRE(wait_summary(&p, 3) == 0);
   now = slurp(inst, &ni);
   CHECK(now && ni == n3 && memcmp(now, b3, n3) == 0);
@@ -206,9 +218,11 @@ static void test_offers(void) {
   REQUIRE(e2e_run(cp2, NULL, 0) == 0);
   REQUIRE(e2e_agent_start(&ag) == 0);
   REQUIRE(accept_agent(&p) == 0);
-  REQUIRE(e2e_wait_text(ag.log, "old.tnb: rollback: version 2 is lower than version 3 already run", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(ag.log, "old.tnb: rollback: version 2 is lower than version 3 already run", 1,
+                        E2E_WAIT_MS) == 0);
   offer(&p, "seed", 2, b2, n2);
-  REQUIRE(e2e_wait_text(ag.log, "Refused bundle offer for policy 'seed' version 2: rollback", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(ag.log, "Refused bundle offer for policy 'seed' version 2: rollback", 1,
+                        E2E_WAIT_MS) == 0);
   CHECK_INT(tmp_count(ag.log, "Refused bundle offer"), 7);
   peer_close(&p);
   free(b1);
@@ -219,12 +233,15 @@ static void test_offers(void) {
   free(tampered);
 }
 
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
+
 int main(void) {
   e2e_setup(&env, "e2e-offers");
   RUN(test_offers);
   e2e_agent_stop(&ag, SIGTERM);
   if (lfd >= 0) close(lfd);
   tls_ctx_free(sctx);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

@@ -78,11 +78,14 @@ static void test_first_contact(void) {
   CHECK_INT(tmp_count(mgr.log, "INFO: Stopped"), 1);
 }
 
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
+
 int main(void) {
   e2e_setup(&env, "e2e-first");
   RUN(test_first_contact);
   e2e_agent_stop(&ag, SIGKILL);
   e2e_manager_stop(&mgr, SIGKILL);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

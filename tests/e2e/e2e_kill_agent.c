@@ -29,12 +29,15 @@ static void write_policy(const char *yml) {
   FILE *f = fopen(yml, "w");
   REQUIRE(f);
   fprintf(f,
-          "policy:\n  id: \"slow\"\n  file: \"slow.yml\"\n  name: \"Slow policy\"\n  description: \"One slow check.\"\n"
+          "policy:\n  id: \"slow\"\n  file: \"slow.yml\"\n  name: \"Slow policy\"\n  description: \"One slow "
+          "check.\"\n"
           "variables:\n  $fx: %s\n"
           "checks:\n",
           ag.fx);
   for (int id = 1000; id < 1004; id++)
-    fprintf(f, "  - id: %d\n    title: \"Flag %d is ok\"\n    condition: all\n    rules:\n      - 'f:$fx/flag%d -> r:^ok'\n",
+    fprintf(f,
+            "  - id: %d\n    title: \"Flag %d is ok\"\n    condition: all\n    rules:\n      - 'f:$fx/flag%d "
+            "-> r:^ok'\n",
             id, id, id);
   fprintf(f, "  - id: 2000\n    title: \"A slow command\"\n    condition: all\n    rules:\n"
              "      - 'c:sleep 3 -> r:never'\n");
@@ -50,7 +53,8 @@ static void test_kill_mid_scan(void) {
   e2e_join(tnb, sizeof tnb, ag.bundles, "slow.tnb");
   write_policy(yml);
   e2e_compile(&env, yml, tnb, "release", 1);
-  for (int id = 1000; id < 1004; id++) e2e_flag(&ag, id, "ok");
+  for (int id = 1000; id < 1004; id++)
+    e2e_flag(&ag, id, "ok");
   REQUIRE(e2e_agent_start(&ag) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "slow") == 0);
   char before[65];
@@ -64,11 +68,12 @@ static void test_kill_mid_scan(void) {
   e2e_agent_stop(&ag, SIGKILL);
   char after[65];
   e2e_agent_hash(&ag, "slow", after);
-  CHECK_STR(after, before);     /* the unfinished scan left nothing */
+  CHECK_STR(after, before); /* the unfinished scan left nothing */
   CHECK_INT(outbox_rows(&ag), 0);
 
   REQUIRE(e2e_agent_start(&ag) == 0); /* scans on start */
-  REQUIRE(e2e_wait_text(mgr.alerts, "\"result\":\"failed\",\"previous_result\":\"passed\"", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(mgr.alerts, "\"result\":\"failed\",\"previous_result\":\"passed\"", 1, E2E_WAIT_MS) ==
+          0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "slow") == 0);
   CHECK(e2e_same_checks(&mgr, &ag, "slow"));
 }
@@ -82,8 +87,11 @@ static void test_kill_mid_send(void) {
   kill(mgr.pid, SIGSTOP);
   e2e_flag(&ag, 1001, "no");
   int sent = tmp_count(ag.log, "DEBUG: Sending scan_summary");
+  int wrote = tmp_count(ag.log, "DEBUG: Wrote ");
   REQUIRE(e2e_agent_rescan(&ag) == 0);
   REQUIRE(e2e_wait_text(ag.log, "DEBUG: Sending scan_summary", sent + 1, E2E_WAIT_MS) == 0);
+  /* the frames are in the socket (the manager cannot have read them: it is stopped) */
+  REQUIRE(e2e_wait_text(ag.log, "DEBUG: Wrote ", wrote + 1, E2E_WAIT_MS) == 0);
   CHECK(outbox_rows(&ag) >= 2); /* sent, not acknowledged */
   e2e_agent_stop(&ag, SIGKILL);
   kill(mgr.pid, SIGCONT);
@@ -107,12 +115,15 @@ static void test_kill_mid_send(void) {
   CHECK_INT(tmp_count(mgr.log, "Requesting DB dump"), 0);
 }
 
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
+
 int main(void) {
   e2e_setup(&env, "e2e-kill");
   RUN(test_kill_mid_scan);
   RUN(test_kill_mid_send);
   e2e_agent_stop(&ag, SIGTERM);
   e2e_manager_stop(&mgr, SIGTERM);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

@@ -21,7 +21,8 @@ static void test_outage(void) {
   e2e_join(tnb, sizeof tnb, ag.bundles, "seed.tnb");
   e2e_policy_write(yml, "seed", ag.fx, ids, 4, NULL);
   e2e_compile(&env, yml, tnb, "release", 1);
-  for (int i = 0; i < 4; i++) e2e_flag(&ag, ids[i], "ok");
+  for (int i = 0; i < 4; i++)
+    e2e_flag(&ag, ids[i], "ok");
   REQUIRE(e2e_agent_start(&ag) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);
 
@@ -69,15 +70,18 @@ static void test_outage(void) {
   REQUIRE(e2e_manager_start(&mgr) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);
   CHECK(e2e_same_checks(&mgr, &ag, "seed"));
-  CHECK_INT(tmp_count(mgr.alerts, "\"id\":\"1003\""), 2);       /* first seen, then failed */
-  CHECK_INT(tmp_count(mgr.alerts, "\"id\":\"1001\""), 3);       /* first seen, failed, passed */
+  CHECK_INT(tmp_count(mgr.alerts, "\"id\":\"1003\""), 2); /* first seen, then failed */
+  CHECK_INT(tmp_count(mgr.alerts, "\"id\":\"1001\""), 3); /* first seen, failed, passed */
 }
+
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
 
 int main(void) {
   e2e_setup(&env, "e2e-outage");
   RUN(test_outage);
   e2e_agent_stop(&ag, SIGTERM);
   e2e_manager_stop(&mgr, SIGTERM);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

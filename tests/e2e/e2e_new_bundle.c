@@ -60,11 +60,14 @@ static void test_new_version(void) {
   const char *cp[] = {"/bin/cp", v2, dst, NULL};
   REQUIRE(e2e_run(cp, NULL, 0) == 0);
   REQUIRE(e2e_wait_text(mgr.log, "Offered policy 'seed' version 2 to agent '001'", 1, E2E_WAIT_MS) == 0);
-  REQUIRE(e2e_wait_text(ag.log, "Installed bundle for policy 'seed' version 2 from the manager", 1, E2E_WAIT_MS) == 0);
-  REQUIRE(e2e_wait_text(mgr.log,
-                        "INFO: Policy 'seed' information for agent '001' is outdated. Requested latest scan results.",
-                        1, E2E_WAIT_MS) == 0);
-  REQUIRE(e2e_wait_text(mgr.log, "Policy 'seed' of agent '001' is in sync after a dump of 4 checks", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(ag.log, "Installed bundle for policy 'seed' version 2 from the manager", 1,
+                        E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(
+              mgr.log,
+              "INFO: Policy 'seed' information for agent '001' is outdated. Requested latest scan results.",
+              1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(mgr.log, "Policy 'seed' of agent '001' is in sync after a dump of 4 checks", 1,
+                        E2E_WAIT_MS) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);
   CHECK(e2e_same_checks(&mgr, &ag, "seed"));
   /* an alert for every check of the dump (the new titles), then the end-of-dump summary */
@@ -79,12 +82,15 @@ static void test_new_version(void) {
   /* A late agent still on version 1 gets version 2 offered at its Hello. */
   setup_agent(&late, "003", v1);
   REQUIRE(e2e_agent_start(&late) == 0);
-  REQUIRE(e2e_wait_text(late.log, "Installed bundle for policy 'seed' version 2 from the manager", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(late.log, "Installed bundle for policy 'seed' version 2 from the manager", 1,
+                        E2E_WAIT_MS) == 0);
   REQUIRE(e2e_wait_text(mgr.log, "information for agent '003' is outdated", 1, E2E_WAIT_MS) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &late, "seed") == 0);
   /* the agent replaced its old file in place (atomic rename): one bundle in its directory */
   CHECK_INT(tmp_count(late.log, "Bundles "), 0);
 }
+
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
 
 int main(void) {
   e2e_setup(&env, "e2e-bundle");
@@ -92,6 +98,7 @@ int main(void) {
   e2e_agent_stop(&ag, SIGTERM);
   e2e_agent_stop(&late, SIGTERM);
   e2e_manager_stop(&mgr, SIGTERM);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

@@ -32,13 +32,15 @@ static void test_lost_update_heals(void) {
   REQUIRE(e2e_wait_text(mgr.log, "TEST: dropping check 1002 of policy 'seed' from agent '002' in transit", 1,
                         E2E_WAIT_MS) == 0);
   char line[512];
-  snprintf(line, sizeof line,
-           "INFO: Scan result integrity failed for policy 'seed' of agent '002'. Hash from DB: '%s', hash from "
-           "summary: '%s'. Requesting DB dump.",
-           MANAGER_HASH, AGENT_HASH);
+  snprintf(
+      line, sizeof line,
+      "INFO: Scan result integrity failed for policy 'seed' of agent '002'. Hash from DB: '%s', hash from "
+      "summary: '%s'. Requesting DB dump.",
+      MANAGER_HASH, AGENT_HASH);
   REQUIRE(e2e_wait_text(mgr.log, line, 1, E2E_WAIT_MS) == 0);
   REQUIRE(e2e_wait_text(ag.log, "Integration checksum failed for policy 'seed'", 1, E2E_WAIT_MS) == 0);
-  REQUIRE(e2e_wait_text(mgr.log, "Policy 'seed' of agent '002' is in sync after a dump of 4 checks", 1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(mgr.log, "Policy 'seed' of agent '002' is in sync after a dump of 4 checks", 1,
+                        E2E_WAIT_MS) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);
   CHECK(e2e_same_checks(&mgr, &ag, "seed"));
   char mh[65];
@@ -62,11 +64,14 @@ static void test_lost_update_heals(void) {
   CHECK_INT(c.dumps_requested, 1);
 }
 
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
+
 int main(void) {
   e2e_setup(&env, "e2e-seed");
   RUN(test_lost_update_heals);
   e2e_agent_stop(&ag, SIGTERM);
   e2e_manager_stop(&mgr, SIGTERM);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

@@ -50,7 +50,8 @@ static void test_unchanged_rescan(void) {
     REQUIRE(e2e_wait(summaries_at_least, &s, E2E_WAIT_MS));
     e2e_manager_counters(&mgr, "001", &after, NULL);
     int64_t frames = after.frames_in - before.frames_in, bytes = after.bytes_in - before.bytes_in;
-    printf("unchanged rescan %d: %lld frame(s), %lld bytes (frame header included; TLS adds 22 bytes per record)\n",
+    printf("unchanged rescan %d: %lld frame(s), %lld bytes (frame header included; TLS adds 22 bytes per "
+           "record)\n",
            round + 1, (long long)frames, (long long)bytes);
     CHECK_INT(frames, 1);
     CHECK_INT(after.deltas - before.deltas, 0);
@@ -77,11 +78,14 @@ static void test_unchanged_rescan(void) {
   CHECK_INT(e2e_lines(mgr.alerts), alerts0 + 2); /* the check and the summary */
 }
 
+static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }
+
 int main(void) {
   e2e_setup(&env, "e2e-unchanged");
   RUN(test_unchanged_rescan);
   e2e_agent_stop(&ag, SIGTERM);
   e2e_manager_stop(&mgr, SIGTERM);
+  RUN(test_daemons_exit_cleanly);
   e2e_teardown(&env, test_failed_);
   return test_report();
 }

@@ -61,7 +61,8 @@ int e2e_run(const char *const argv[], char *out, size_t cap) {
   close(pipefd[0]);
   if (out && cap) out[n] = '\0';
   int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -167,21 +168,58 @@ static pid_t spawn(const char *bin, const char *conf, const char *outlog) {
   return pid;
 }
 
-static void stop(pid_t *pid, int sig) {
+static int bad_exits;
+static char stderr_logs[16][PATH_MAX + 64];
+static int nstderr_logs;
+
+static void remember_log(const char *path) {
+  for (int i = 0; i < nstderr_logs; i++)
+    if (strcmp(stderr_logs[i], path) == 0) return;
+  if (nstderr_logs < 16) snprintf(stderr_logs[nstderr_logs++], sizeof stderr_logs[0], "%s", path);
+}
+
+/* Stop a daemon; one asked to stop (SIGTERM) must exit with status 0. */
+static void stop(pid_t *pid, int sig, const char *what) {
   if (*pid <= 0) return;
   kill(*pid, sig);
   for (int i = 0; i < 600; i++) { /* 30 s */
     int st;
     pid_t r = waitpid(*pid, &st, WNOHANG);
-    if (r == *pid || (r < 0 && errno == ECHILD)) {
+    if (r == *pid) {
+      if (sig == SIGTERM && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        fprintf(stderr, "%s did not exit cleanly on SIGTERM (status 0x%x)\n", what, st);
+        bad_exits++;
+      }
+      *pid = 0;
+      return;
+    }
+    if (r < 0 && errno == ECHILD) {
       *pid = 0;
       return;
     }
     usleep(50000);
   }
+  fprintf(stderr, "%s did not stop within 30 s: killed\n", what);
+  bad_exits++;
   kill(*pid, SIGKILL);
   waitpid(*pid, NULL, 0);
   *pid = 0;
+}
+
+int e2e_daemons_ok(void) {
+  int ok = bad_exits == 0;
+  for (int i = 0; i < nstderr_logs; i++) {
+    static const char *const marks[] = {"AddressSanitizer", "LeakSanitizer", "runtime error:"};
+    for (size_t k = 0; k < sizeof marks / sizeof *marks; k++)
+      if (tmp_count(stderr_logs[i], marks[k])) {
+        char *log = tmp_read(stderr_logs[i]);
+        fprintf(stderr, "sanitizer report in %s:\n%s\n", stderr_logs[i], log ? log : "");
+        free(log);
+        ok = 0;
+        break;
+      }
+  }
+  return ok;
 }
 
 static int alive(pid_t pid) {
@@ -217,6 +255,7 @@ int e2e_manager_start(e2e_manager *m) {
             m->port, e->pki, e->pki, e->pki, m->db, m->alerts, m->log, m->bundles, m->portfile, m->extra);
   char out[PATH_MAX + 64];
   snprintf(out, sizeof out, "%s/stderr.log", m->dir);
+  remember_log(out);
   m->pid = spawn(e->manager_bin, m->conf, out);
   for (int i = 0; i < E2E_WAIT_MS / 50; i++) {
     char *p = tmp_read(m->portfile);
@@ -235,7 +274,7 @@ int e2e_manager_start(e2e_manager *m) {
   return -1;
 }
 
-void e2e_manager_stop(e2e_manager *m, int sig) { stop(&m->pid, sig); }
+void e2e_manager_stop(e2e_manager *m, int sig) { stop(&m->pid, sig, "tenet-manager"); }
 
 void e2e_agent_init(e2e_agent *a, e2e_env *e, const char *id, int port, const char *extra_conf) {
   memset(a, 0, sizeof *a);
@@ -268,6 +307,7 @@ int e2e_agent_start(e2e_agent *a) {
   int started = tmp_count(a->log, "INFO: Started (agent");
   char out[PATH_MAX + 64];
   snprintf(out, sizeof out, "%s/stderr.log", a->dir);
+  remember_log(out);
   a->pid = spawn(e->agent_bin, a->conf, out);
   /* SIGUSR1 before the agent blocks it would kill it: wait for its "Started" line. */
   for (int i = 0; i < E2E_WAIT_MS / 50; i++) {
@@ -281,13 +321,15 @@ int e2e_agent_start(e2e_agent *a) {
   return -1;
 }
 
-void e2e_agent_stop(e2e_agent *a, int sig) { stop(&a->pid, sig); }
+void e2e_agent_stop(e2e_agent *a, int sig) { stop(&a->pid, sig, "tenet-agent"); }
 
 void e2e_flag(e2e_agent *a, int check_id, const char *value) {
   char p[PATH_MAX + 96];
   snprintf(p, sizeof p, "%s/flag%d", a->fx, check_id);
-  if (value) tmp_write(p, "%s\n", value);
-  else unlink(p);
+  if (value)
+    tmp_write(p, "%s\n", value);
+  else
+    unlink(p);
 }
 
 int e2e_agent_rescan(e2e_agent *a) {
@@ -323,7 +365,8 @@ static int has_text(void *arg) {
 int e2e_wait_text(const char *path, const char *needle, int count, int timeout_ms) {
   text_wait w = {path, needle, count};
   if (e2e_wait(has_text, &w, timeout_ms)) return 0;
-  fprintf(stderr, "timed out waiting for %d x \"%s\" in %s (found %d)\n", count, needle, path, tmp_count(path, needle));
+  fprintf(stderr, "timed out waiting for %d x \"%s\" in %s (found %d)\n", count, needle, path,
+          tmp_count(path, needle));
   return -1;
 }
 
@@ -386,8 +429,8 @@ int e2e_wait_converged(const e2e_manager *m, const e2e_agent *a, const char *pol
   if (e2e_wait(converged, &c, E2E_WAIT_MS)) return 0;
   char mh[65], ah[65];
   size_t n = e2e_manager_hash(m, a->id, policy, mh), k = e2e_agent_hash(a, policy, ah);
-  fprintf(stderr, "agent %s policy %s did not converge: agent %zu checks %s, manager %zu checks %s\n", a->id, policy,
-          k, ah, n, mh);
+  fprintf(stderr, "agent %s policy %s did not converge: agent %zu checks %s, manager %zu checks %s\n", a->id,
+          policy, k, ah, n, mh);
   return -1;
 }
 
@@ -401,7 +444,10 @@ static int agent_pair(void *arg, const agent_check_row *r) {
   pairs *p = arg;
   if (p->n == 4096) return 1;
   p->id[p->n] = r->check_id;
-  snprintf(p->res[p->n++], 16, "%s", r->result == 1 ? "passed" : r->result == 2 ? "failed" : "not applicable");
+  snprintf(p->res[p->n++], 16, "%s",
+           r->result == 1   ? "passed"
+           : r->result == 2 ? "failed"
+                            : "not applicable");
   return 0;
 }
 
@@ -422,7 +468,8 @@ int e2e_same_checks(const e2e_manager *m, const e2e_agent *a, const char *policy
   mstore *ms = mstore_open(m->db, 1, 0, err, sizeof err);
   int ok = as && ms && agent_store_checks_each(as, policy, agent_pair, &pa) == TN_OK &&
            mstore_checks_each(ms, a->id, policy, manager_pair, &pm) == TN_OK && pa.n == pm.n;
-  for (size_t i = 0; ok && i < pa.n; i++) ok = pa.id[i] == pm.id[i] && strcmp(pa.res[i], pm.res[i]) == 0;
+  for (size_t i = 0; ok && i < pa.n; i++)
+    ok = pa.id[i] == pm.id[i] && strcmp(pa.res[i], pm.res[i]) == 0;
   agent_store_close(as);
   mstore_close(ms);
   return ok;
@@ -431,7 +478,8 @@ int e2e_same_checks(const e2e_manager *m, const e2e_agent *a, const char *policy
 int e2e_lines(const char *path) {
   char *s = tmp_read(path);
   int n = 0;
-  for (char *p = s; p && *p; p++) n += *p == '\n';
+  for (char *p = s; p && *p; p++)
+    n += *p == '\n';
   free(s);
   return n;
 }
@@ -447,7 +495,8 @@ int e2e_client_connect(e2e_client *cl, e2e_env *e, int port, const char *agent_i
     snprintf(crt, sizeof crt, "%s/agents/%s.crt", pki, agent_id);
     snprintf(key, sizeof key, "%s/agents/%s.key", pki, agent_id);
   }
-  if (!(cl->ctx = tls_ctx_new_client(agent_id ? crt : NULL, agent_id ? key : NULL, ca, cl->err, sizeof cl->err)))
+  if (!(cl->ctx =
+            tls_ctx_new_client(agent_id ? crt : NULL, agent_id ? key : NULL, ca, cl->err, sizeof cl->err)))
     return TN_ETLS;
   int fd;
   int rc = tls_tcp_connect("127.0.0.1", port, 10000, &fd, cl->err, sizeof cl->err);

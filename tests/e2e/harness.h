@@ -20,7 +20,7 @@
 #define E2E_WAIT_MS 30000 /* generous deadline for anything to happen */
 
 typedef struct e2e_env {
-  char dir[PATH_MAX];   /* the scenario's temporary directory */
+  char dir[PATH_MAX]; /* the scenario's temporary directory */
   char pki[PATH_MAX + 8];
   char keys[PATH_MAX + 8];
   const char *tenet, *agent_bin, *manager_bin;
@@ -102,6 +102,10 @@ int e2e_manager_counters(const e2e_manager *m, const char *agent, mstore_counter
 int e2e_wait_converged(const e2e_manager *m, const e2e_agent *a, const char *policy);
 /* The agent's (check id, result) pairs and the manager's, compared: 1 when identical. */
 int e2e_same_checks(const e2e_manager *m, const e2e_agent *a, const char *policy);
+/* 1 when every daemon stopped so far with SIGTERM exited with status 0, and no daemon's stderr
+ * holds a sanitizer report (AddressSanitizer, LeakSanitizer, UBSan "runtime error"). Prints why
+ * not. Call after stopping the daemons. */
+int e2e_daemons_ok(void);
 /* Lines of a file. */
 int e2e_lines(const char *path);
 

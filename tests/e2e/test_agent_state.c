@@ -37,14 +37,20 @@ static void make_scan(policy_scan *s, int64_t scan_id, const int64_t *ids, const
     if (res[i] == EV_INVALID) c->reason = strdup("Could not open file '/x'");
     const char *r = res[i] == EV_FOUND ? "passed" : res[i] == EV_NOT_FOUND ? "failed" : NULL;
     if (asprintf(&c->event,
-                 "{\"type\":\"check\",\"id\":%lld,\"policy\":\"Seed policy\",\"policy_id\":\"seed\",\"check\":{\"id\":%lld,"
-                 "\"title\":\"check %lld\",\"rules\":[\"f:/x -> r:^ok\"],\"condition\":\"all\",\"file\":\"/x\",%s%s%s}}",
-                 (long long)scan_id, (long long)ids[i], (long long)ids[i], r ? "\"result\":\"" : "\"status\":\"Not applicable\",\"reason\":\"",
-                 r ? r : c->reason, "\"") < 0)
+                 "{\"type\":\"check\",\"id\":%lld,\"policy\":\"Seed "
+                 "policy\",\"policy_id\":\"seed\",\"check\":{\"id\":%lld,"
+                 "\"title\":\"check %lld\",\"rules\":[\"f:/x -> "
+                 "r:^ok\"],\"condition\":\"all\",\"file\":\"/x\",%s%s%s}}",
+                 (long long)scan_id, (long long)ids[i], (long long)ids[i],
+                 r ? "\"result\":\"" : "\"status\":\"Not applicable\",\"reason\":\"", r ? r : c->reason,
+                 "\"") < 0)
       abort();
-    if (res[i] == EV_FOUND) s->passed++;
-    else if (res[i] == EV_NOT_FOUND) s->failed++;
-    else s->invalid++;
+    if (res[i] == EV_FOUND)
+      s->passed++;
+    else if (res[i] == EV_NOT_FOUND)
+      s->failed++;
+    else
+      s->invalid++;
   }
   s->score = s->passed + s->failed ? (float)s->passed / ((float)s->passed + (float)s->failed) * 100 : 0;
   s->start_time = 1700000000;
@@ -52,8 +58,11 @@ static void make_scan(policy_scan *s, int64_t scan_id, const int64_t *ids, const
 }
 
 static agent_policy_meta meta(const char *bundle, uint64_t version) {
-  agent_policy_meta m = {.policy_id = "seed", .name = "Seed policy", .file = "seed.yml",
-                         .description = "The seed document's table", .references = "https://example.org/seed",
+  agent_policy_meta m = {.policy_id = "seed",
+                         .name = "Seed policy",
+                         .file = "seed.yml",
+                         .description = "The seed document's table",
+                         .references = "https://example.org/seed",
                          .policy_version = version};
   snprintf(m.bundle_hash, sizeof m.bundle_hash, "%s", bundle);
   snprintf(m.source_hash, sizeof m.source_hash, "%s", SOURCE);
@@ -74,7 +83,8 @@ static int take(void *arg, uint64_t seq, const char *kind, const uint8_t *frame,
   REQUIRE(len > FRAME_HEADER_LEN);
   uint32_t n = (uint32_t)frame[0] << 24 | (uint32_t)frame[1] << 16 | (uint32_t)frame[2] << 8 | frame[3];
   CHECK_INT(n, len - FRAME_HEADER_LEN);
-  int rc = codec_decode(frame + FRAME_HEADER_LEN, len - FRAME_HEADER_LEN, FRAME_MAX_DEFAULT, &q->m[q->n], err, sizeof err);
+  int rc = codec_decode(frame + FRAME_HEADER_LEN, len - FRAME_HEADER_LEN, FRAME_MAX_DEFAULT, &q->m[q->n], err,
+                        sizeof err);
   if (rc != TN_OK) fprintf(stderr, "decode: %s\n", err);
   REQUIRE(rc == TN_OK);
   CHECK_INT(q->m[q->n]->seq, seq);
@@ -90,7 +100,8 @@ static void drain(agent_store *s, queued *q, uint64_t after) {
 }
 
 static void release(queued *q) {
-  for (size_t i = 0; i < q->n; i++) codec_free(q->m[i]);
+  for (size_t i = 0; i < q->n; i++)
+    codec_free(q->m[i]);
   q->n = 0;
 }
 

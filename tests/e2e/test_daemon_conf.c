@@ -12,22 +12,21 @@
 static char dir[PATH_MAX], path[PATH_MAX + 32], err[4096];
 
 static void test_agent_full(void) {
-  tmp_write(path,
-            "# an agent\n"
-            "agent_id = 002\n"
-            "manager = 10.0.0.5:1515   # the manager\n"
-            "cert = certs/002.crt\n"
-            "key = /etc/tenet/002.key\n"
-            "ca = certs/ca.crt\n"
-            "trusted_keys = keys/a.pub, keys/b.pub\n"
-            "trusted_keys = /k/c.pub\n"
-            "bundle_dir = bundles\n"
-            "state_db = state.db\n"
-            "scan_interval = 10m\n"
-            "workers = 2\n"
-            "command_timeout = 5s\n"
-            "log_level = debug\n"
-            "log_file = \"my log #1.txt\"\n");
+  tmp_write(path, "# an agent\n"
+                  "agent_id = 002\n"
+                  "manager = 10.0.0.5:1515   # the manager\n"
+                  "cert = certs/002.crt\n"
+                  "key = /etc/tenet/002.key\n"
+                  "ca = certs/ca.crt\n"
+                  "trusted_keys = keys/a.pub, keys/b.pub\n"
+                  "trusted_keys = /k/c.pub\n"
+                  "bundle_dir = bundles\n"
+                  "state_db = state.db\n"
+                  "scan_interval = 10m\n"
+                  "workers = 2\n"
+                  "command_timeout = 5s\n"
+                  "log_level = debug\n"
+                  "log_file = \"my log #1.txt\"\n");
   agent_config c;
   int rc = agent_config_load(path, &c, err, sizeof err);
   if (rc != TN_OK) fprintf(stderr, "%s\n", err);
@@ -58,8 +57,9 @@ static void test_agent_full(void) {
 }
 
 static void test_agent_id_from_cert(void) {
-  tmp_write(path, "manager = localhost:1\ncert = /pki/agents/web-07.crt\nkey = k\nca = c\ntrusted_keys = t.pub\n"
-                  "bundle_dir = b\nstate_db = s\n");
+  tmp_write(path,
+            "manager = localhost:1\ncert = /pki/agents/web-07.crt\nkey = k\nca = c\ntrusted_keys = t.pub\n"
+            "bundle_dir = b\nstate_db = s\n");
   agent_config c;
   REQUIRE(agent_config_load(path, &c, err, sizeof err) == TN_OK);
   CHECK_STR(c.agent_id, "web-07");
@@ -68,24 +68,23 @@ static void test_agent_id_from_cert(void) {
 }
 
 static void test_agent_errors(void) {
-  tmp_write(path,
-            "manager = 10.0.0.5\n"        /* 1: no port */
-            "scan_interval = soon\n"      /* 2 */
-            "this line has no equals\n"   /* 3 */
-            "colour = blue\n"             /* 4 */
-            "workers = 1000\n"            /* 5: out of range */
-            "scan_on_start = maybe\n"     /* 6 */
-            "scan_on_start = yes\n"       /* 7: set twice? no: 6 failed, so this is the first good one */
-            "log_level = loud\n");        /* 8 */
+  tmp_write(path, "manager = 10.0.0.5\n"      /* 1: no port */
+                  "scan_interval = soon\n"    /* 2 */
+                  "this line has no equals\n" /* 3 */
+                  "colour = blue\n"           /* 4 */
+                  "workers = 1000\n"          /* 5: out of range */
+                  "scan_on_start = maybe\n"   /* 6 */
+                  "scan_on_start = yes\n"     /* 7: set twice? no: 6 failed, so this is the first good one */
+                  "log_level = loud\n");      /* 8 */
   agent_config c;
   int rc = agent_config_load(path, &c, err, sizeof err);
   CHECK_INT(rc, TN_ECONFIG);
   char want[PATH_MAX + 128];
-#define HAS(line, text)                                                  \
-  do {                                                                   \
-    snprintf(want, sizeof want, "%s:%d: %s", path, line, text);          \
-    if (!strstr(err, want)) fprintf(stderr, "missing: %s\nin:\n%s\n", want, err); \
-    CHECK(strstr(err, want) != NULL);                                    \
+#define HAS(line, text)                                                                                      \
+  do {                                                                                                       \
+    snprintf(want, sizeof want, "%s:%d: %s", path, line, text);                                              \
+    if (!strstr(err, want)) fprintf(stderr, "missing: %s\nin:\n%s\n", want, err);                            \
+    CHECK(strstr(err, want) != NULL);                                                                        \
   } while (0)
   HAS(1, "manager: '10.0.0.5' is not HOST:PORT");
   HAS(2, "scan_interval: 'soon' is not a duration");
@@ -113,9 +112,8 @@ static void test_agent_errors(void) {
 }
 
 static void test_manager(void) {
-  tmp_write(path,
-            "listen = 127.0.0.1:0\ncert = m.crt\nkey = m.key\nca = ca.crt\nstate_db = /var/lib/m.db\n"
-            "alerts_file = alerts.json\ntest_drop_check = 1002\n");
+  tmp_write(path, "listen = 127.0.0.1:0\ncert = m.crt\nkey = m.key\nca = ca.crt\nstate_db = /var/lib/m.db\n"
+                  "alerts_file = alerts.json\ntest_drop_check = 1002\n");
   manager_config c;
   int rc = manager_config_load(path, &c, err, sizeof err);
   if (rc != TN_OK) fprintf(stderr, "%s\n", err);

@@ -53,27 +53,37 @@ static void make_scan(policy_scan *s, int64_t scan_id, const int64_t *ids, const
     c->id = ids[i];
     c->result = res[i];
     if (res[i] == EV_INVALID) c->reason = strdup("Could not open file '/tmp/x'");
-    if (asprintf(&c->event,
-                 "{\"type\":\"check\",\"id\":%lld,\"policy\":\"Seed policy\",\"policy_id\":\"seed\",\"check\":{\"id\":%lld,"
-                 "\"title\":\"Ensure flag %lld is ok\",\"description\":\"d\\\"q\\u00e9\",\"rationale\":\"r\","
-                 "\"remediation\":\"fix it\",\"compliance\":{\"cis\":\"1.1.%lld\",\"cis_csc\":\"5.1,6.2\"},"
-                 "\"rules\":[\"f:/tmp/x -> r:^ok\"],\"condition\":\"all\",\"references\":\"https://a,https://b\","
-                 "\"file\":\"/tmp/flag%lld,/tmp/other\",\"result\":\"x\"}}",
-                 (long long)scan_id, (long long)ids[i], (long long)ids[i], (long long)ids[i], (long long)ids[i]) < 0)
+    if (asprintf(
+            &c->event,
+            "{\"type\":\"check\",\"id\":%lld,\"policy\":\"Seed "
+            "policy\",\"policy_id\":\"seed\",\"check\":{\"id\":%lld,"
+            "\"title\":\"Ensure flag %lld is ok\",\"description\":\"d\\\"q\\u00e9\",\"rationale\":\"r\","
+            "\"remediation\":\"fix it\",\"compliance\":{\"cis\":\"1.1.%lld\",\"cis_csc\":\"5.1,6.2\"},"
+            "\"rules\":[\"f:/tmp/x -> r:^ok\"],\"condition\":\"all\",\"references\":\"https://a,https://b\","
+            "\"file\":\"/tmp/flag%lld,/tmp/other\",\"result\":\"x\"}}",
+            (long long)scan_id, (long long)ids[i], (long long)ids[i], (long long)ids[i],
+            (long long)ids[i]) < 0)
       abort();
-    if (res[i] == EV_FOUND) s->passed++;
-    else if (res[i] == EV_NOT_FOUND) s->failed++;
-    else s->invalid++;
+    if (res[i] == EV_FOUND)
+      s->passed++;
+    else if (res[i] == EV_NOT_FOUND)
+      s->failed++;
+    else
+      s->invalid++;
   }
   s->score = s->passed + s->failed ? (float)s->passed / ((float)s->passed + (float)s->failed) * 100 : 0;
   s->start_time = 1700000000;
   s->end_time = 1700000002;
 }
 
-static void scan(world *w, const char *bundle, uint64_t version, int64_t scan_id, const int64_t *ids, const int *res,
-                 size_t n) {
-  agent_policy_meta m = {.policy_id = "seed", .name = "Seed policy", .file = "seed.yml", .description = "Seed table",
-                         .references = "", .policy_version = version};
+static void scan(world *w, const char *bundle, uint64_t version, int64_t scan_id, const int64_t *ids,
+                 const int *res, size_t n) {
+  agent_policy_meta m = {.policy_id = "seed",
+                         .name = "Seed policy",
+                         .file = "seed.yml",
+                         .description = "Seed table",
+                         .references = "",
+                         .policy_version = version};
   snprintf(m.bundle_hash, sizeof m.bundle_hash, "%s", bundle);
   snprintf(m.source_hash, sizeof m.source_hash, "%064d", 0);
   policy_scan s;
@@ -94,7 +104,8 @@ static int deliver(void *arg, uint64_t seq, const char *kind, const uint8_t *fra
   pump_ctx *p = arg;
   world *w = p->w;
   Tenet__Envelope *m;
-  if (codec_decode(frame + FRAME_HEADER_LEN, len - FRAME_HEADER_LEN, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) {
+  if (codec_decode(frame + FRAME_HEADER_LEN, len - FRAME_HEADER_LEN, FRAME_MAX_DEFAULT, &m, err,
+                   sizeof err) != TN_OK) {
     p->failed = 1;
     return 1;
   }
@@ -122,7 +133,8 @@ static void settle(world *w) {
   size_t n = integrity_agent_take_requests(w->ia, &req);
   for (size_t i = 0; i < n; i++) {
     w->dumps_requested++;
-    REQUIRE(agent_outbox_record_dump(w->as, req[i].policy_id, req[i].flushed, &lim, NULL, err, sizeof err) == TN_OK);
+    REQUIRE(agent_outbox_record_dump(w->as, req[i].policy_id, req[i].flushed, &lim, NULL, err, sizeof err) ==
+            TN_OK);
   }
 }
 
@@ -160,7 +172,8 @@ static void open_world(world *w, const char *agent_db, const char *agent_id, int
 }
 
 static void close_world(world *w) {
-  for (size_t i = 0; i < w->nframes; i++) free(w->frames[i]);
+  for (size_t i = 0; i < w->nframes; i++)
+    free(w->frames[i]);
   integrity_agent_free(w->ia);
   integrity_free(w->ig);
   alerts_close(w->al);
@@ -177,7 +190,8 @@ static void hashes(world *w, const char *agent_id, char agent_h[65], char mgr_h[
 static int lines(const char *path) {
   char *s = tmp_read(path);
   int n = 0;
-  for (char *p = s; p && *p; p++) n += *p == '\n';
+  for (char *p = s; p && *p; p++)
+    n += *p == '\n';
   free(s);
   return n;
 }
@@ -198,10 +212,11 @@ static void test_seed_scenario(void) {
   CHECK_STR(ah, SEED_HASH);
   CHECK_STR(mh, MISSING_1002);
   char line[512];
-  snprintf(line, sizeof line,
-           "INFO: Scan result integrity failed for policy 'seed' of agent '002'. Hash from DB: '%s', hash from "
-           "summary: '%s'. Requesting DB dump.",
-           MISSING_1002, SEED_HASH);
+  snprintf(
+      line, sizeof line,
+      "INFO: Scan result integrity failed for policy 'seed' of agent '002'. Hash from DB: '%s', hash from "
+      "summary: '%s'. Requesting DB dump.",
+      MISSING_1002, SEED_HASH);
   CHECK_INT(tmp_count(logpath, line), 1);
   settle(&w);
   CHECK_INT(w.dumps_requested, 1);
@@ -264,8 +279,9 @@ static void test_new_bundle(void) {
   const int changed[] = {EV_FOUND, EV_FOUND, EV_NOT_FOUND, EV_FOUND};
   scan(&w, BUNDLE_B, 2, 601, ids, changed, 4);
   pump(&w);
-  CHECK_INT(tmp_count(logpath, "INFO: Policy 'seed' information for agent '002' is outdated. Requested latest scan "
-                               "results."),
+  CHECK_INT(tmp_count(logpath,
+                      "INFO: Policy 'seed' information for agent '002' is outdated. Requested latest scan "
+                      "results."),
             1);
   /* every check arrives as new (no alert: same results), then the flushed dump alerts for each of
    * the 4 checks, then the end-of-dump summary alerts */
@@ -373,8 +389,8 @@ static void test_alert_fields(void) {
 }
 
 static void test_json_reader(void) {
-  static const char *const good[] = {"{}", "[]", "0", "-1.5e3", "\"\\ud83d\\ude00\"", "{\"a\":[1,{\"b\":null}],\"c\":true}",
-                                     " \n[false] "};
+  static const char *const good[] = {
+      "{}", "[]", "0", "-1.5e3", "\"\\ud83d\\ude00\"", "{\"a\":[1,{\"b\":null}],\"c\":true}", " \n[false] "};
   for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
     json_value *v = json_parse(good[i], strlen(good[i]), err, sizeof err);
     if (!v) fprintf(stderr, "%s: %s\n", good[i], err);
@@ -385,8 +401,9 @@ static void test_json_reader(void) {
   REQUIRE(v);
   CHECK_STR(v->text, "\xf0\x9f\x98\x80");
   json_free(v);
-  static const char *const bad[] = {"", "{", "{\"a\"}", "[1,]", "01", "\"\\u0000\"", "\"\\ud800\"", "tru", "\"a\nb\"",
-                                    "{} x", "[1 2]", "\"\\x\"", "-", "1.", "{\"a\":}"};
+  static const char *const bad[] = {
+      "",         "{",    "{\"a\"}", "[1,]",    "01", "\"\\u0000\"", "\"\\ud800\"", "tru",
+      "\"a\nb\"", "{} x", "[1 2]",   "\"\\x\"", "-",  "1.",          "{\"a\":}"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     v = json_parse(bad[i], strlen(bad[i]), err, sizeof err);
     if (v) fprintf(stderr, "accepted: %s\n", bad[i]);

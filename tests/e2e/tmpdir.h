@@ -83,7 +83,8 @@ static inline char *tmp_read(const char *path) {
 static inline int tmp_count(const char *path, const char *needle) {
   char *s = tmp_read(path);
   int n = 0;
-  for (const char *p = s; p && (p = strstr(p, needle)); p += strlen(needle)) n++;
+  for (const char *p = s; p && (p = strstr(p, needle)); p += strlen(needle))
+    n++;
   free(s);
   return n;
 }
