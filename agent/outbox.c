@@ -76,12 +76,12 @@ static int enqueue_checks(agent_store *s, const char *policy_id, int64_t scan_id
   return TN_OK;
 }
 
-static void fill_meta(Tenet__ScanSummary *sum, const agent_policy_meta *m) {
+static void fill_meta(Tenet__ScanSummary *sum, const agent_policy_meta *m, uint8_t src_hash[CODEC_HASH_LEN]) {
   sum->policy_name = (char *)(m->name ? m->name : "");
   sum->file = (char *)(m->file ? m->file : "");
   sum->description = (char *)(m->description ? m->description : "");
   sum->references = (char *)(m->references ? m->references : "");
-  sum->source_hash = (char *)m->source_hash;
+  codec_hash_from_hex(&sum->source_hash, src_hash, m->source_hash);
 }
 
 int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const policy_scan *scan,
@@ -136,6 +136,7 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
 
   /* The summary: Wazuh sends none for a policy without stored checks (SCA-SEMANTICS §11.39). */
   Tenet__ScanSummary sum = TENET__SCAN_SUMMARY__INIT;
+  uint8_t res_hash[CODEC_HASH_LEN], bundle_hash[CODEC_HASH_LEN], src_hash[CODEC_HASH_LEN];
   sum.policy_id = (char *)pid;
   sum.scan_id = scan->scan_id;
   sum.passed = (uint32_t)scan->passed;
@@ -145,21 +146,22 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
   sum.score = scan->score;
   sum.start_time = scan->start_time;
   sum.end_time = scan->end_time;
-  sum.results_hash = res->results_hash;
-  sum.bundle_hash = (char *)m->bundle_hash;
+  codec_hash_from_hex(&sum.results_hash, res_hash, res->results_hash);
+  codec_hash_from_hex(&sum.bundle_hash, bundle_hash, m->bundle_hash);
   sum.policy_version = m->policy_version;
   Tenet__Envelope env = TENET__ENVELOPE__INIT;
   env.body_case = TENET__ENVELOPE__BODY_SCAN_SUMMARY;
   env.scan_summary = &sum;
   if (nnow) {
     /* The stored copy (for dumps) always carries the metadata. */
-    fill_meta(&sum, m);
+    fill_meta(&sum, m, src_hash);
     sum.end_of_dump = 1;
     if ((rc = codec_encode(&env, &full, err, errlen)) != TN_OK) goto rb;
     sum.end_of_dump = 0;
     int first_of_bundle = !found || res->invalidated || !row.summary;
     if (!first_of_bundle) {
-      sum.policy_name = sum.file = sum.description = sum.references = sum.source_hash = "";
+      sum.policy_name = sum.file = sum.description = sum.references = "";
+      sum.source_hash.len = 0;
     }
     if ((rc = enqueue(s, &env, pid, lim->max_frame, &res->messages, err, errlen)) != TN_OK) goto rb;
   }

@@ -122,8 +122,9 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
   Tenet__PolicyInfo *infos = calloc(n ? n : 1, sizeof *infos);
   Tenet__PolicyInfo **ptrs = calloc(n ? n : 1, sizeof *ptrs);
   agent_policy_row *rows = calloc(n ? n : 1, sizeof *rows);
+  uint8_t(*hashes)[CODEC_HASH_LEN] = calloc(n ? n : 1, sizeof *hashes);
   size_t k = 0;
-  rc = infos && ptrs && rows ? TN_OK : TN_ENOMEM;
+  rc = infos && ptrs && rows && hashes ? TN_OK : TN_ENOMEM;
   for (size_t i = 0; rc == TN_OK && i < n; i++) {
     int found;
     if ((rc = agent_store_policy_get(s->store, ids[i], &rows[k], &found)) != TN_OK) break;
@@ -133,7 +134,7 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
     }
     tenet__policy_info__init(&infos[k]);
     infos[k].policy_id = ids[i];
-    infos[k].bundle_hash = rows[k].bundle_hash;
+    codec_hash_from_hex(&infos[k].bundle_hash, hashes[k], rows[k].bundle_hash);
     infos[k].policy_version = rows[k].policy_version;
     ptrs[k] = &infos[k];
     k++;
@@ -157,6 +158,7 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
   for (size_t i = 0; rows && i < k; i++)
     agent_policy_row_free(&rows[i]);
   free(rows);
+  free(hashes);
   free(ptrs);
   free(infos);
   agent_store_strings_free(ids, n);

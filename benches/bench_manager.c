@@ -186,8 +186,9 @@ static void queue_summary(sim *s, int metadata) {
   sum.score = 50;
   sum.start_time = 1700000000;
   sum.end_time = 1700000001;
-  sum.results_hash = SEED_HASH;
-  sum.bundle_hash = BUNDLE_HASH;
+  uint8_t rh[CODEC_HASH_LEN], bh[CODEC_HASH_LEN];
+  codec_hash_from_hex(&sum.results_hash, rh, SEED_HASH);
+  codec_hash_from_hex(&sum.bundle_hash, bh, BUNDLE_HASH);
   sum.policy_version = 1;
   if (metadata) {
     sum.policy_name = "Seed policy";

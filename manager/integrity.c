@@ -174,6 +174,10 @@ static char *dup_or_keep(char *old, const char *nv) {
 
 static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSummary *s, int64_t now) {
   a->c.summaries++;
+  char results_hex[2 * CODEC_HASH_LEN + 1], bundle_hex[2 * CODEC_HASH_LEN + 1], source_hex[2 * CODEC_HASH_LEN + 1];
+  codec_hash_to_hex(&s->results_hash, results_hex);
+  codec_hash_to_hex(&s->bundle_hash, bundle_hex);
+  codec_hash_to_hex(&s->source_hash, source_hex);
   integrity_agent_set_version(a, s->policy_id, s->policy_version);
   mstore_policy p;
   int found, rc = mstore_policy_get(ig->store, a->agent_id, s->policy_id, &p, &found);
@@ -182,16 +186,16 @@ static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSum
     snprintf(p.agent_id, sizeof p.agent_id, "%s", a->agent_id);
     snprintf(p.policy_id, sizeof p.policy_id, "%s", s->policy_id);
   }
-  int outdated = found && strcmp(p.bundle_hash, s->bundle_hash) != 0;
-  int hash_changed = !found || strcmp(p.summary_hash, s->results_hash) != 0;
+  int outdated = found && strcmp(p.bundle_hash, bundle_hex) != 0;
+  int hash_changed = !found || strcmp(p.summary_hash, results_hex) != 0;
   if (s->policy_name[0]) { /* the summary carries the policy's metadata */
     p.name = dup_or_keep(p.name, s->policy_name);
     p.file = dup_or_keep(p.file, s->file);
     p.description = dup_or_keep(p.description, s->description);
     p.references = dup_or_keep(p.references, s->references);
-    snprintf(p.source_hash, sizeof p.source_hash, "%s", s->source_hash);
+    snprintf(p.source_hash, sizeof p.source_hash, "%s", source_hex);
   }
-  snprintf(p.bundle_hash, sizeof p.bundle_hash, "%s", s->bundle_hash);
+  snprintf(p.bundle_hash, sizeof p.bundle_hash, "%s", bundle_hex);
   p.policy_version = s->policy_version;
   p.scan_id = s->scan_id;
   p.passed = s->passed;
@@ -201,7 +205,7 @@ static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSum
   p.score = s->score;
   p.start_time = s->start_time;
   p.end_time = s->end_time;
-  snprintf(p.summary_hash, sizeof p.summary_hash, "%s", s->results_hash);
+  snprintf(p.summary_hash, sizeof p.summary_hash, "%s", results_hex);
   p.last_summary = now;
   if (outdated) {
     log_info("Policy '%s' information for agent '%s' is outdated. Requested latest scan results.",
@@ -219,7 +223,7 @@ static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSum
   char mine[65];
   size_t n;
   if ((rc = mstore_results_hash(ig->store, a->agent_id, s->policy_id, mine, &n)) != TN_OK) goto out;
-  if (strcmp(mine, s->results_hash) != 0) {
+  if (strcmp(mine, results_hex) != 0) {
     policy_state *ps = state(a, s->policy_id, 0);
     if (!ps || !ps->pending) {
       /* Without the policy's metadata the dump must end with a full summary: ask as flushed. */
@@ -227,13 +231,13 @@ static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSum
       log_info("Scan result integrity failed for policy '%s' of agent '%s'. Hash from DB: '%s', hash from "
                "summary: "
                "'%s'. Requesting DB dump.",
-               s->policy_id, a->agent_id, mine, s->results_hash);
+               s->policy_id, a->agent_id, mine, results_hex);
       if ((rc = request_dump(a, s->policy_id, flushed)) != TN_OK) goto out;
     }
   }
   if (!found)
     log_info("Agent '%s' reports policy '%s' for the first time: %u checks, results hash %s", a->agent_id,
-             s->policy_id, s->total_checks, s->results_hash);
+             s->policy_id, s->total_checks, results_hex);
   if (hash_changed || s->end_of_dump) alerts_summary(ig->al, &p);
 out:
   mstore_policy_free(&p);

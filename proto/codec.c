@@ -53,16 +53,40 @@ static int check_str(const char *s, int nonempty, const char *field, char *err, 
   return TN_OK;
 }
 
-static int check_hash(const char *s, int may_be_empty, const char *field, char *err, size_t errlen) {
-  if (!s) return fail(err, errlen, "%s is NULL", field);
-  size_t n = strlen(s);
-  if (n == 0 && may_be_empty) return TN_OK;
-  if (n != CODEC_HASH_HEX_LEN)
-    return fail(err, errlen, "%s is %zu characters long, not %d hex digits", field, n, CODEC_HASH_HEX_LEN);
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-      return fail(err, errlen, "%s is not lower-case hex (character %zu)", field, i);
+static int check_hash(ProtobufCBinaryData h, int may_be_empty, const char *field, char *err, size_t errlen) {
+  if (h.len == 0 && may_be_empty) return TN_OK;
+  if (h.len != CODEC_HASH_LEN) return fail(err, errlen, "%s is %zu bytes long, not %d", field, h.len, CODEC_HASH_LEN);
+  if (!h.data) return fail(err, errlen, "%s is NULL", field);
   return TN_OK;
+}
+
+int codec_hash_from_hex(ProtobufCBinaryData *dst, uint8_t storage[CODEC_HASH_LEN], const char *hex) {
+  dst->data = storage;
+  dst->len = 0;
+  if (!hex || !*hex) return TN_OK;
+  if (strlen(hex) != 2 * CODEC_HASH_LEN) return TN_EPROTO;
+  for (int i = 0; i < CODEC_HASH_LEN; i++) {
+    int v = 0;
+    for (int k = 0; k < 2; k++) {
+      char ch = hex[2 * i + k];
+      int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+      if (d < 0) return TN_EPROTO;
+      v = v * 16 + d;
+    }
+    storage[i] = (uint8_t)v;
+  }
+  dst->len = CODEC_HASH_LEN;
+  return TN_OK;
+}
+
+void codec_hash_to_hex(const ProtobufCBinaryData *src, char out[2 * CODEC_HASH_LEN + 1]) {
+  static const char digits[] = "0123456789abcdef";
+  size_t n = src->len == CODEC_HASH_LEN && src->data ? CODEC_HASH_LEN : 0;
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[src->data[i] >> 4];
+    out[2 * i + 1] = digits[src->data[i] & 15];
+  }
+  out[2 * n] = '\0';
 }
 
 /* Return the status of expr unless it is TN_OK. */

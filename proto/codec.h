@@ -28,8 +28,14 @@
 /* The protocol revision carried in Hello.protocol. */
 #define CODEC_PROTOCOL_VERSION 1
 
-/* Length of a hash on the wire: SHA-256 as lower-case hex. */
-#define CODEC_HASH_HEX_LEN 64
+/* Length of a hash on the wire: SHA-256 as 32 raw bytes (64 lower-case hex digits elsewhere). */
+#define CODEC_HASH_LEN 32
+
+/* Point a hash field at storage filled from 64 lower-case hex digits; "" or NULL gives an empty
+ * field. Returns TN_OK or TN_EPROTO (not 64 hex digits; the field is left empty). */
+int codec_hash_from_hex(ProtobufCBinaryData *dst, uint8_t storage[CODEC_HASH_LEN], const char *hex);
+/* The 64 hex digits of a hash field, or "" when it is empty or malformed. */
+void codec_hash_to_hex(const ProtobufCBinaryData *src, char out[2 * CODEC_HASH_LEN + 1]);
 
 /* The most elements a repeated field may carry (Hello.policies, CheckDeltas.checks,
  * PolicyList.policy_ids): a bound on the memory one frame can make the decoder allocate. Senders
@@ -45,7 +51,7 @@ const char *codec_body_name(Tenet__Envelope__BodyCase body);
 const char *codec_result_name(Tenet__CheckResult result);
 
 /* Check the rules protobuf cannot express: exactly one body is set; ids (policy ids, the Hello
- * agent id) are non-empty; hashes are CODEC_HASH_HEX_LEN lower-case hex digits (a summary's
+ * agent id) are non-empty; hashes are CODEC_HASH_LEN bytes (a summary's
  * source_hash may also be empty); check results are PASSED, FAILED or NOT_APPLICABLE; a dump end's
  * scan_id is >= -1 and other scan ids >= 0; a bundle offer carries bytes; no repeated field holds
  * more than CODEC_MAX_REPEATED elements; no string or repeated element is NULL. Returns TN_OK, or TN_EPROTO

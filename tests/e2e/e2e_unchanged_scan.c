@@ -57,7 +57,7 @@ static void test_unchanged_rescan(void) {
     CHECK_INT(after.deltas - before.deltas, 0);
     CHECK_INT(after.delta_checks - before.delta_checks, 0);
     CHECK_INT(after.policy_lists - before.policy_lists, 0);
-    CHECK(bytes > 0 && bytes <= 200);
+    CHECK(bytes > 0 && bytes + 22 <= 200); /* the target counts TLS record overhead too */
     CHECK_INT(after.dumps_requested - before.dumps_requested, 0);
   }
   CHECK_INT(e2e_lines(mgr.alerts), alerts0); /* nothing changed: no alert */

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "eval.h"
 #include "frame.h"
+#include "proto_hex.h"
 #include "test.h"
 #include "tmpdir.h"
 
@@ -150,10 +151,10 @@ static void test_first_scan_then_deltas(void) {
   CHECK(strstr(d->checks[2]->event_json, "\"title\":\"check 1002\"") != NULL);
   REQUIRE(q.m[1]->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY);
   Tenet__ScanSummary *sum = q.m[1]->scan_summary;
-  CHECK_STR(sum->results_hash, SEED_HASH);
-  CHECK_STR(sum->bundle_hash, BUNDLE_A);
+  CHECK_STR(xh(sum->results_hash), SEED_HASH);
+  CHECK_STR(xh(sum->bundle_hash), BUNDLE_A);
   CHECK_STR(sum->policy_name, "Seed policy"); /* first scan of a bundle: full metadata */
-  CHECK_STR(sum->source_hash, SOURCE);
+  CHECK_STR(xh(sum->source_hash), SOURCE);
   CHECK_INT(sum->passed, 2);
   CHECK_INT(sum->failed, 2);
   CHECK_INT(sum->total_checks, 4);
@@ -169,8 +170,8 @@ static void test_first_scan_then_deltas(void) {
   drain(s, &q, 0);
   REQUIRE(q.n == 1 && q.m[0]->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY);
   CHECK_STR(q.m[0]->scan_summary->policy_name, "");
-  CHECK_STR(q.m[0]->scan_summary->source_hash, "");
-  CHECK_STR(q.m[0]->scan_summary->results_hash, SEED_HASH);
+  CHECK_STR(xh(q.m[0]->scan_summary->source_hash), "");
+  CHECK_STR(xh(q.m[0]->scan_summary->results_hash), SEED_HASH);
   CHECK_INT(q.m[0]->scan_summary->scan_id, 12);
   printf("unchanged scan of one policy: %zu bytes in one frame\n", q.len[0]);
   CHECK(q.len[0] <= 200);
@@ -220,7 +221,7 @@ static void test_first_scan_then_deltas(void) {
   REQUIRE(q.n == 2);
   CHECK_INT(q.m[0]->check_deltas->n_checks, 4);
   CHECK_STR(q.m[1]->scan_summary->policy_name, "Seed policy");
-  CHECK_STR(q.m[1]->scan_summary->bundle_hash, BUNDLE_B);
+  CHECK_STR(xh(q.m[1]->scan_summary->bundle_hash), BUNDLE_B);
   CHECK_INT(q.m[1]->scan_summary->policy_version, 2);
   ack_all(s, &q);
 

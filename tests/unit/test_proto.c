@@ -6,6 +6,7 @@
 #include "codec.h"
 #include "err.h"
 #include "frame.h"
+#include "proto_hex.h"
 #include "test.h"
 
 #define H1 "1642ab1dc478052ac3556b5e700cd82adb69728008301882b9cbee0696ff2c84"
@@ -33,10 +34,10 @@ static Tenet__Envelope *round_trip(const Tenet__Envelope *env) {
 static void test_hello(void) {
   Tenet__PolicyInfo p1 = TENET__POLICY_INFO__INIT, p2 = TENET__POLICY_INFO__INIT;
   p1.policy_id = "cis_debian12";
-  p1.bundle_hash = H1;
+  p1.bundle_hash = hx(H1);
   p1.policy_version = 7;
   p2.policy_id = "tenet_base";
-  p2.bundle_hash = H2;
+  p2.bundle_hash = hx(H2);
   p2.policy_version = 1;
   Tenet__PolicyInfo *ps[] = {&p1, &p2};
   Tenet__Hello h = TENET__HELLO__INIT;
@@ -54,10 +55,10 @@ static void test_hello(void) {
   CHECK_STR(m->hello->agent_version, "0.1.0");
   REQUIRE(m->hello->n_policies == 2);
   CHECK_STR(m->hello->policies[0]->policy_id, "cis_debian12");
-  CHECK_STR(m->hello->policies[0]->bundle_hash, H1);
+  CHECK_STR(xh(m->hello->policies[0]->bundle_hash), H1);
   CHECK_INT(m->hello->policies[0]->policy_version, 7);
   CHECK_STR(m->hello->policies[1]->policy_id, "tenet_base");
-  CHECK_STR(m->hello->policies[1]->bundle_hash, H2);
+  CHECK_STR(xh(m->hello->policies[1]->bundle_hash), H2);
   CHECK_STR(codec_body_name(m->body_case), "hello");
   codec_free(m);
 }
@@ -126,9 +127,9 @@ static void test_scan_summary(void) {
   s.score = 39.610389709472656f;
   s.start_time = 1717000000;
   s.end_time = 1717000042;
-  s.results_hash = H1;
-  s.bundle_hash = H2;
-  s.source_hash = H3;
+  s.results_hash = hx(H1);
+  s.bundle_hash = hx(H2);
+  s.source_hash = hx(H3);
   s.policy_version = 3;
   s.end_of_dump = 1;
   s.file = "cis_debian12.yml";
@@ -150,9 +151,9 @@ static void test_scan_summary(void) {
   CHECK(o->score == 39.610389709472656f);
   CHECK_INT(o->start_time, 1717000000);
   CHECK_INT(o->end_time, 1717000042);
-  CHECK_STR(o->results_hash, H1);
-  CHECK_STR(o->bundle_hash, H2);
-  CHECK_STR(o->source_hash, H3);
+  CHECK_STR(xh(o->results_hash), H1);
+  CHECK_STR(xh(o->bundle_hash), H2);
+  CHECK_STR(xh(o->source_hash), H3);
   CHECK_INT(o->policy_version, 3);
   CHECK(o->end_of_dump);
   CHECK_STR(o->file, s.file);
@@ -161,10 +162,10 @@ static void test_scan_summary(void) {
   codec_free(m);
 
   /* source_hash may be unknown */
-  s.source_hash = "";
+  s.source_hash = hx("");
   s.end_of_dump = 0;
   m = round_trip(&env);
-  CHECK_STR(m->scan_summary->source_hash, "");
+  CHECK_STR(xh(m->scan_summary->source_hash), "");
   CHECK(!m->scan_summary->end_of_dump);
   codec_free(m);
 }
@@ -297,8 +298,8 @@ static void test_truncated(void) {
   Tenet__ScanSummary s = TENET__SCAN_SUMMARY__INIT;
   s.policy_id = "p";
   s.scan_id = 5;
-  s.results_hash = H1;
-  s.bundle_hash = H2;
+  s.results_hash = hx(H1);
+  s.bundle_hash = hx(H2);
   s.passed = 3;
   Tenet__Envelope env = TENET__ENVELOPE__INIT;
   env.seq = 300;
@@ -464,23 +465,23 @@ static void test_validation(void) {
 
   Tenet__ScanSummary s = TENET__SCAN_SUMMARY__INIT;
   s.policy_id = "p";
-  s.results_hash = H1;
-  s.bundle_hash = H2;
+  s.results_hash = hx(H1);
+  s.bundle_hash = hx(H2);
   env.body_case = TENET__ENVELOPE__BODY_SCAN_SUMMARY;
   env.scan_summary = &s;
   CHECK_INT(codec_validate(&env, err, sizeof err), TN_OK);
-  s.results_hash = "1642AB1DC478052AC3556B5E700CD82ADB69728008301882B9CBEE0696FF2C84"; /* upper case */
+  s.results_hash = hx("1642AB1DC478052AC3556B5E700CD82ADB69728008301882B9CBEE0696FF2C84"); /* upper case */
   CHECK_INT(codec_encode(&env, &sb, err, sizeof err), TN_EPROTO);
   CHECK(strstr(err, "scan_summary.results_hash") != NULL);
-  s.results_hash = "abc";
+  s.results_hash = hx("abc");
   CHECK_INT(codec_validate(&env, err, sizeof err), TN_EPROTO);
-  s.results_hash = H1;
-  s.bundle_hash = "";
+  s.results_hash = hx(H1);
+  s.bundle_hash = hx("");
   CHECK_INT(codec_validate(&env, err, sizeof err), TN_EPROTO);
-  s.bundle_hash = H2;
-  s.source_hash = "zz";
+  s.bundle_hash = hx(H2);
+  s.source_hash = (ProtobufCBinaryData){3, (uint8_t *)"zzz"}; /* not 32 bytes */
   CHECK_INT(codec_validate(&env, err, sizeof err), TN_EPROTO);
-  s.source_hash = "";
+  s.source_hash = hx("");
   s.policy_id = "";
   CHECK_INT(codec_validate(&env, err, sizeof err), TN_EPROTO);
   CHECK(strstr(err, "policy_id is empty") != NULL);
@@ -505,7 +506,7 @@ static void test_validation(void) {
   Tenet__PolicyInfo pi = TENET__POLICY_INFO__INIT;
   Tenet__PolicyInfo *pis[] = {&pi, NULL};
   pi.policy_id = "p";
-  pi.bundle_hash = H1;
+  pi.bundle_hash = hx(H1);
   h.policies = pis;
   h.n_policies = 2;
   CHECK_INT(codec_validate(&env, err, sizeof err), TN_EPROTO); /* NULL element */

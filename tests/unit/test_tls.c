@@ -16,6 +16,7 @@
 #include "err.h"
 #include "frame.h"
 #include "pki.h"
+#include "proto_hex.h"
 #include "test.h"
 #include "tls.h"
 
@@ -295,7 +296,7 @@ static void test_mutual_handshake_and_frames(void) {
   /* a Hello, then frames of assorted sizes up to 1 MiB */
   Tenet__PolicyInfo pi = TENET__POLICY_INFO__INIT;
   pi.policy_id = "cis_debian12";
-  pi.bundle_hash = "1642ab1dc478052ac3556b5e700cd82adb69728008301882b9cbee0696ff2c84";
+  pi.bundle_hash = hx("1642ab1dc478052ac3556b5e700cd82adb69728008301882b9cbee0696ff2c84");
   Tenet__PolicyInfo *pis[] = {&pi};
   Tenet__Hello h = TENET__HELLO__INIT;
   h.protocol = CODEC_PROTOCOL_VERSION;
