@@ -10,6 +10,11 @@
 #define vmbreak break
 
 int vm_exec_matcher(eval_ctx *c, uint32_t expr, const char *line, size_t len) {
+  const insn *first = &c->code[expr];
+  if (first->op == OP_MREGEX && first[1].op == OP_MEND) { /* most matchers: one regex, no loop */
+    const rx *re = c->rx[first->a];
+    return (int)(first->flags & F_NEG) ^ (re ? rx_match_line(re, line, len) : 0);
+  }
   int v = 1;
   for (uint32_t pc = expr; pc < c->code_len; pc++) {
     const insn *in = &c->code[pc];
@@ -17,7 +22,7 @@ int vm_exec_matcher(eval_ctx *c, uint32_t expr, const char *line, size_t len) {
     vmdispatch(in->op) {
       vmcase(MREGEX) {
         const rx *re = c->rx[in->a];
-        r = re ? rx_match(re, line, len) : 0; /* a regex that does not compile never matches */
+        r = re ? rx_match_line(re, line, len) : 0; /* a regex that does not compile never matches */
         vmbreak;
       }
       vmcase(MNUMERIC) {

@@ -193,6 +193,18 @@ int rx_match(const rx *r, const char *subject, size_t len) {
   }
 }
 
+int rx_match_line(const rx *r, const char *line, size_t len) {
+  if (!r || !line) return 0;
+  if (r->kind != K_PCRE2) return rx_match(r, line, len);
+  scratch *s = tl_scratch ? tl_scratch : scratch_get();
+  if (!s) return 0;
+  if (r->jit) { /* the hot path: no NUL to look for, the JIT on its default stack */
+    int rc = pcre2_jit_match(r->code, (PCRE2_SPTR)line, len, 0, 0, s->md, NULL);
+    if (rc != PCRE2_ERROR_JIT_STACKLIMIT) return rc >= 0;
+  }
+  return pcre_run(r, s, line, len) >= 0;
+}
+
 static void copy_out(char *buf, size_t cap, const char *src, size_t n) {
   if (!buf || !cap) return;
   if (n > cap - 1) n = cap - 1;

@@ -28,6 +28,10 @@ void rx_free(rx *r);
 /* 1 if the pattern matches somewhere in subject, else 0. */
 int rx_match(const rx *r, const char *subject, size_t len);
 
+/* rx_match for a subject that holds no NUL byte in [0, len) — the VM's lines (lines.c cuts every
+ * 4.x line at its first NUL, as Wazuh's C strings end there) — without scanning for one. */
+int rx_match_line(const rx *r, const char *line, size_t len);
+
 /* Match and copy the first capture group (NUL-terminated, truncated to cap-1) into buf.
  * Returns 1 on a match with a group captured, 0 on no match, -1 on a match that captured nothing
  * (SCA's "no string was captured" case). */
