@@ -14,12 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 #include "err.h"
 #include "strbuf.h"
 
-enum { KIND_FILE = 1, KIND_COMMAND = 2 };
+enum { KIND_FILE = 1, KIND_COMMAND = 2, KIND_DIR = 3 };
 
 typedef struct entry {
   struct entry *next; /* hash chain */
@@ -29,6 +33,7 @@ typedef struct entry {
   union {
     cache_file file;
     cache_command command;
+    cache_dir dir;
   } u;
   char key[]; /* NUL-terminated */
 } entry;
@@ -66,10 +71,15 @@ scan_cache *scan_cache_new(int enabled) {
 }
 
 static void entry_free(entry *e) {
-  if (e->kind == KIND_FILE)
+  if (e->kind == KIND_FILE) {
     free((char *)e->u.file.data);
-  else
+  } else if (e->kind == KIND_DIR) {
+    for (size_t i = 0; i < e->u.dir.n; i++)
+      free(e->u.dir.ents[i].name);
+    free(e->u.dir.ents);
+  } else {
     runner_result_free(&e->u.command.result);
+  }
   free(e);
 }
 
@@ -262,3 +272,57 @@ const proclist *scan_cache_get_processes(scan_cache *c, int *status) {
 void scan_cache_release_processes(scan_cache *c, const proclist *p) {
   if (!c->enabled) proclist_free((proclist *)p);
 }
+
+/* ---- directories ---- */
+
+static void list_dir(const char *dir, cache_dir *d) {
+  char *real = realpath(dir, NULL);
+  if (!real) {
+    d->real_err = errno ? errno : ENOENT;
+    return;
+  }
+  DIR *dp = opendir(real);
+  int e = errno;
+  free(real);
+  if (!dp) {
+    d->open_err = e ? e : EIO;
+    return;
+  }
+  char *path = malloc(PATH_MAX + 1);
+  size_t cap = 0;
+  struct dirent *ent;
+  while (path && (ent = readdir(dp))) {
+    const char *name = ent->d_name;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
+    if (d->n == cap) {
+      size_t ncap = cap ? cap * 2 : 32;
+      cache_dirent *n = realloc(d->ents, ncap * sizeof *n);
+      if (!n) break;
+      d->ents = n;
+      cap = ncap;
+    }
+    cache_dirent *de = &d->ents[d->n];
+    if (!(de->name = strdup(name))) break;
+    snprintf(path, PATH_MAX + 1, "%s/%s", dir, name); /* Wazuh's PATH_MAX+1 buffer: cut, not refused */
+    struct stat st;
+    de->lstat_err = lstat(path, &st) == 0 ? 0 : errno;
+    de->mode = de->lstat_err ? 0 : (unsigned)st.st_mode;
+    d->n++;
+  }
+  if (!path || ent) d->oom = 1; /* stopped early */
+  free(path);
+  closedir(dp);
+}
+
+const cache_dir *scan_cache_get_dir(scan_cache *c, const char *dir) {
+  int produce;
+  entry *e = acquire(c, KIND_DIR, dir, &produce);
+  if (!e) return NULL;
+  if (produce) {
+    list_dir(dir, &e->u.dir);
+    publish(c, e);
+  }
+  return &e->u.dir;
+}
+
+void scan_cache_release_dir(scan_cache *c, const cache_dir *d) { release(c, d); }

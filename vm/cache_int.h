@@ -31,6 +31,30 @@ typedef struct cache_command {
   runner_result result; /* see runner.h */
 } cache_command;
 
+/* One entry of a directory listing: its name and the outcome of lstat("<dir as written>/<name>",
+ * the path cut at PATH_MAX bytes as Wazuh's buffer cuts it). */
+typedef struct cache_dirent {
+  char *name;
+  int lstat_err; /* 0, or the errno of lstat */
+  unsigned mode; /* st_mode when lstat succeeded */
+} cache_dirent;
+
+/* A directory as a d: walk sees it: realpath, opendir, then every entry but "." and ".." in
+ * readdir order. */
+typedef struct cache_dir {
+  int real_err;        /* 0, or the errno of realpath */
+  int open_err;        /* 0, or the errno of opendir */
+  int oom;             /* listing incomplete: out of memory */
+  cache_dirent *ents;
+  size_t n;
+} cache_dir;
+
+/* The listing of dir (as written in the rule, or built by the walk), made once per scan, so the
+ * d: rules that walk the same tree (e.g. twelve walks of /etc in the CIS policies) list it once.
+ * Returns NULL only on allocation failure. */
+const cache_dir *scan_cache_get_dir(scan_cache *c, const char *dir);
+void scan_cache_release_dir(scan_cache *c, const cache_dir *d);
+
 /* The content of the file at path (the resolved path), read once per scan.
  * Returns NULL only on allocation failure. */
 const cache_file *scan_cache_get_file(scan_cache *c, const char *path);

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
+#include "cache_int.h"
 #include "eval_int.h"
 
 #define FS_NFS 0x6969UL
@@ -80,44 +81,39 @@ static int dir_exists(eval_ctx *c, const char *dir) {
 static int walk_dir(walk *w, const char *dir) {
   eval_ctx *c = w->c;
   char eb[128];
-  char *real = realpath(dir, NULL);
-  if (!real) {
-    if (errno != ENOENT)
-      eval_set_reason(c, "Could not resolve the real path of '%s': %s", dir,
-                      eval_strerror(errno, eb, sizeof eb));
-    eval_set_reason(c, "Could not open dir '%s'", dir);
-    return EV_INVALID;
-  }
-  DIR *d = opendir(real);
-  int e = errno;
-  free(real);
-  if (!d) {
-    eval_set_reason(c, "Could not open '%s': %s", dir, eval_strerror(e, eb, sizeof eb));
-    return EV_INVALID;
-  }
-  char *path = malloc(PATH_MAX + 1);
-  if (!path) {
-    closedir(d);
+  const cache_dir *d = scan_cache_get_dir(c->cache, dir);
+  if (!d || d->oom) {
+    if (d) scan_cache_release_dir(c->cache, d);
     eval_set_reason(c, "Could not open dir '%s'", dir);
     return EV_INVALID;
   }
   int acc = EV_NOT_FOUND;
-  struct dirent *ent;
-  while ((ent = readdir(d))) {
-    const char *name = ent->d_name;
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
-    snprintf(path, PATH_MAX + 1, "%s/%s", dir, name); /* Wazuh's PATH_MAX+1 buffer: cut, not refused */
-    struct stat st;
-    if (lstat(path, &st) != 0) {
+  char *path = NULL;
+  if (d->real_err) {
+    if (d->real_err != ENOENT)
+      eval_set_reason(c, "Could not resolve the real path of '%s': %s", dir, eval_strerror(d->real_err, eb, sizeof eb));
+    eval_set_reason(c, "Could not open dir '%s'", dir);
+    acc = EV_INVALID;
+  } else if (d->open_err) {
+    eval_set_reason(c, "Could not open '%s': %s", dir, eval_strerror(d->open_err, eb, sizeof eb));
+    acc = EV_INVALID;
+  } else if (!(path = malloc(PATH_MAX + 1))) {
+    eval_set_reason(c, "Could not open dir '%s'", dir);
+    acc = EV_INVALID;
+  }
+  for (size_t i = 0; path && i < d->n; i++) {
+    const cache_dirent *ent = &d->ents[i];
+    snprintf(path, PATH_MAX + 1, "%s/%s", dir, ent->name); /* Wazuh's PATH_MAX+1 buffer: cut, not refused */
+    if (ent->lstat_err) {
       eval_set_reason(c, "Cannot check directory entry '%s", path);
       acc = EV_INVALID;
       continue;
     }
     int r;
-    if (w->skip_symlinks && S_ISLNK(st.st_mode)) continue;
-    if (S_ISDIR(st.st_mode))
+    if (w->skip_symlinks && S_ISLNK(ent->mode)) continue;
+    if (S_ISDIR(ent->mode))
       r = walk_dir(w, path);
-    else if (name_matches(w, name))
+    else if (name_matches(w, ent->name))
       r = eval_file_list(c, path, w->expr);
     else
       continue;
@@ -128,7 +124,7 @@ static int walk_dir(walk *w, const char *dir) {
     if (r == EV_INVALID) acc = EV_INVALID;
   }
   free(path);
-  closedir(d);
+  scan_cache_release_dir(c->cache, d);
   return acc;
 }
 

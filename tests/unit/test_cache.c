@@ -260,9 +260,61 @@ static void test_processes(void) {
   scan_cache_free(NULL);
 }
 
+/* Directory listings: realpath/opendir outcomes and every entry with its lstat result, in readdir
+ * order; listed once per scan when caching, afresh when passing through. */
+static void test_dirs(void) {
+  char d[512], f[600], l[600], sub[600], missing[600];
+  path_in(d, sizeof d, "listing");
+  REQUIRE(mkdir(d, 0755) == 0);
+  snprintf(f, sizeof f, "%s/file.conf", d);
+  write_file(f, "x\n", 2);
+  snprintf(sub, sizeof sub, "%s/sub", d);
+  REQUIRE(mkdir(sub, 0755) == 0);
+  snprintf(l, sizeof l, "%s/dangling", d);
+  REQUIRE(symlink("/nonexistent/target", l) == 0);
+  snprintf(missing, sizeof missing, "%s/missing", d);
+
+  scan_cache *c = scan_cache_new(1);
+  const cache_dir *a = scan_cache_get_dir(c, d);
+  REQUIRE(a != NULL);
+  CHECK_INT(a->real_err, 0);
+  CHECK_INT(a->open_err, 0);
+  CHECK_INT(a->oom, 0);
+  CHECK_INT(a->n, 3);
+  int seen = 0;
+  for (size_t i = 0; i < a->n; i++) {
+    CHECK_INT(a->ents[i].lstat_err, 0);
+    const char *n = a->ents[i].name;
+    unsigned mode = a->ents[i].mode;
+    if (!strcmp(n, "file.conf") && S_ISREG(mode)) seen |= 1;
+    if (!strcmp(n, "sub") && S_ISDIR(mode)) seen |= 2;
+    if (!strcmp(n, "dangling") && S_ISLNK(mode)) seen |= 4;
+  }
+  CHECK_INT(seen, 7);
+  CHECK(scan_cache_get_dir(c, d) == a); /* listed once */
+  const cache_dir *m = scan_cache_get_dir(c, missing);
+  REQUIRE(m != NULL);
+  CHECK_INT(m->real_err, ENOENT);
+  const cache_dir *nd = scan_cache_get_dir(c, f); /* a regular file: opendir fails */
+  REQUIRE(nd != NULL);
+  CHECK_INT(nd->real_err, 0);
+  CHECK_INT(nd->open_err, ENOTDIR);
+  scan_cache_free(c);
+
+  c = scan_cache_new(0);
+  const cache_dir *x = scan_cache_get_dir(c, d), *y = scan_cache_get_dir(c, d);
+  REQUIRE(x && y);
+  CHECK(x != y); /* pass-through: listed each time */
+  CHECK_INT(x->n, 3);
+  scan_cache_release_dir(c, x);
+  scan_cache_release_dir(c, y);
+  scan_cache_free(c);
+}
+
 int main(void) {
   if (!mkdtemp(tmpdir)) return 2;
   RUN(test_files);
+  RUN(test_dirs);
   RUN(test_command_once);
   RUN(test_command_outcomes);
   RUN(test_stress);
