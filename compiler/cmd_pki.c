@@ -138,8 +138,8 @@ int cmd_pki(int argc, char **argv) {
     printf("  tenet pki issue-manager %s MANAGER_NAME [--san HOST]...\n", dir);
     printf("  tenet pki issue-agent %s AGENT_ID\n", dir);
   } else if (is_mgr) {
-    printf("\nnext: give tenet-manager its certificate %s, key %s and the CA %s/ca.crt;\n", res.cert, res.key,
-           dir);
+    printf("\nnext: in manager.conf set cert = %s, key = %s and ca = %s/ca.crt (docs/DAEMONS.md);\n", res.cert,
+           res.key, dir);
     printf("agents must reach it by one of the names above (agent.conf: manager, manager_name). Issue "
            "agents:\n");
     printf("  tenet pki issue-agent %s AGENT_ID\n", dir);
