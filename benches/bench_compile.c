@@ -2,7 +2,6 @@
  * it in memory (YAML → AST → bytecode → bundle bytes) and its ratio to the floor, a bare libyaml
  * parse of the same bytes (the event stream, no tree). Usage: bench_compile [SHARED_DIR] [REPS]. */
 #include <dirent.h>
-#define TENET_YAML_LIBYAML 1 /* reach libyaml's yaml.h past compiler/yaml.h */
 #include <yaml.h>
 
 #include "bench_util.h"

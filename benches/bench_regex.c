@@ -22,7 +22,7 @@
 #include "osregex_lower.h"
 #include "regex.h"
 #include "vm.h"
-#include "yaml.h"
+#include "ydoc.h"
 
 #define NATIVE_REPEATS 3 /* the native engine is only a reference point, and slow */
 

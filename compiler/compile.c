@@ -1,4 +1,4 @@
-/* compile.c — glue of the compiler pipeline: parse (yaml.c, parse.c) then codegen (codegen.c). */
+/* compile.c — glue of the compiler pipeline: parse (ydoc.c, parse.c) then codegen (codegen.c). */
 #include "compile.h"
 
 #include <stddef.h>

@@ -232,7 +232,7 @@ static void variables_section(pctx *c, const ynode *root) {
                   parse_hint(val, k->text, hint, sizeof(hint)));
       continue;
     }
-    int dup = 0; /* an exact duplicate: the first definition wins (yaml.c warned) */
+    int dup = 0; /* an exact duplicate: the first definition wins (ydoc.c warned) */
     for (size_t j = 0; j < a->nvariables && !dup; j++)
       dup = strlen(a->variables[j].name) == k->len && memcmp(a->variables[j].name, k->text, k->len) == 0;
     if (dup) continue;

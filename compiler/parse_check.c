@@ -272,7 +272,7 @@ static void json_number(strbuf *b, double x) {
   }
 }
 
-/* Compact JSON of a node tree; depth is bounded by yaml.c, size by PARSE_MAX_MITRE. */
+/* Compact JSON of a node tree; depth is bounded by ydoc.c, size by PARSE_MAX_MITRE. */
 static void json_node(strbuf *b, const ynode *n) {
   if (b->len > PARSE_MAX_MITRE) return;
   switch (n->kind) {

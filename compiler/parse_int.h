@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "policy.h"
-#include "yaml.h"
+#include "ydoc.h"
 
 #define PARSE_MAX_RULES 255        /* rules per check, as Wazuh 4.x */
 #define PARSE_MAX_VARIABLES 1024   /* entries of `variables` */

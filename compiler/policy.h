@@ -1,4 +1,4 @@
-/* policy.h — the checked policy AST: what the YAML front end (yaml.c + parse.c) produces from a
+/* policy.h — the checked policy AST: what the YAML front end (ydoc.c + parse.c) produces from a
  * Wazuh SCA policy and what code generation (rules.c + codegen.c) consumes.
  *
  * parse.c has already applied the 4.x loader's typing and validation (SCA-SEMANTICS §1): every

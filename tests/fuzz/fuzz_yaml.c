@@ -1,4 +1,4 @@
-/* fuzz_yaml.c — libFuzzer harness for the YAML front end (compiler/yaml.c + parse.c +
+/* fuzz_ydoc.c — libFuzzer harness for the YAML front end (compiler/ydoc.c + parse.c +
  * parse_check.c): policy bytes -> checked AST + diagnostics.
  *
  * Besides "no crash, no leak, no UB", it aborts when an invariant of the front end breaks:

@@ -11,7 +11,7 @@
 
 #include "osregex_lower.h"
 #include "regex.h"
-#include "yaml.h"
+#include "ydoc.h"
 #include "test.h"
 
 /* ---- corpus patterns -------------------------------------------------------------------------- */

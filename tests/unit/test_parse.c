@@ -1,4 +1,4 @@
-/* test_parse.c — the YAML front end: yaml.c typing and lookups, parse.c/parse_check.c shapes,
+/* test_parse.c — the YAML front end: ydoc.c typing and lookups, parse.c/parse_check.c shapes,
  * schema detection, every corpus policy, and hostile input (errors, never crashes). */
 #include <ftw.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 #include "crypto.h"
 #include "policy.h"
 #include "test.h"
-#include "yaml.h"
+#include "ydoc.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
@@ -31,7 +31,7 @@ static void dump(const diag_list *d) {
 
 #define HEADER4 "policy:\n  id: \"p1\"\n  file: \"p1.yml\"\n  name: \"P\"\n  description: \"D\"\nchecks:\n"
 
-/* ---- yaml.c ----------------------------------------------------------------------------------- */
+/* ---- ydoc.c ----------------------------------------------------------------------------------- */
 
 static void test_scalar_typing(void) {
   const char *y = "a: [12, 5.1, 1e3, 0x1A, inf, nan, -3]\n"

@@ -1,13 +1,13 @@
-/* yaml.c — libyaml events -> the node tree of yaml.h (the compiler's only libyaml user).
+/* ydoc.c — libyaml events -> the node tree of ydoc.h (the compiler's only libyaml user).
  *
  * One pass over the event stream with an explicit stack (no recursion, so nesting costs no C
  * stack), nodes and strings carved from an arena owned by the document. Aliases point at the
  * anchored node; every node carries its expanded weight so a document whose aliases would expand
  * beyond YDOC_MAX_EXPANDED nodes is refused before anyone walks it. */
 #define TENET_YAML_LIBYAML
-#include <yaml.h> /* libyaml, through compiler/yaml.h (see there) */
+#include <yaml.h> /* libyaml: used only in this file */
 
-#include "yaml.h"
+#include "ydoc.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* yaml.h — the compiler's YAML reader: libyaml events -> a read-only node tree with 1-based
+/* ydoc.h — the compiler's YAML reader: libyaml events -> a read-only node tree with 1-based
  * line:col on every node. This is the only file pair that knows libyaml.
  *
  * Scalars are typed the way Wazuh 4.x's YAML -> JSON conversion does (SCA-SEMANTICS §1.1): a
@@ -12,14 +12,8 @@
  * Hostile input is expected: input size, nesting depth and expanded node count are limited, and
  * every failure becomes a diagnostic, never a crash. */
 
-/* libyaml's header is also named yaml.h. compiler/yaml.c defines TENET_YAML_LIBYAML and includes
- * <yaml.h>; when the include path finds this file first, it passes the request on to libyaml's. */
-#if defined(TENET_YAML_LIBYAML) && !defined(YAML_H)
-#include_next <yaml.h>
-#endif
-
-#ifndef TENET_YAML_H
-#define TENET_YAML_H
+#ifndef TENET_YDOC_H
+#define TENET_YDOC_H
 
 #include <stddef.h>
 #include <stdint.h>
