@@ -74,7 +74,7 @@ static void report_text(const program *p, const policy_scan *s, double secs, int
     putchar('\n');
     if (c->result == EV_INVALID) printf("                reason: %s\n", c->reason);
   }
-  printf("  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks in %.2f s)\n\n", s->passed,
+  printf("  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks; scan took %.2f s)\n\n", s->passed,
          s->failed, s->invalid, (double)s->score, s->nchecks, secs);
 }
 
@@ -151,10 +151,20 @@ int cmd_scan(int argc, char **argv) {
   progress pr = {.enabled = text && isatty(STDERR_FILENO)};
   so.progress = show_progress;
   so.progress_arg = &pr;
+  /* Load (and verify) every policy first, then scan them together on one pool. */
+  size_t cap = (size_t)(argc - optind), n = 0;
+  loaded_policy *lps = calloc(cap, sizeof *lps);
+  vm_image **imgs = calloc(cap, sizeof *imgs);
+  const uint8_t **hashes = calloc(cap, sizeof *hashes);
+  policy_scan *scans = calloc(cap, sizeof *scans);
+  if (!lps || !imgs || !hashes || !scans) {
+    fprintf(stderr, "tenet scan: out of memory\n");
+    status = 1;
+    goto out;
+  }
   for (int i = optind; i < argc; i++) {
-    loaded_policy lp;
     diag_list *diags = diag_list_new();
-    int rc = load_policy(argv[i], &lo, &lp, diags, err, sizeof err);
+    int rc = load_policy(argv[i], &lo, &lps[n], diags, err, sizeof err);
     if (rc != TN_OK) {
       diag_print(diags, stderr, cli_use_color(stderr));
       fprintf(stderr, "tenet scan: %s\n", err);
@@ -163,36 +173,51 @@ int cmd_scan(int argc, char **argv) {
       continue;
     }
     diag_list_free(diags);
-    vm_image *img = vm_image_load(lp.prog, err, sizeof err);
-    if (!img) {
+    if (!(imgs[n] = vm_image_load(lps[n].prog, err, sizeof err))) {
       fprintf(stderr, "tenet scan: %s: %s\n", argv[i], err);
-      loaded_policy_free(&lp);
+      loaded_policy_free(&lps[n]);
       status = 1;
       continue;
     }
-    pr.policy = program_str(lp.prog, lp.prog->policy_id);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    policy_scan s;
-    rc = scan_run(img, lp.from_bundle ? lp.info.bundle_hash : NULL, cache, &so, &s);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (pr.enabled) fprintf(stderr, "\r\033[K");
-    if (rc != TN_OK) {
-      fprintf(stderr, "tenet scan: %s: %s\n", argv[i], tn_strerror(rc));
-      status = 1;
-    } else if (s.status != SCAN_DONE) {
-      fprintf(stderr, "tenet scan: %s\n", s.message ? s.message : "policy skipped");
-    } else if (text) {
-      report_text(lp.prog, &s, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, color);
-    } else {
-      for (size_t k = 0; k < s.nchecks; k++) puts(s.checks[k].event);
-      if (s.summary) puts(s.summary);
-    }
-    fflush(stdout);
-    policy_scan_free(&s);
-    vm_image_free(img);
-    loaded_policy_free(&lp);
+    hashes[n] = lps[n].from_bundle ? lps[n].info.bundle_hash : NULL;
+    n++;
   }
+  pr.policy = n == 1 ? program_str(lps[0].prog, lps[0].prog->policy_id) : "scanning";
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = n ? scan_run_many((const vm_image *const *)imgs, hashes, n, cache, &so, scans) : TN_OK;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  if (pr.enabled) fprintf(stderr, "\r\033[K");
+  if (rc != TN_OK) {
+    fprintf(stderr, "tenet scan: %s\n", tn_strerror(rc));
+    status = 1;
+  }
+  for (size_t k = 0; rc == TN_OK && k < n; k++) {
+    const policy_scan *sc = &scans[k];
+    if (sc->status != SCAN_DONE) {
+      fprintf(stderr, "tenet scan: %s\n", sc->message ? sc->message : "policy skipped");
+    } else if (text) {
+      report_text(lps[k].prog, sc, secs, color);
+    } else {
+      for (size_t c = 0; c < sc->nchecks; c++) puts(sc->checks[c].event);
+      if (sc->summary) puts(sc->summary);
+    }
+  }
+  if (text && n > 1 && rc == TN_OK)
+    printf("%zu policies scanned together in %.2f s (%zu commands run, %zu files read)\n", n, secs,
+           scans[0].commands_run, scans[0].files_read);
+  fflush(stdout);
+out:
+  for (size_t k = 0; k < n; k++) {
+    policy_scan_free(&scans[k]);
+    vm_image_free(imgs[k]);
+    loaded_policy_free(&lps[k]);
+  }
+  free(scans);
+  free(hashes);
+  free(imgs);
+  free(lps);
   scan_cache_free(cache);
   crypto_key_free(key);
   return status;

@@ -1,7 +1,9 @@
-/* scan.c — one policy scan: requirements first (SCA-SEMANTICS §3.3), then every check on a pool of
- * workers pulling check indexes from a shared counter (checks are independent), each worker with
- * its own evaluation context and all sharing one per-scan cache; then results sorted by check id,
- * counts, float32 score, results hash and summary. */
+/* scan.c — scanning policies: each policy's requirements first (SCA-SEMANTICS §3.3), then the
+ * checks of every runnable policy on one pool of workers pulling jobs from a shared counter (checks
+ * are independent), each worker with its own evaluation context and all sharing one per-scan
+ * cache; then, per policy, results sorted by check id, counts, float32 score, results hash and
+ * summary. One pool for all policies keeps both cores busy until the very last check, instead of
+ * draining the pool at the end of every policy. */
 #include "scan.h"
 
 #include <pthread.h>
@@ -17,43 +19,51 @@
 #include "err.h"
 #include "event.h"
 
+typedef struct job {
+  uint32_t policy; /* index into the scan's images */
+  uint32_t check;  /* index into that program's checks */
+} job;
+
 typedef struct pool {
-  const vm_image *img;
+  const vm_image *const *imgs;
+  policy_scan *outs;
+  check_result **res; /* per policy, in program order */
   scan_cache *cache;
   const scan_options *opt;
-  int64_t scan_id;
-  check_result *out; /* in program order */
-  uint32_t *order;   /* the order workers take checks in (see schedule) */
+  job *jobs;
+  size_t njobs;
   atomic_size_t next, done;
   pthread_mutex_t progress_lock;
   atomic_int oom;
 } pool;
 
-static void run_one(pool *pl, eval_ctx *c, uint32_t i) {
-  const program *p = pl->img->prog;
-  const prog_check *chk = &p->checks[i];
+static void run_one(pool *pl, eval_ctx *c, job j) {
+  const vm_image *img = pl->imgs[j.policy];
+  const program *p = img->prog;
+  const prog_check *chk = &p->checks[j.check];
+  c->prog = p; /* the worker's context serves every policy; vm_exec_check resets its outputs */
+  c->rx = img->rx;
   int r = vm_exec_check(c, chk);
-  check_result *cr = &pl->out[i];
+  check_result *cr = &pl->res[j.policy][j.check];
   cr->id = chk->id;
   cr->result = r;
   if (r == EV_INVALID) cr->reason = strdup(c->reason ? c->reason : "Unknown reason");
-  cr->event = event_render_check(p, chk, pl->scan_id, r, cr->reason, c);
+  cr->event = event_render_check(p, chk, pl->outs[j.policy].scan_id, r, cr->reason, c);
   if (!cr->event || (r == EV_INVALID && !cr->reason)) atomic_store(&pl->oom, 1);
 }
 
 static void *worker(void *arg) {
   pool *pl = arg;
   eval_ctx c;
-  vm_ctx_init(&c, pl->img, pl->cache, &pl->opt->eval);
-  size_t n = pl->img->prog->nchecks;
+  vm_ctx_init(&c, pl->imgs[0], pl->cache, &pl->opt->eval);
   for (;;) {
     size_t i = atomic_fetch_add(&pl->next, 1);
-    if (i >= n) break;
-    run_one(pl, &c, pl->order[i]);
+    if (i >= pl->njobs) break;
+    run_one(pl, &c, pl->jobs[i]);
     size_t done = atomic_fetch_add(&pl->done, 1) + 1;
     if (pl->opt->progress) {
       pthread_mutex_lock(&pl->progress_lock);
-      pl->opt->progress(pl->opt->progress_arg, done, n);
+      pl->opt->progress(pl->opt->progress_arg, done, pl->njobs);
       pthread_mutex_unlock(&pl->progress_lock);
     }
   }
@@ -69,15 +79,18 @@ static int starts_with_command(const program *p, const prog_check *chk) {
   return in->op == OP_CMD && (in->b != PROG_NONE || p->dialect == DIALECT_WAZUH5);
 }
 
-/* The order workers take checks in: those that start with a command first, so the long commands
+/* The order workers take jobs in: checks that start with a command first, so the long commands
  * start early and the cheap file checks fill the tail; otherwise policy order. Results are sorted
  * by check id afterwards, so the order changes nothing but the wall time. */
-static void schedule(const program *p, uint32_t *order) {
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < p->nchecks; i++)
-    if (starts_with_command(p, &p->checks[i])) order[k++] = i;
-  for (uint32_t i = 0; i < p->nchecks; i++)
-    if (!starts_with_command(p, &p->checks[i])) order[k++] = i;
+static void schedule(pool *pl, const int *runnable, size_t n) {
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t k = 0; k < n; k++) {
+      if (!runnable[k]) continue;
+      const program *p = pl->imgs[k]->prog;
+      for (uint32_t i = 0; i < p->nchecks; i++)
+        if (starts_with_command(p, &p->checks[i]) == !pass)
+          pl->jobs[pl->njobs++] = (job){.policy = (uint32_t)k, .check = i};
+    }
 }
 
 static int by_id(const void *a, const void *b) {
@@ -91,11 +104,11 @@ static int64_t random_scan_id(void) {
   return (int64_t)(v & 0x7fffffffu);
 }
 
-static int worker_count(const scan_options *opt, size_t nchecks) {
+static int worker_count(const scan_options *opt, size_t njobs) {
   long n = opt->jobs > 0 ? opt->jobs : sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1) n = 1;
   if (n > 64) n = 64;
-  if ((size_t)n > nchecks) n = nchecks ? (long)nchecks : 1;
+  if ((size_t)n > njobs) n = njobs ? (long)njobs : 1;
   return (int)n;
 }
 
@@ -115,91 +128,69 @@ static int requirements_met(const vm_image *img, scan_cache *cache, const scan_o
 }
 
 /* 5.x: requirements not met → every check is reported not applicable (SCA-SEMANTICS §10). */
-static int fill_unmet(pool *pl) {
-  const program *p = pl->img->prog;
+static void fill_unmet(pool *pl, uint32_t k) {
+  const vm_image *img = pl->imgs[k];
+  const program *p = img->prog;
   eval_ctx c;
-  vm_ctx_init(&c, pl->img, pl->cache, &pl->opt->eval);
+  vm_ctx_init(&c, img, pl->cache, &pl->opt->eval);
   for (uint32_t i = 0; i < p->nchecks; i++) {
-    check_result *cr = &pl->out[i];
+    check_result *cr = &pl->res[k][i];
     cr->id = p->checks[i].id;
     cr->result = EV_INVALID;
     cr->reason = strdup("Policy requirements not met");
-    cr->event = event_render_check(p, &p->checks[i], pl->scan_id, EV_INVALID, cr->reason, &c);
+    cr->event = event_render_check(p, &p->checks[i], pl->outs[k].scan_id, EV_INVALID, cr->reason, &c);
     if (!cr->reason || !cr->event) atomic_store(&pl->oom, 1);
   }
   eval_ctx_free(&c);
-  return 0;
 }
 
-int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache, const scan_options *opt,
-             policy_scan *out) {
+/* Decide what happens to policy k before the pool runs: 1 its checks run, 0 they do not. */
+static int prepare(pool *pl, uint32_t k, const uint8_t *bundle_hash) {
+  const vm_image *img = pl->imgs[k];
   const program *p = img->prog;
-  memset(out, 0, sizeof *out);
-  out->scan_id = opt->scan_id >= 0 ? opt->scan_id : random_scan_id();
+  policy_scan *out = &pl->outs[k];
+  out->scan_id = pl->opt->scan_id >= 0 ? pl->opt->scan_id : random_scan_id();
   crypto_hex(p->source_sha256, sizeof p->source_sha256, out->hash_file);
   if (bundle_hash) crypto_hex(bundle_hash, CRYPTO_SHA256_LEN, out->bundle_hash);
-
   if (p->flags & PROGF_REGISTRY) {
     out->status = SCAN_NOT_RUNNABLE;
     if (asprintf(&out->message,
                  "Policy '%s' uses Windows registry rules (r:) and cannot run on this host. Skipping it.",
                  program_str(p, p->policy_id)) < 0)
       out->message = NULL;
-    return TN_OK;
+    return 0;
   }
-
-  scan_cache *own = NULL;
-  if (!cache && !(cache = own = scan_cache_new(1))) return TN_ENOMEM;
-  size_t runs0 = scan_cache_commands_run(cache), reads0 = scan_cache_files_read(cache);
-
-  pool pl = {.img = img, .cache = cache, .opt = opt, .scan_id = out->scan_id};
-  pthread_mutex_init(&pl.progress_lock, NULL);
-  int rc = TN_OK;
-  if (p->nchecks && (!(pl.out = calloc(p->nchecks, sizeof *pl.out)) ||
-                     !(pl.order = malloc(p->nchecks * sizeof *pl.order)))) {
-    rc = TN_ENOMEM;
-    goto done;
-  }
-  if (pl.order) schedule(p, pl.order);
-
   char *why = NULL;
-  int met = requirements_met(img, cache, opt, &why);
+  int met = requirements_met(img, pl->cache, pl->opt, &why);
   if (!met && p->dialect != DIALECT_WAZUH5) {
     out->status = SCAN_REQUIREMENTS_UNMET;
     out->message = why;
-    goto done;
+    return 0;
   }
   free(why);
-
-  out->start_time = (int64_t)time(NULL);
+  out->status = SCAN_DONE;
+  if (p->nchecks && !(pl->res[k] = calloc(p->nchecks, sizeof **pl->res))) {
+    atomic_store(&pl->oom, 1);
+    return 0;
+  }
   if (!met) {
-    fill_unmet(&pl);
-  } else {
-    int n = worker_count(opt, p->nchecks);
-    pthread_t *tids = calloc((size_t)n, sizeof *tids);
-    int started = 0;
-    for (int i = 1; tids && i < n; i++)
-      if (pthread_create(&tids[i], NULL, worker, &pl) == 0) started = i;
-      else break;
-    worker(&pl); /* the calling thread works too */
-    for (int i = 1; i <= started; i++) pthread_join(tids[i], NULL);
-    free(tids);
+    fill_unmet(pl, k);
+    return 0;
   }
-  out->end_time = (int64_t)time(NULL);
-  if (atomic_load(&pl.oom)) {
-    rc = TN_ENOMEM;
-    goto done;
-  }
+  return 1;
+}
 
-  qsort(pl.out, p->nchecks, sizeof *pl.out, by_id);
-  out->checks = pl.out;
+/* Counts, score, results hash and summary of a finished policy; takes ownership of res. */
+static int finish(pool *pl, uint32_t k) {
+  const program *p = pl->imgs[k]->prog;
+  policy_scan *out = &pl->outs[k];
+  check_result *res = pl->res[k];
+  pl->res[k] = NULL;
+  qsort(res, p->nchecks, sizeof *res, by_id);
+  out->checks = res;
   out->nchecks = p->nchecks;
-  pl.out = NULL;
   int *results = malloc((out->nchecks ? out->nchecks : 1) * sizeof *results);
-  if (!results) {
-    rc = TN_ENOMEM;
-    goto done;
-  }
+  if (!results) return TN_ENOMEM;
   for (size_t i = 0; i < out->nchecks; i++) {
     results[i] = out->checks[i].result;
     if (results[i] == EV_FOUND) out->passed++;
@@ -210,24 +201,84 @@ int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache,
   free(results);
   out->score = (out->passed + out->failed) ? (float)out->passed / ((float)out->failed + (float)out->passed) * 100
                                            : 0.0f;
-  out->status = SCAN_DONE;
   /* Wazuh sends no summary for a policy with no stored check (SCA-SEMANTICS §11.39). */
-  if (out->nchecks && !(out->summary = event_render_summary(p, out))) rc = TN_ENOMEM;
+  if (out->nchecks && !(out->summary = event_render_summary(p, out))) return TN_ENOMEM;
+  return TN_OK;
+}
+
+static void free_results(check_result *res, uint32_t n) {
+  for (uint32_t i = 0; res && i < n; i++) {
+    free(res[i].reason);
+    free(res[i].event);
+  }
+  free(res);
+}
+
+int scan_run_many(const vm_image *const *imgs, const uint8_t *const *bundle_hashes, size_t n, scan_cache *cache,
+                  const scan_options *opt, policy_scan *outs) {
+  memset(outs, 0, n * sizeof *outs);
+  if (n == 0) return TN_OK;
+  scan_cache *own = NULL;
+  if (!cache && !(cache = own = scan_cache_new(1))) return TN_ENOMEM;
+  size_t runs0 = scan_cache_commands_run(cache), reads0 = scan_cache_files_read(cache);
+
+  pool pl = {.imgs = imgs, .outs = outs, .cache = cache, .opt = opt};
+  pthread_mutex_init(&pl.progress_lock, NULL);
+  int rc = TN_OK, *runnable = calloc(n, sizeof *runnable);
+  size_t total = 0;
+  if (!runnable || !(pl.res = calloc(n, sizeof *pl.res))) {
+    rc = TN_ENOMEM;
+    goto done;
+  }
+  for (size_t k = 0; k < n; k++) total += imgs[k]->prog->nchecks;
+  if (total && !(pl.jobs = malloc(total * sizeof *pl.jobs))) {
+    rc = TN_ENOMEM;
+    goto done;
+  }
+
+  for (size_t k = 0; k < n; k++) runnable[k] = prepare(&pl, (uint32_t)k, bundle_hashes ? bundle_hashes[k] : NULL);
+  schedule(&pl, runnable, n);
+  int64_t start = (int64_t)time(NULL); /* Wazuh's start/end bracket the checks, after requirements */
+
+  int nworkers = worker_count(opt, pl.njobs);
+  pthread_t *tids = calloc((size_t)nworkers, sizeof *tids);
+  int started = 0;
+  for (int i = 1; tids && i < nworkers; i++) {
+    if (pthread_create(&tids[i], NULL, worker, &pl) != 0) break;
+    started = i;
+  }
+  worker(&pl); /* the calling thread works too */
+  for (int i = 1; i <= started; i++) pthread_join(tids[i], NULL);
+  free(tids);
+  int64_t end = (int64_t)time(NULL);
+  if (atomic_load(&pl.oom)) {
+    rc = TN_ENOMEM;
+    goto done;
+  }
+  for (size_t k = 0; k < n && rc == TN_OK; k++) {
+    if (outs[k].status != SCAN_DONE) continue;
+    outs[k].start_time = start;
+    outs[k].end_time = end;
+    rc = finish(&pl, (uint32_t)k);
+  }
 
 done:
-  out->commands_run = scan_cache_commands_run(cache) - runs0;
-  out->files_read = scan_cache_files_read(cache) - reads0;
-  if (pl.out) {
-    for (uint32_t i = 0; i < p->nchecks; i++) {
-      free(pl.out[i].reason);
-      free(pl.out[i].event);
-    }
-    free(pl.out);
+  for (size_t k = 0; k < n; k++) {
+    outs[k].commands_run = scan_cache_commands_run(cache) - runs0;
+    outs[k].files_read = scan_cache_files_read(cache) - reads0;
+    if (pl.res) free_results(pl.res[k], imgs[k]->prog->nchecks);
   }
-  free(pl.order);
+  free(pl.res);
+  free(pl.jobs);
+  free(runnable);
   pthread_mutex_destroy(&pl.progress_lock);
   scan_cache_free(own);
   return rc;
+}
+
+int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache, const scan_options *opt,
+             policy_scan *out) {
+  return scan_run_many(&img, &bundle_hash, 1, cache, opt, out);
 }
 
 void policy_scan_free(policy_scan *s) {

@@ -46,7 +46,7 @@ typedef struct policy_scan {
   char hash_file[65];       /* SHA-256 of the source YAML */
   char bundle_hash[65];     /* SHA-256 of the bundle body ("" for a policy compiled in memory) */
   char *summary;            /* the summary event as one line of JSON, or NULL when none */
-  size_t commands_run, files_read; /* cache counters for this scan */
+  size_t commands_run, files_read; /* cache counters for the whole run (all its policies) */
 } policy_scan;
 
 /* Scan one loaded policy. bundle_hash may be NULL. cache may be NULL (a private cache is used,
@@ -54,6 +54,13 @@ typedef struct policy_scan {
 int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache,
              const scan_options *opt, policy_scan *out);
 void policy_scan_free(policy_scan *s);
+
+/* Scan n policies together: each policy's requirements, then the checks of every runnable policy
+ * on one worker pool (so the pool never drains between policies), sharing one cache. outs[i] is
+ * what scan_run would give for imgs[i] (its own scan id, events, counts, hash, summary);
+ * bundle_hashes may be NULL, or hold NULL entries. Free each outs[i] with policy_scan_free. */
+int scan_run_many(const vm_image *const *imgs, const uint8_t *const *bundle_hashes, size_t n, scan_cache *cache,
+                  const scan_options *opt, policy_scan *outs);
 
 /* The results hash of ARCHITECTURE.md over results in ascending check id order:
  * EV_FOUND → "passed", EV_NOT_FOUND → "failed", EV_INVALID → "" ; joined with ','. */
