@@ -219,20 +219,33 @@ int agent_cycle_run(agent_cycle *c, int64_t now, agent_cycle_stats *stats) {
       .scan_id = -1,
   };
   int first_err = TN_OK;
+  /* Every policy of the cycle is scanned together: one pool, one cache, so a command that several
+   * policies run (sshd -T, auditctl -l, ...) runs once per cycle. */
+  const vm_image **imgs = malloc((n ? n : 1) * sizeof *imgs);
+  const uint8_t **hashes = malloc((n ? n : 1) * sizeof *hashes);
+  policy_scan *scans = calloc(n ? n : 1, sizeof *scans);
+  int scan_rc = imgs && hashes && scans ? TN_OK : TN_ENOMEM;
+  for (size_t i = 0; scan_rc == TN_OK && i < n; i++) {
+    imgs[i] = sel[i]->img;
+    hashes[i] = sel[i]->b.info.bundle_hash;
+    log_info("Starting evaluation of policy: '%s'", sel[i]->path);
+  }
+  if (scan_rc == TN_OK && n) scan_rc = scan_run_many(imgs, hashes, n, NULL, &opt, scans);
   for (size_t i = 0; i < n; i++) {
     cached *f = sel[i];
     const program *p = f->b.prog;
     const char *pid = program_str(p, p->policy_id);
     ids[i] = pid;
-    log_info("Starting evaluation of policy: '%s'", f->path);
-    policy_scan scan;
-    int rc = scan_run(f->img, f->b.info.bundle_hash, NULL, &opt, &scan);
+    policy_scan *sp = scans ? &scans[i] : NULL;
+    int rc = scan_rc;
     if (rc != TN_OK) {
       log_error("Scan of policy '%s' failed: %s", pid, tn_strerror(rc));
       if (first_err == TN_OK) first_err = rc;
-      policy_scan_free(&scan);
+      if (sp) policy_scan_free(sp);
       continue;
     }
+    policy_scan scan = *sp;
+    memset(sp, 0, sizeof *sp);
     if (scan.status != SCAN_DONE) {
       log_info("%s", scan.message ? scan.message : "policy skipped");
       stats->skipped++;
@@ -268,6 +281,9 @@ int agent_cycle_run(agent_cycle *c, int64_t now, agent_cycle_stats *stats) {
     }
     policy_scan_free(&scan);
   }
+  free(scans);
+  free(hashes);
+  free(imgs);
   int queued = 0;
   char err[512];
   int rc = agent_outbox_record_policy_list(c->store, ids, n, &lim, &queued, err, sizeof err);
