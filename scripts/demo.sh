@@ -11,6 +11,7 @@ mkdir -p build/demo
 $T compile --strict --key build/demo/demo.key --policy-version 1 -o build/demo/debian12-baseline.tnb \
   policies/debian12-baseline.yml
 $T verify --pubkey build/demo/demo.pub build/demo/debian12-baseline.tnb
-$T inspect --pubkey build/demo/demo.pub build/demo/debian12-baseline.tnb | head -40
-echo "..."
+$T inspect --pubkey build/demo/demo.pub build/demo/debian12-baseline.tnb > build/demo/inspect.txt
+head -n 40 build/demo/inspect.txt
+echo "... (the whole listing: build/demo/inspect.txt)"
 $T scan --format text --pubkey build/demo/demo.pub build/demo/debian12-baseline.tnb
