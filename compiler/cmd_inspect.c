@@ -117,8 +117,8 @@ int cmd_inspect(int argc, char **argv) {
       fprintf(stderr, "tenet inspect: no check with id %s\n", only);
       status = 1;
     } else {
-      char label[64];
-      snprintf(label, sizeof label, "check %s", only);
+      char label[320];
+      snprintf(label, sizeof label, "check %s '%.200s'", only, program_str(lp.prog, lp.prog->checks[idx].title));
       disasm_check(stdout, lp.prog, &lp.prog->checks[idx], label);
     }
   } else {
