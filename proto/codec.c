@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "err.h"
 #include "frame.h"
 
@@ -80,13 +81,10 @@ int codec_hash_from_hex(ProtobufCBinaryData *dst, uint8_t storage[CODEC_HASH_LEN
 }
 
 void codec_hash_to_hex(const ProtobufCBinaryData *src, char out[2 * CODEC_HASH_LEN + 1]) {
-  static const char digits[] = "0123456789abcdef";
-  size_t n = src->len == CODEC_HASH_LEN && src->data ? CODEC_HASH_LEN : 0;
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[src->data[i] >> 4];
-    out[2 * i + 1] = digits[src->data[i] & 15];
-  }
-  out[2 * n] = '\0';
+  if (src->len == CODEC_HASH_LEN && src->data)
+    crypto_hex(src->data, CODEC_HASH_LEN, out);
+  else
+    out[0] = '\0';
 }
 
 /* Return the status of expr unless it is TN_OK. */
