@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "osregex_lower.h"
 #include "regex.h"
 #include "vm.h"
@@ -174,24 +175,6 @@ static void synthetic_lines(size_t target) {
   }
 }
 
-/* ---- timing ----------------------------------------------------------------------------------- */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *t, int n) {
-  qsort(t, (size_t)n, sizeof *t, cmp_d);
-  return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-}
-
 typedef struct set {
   rx **rx, **native;
   pcre2_code **code;
@@ -298,27 +281,27 @@ int main(int argc, char **argv) {
   long hr = 0, hb = 0, hn = 0, hv = 0;
   for (int k = 0; k < repeats; k++) { /* interleaved, alternating order, so drift hits both alike */
     for (int third = 0; third < 3; third++) {
-      double t0 = now();
+      double t0 = bench_now();
       int which = (k + third) % 3;
       if (which == 0) {
         hr = run_rx(s.rx, s.n);
-        tr[k] = now() - t0;
+        tr[k] = bench_now() - t0;
       } else if (which == 1) {
         hb = run_bare(s.code, s.n, md);
-        tb[k] = now() - t0;
+        tb[k] = bench_now() - t0;
       } else {
         hv = run_vm(&vc, s.n);
-        tv[k] = now() - t0;
+        tv[k] = bench_now() - t0;
       }
     }
   }
   int nrep = repeats < NATIVE_REPEATS ? repeats : NATIVE_REPEATS;
   for (int k = 0; k < nrep; k++) {
-    double t0 = now();
+    double t0 = bench_now();
     hn = run_rx(s.native, s.n);
-    tn[k] = now() - t0;
+    tn[k] = bench_now() - t0;
   }
-  double mr = median(tr, repeats), mbare = median(tb, repeats), mn = median(tn, nrep), mv = median(tv, repeats);
+  double mr = bench_median(tr, repeats), mbare = bench_median(tb, repeats), mn = bench_median(tn, nrep), mv = bench_median(tv, repeats);
   printf("rx_match (pcre2-jit): %8.3f s  %9.1f MB/s  %ld matches\n", mr, mb / mr, hr);
   printf("VM matcher (MREGEX):  %8.3f s  %9.1f MB/s  %ld matches\n", mv, mb / mv, hv);
   printf("bare pcre2_jit_match: %8.3f s  %9.1f MB/s  %ld matches\n", mbare, mb / mbare, hb);
