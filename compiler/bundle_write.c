@@ -217,3 +217,9 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   *outlen = w.size;
   return TN_OK;
 }
+
+int bundle_written_hash(const uint8_t *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN]) {
+  if (len < BUNDLE_TRAILER_SIZE) return TN_ECORRUPT;
+  memcpy(out, data + len - BUNDLE_TRAILER_SIZE + BUNDLE_MAGIC_LEN, CRYPTO_SHA256_LEN); /* after "TNTS" */
+  return TN_OK;
+}

@@ -172,11 +172,9 @@ int cmd_compile(int argc, char **argv) {
       fprintf(stderr, "%s: cannot write %s: %s\n", argv[i], path ? path : "bundle", strerror(errno));
       failed = 1;
     } else if (!quiet) {
-      bundle_info info;
-      program *back = NULL;
-      char hex[65] = "";
-      if (bundle_read(bytes, len, &back, &info, err, sizeof err) == TN_OK) crypto_hex(info.bundle_hash, 32, hex);
-      program_free(back);
+      uint8_t hash[CRYPTO_SHA256_LEN];
+      char hex[2 * CRYPTO_SHA256_LEN + 1] = "";
+      if (bundle_written_hash(bytes, len, hash) == TN_OK) crypto_hex(hash, sizeof hash, hex);
       printf("%s -> %s: policy %s version %llu, %u checks, %zu bytes, %s, bundle hash %s", argv[i],
              check_only ? "(checked)" : path, program_str(p, p->policy_id), (unsigned long long)p->policy_version,
              p->nchecks, len, key ? "signed" : "unsigned", hex);

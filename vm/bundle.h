@@ -45,6 +45,11 @@ typedef struct bundle_info {
  * in err. */
 int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t *outlen, char *err,
                  size_t errlen);
+/* The bundle hash of bytes bundle_write just produced (read from its trailer: trusted bytes only;
+ * untrusted bundles go through bundle_read). Returns TN_OK, or TN_ECORRUPT when len is too short
+ * to hold a trailer. */
+int bundle_written_hash(const uint8_t *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
+
 /* Parse hostile bytes into a program (caller frees with program_free) and fill info. Checks the
  * structure, the bundle hash and the bytecode; does not check the signature (see below).
  * Returns TN_OK, TN_ECORRUPT, TN_EVERSION, TN_EINTEGRITY, TN_ETOOBIG or TN_ENOMEM, with a message

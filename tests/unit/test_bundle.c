@@ -303,6 +303,16 @@ static void test_deterministic(void) {
   b = write_bundle(p2, priv, &l2);
   REQUIRE(a && b);
   CHECK(l1 == l2 && memcmp(a, b, l1) == 0);
+  /* The writer's hash (read back from its trailer) is the reader's bundle hash. */
+  uint8_t wh[CRYPTO_SHA256_LEN];
+  program *back = NULL;
+  bundle_info bi;
+  char e[256];
+  CHECK_INT(bundle_written_hash(a, l1, wh), TN_OK);
+  REQUIRE(bundle_read(a, l1, &back, &bi, e, sizeof e) == TN_OK);
+  CHECK(memcmp(wh, bi.bundle_hash, sizeof wh) == 0);
+  CHECK_INT(bundle_written_hash(a, 10, wh), TN_ECORRUPT);
+  program_free(back);
   free(a);
   free(b);
   /* A different policy version gives a different hash. */
