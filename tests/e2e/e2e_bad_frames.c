@@ -31,14 +31,7 @@ static void test_bad_frames(void) {
   e2e_manager_init(&mgr, &env, "manager", "max_frame = 64K\n");
   REQUIRE(e2e_manager_start(&mgr) == 0);
   e2e_agent_init(&ag, &env, "002", mgr.port, NULL);
-  const int ids[] = {1000, 1001, 1002, 1003};
-  char yml[PATH_MAX + 32], tnb[PATH_MAX + 32];
-  e2e_join(yml, sizeof yml, ag.dir, "seed.yml");
-  e2e_join(tnb, sizeof tnb, ag.bundles, "seed.tnb");
-  e2e_policy_write(yml, "seed", ag.fx, ids, 4, NULL);
-  e2e_compile(&env, yml, tnb, "release", 1);
-  for (int i = 0; i < 4; i++)
-    e2e_flag(&ag, ids[i], "ok");
+  e2e_agent_install_seed(&ag, &env, (const char *const[]){"ok", "ok", "ok", "ok"});
   REQUIRE(e2e_agent_start(&ag) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);
   e2e_issue_agent(&env, "003");

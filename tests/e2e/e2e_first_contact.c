@@ -17,16 +17,7 @@ static void test_first_contact(void) {
   e2e_manager_init(&mgr, &env, "manager", NULL);
   REQUIRE(e2e_manager_start(&mgr) == 0);
   e2e_agent_init(&ag, &env, "001", mgr.port, NULL);
-  const int ids[] = {1000, 1001, 1002, 1003};
-  char yml[PATH_MAX + 32], tnb[PATH_MAX + 32];
-  e2e_join(yml, sizeof yml, ag.dir, "seed.yml");
-  e2e_join(tnb, sizeof tnb, ag.bundles, "seed.tnb");
-  e2e_policy_write(yml, "seed", ag.fx, ids, 4, NULL);
-  e2e_compile(&env, yml, tnb, "release", 1);
-  e2e_flag(&ag, 1000, "ok");
-  e2e_flag(&ag, 1001, "no");
-  e2e_flag(&ag, 1002, "no");
-  e2e_flag(&ag, 1003, "ok");
+  e2e_agent_install_seed(&ag, &env, (const char *const[]){"ok", "no", "no", "ok"}); /* the seed table */
   REQUIRE(e2e_agent_start(&ag) == 0);
 
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);

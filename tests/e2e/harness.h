@@ -82,6 +82,9 @@ int e2e_agent_start(e2e_agent *a);
 void e2e_agent_stop(e2e_agent *a, int sig);
 /* Set the fixture of a check: "ok" (passed), "no" (failed) or NULL (not applicable). */
 void e2e_flag(e2e_agent *a, int check_id, const char *value);
+/* Install the seed policy (checks 1000-1003 reading flag files, version 1, signed with "release")
+ * in the agent's bundle directory, each check's flag set to values[i] ("ok" passes, "no" fails). */
+void e2e_agent_install_seed(e2e_agent *a, e2e_env *e, const char *const values[4]);
 /* Ask for a scan now (SIGUSR1) and wait until it finished (the log's count of finished scans grows). */
 int e2e_agent_rescan(e2e_agent *a);
 
