@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
+#include <ftw.h>
 
 static int test_passed_, test_failed_, test_cur_failed_;
 static jmp_buf test_jmp_;
@@ -67,6 +68,16 @@ static inline int test_report(void) {
   printf("%d passed, %d failed\n", test_passed_, test_failed_);
   return test_failed_ ? 1 : 0;
 }
+
+/* Remove a file or a whole directory tree (symlinks are removed, never followed). */
+static inline int test_rm_entry_(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  remove(path); /* depth first: a directory is empty by the time it is visited */
+  return 0;
+}
+static inline void test_rm_rf(const char *path) { nftw(path, test_rm_entry_, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* Environment helpers: paths set by CTest (see tests/CMakeLists.txt). */
 static inline const char *test_env(const char *name, const char *fallback) {

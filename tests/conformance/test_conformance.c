@@ -131,16 +131,6 @@ static int write_file(const char *path, const char *data) {
   return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  if (flag == FTW_DP) rmdir(path);
-  else unlink(path);
-  return 0;
-}
-
-static void rm_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
 /* ---------------------------------------------------------------------------------------------- */
 /* A minimal JSON reader, enough for the events: every value keeps its raw text, strings are      */
 /* decoded.                                                                                       */
@@ -731,7 +721,7 @@ typedef struct run_ctx {
 static void run_ctx_free(run_ctx *r, int keep) {
   if (r->work) {
     if (keep) fprintf(stderr, "    (kept %s)\n", r->work);
-    else rm_tree(r->work);
+    else test_rm_rf(r->work);
   }
   free(r->work);
   free(r->root);
@@ -1174,7 +1164,7 @@ static void test_default_policy(void) {
   scan_out_free(&o);
   free(text);
   free(errtext);
-  rm_tree(work);
+  test_rm_rf(work);
   free(work);
   free(bundle);
   free(out);

@@ -15,25 +15,6 @@
 static char err[512];
 static char root[256];
 
-static void rm_rf(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char sub[1024];
-      snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-      rm_rf(sub);
-    }
-    if (d) closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
 static const char *at(const char *rel) {
   static char buf[4][512];
   static int i;
@@ -269,6 +250,6 @@ int main(void) {
   RUN(test_issue_manager);
   RUN(test_issue_agent);
   RUN(test_mismatched_ca);
-  rm_rf(root);
+  test_rm_rf(root);
   return test_report();
 }

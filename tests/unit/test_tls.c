@@ -31,25 +31,6 @@ static const char *at(const char *rel) {
   return buf[i];
 }
 
-static void rm_rf(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char sub[1024];
-      snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-      rm_rf(sub);
-    }
-    if (d) closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
 static int copy_file(const char *from, const char *to) {
   FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
   char buf[8192];
@@ -762,7 +743,7 @@ int main(void) {
     return 1;
   }
   if (make_pki() != 0) {
-    rm_rf(root);
+    test_rm_rf(root);
     return 1;
   }
   RUN(test_tcp_helpers);
@@ -774,6 +755,6 @@ int main(void) {
   RUN(test_certificate_roles);
   RUN(test_bad_frames_from_peer);
   RUN(test_nonblocking_server);
-  rm_rf(root);
+  test_rm_rf(root);
   return test_report();
 }
