@@ -21,6 +21,16 @@ static void test_numbers_like_cjson(void) {
   float s2 = (float)61 / ((float)93 + (float)61) * 100;
   CHECK_STR(num((double)s2), "39.610389709472656");
   CHECK_STR(num(0.5), "0.5");
+  /* 15 digits kept when they read back within a relative DBL_EPSILON, though not exactly (cJSON's
+   * compare_double; SCA-SEMANTICS §6.3): pairs (passed, failed) checked against the 4.14.7 rule. */
+  static const struct { int passed, failed; const char *text; } near[] = {
+      {4, 17, "19.0476188659668"}, {1, 11, "8.33333396911621"}, {1, 20, "4.7619047164917"},
+      {1, 26, "3.70370364189148"}, {2, 1, "66.6666717529297"},  {1, 53, "1.85185182094574"},
+  };
+  for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+    float s = (float)near[i].passed / ((float)near[i].failed + (float)near[i].passed) * 100;
+    CHECK_STR(num((double)s), near[i].text);
+  }
 }
 
 static void test_json_escaping_like_cjson(void) {
