@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "err.h"
+#include "fs.h"
 #include "strbuf.h"
 
 enum { KIND_FILE = 1, KIND_COMMAND = 2, KIND_DIR = 3 };
@@ -47,6 +48,11 @@ struct scan_cache {
   int procs_state; /* 0 not asked, 1 being built, 2 built */
   int procs_status;
   proclist *procs;
+  char *procs_reason;
+  scan_cache_command_fn command_fn; /* providers (cache.h); NULL: this host */
+  void *command_arg;
+  scan_cache_processes_fn processes_fn;
+  void *processes_arg;
   size_t commands_run, files_read; /* updated atomically */
 };
 
@@ -79,6 +85,7 @@ static void entry_free(entry *e) {
     free(e->u.dir.ents);
   } else {
     runner_result_free(&e->u.command.result);
+    free(e->u.command.reason);
   }
   free(e);
 }
@@ -93,6 +100,7 @@ void scan_cache_free(scan_cache *c) {
   }
   free(c->slot);
   proclist_free(c->procs);
+  free(c->procs_reason);
   pthread_cond_destroy(&c->ready);
   pthread_mutex_destroy(&c->mu);
   free(c);
@@ -179,7 +187,7 @@ static void release(scan_cache *c, const void *payload) {
  * a read error ends the content early. O_NONBLOCK: a FIFO swapped in for a regular file after
  * the existence check must not hang the scan. */
 static void read_file(const char *path, cache_file *f) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  int fd = fs_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     f->err = errno;
     return;
@@ -231,7 +239,13 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
   if (!e) return NULL;
   if (produce) {
     cache_command *r = &e->u.command;
-    r->status = runner_run(cmd, timeout_s, output_cap, &r->result);
+    if (c->command_fn) {
+      r->status = c->command_fn(c->command_arg, cmd, timeout_s, output_cap, &r->result, &r->reason);
+      if (r->status != TN_OK && !r->reason) r->status = TN_ENOMEM;
+      if (r->status != TN_OK) runner_result_free(&r->result);
+    } else {
+      r->status = runner_run(cmd, timeout_s, output_cap, &r->result);
+    }
     r->error = r->status == TN_EEXEC ? errno : 0;
     __atomic_add_fetch(&c->commands_run, 1, __ATOMIC_RELAXED);
     publish(c, e);
@@ -243,10 +257,29 @@ void scan_cache_release_command(scan_cache *c, const cache_command *r) { release
 
 /* ---- processes ---- */
 
+/* The process list from the provider or this host's /proc; *reason set when a provider declines. */
+static int read_processes(scan_cache *c, proclist **p, char **reason) {
+  *p = NULL;
+  if (!c->processes_fn) return proclist_read(p);
+  int st = c->processes_fn(c->processes_arg, p, reason);
+  if (st != TN_OK) {
+    proclist_free(*p);
+    *p = NULL;
+  }
+  return st;
+}
+
 const proclist *scan_cache_get_processes(scan_cache *c, int *status) {
   if (!c->enabled) {
     proclist *p;
-    *status = proclist_read(&p);
+    char *reason = NULL;
+    *status = read_processes(c, &p, &reason);
+    if (reason) { /* kept for scan_cache_processes_reason: the first reason is enough */
+      pthread_mutex_lock(&c->mu);
+      if (!c->procs_reason) c->procs_reason = reason, reason = NULL;
+      pthread_mutex_unlock(&c->mu);
+      free(reason);
+    }
     return *status == TN_OK ? p : NULL;
   }
   pthread_mutex_lock(&c->mu);
@@ -254,9 +287,11 @@ const proclist *scan_cache_get_processes(scan_cache *c, int *status) {
     c->procs_state = 1;
     pthread_mutex_unlock(&c->mu);
     proclist *p = NULL;
-    int st = proclist_read(&p);
+    char *reason = NULL;
+    int st = read_processes(c, &p, &reason);
     pthread_mutex_lock(&c->mu);
     c->procs = p;
+    c->procs_reason = reason;
     c->procs_status = st;
     c->procs_state = 2;
     pthread_cond_broadcast(&c->ready);
@@ -273,15 +308,32 @@ void scan_cache_release_processes(scan_cache *c, const proclist *p) {
   if (!c->enabled) proclist_free((proclist *)p);
 }
 
+const char *scan_cache_processes_reason(scan_cache *c) {
+  pthread_mutex_lock(&c->mu);
+  const char *r = c->procs_reason;
+  pthread_mutex_unlock(&c->mu);
+  return r;
+}
+
+void scan_cache_set_command_provider(scan_cache *c, scan_cache_command_fn fn, void *arg) {
+  c->command_fn = fn;
+  c->command_arg = arg;
+}
+
+void scan_cache_set_processes_provider(scan_cache *c, scan_cache_processes_fn fn, void *arg) {
+  c->processes_fn = fn;
+  c->processes_arg = arg;
+}
+
 /* ---- directories ---- */
 
 static void list_dir(const char *dir, cache_dir *d) {
-  char *real = realpath(dir, NULL);
+  char *real = fs_realpath(dir, NULL);
   if (!real) {
     d->real_err = errno ? errno : ENOENT;
     return;
   }
-  DIR *dp = opendir(real);
+  DIR *dp = fs_opendir(real);
   int e = errno;
   free(real);
   if (!dp) {
@@ -305,7 +357,7 @@ static void list_dir(const char *dir, cache_dir *d) {
     if (!(de->name = strdup(name))) break;
     snprintf(path, PATH_MAX + 1, "%s/%s", dir, name); /* Wazuh's PATH_MAX+1 buffer: cut, not refused */
     struct stat st;
-    de->lstat_err = lstat(path, &st) == 0 ? 0 : errno;
+    de->lstat_err = fs_lstat(path, &st) == 0 ? 0 : errno;
     de->mode = de->lstat_err ? 0 : (unsigned)st.st_mode;
     d->n++;
   }

@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+#include "proclist.h"
+#include "runner.h"
+
 typedef struct scan_cache scan_cache;
 
 /* New cache (enabled: 1 cache, 0 pass through). NULL on allocation failure. */
@@ -18,5 +21,21 @@ void scan_cache_free(scan_cache *c);
 /* Counters (for tests and benchmarks): commands actually executed, files actually read. */
 size_t scan_cache_commands_run(const scan_cache *c);
 size_t scan_cache_files_read(const scan_cache *c);
+
+/* Providers: stand-ins for this host's commands and processes, for scans of something other than
+ * this host (`tenet test` answers from a test case, `tenet scan --root` runs commands chrooted).
+ * Set them before the scan starts; they may be called from several workers at once (each distinct
+ * command and the process list still only once per scan when the cache is enabled).
+ *
+ * A command provider either fills *out and returns TN_OK (out->output malloc'd, then owned by the
+ * cache), or declines with a status other than TN_OK and a malloc'd *reason (owned by the cache):
+ * every c: rule running that command is then not applicable with that reason. A processes
+ * provider returns TN_OK with *out (owned by the cache), or declines the same way: p: rules are
+ * not applicable with the reason. fn NULL restores this host's commands or processes. */
+typedef int (*scan_cache_command_fn)(void *arg, const char *cmd, int timeout_s, size_t output_cap,
+                                     runner_result *out, char **reason);
+typedef int (*scan_cache_processes_fn)(void *arg, proclist **out, char **reason);
+void scan_cache_set_command_provider(scan_cache *c, scan_cache_command_fn fn, void *arg);
+void scan_cache_set_processes_provider(scan_cache *c, scan_cache_processes_fn fn, void *arg);
 
 #endif

@@ -28,6 +28,7 @@ typedef struct cache_command {
   int status;           /* TN_OK: result is valid; TN_EEXEC: the child could not be started;
                            TN_ENOMEM */
   int error;            /* errno for TN_EEXEC */
+  char *reason;         /* a provider declined to produce the output (cache.h): why; else NULL */
   runner_result result; /* see runner.h */
 } cache_command;
 
@@ -67,8 +68,11 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
 void scan_cache_release_command(scan_cache *c, const cache_command *r);
 
 /* The process list, built once per scan. NULL when it cannot be built (*status says why:
- * TN_EIO when /proc cannot be read, TN_ENOMEM). */
+ * TN_EIO when /proc cannot be read, TN_ENOMEM, or the status of a declining provider). */
 const proclist *scan_cache_get_processes(scan_cache *c, int *status);
+/* Why a processes provider declined to give a list (borrowed from the cache), or NULL: call
+ * after scan_cache_get_processes returned NULL. */
+const char *scan_cache_processes_reason(scan_cache *c);
 void scan_cache_release_processes(scan_cache *c, const proclist *p);
 
 #endif

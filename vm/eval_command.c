@@ -45,7 +45,10 @@ static int run(eval_ctx *c, const char *cmd, uint32_t expr) {
   const eval_options *o = c->opt ? c->opt : &defaults;
   const cache_command *r = scan_cache_get_command(c->cache, cmd, o->command_timeout, o->output_cap);
   int v;
-  if (!r || r->status != TN_OK) {
+  if (r && r->reason) { /* a provider declined (cache.h): tenet test, tenet scan --root */
+    eval_set_reason(c, "%s", r->reason);
+    v = EV_INVALID;
+  } else if (!r || r->status != TN_OK) {
     eval_set_reason(c, "Failed to run command '%s'. Returned code %d", cmd, 0);
     v = EV_INVALID;
   } else if (r->result.exit_code == RUNNER_EXEC_FAILED) {

@@ -31,6 +31,7 @@
 
 #include "cache_int.h"
 #include "eval_int.h"
+#include "fs.h"
 
 #define FS_NFS 0x6969UL
 #define FS_CIFS 0xFF534D42UL
@@ -45,7 +46,7 @@ typedef struct walk {
 
 static int is_nfs(const char *dir) {
   struct statfs st;
-  if (statfs(dir, &st) != 0) return 0;
+  if (fs_statfs(dir, &st) != 0) return 0;
   unsigned long t = (unsigned long)(unsigned int)st.f_type;
   return t == FS_NFS || t == FS_CIFS;
 }
@@ -58,14 +59,14 @@ static int name_matches(const walk *w, const char *name) {
 
 static int dir_exists(eval_ctx *c, const char *dir) {
   char eb[128];
-  char *real = realpath(dir, NULL);
+  char *real = fs_realpath(dir, NULL);
   if (!real) {
     if (errno == ENOENT) return EV_NOT_FOUND;
     eval_set_reason(c, "Could not resolve the real path of '%s': %s", dir,
                     eval_strerror(errno, eb, sizeof eb));
     return EV_INVALID;
   }
-  DIR *d = opendir(real);
+  DIR *d = fs_opendir(real);
   int e = errno;
   free(real);
   if (d) {

@@ -21,6 +21,7 @@
 
 #include "cache_int.h"
 #include "eval_int.h"
+#include "fs.h"
 #include "lines.h"
 
 /* ---- 4.x ---- */
@@ -30,7 +31,7 @@
 enum { RESOLVED = -1 };
 
 static int resolve(eval_ctx *c, const char *path, char **out) {
-  *out = realpath(path, NULL);
+  *out = fs_realpath(path, NULL);
   if (*out) return RESOLVED;
   int e = errno;
   if (e == ENOENT) return EV_NOT_FOUND;
@@ -44,7 +45,7 @@ static int exists4(eval_ctx *c, const char *path) {
   int r = resolve(c, path, &real);
   if (r != RESOLVED) return r;
   struct stat st;
-  int rc = lstat(real, &st), e = errno;
+  int rc = fs_lstat(real, &st), e = errno;
   free(real);
   if (rc != 0) {
     if (e == ENOENT) return EV_NOT_FOUND;
@@ -86,7 +87,7 @@ static int content4(eval_ctx *c, const char *path, uint32_t expr) {
   const cache_file *f = scan_cache_get_file(c->cache, real);
   FILE *fp = NULL;
   int e = !f ? ENOMEM : f->err;
-  if (!e && f->too_big && !(fp = fopen(real, "re"))) e = errno;
+  if (!e && f->too_big && !(fp = fs_fopen(real, "re"))) e = errno;
   int v;
   if (e) {
     char eb[128];
@@ -160,7 +161,7 @@ int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
 /* stat through symlinks: 1 regular file, 0 anything else or missing, -1 error (reason set). */
 static int regular5(eval_ctx *c, const char *path) {
   struct stat st;
-  if (stat(path, &st) == 0) return S_ISREG(st.st_mode) ? 1 : 0;
+  if (fs_stat(path, &st) == 0) return S_ISREG(st.st_mode) ? 1 : 0;
   if (errno == ENOENT || errno == ENOTDIR) return 0;
   char eb[128];
   eval_set_reason(c, "Could not open '%s': %s", path, eval_strerror(errno, eb, sizeof eb));
@@ -168,7 +169,7 @@ static int regular5(eval_ctx *c, const char *path) {
 }
 
 static char *slurp(const char *path, size_t *len) {
-  FILE *fp = fopen(path, "re");
+  FILE *fp = fs_fopen(path, "re");
   if (!fp) return NULL;
   char *buf = NULL;
   size_t cap = 0;

@@ -15,7 +15,8 @@ int eval_process(eval_ctx *c, const insn *in) {
   const proclist *pl = scan_cache_get_processes(c->cache, &status);
   int v = EV_NOT_FOUND;
   if (!pl || pl->n == 0) {
-    eval_set_reason(c, "Process list is empty.");
+    const char *why = pl ? NULL : scan_cache_processes_reason(c->cache); /* a provider declined */
+    eval_set_reason(c, "%s", why ? why : "Process list is empty.");
     v = EV_INVALID;
   } else if (in->b != PROG_NONE) {
     for (size_t i = 0; i < pl->n && v == EV_NOT_FOUND; i++)
