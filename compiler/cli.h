@@ -11,6 +11,8 @@ int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Colour only on a terminal and when NO_COLOR is unset. */
 int cli_use_color(FILE *f);
