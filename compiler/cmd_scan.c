@@ -13,6 +13,7 @@
 #include "err.h"
 #include "load.h"
 #include "scan.h"
+#include "scanroot.h"
 
 #define RED "\033[31m"
 #define YELLOW "\033[33m"
@@ -42,7 +43,8 @@ static void help(FILE *out) {
           "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
           "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
           "      --allow-unsigned  run bundles without checking a signature\n"
-          "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n");
+          "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
+          "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n");
 }
 
 static const char *text_result(int r, int color) {
@@ -84,13 +86,14 @@ int cmd_scan(int argc, char **argv) {
       {"no-cache", no_argument, 0, 'C'},     {"timeout", required_argument, 0, 't'},
       {"pubkey", required_argument, 0, 'p'}, {"allow-unsigned", no_argument, 0, 'U'},
       {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
+      {"root", required_argument, 0, 'r'},
       {0, 0, 0, 0}};
   int text = isatty(STDOUT_FILENO), use_cache = 1, c;
   scan_options so = {.jobs = 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = -1};
   load_options lo = {0};
-  const char *pub = NULL;
+  const char *pub = NULL, *root = NULL;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "f:j:t:p:d:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "f:j:t:p:d:r:h", opts, NULL)) != -1) {
     char *end;
     switch (c) {
     case 'f':
@@ -126,6 +129,7 @@ int cmd_scan(int argc, char **argv) {
         return 2;
       }
       break;
+    case 'r': root = optarg; break;
     case 'h': help(stdout); return 0;
     default: help(stderr); return 2;
     }
@@ -144,6 +148,12 @@ int cmd_scan(int argc, char **argv) {
   scan_cache *cache = scan_cache_new(use_cache);
   if (!cache) {
     fprintf(stderr, "tenet scan: out of memory\n");
+    crypto_key_free(key);
+    return 1;
+  }
+  if (root && scanroot_begin(cache, root, err, sizeof err) != TN_OK) {
+    fprintf(stderr, "tenet scan: --root: %s\n", err);
+    scan_cache_free(cache);
     crypto_key_free(key);
     return 1;
   }
@@ -218,6 +228,7 @@ out:
   free(hashes);
   free(imgs);
   free(lps);
+  if (root) scanroot_end();
   scan_cache_free(cache);
   crypto_key_free(key);
   return status;
