@@ -2,6 +2,7 @@
 #include "ptest.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,14 @@ typedef struct reader {
   int errors;
 } reader;
 
-static void bad(reader *r, const ynode *n, const char *fmt, const char *a, const char *b) {
-  diag_add(r->d, DIAG_ERROR, "test-file", r->f->path, n ? n->line : 1, n ? n->col : 1, fmt, a, b);
+static void bad(reader *r, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void bad(reader *r, const ynode *n, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  diag_add(r->d, DIAG_ERROR, "test-file", r->f->path, n ? n->line : 1, n ? n->col : 1, "%s", msg);
   r->errors++;
 }
 
@@ -81,7 +88,7 @@ static int parse_result(const char *s, int *out) {
 
 static void read_commands(reader *r, ptest_case *c, const ynode *m) {
   if (m->kind != YNODE_MAPPING) {
-    bad(r, m, "'commands' is a mapping of command -> output, not a %s%s", ynode_kind_name(m), "");
+    bad(r, m, "'commands' is a mapping of command -> output, not a %s", ynode_kind_name(m));
     return;
   }
   if (!(c->commands = calloc(m->n ? m->n : 1, sizeof *c->commands))) return;
@@ -89,7 +96,7 @@ static void read_commands(reader *r, ptest_case *c, const ynode *m) {
     const ynode *k = m->pairs[i].key, *v = m->pairs[i].value;
     ptest_command *pc = &c->commands[c->ncommands];
     if (!is_string(k)) {
-      bad(r, k, "a command is a string, not a %s%s", ynode_kind_name(k), "");
+      bad(r, k, "a command is a string, not a %s", ynode_kind_name(k));
       continue;
     }
     pc->cmd = k->text;
@@ -124,7 +131,7 @@ static void read_commands(reader *r, ptest_case *c, const ynode *m) {
 
 static void read_expect(reader *r, ptest_case *c, const ynode *m) {
   if (m->kind != YNODE_MAPPING) {
-    bad(r, m, "'expect' is a mapping of check id -> result, not a %s%s", ynode_kind_name(m), "");
+    bad(r, m, "'expect' is a mapping of check id -> result, not a %s", ynode_kind_name(m));
     return;
   }
   if (!(c->expect = calloc(m->n ? m->n : 1, sizeof *c->expect))) return;
@@ -132,7 +139,7 @@ static void read_expect(reader *r, ptest_case *c, const ynode *m) {
     const ynode *k = m->pairs[i].key, *v = m->pairs[i].value;
     ptest_expect *e = &c->expect[c->nexpect];
     if (!is_string(k) || !k->is_number || k->number != (double)(int64_t)k->number) {
-      bad(r, k, "a check id is an integer, not '%s'%s", is_string(k) ? k->text : ynode_kind_name(k), "");
+      bad(r, k, "a check id is an integer, not '%s'", is_string(k) ? k->text : ynode_kind_name(k));
       continue;
     }
     e->id = (int64_t)k->number;
@@ -142,7 +149,7 @@ static void read_expect(reader *r, ptest_case *c, const ynode *m) {
     if (v->kind == YNODE_MAPPING) {
       res = ynode_get(v, "result");
       const ynode *why = ynode_get(v, "reason");
-      if (why && !is_string(why)) bad(r, why, "check %s: 'reason' is a string%s", k->text, "");
+      if (why && !is_string(why)) bad(r, why, "check %s: 'reason' is a string", k->text);
       else if (why) e->reason = why->text;
       for (size_t j = 0; j < v->n; j++) {
         const ynode *kk = v->pairs[j].key;
@@ -214,7 +221,7 @@ static uint32_t trim_back(const lines *l, uint32_t first, uint32_t last) {
 static void read_case(reader *r, ptest_case *c, const ynode *m) {
   c->line = m->line;
   if (m->kind != YNODE_MAPPING) {
-    bad(r, m, "a case is a mapping (name, root, commands, processes, expect), not a %s%s", ynode_kind_name(m), "");
+    bad(r, m, "a case is a mapping (name, root, commands, processes, expect), not a %s", ynode_kind_name(m));
     return;
   }
   c->key_col = m->n ? m->pairs[0].key->col : m->col;
@@ -229,13 +236,13 @@ static void read_case(reader *r, ptest_case *c, const ynode *m) {
       read_commands(r, c, v);
     } else if (strcmp(key, "processes") == 0) {
       if (v->kind != YNODE_SEQUENCE) {
-        bad(r, v, "'processes' is a list of process names, not a %s%s", ynode_kind_name(v), "");
+        bad(r, v, "'processes' is a list of process names, not a %s", ynode_kind_name(v));
         continue;
       }
       c->has_processes = 1;
       if (!(c->processes = calloc(v->n ? v->n : 1, sizeof *c->processes))) continue;
       for (size_t j = 0; j < v->n; j++) {
-        if (!is_string(v->items[j])) bad(r, v->items[j], "a process name is a string, not a %s%s", ynode_kind_name(v->items[j]), "");
+        if (!is_string(v->items[j])) bad(r, v->items[j], "a process name is a string, not a %s", ynode_kind_name(v->items[j]));
         else c->processes[c->nprocesses++] = v->items[j]->text;
       }
     } else if (strcmp(key, "skipped") == 0 && is_string(v) && (strcmp(v->text, "true") == 0 || strcmp(v->text, "false") == 0)) {
@@ -246,11 +253,11 @@ static void read_case(reader *r, ptest_case *c, const ynode *m) {
       read_expect(r, c, v);
     } else {
       bad(r, k, "unexpected '%s' in a case (name, root, commands, processes, skipped, expect; a string "
-                "for name and root, true or false for skipped)%s", key, "");
+                "for name and root, true or false for skipped)", key);
     }
   }
-  if (!c->name) bad(r, m, "a case needs a 'name'%s%s", "", "");
-  if (!c->root) bad(r, m, "case '%s' needs a 'root' directory (the file tree standing in for /)%s", c->name ? c->name : "?", "");
+  if (!c->name) bad(r, m, "a case needs a 'name'");
+  if (!c->root) bad(r, m, "case '%s' needs a 'root' directory (the file tree standing in for /)", c->name ? c->name : "?");
 }
 
 /* Where each case and its expect block end, for --update. */
@@ -318,16 +325,16 @@ ptest_file *ptest_load(const char *path, diag_list *diags) {
   }
   const ynode *root = ydoc_root(f->doc), *cases = ynode_get(root, "cases");
   if (!root || root->kind != YNODE_MAPPING) {
-    bad(&r, root, "a test file is a mapping with 'cases' (and optionally 'policy')%s%s", "", "");
+    bad(&r, root, "a test file is a mapping with 'cases' (and optionally 'policy')");
   } else {
     for (size_t i = 0; i < root->n; i++) {
       const ynode *k = root->pairs[i].key, *v = root->pairs[i].value;
       const char *key = is_string(k) ? k->text : "";
       if (strcmp(key, "policy") == 0 && is_string(v)) f->policy = join(f->dir, v->text);
-      else if (strcmp(key, "cases") != 0) bad(&r, k, "unexpected '%s' (a test file has 'policy' and 'cases')%s", key, "");
+      else if (strcmp(key, "cases") != 0) bad(&r, k, "unexpected '%s' (a test file has 'policy' and 'cases')", key);
     }
     if (!cases || cases->kind != YNODE_SEQUENCE || cases->n == 0) {
-      bad(&r, cases ? cases : root, "'cases' is a non-empty list of test cases%s%s", "", "");
+      bad(&r, cases ? cases : root, "'cases' is a non-empty list of test cases");
     } else if ((f->cases = calloc(cases->n, sizeof *f->cases))) {
       f->ncases = cases->n;
       for (size_t i = 0; i < cases->n; i++)
@@ -335,7 +342,7 @@ ptest_file *ptest_load(const char *path, diag_list *diags) {
       for (size_t i = 0; i < cases->n; i++)
         for (size_t j = 0; j < i; j++)
           if (f->cases[i].name && f->cases[j].name && strcmp(f->cases[i].name, f->cases[j].name) == 0)
-            bad(&r, cases->items[i], "a second case named '%s'%s", f->cases[i].name, "");
+            bad(&r, cases->items[i], "a second case named '%s'", f->cases[i].name);
       layout(f, root, cases);
     }
   }
