@@ -14,6 +14,7 @@
 
 #include "daemon_log.h"
 #include "err.h"
+#include "keyring.h"
 #include "scan.h"
 #include "vm.h"
 
@@ -162,13 +163,8 @@ static size_t select_bundles(agent_cycle *c, int64_t now, cached ***out, size_t 
     const program *p = f->b.prog;
     const char *pid = program_str(p, p->policy_id);
     char why[512];
-    int rc = TN_OK;
-    if (p->expiry && now > p->expiry) {
-      snprintf(why, sizeof why, "expired at %lld (now %lld)", (long long)p->expiry, (long long)now);
-      rc = TN_EEXPIRED;
-    } else {
-      rc = agent_trust_check_version(c->store, pid, p->policy_version, NULL, why, sizeof why);
-    }
+    int rc = keyring_check_expiry(p, now, why, sizeof why); /* it may have expired since it was loaded */
+    if (rc == TN_OK) rc = agent_trust_check_version(c->store, pid, p->policy_version, NULL, why, sizeof why);
     if (rc != TN_OK) {
       if (!f->refusal_logged) log_warn("Refused bundle %s: %s: %s", f->path, agent_trust_refusal(rc), why);
       f->refusal_logged = 1;

@@ -10,12 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto.h"
 #include "err.h"
+#include "keyring.h"
 
 struct agent_trust {
-  crypto_key **keys;
-  size_t n;
+  keyring *ring;
 };
 
 agent_trust *agent_trust_new(const char *const *paths, size_t n, char *err, size_t errlen) {
@@ -24,29 +23,20 @@ agent_trust *agent_trust_new(const char *const *paths, size_t n, char *err, size
     return NULL;
   }
   agent_trust *t = calloc(1, sizeof *t);
-  if (!t || !(t->keys = calloc(n, sizeof *t->keys))) {
-    free(t);
+  if (!t) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  for (size_t i = 0; i < n; i++) {
-    char why[256];
-    if (!(t->keys[i] = crypto_key_load_public(paths[i], why, sizeof why))) {
-      snprintf(err, errlen, "trusted key %s: %s", paths[i], why);
-      t->n = i;
-      agent_trust_free(t);
-      return NULL;
-    }
+  if (!(t->ring = keyring_load(paths, n, err, errlen))) {
+    free(t);
+    return NULL;
   }
-  t->n = n;
   return t;
 }
 
 void agent_trust_free(agent_trust *t) {
   if (!t) return;
-  for (size_t i = 0; i < t->n; i++)
-    crypto_key_free(t->keys[i]);
-  free(t->keys);
+  keyring_free(t->ring);
   free(t);
 }
 
@@ -56,100 +46,58 @@ void agent_bundle_clear(agent_bundle *b) {
   memset(b, 0, sizeof *b);
 }
 
-const char *agent_trust_refusal(int status) {
-  switch (status) {
-  case TN_ECORRUPT:
-  case TN_EINTEGRITY:
-  case TN_ESIGNATURE: return "tampered";
-  case TN_EUNSIGNED:
-  case TN_EUNTRUSTED: return "wrong signer";
-  case TN_EEXPIRED: return "expired";
-  case TN_EROLLBACK: return "rollback";
-  case TN_EVERSION: return "unsupported version";
-  case TN_ETOOBIG: return "too big";
-  case TN_EIO: return "unreadable";
-  default: return "refused";
-  }
-}
+const char *agent_trust_refusal(int status) { return keyring_refusal(status); }
 
-/* Signature, then expiry, of a parsed bundle. */
-static int check_parsed(const agent_trust *t, agent_bundle *out, int64_t now, char *err, size_t errlen) {
-  int rc = TN_EUNTRUSTED;
-  char why[256] = "";
-  for (size_t i = 0; i < t->n; i++) {
-    char w[256];
-    int r = bundle_check_signature(&out->info, t->keys[i], w, sizeof w);
-    if (r == TN_OK) {
-      uint8_t id[CRYPTO_KEYID_LEN];
-      crypto_key_id(t->keys[i], id);
-      crypto_hex(id, sizeof id, out->signer);
-      rc = TN_OK;
-      break;
-    }
-    /* A key that matches the key id but does not verify says more than a mismatch. */
-    if (r != TN_EUNTRUSTED || rc == TN_EUNTRUSTED) {
-      rc = r;
-      snprintf(why, sizeof why, "%s", w);
-    }
-  }
-  if (rc == TN_EUNTRUSTED && out->info.is_signed) {
-    char kid[2 * CRYPTO_KEYID_LEN + 1];
-    crypto_hex(out->info.key_id, CRYPTO_KEYID_LEN, kid);
-    snprintf(why, sizeof why, "signed by key %s, which is not in the trust store", kid);
-  }
-  if (rc != TN_OK) {
-    snprintf(err, errlen, "%s", why);
-    return rc;
-  }
-  if (out->prog->expiry && now > out->prog->expiry) {
-    snprintf(err, errlen, "expired at %lld (now %lld)", (long long)out->prog->expiry, (long long)now);
-    return TN_EEXPIRED;
-  }
-  return TN_OK;
+/* An admitted bundle as the agent keeps it. */
+static void take(agent_bundle *out, keyring_admitted *a) {
+  out->prog = a->prog;
+  out->info = a->info;
+  memcpy(out->bundle_hash, a->bundle_hash, sizeof out->bundle_hash);
+  memcpy(out->signer, a->signer, sizeof out->signer);
+  a->prog = NULL;
+  keyring_admitted_clear(a);
 }
 
 int agent_trust_verify(const agent_trust *t, const uint8_t *data, size_t len, int64_t now, agent_bundle *out,
                        char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
-  int rc = bundle_read(data, len, &out->prog, &out->info, err, errlen);
-  if (rc == TN_OK) rc = check_parsed(t, out, now, err, errlen);
-  if (rc != TN_OK) {
-    agent_bundle_clear(out);
-    return rc;
-  }
-  crypto_hex(out->info.bundle_hash, CRYPTO_SHA256_LEN, out->bundle_hash);
-  return TN_OK;
+  keyring_rules rules = {.now = now};
+  keyring_admitted a;
+  int rc = keyring_admit(t->ring, data, len, &rules, &a, err, errlen);
+  if (rc == TN_OK) take(out, &a);
+  return rc;
 }
 
 int agent_trust_verify_file(const agent_trust *t, const char *path, int64_t now, agent_bundle *out, char *err,
                             size_t errlen) {
   memset(out, 0, sizeof *out);
-  int rc = bundle_read_file(path, &out->prog, &out->info, err, errlen);
-  if (rc == TN_OK) rc = check_parsed(t, out, now, err, errlen);
+  keyring_rules rules = {.now = now};
+  keyring_admitted a;
+  int rc = keyring_admit_file(t->ring, path, &rules, &a, err, errlen);
+  if (rc == TN_OK) take(out, &a);
+  return rc;
+}
+
+/* The anti-rollback record: the highest version run for a policy id, from the agent's store. */
+static int recorded_version(void *ctx, const char *policy_id, uint64_t *version, char *err, size_t errlen) {
+  agent_store *s = ctx;
+  int found = 0;
+  int rc = agent_store_version_get(s, policy_id, version, &found);
   if (rc != TN_OK) {
-    agent_bundle_clear(out);
+    snprintf(err, errlen, "%s", agent_store_error(s));
     return rc;
   }
-  crypto_hex(out->info.bundle_hash, CRYPTO_SHA256_LEN, out->bundle_hash);
+  if (!found) *version = 0;
   return TN_OK;
 }
 
 int agent_trust_check_version(agent_store *s, const char *policy_id, uint64_t version, uint64_t *recorded,
                               char *err, size_t errlen) {
-  uint64_t v;
-  int found;
-  int rc = agent_store_version_get(s, policy_id, &v, &found);
-  if (rc != TN_OK) {
-    snprintf(err, errlen, "%s", agent_store_error(s));
-    return rc;
-  }
-  if (recorded) *recorded = found ? v : 0;
-  if (found && version < v) {
-    snprintf(err, errlen, "version %llu is lower than version %llu already run for policy '%s'",
-             (unsigned long long)version, (unsigned long long)v, policy_id);
-    return TN_EROLLBACK;
-  }
-  return TN_OK;
+  uint64_t v = 0;
+  int rc = recorded_version(s, policy_id, &v, err, errlen);
+  if (rc != TN_OK) return rc;
+  if (recorded) *recorded = v;
+  return keyring_check_version(policy_id, version, v, err, errlen);
 }
 
 int agent_trust_is_bundle_name(const char *name) {
@@ -240,8 +188,12 @@ int agent_trust_install(const agent_trust *t, agent_store *s, const char *dir, c
                         char *err, size_t errlen) {
   *installed = 0;
   agent_bundle b;
-  int rc = agent_trust_verify(t, data, len, now, &b, err, errlen);
+  memset(&b, 0, sizeof b);
+  keyring_rules rules = {.now = now, .last_version = recorded_version, .ctx = s};
+  keyring_admitted a;
+  int rc = keyring_admit(t->ring, data, len, &rules, &a, err, errlen);
   if (rc != TN_OK) return rc;
+  take(&b, &a);
   const char *bid = program_str(b.prog, b.prog->policy_id);
   if (strcmp(bid, policy_id) != 0 || b.prog->policy_version != version) {
     snprintf(err, errlen,
@@ -250,7 +202,6 @@ int agent_trust_install(const agent_trust *t, agent_store *s, const char *dir, c
     agent_bundle_clear(&b);
     return TN_ECORRUPT;
   }
-  if ((rc = agent_trust_check_version(s, policy_id, version, NULL, err, errlen)) != TN_OK) goto out;
   char *existing = NULL;
   int same = 0;
   if ((rc = find_installed(dir, policy_id, b.info.bundle_hash, &existing, &same)) != TN_OK) {

@@ -2,7 +2,10 @@
  * not older than a version it already ran for that policy id (anti-rollback, recorded in the
  * store). Also the atomic installation of a bundle the manager offers.
  *
- * A refusal is classified for the log line users grep (agent_trust_refusal):
+ * The checks themselves are bundle admission (vm/keyring.h, shared with `tenet` and the manager);
+ * this module holds the agent's part: its trust store as a keyring, the anti-rollback record in
+ * its SQLite store, and installing offered bundles. A refusal is classified for the log line users
+ * grep (agent_trust_refusal, i.e. keyring_refusal):
  *   tampered      the body does not match its hash, the structure or bytecode is corrupt, or the
  *                 signature does not verify with the trusted key that claims it
  *   wrong signer  signed by a key that is not in the trust store (or not signed at all)
@@ -20,8 +23,8 @@
 
 typedef struct agent_trust agent_trust; /* the trust store: public keys */
 
-/* Load the public keys (.pub files). NULL with a message in err when a key cannot be loaded or
- * n == 0. Free with agent_trust_free. */
+/* Load the public keys (.pub files, or directories of them). NULL with a message in err when a key
+ * cannot be loaded or n == 0. Free with agent_trust_free (NULL is a no-op). */
 agent_trust *agent_trust_new(const char *const *paths, size_t n, char *err, size_t errlen);
 void agent_trust_free(agent_trust *t);
 
@@ -45,17 +48,19 @@ int agent_trust_verify_file(const agent_trust *t, const char *path, int64_t now,
 void agent_bundle_clear(agent_bundle *b);
 
 /* Anti-rollback: TN_OK when version is not below the highest recorded for policy_id, else
- * TN_EROLLBACK with a message; *recorded (may be NULL) gets the recorded version (0: none). */
+ * TN_EROLLBACK with keyring_check_version's message; *recorded (may be NULL) gets the recorded
+ * version (0: none). */
 int agent_trust_check_version(agent_store *s, const char *policy_id, uint64_t version, uint64_t *recorded,
                               char *err, size_t errlen);
 
 /* The word for a refusal status ("tampered", "wrong signer", "expired", "rollback", ...). */
 const char *agent_trust_refusal(int status);
 
-/* Install an offered bundle into dir: verify it, check that it is the policy and version the offer
- * names, refuse a rollback, then write it atomically (temporary file, fsync, rename over the file
- * that holds this policy id, or DIR/<policy_id>.tnb) and record its version. *installed = 0 when
- * the same bundle is already installed. On refusal returns the status with the reason in err. */
+/* Install an offered bundle into dir: admit it (agent_trust_verify plus anti-rollback against the
+ * store), check that it is the policy and version the offer names, then write it atomically (temporary
+ * file, fsync, rename over the file that holds this policy id, or DIR/<policy_id>.tnb) and record its
+ * version. *installed = 0 when the same bundle is already installed. On refusal returns the status
+ * with the reason in err. */
 int agent_trust_install(const agent_trust *t, agent_store *s, const char *dir, const char *policy_id,
                         uint64_t version, const uint8_t *data, size_t len, int64_t now, int *installed,
                         char *err, size_t errlen);

@@ -7,7 +7,6 @@
  *
  * The writer refuses what the reader would reject: the program must pass program_verify and fit
  * the format's limits, so a bundle that leaves the compiler always loads. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +37,6 @@ static void put64(writer *w, uint64_t v) {
 static void put_bytes(writer *w, const void *src, size_t n) {
   if (n) memcpy(w->buf + w->pos, src, n);
   w->pos += n;
-}
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
 }
 
 /* Section payload sizes (without the 8-byte section header). */
@@ -154,7 +141,7 @@ static int dump_trailer(writer *w, const crypto_key *key, char *err, size_t errl
   crypto_sha256(w->buf, w->pos, hash);
   if (key) {
     if (crypto_sign(key, hash, sizeof hash, sig) != TN_OK)
-      return fail(err, errlen, TN_EKEY, "cannot sign the bundle: the key is not a private Ed25519 key");
+      return tn_err_set(err, errlen, TN_EKEY, "cannot sign the bundle: the key is not a private Ed25519 key");
     crypto_key_id(key, keyid);
   }
   put_bytes(w, BUNDLE_TRAILER_MAGIC, BUNDLE_MAGIC_LEN);
@@ -172,17 +159,17 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   int rc = program_verify(p, err, errlen);
   if (rc != TN_OK) return rc;
   if (p->strtab_len > BUNDLE_MAX_STRTAB)
-    return fail(err, errlen, TN_ETOOBIG, "string table of %u bytes exceeds the bundle limit of %u",
-                p->strtab_len, BUNDLE_MAX_STRTAB);
+    return tn_err_set(err, errlen, TN_ETOOBIG, "string table of %u bytes exceeds the bundle limit of %u",
+                      p->strtab_len, BUNDLE_MAX_STRTAB);
   if (p->nregexes > BUNDLE_MAX_REGEXES)
-    return fail(err, errlen, TN_ETOOBIG, "%u regexes exceed the bundle limit of %u", p->nregexes,
-                BUNDLE_MAX_REGEXES);
+    return tn_err_set(err, errlen, TN_ETOOBIG, "%u regexes exceed the bundle limit of %u", p->nregexes,
+                      BUNDLE_MAX_REGEXES);
   if (p->nchecks > BUNDLE_MAX_CHECKS)
-    return fail(err, errlen, TN_ETOOBIG, "%u checks exceed the bundle limit of %u", p->nchecks,
-                BUNDLE_MAX_CHECKS);
+    return tn_err_set(err, errlen, TN_ETOOBIG, "%u checks exceed the bundle limit of %u", p->nchecks,
+                      BUNDLE_MAX_CHECKS);
   if (p->ncode > BUNDLE_MAX_CODE)
-    return fail(err, errlen, TN_ETOOBIG, "%u instructions exceed the bundle limit of %u", p->ncode,
-                BUNDLE_MAX_CODE);
+    return tn_err_set(err, errlen, TN_ETOOBIG, "%u instructions exceed the bundle limit of %u", p->ncode,
+                      BUNDLE_MAX_CODE);
 
   /* Every term is bounded by the limits above, so the sum cannot overflow a size_t. */
   uint32_t nsections = p->has_requirements ? 6 : 5;
@@ -191,11 +178,11 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
                 (p->has_requirements ? BUNDLE_CHECK_SIZE : 0) + code_size(p) + lines_size(p) +
                 BUNDLE_TRAILER_SIZE;
   if (size > BUNDLE_MAX_SIZE)
-    return fail(err, errlen, TN_ETOOBIG, "bundle of %zu bytes exceeds the limit of %zu bytes", size,
-                BUNDLE_MAX_SIZE);
+    return tn_err_set(err, errlen, TN_ETOOBIG, "bundle of %zu bytes exceeds the limit of %zu bytes", size,
+                      BUNDLE_MAX_SIZE);
 
   writer w = {malloc(size), size, 0};
-  if (!w.buf) return fail(err, errlen, TN_ENOMEM, "out of memory (%zu bytes)", size);
+  if (!w.buf) return tn_err_set(err, errlen, TN_ENOMEM, "out of memory (%zu bytes)", size);
   dump_header(&w, p, nsections);
   dump_strings(&w, p);
   dump_regexes(&w, p);
@@ -210,8 +197,8 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   }
   if (w.pos != w.size) { /* the size computation and the dump_* functions disagree: a bug here */
     free(w.buf);
-    return fail(err, errlen, TN_ECORRUPT, "bundle writer: wrote %zu bytes, expected %zu", w.pos,
-                w.size);
+    return tn_err_set(err, errlen, TN_ECORRUPT, "bundle writer: wrote %zu bytes, expected %zu", w.pos,
+                      w.size);
   }
   *out = w.buf;
   *outlen = w.size;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "crypto.h"
 #include "err.h"
+#include "keyring.h"
 
 int cmd_keygen(int argc, char **argv) {
   if (argc != 2 || argv[1][0] == '-') {
@@ -45,29 +46,26 @@ int cmd_verify(int argc, char **argv) {
     return 2;
   }
   char err[512];
-  crypto_key *k = crypto_key_load_public(pub, err, sizeof err);
-  if (!k) {
-    fprintf(stderr, "tenet verify: %s\n", err);
+  keyring *kr = keyring_new();
+  if (!kr || keyring_add_path(kr, pub, err, sizeof err) != TN_OK) {
+    fprintf(stderr, "tenet verify: %s\n", kr ? err : "out of memory");
+    keyring_free(kr);
     return 1;
   }
+  keyring_rules rules = {.no_expiry = 1}; /* signature + integrity: expiry is for those who run it */
   int bad = 0;
   for (int i = first; i < argc; i++) {
-    program *p = NULL;
-    bundle_info info;
-    int rc = bundle_read_file(argv[i], &p, &info, err, sizeof err);
-    if (rc == TN_OK) rc = bundle_check_signature(&info, k, err, sizeof err);
-    if (rc != TN_OK) {
+    keyring_admitted a;
+    if (keyring_admit_file(kr, argv[i], &rules, &a, err, sizeof err) != TN_OK) {
       fprintf(stderr, "%s: FAILED: %s\n", argv[i], err);
       bad = 1;
-    } else {
-      char hash[65], kid[17];
-      crypto_hex(info.bundle_hash, sizeof info.bundle_hash, hash);
-      crypto_hex(info.key_id, sizeof info.key_id, kid);
-      printf("%s: OK: policy %s version %llu, bundle hash %s, signed by key %s\n", argv[i],
-             program_str(p, p->policy_id), (unsigned long long)p->policy_version, hash, kid);
+      continue;
     }
-    program_free(p);
+    printf("%s: OK: policy %s version %llu, bundle hash %s, signed by key %s\n", argv[i],
+           program_str(a.prog, a.prog->policy_id), (unsigned long long)a.prog->policy_version, a.bundle_hash,
+           a.signer);
+    keyring_admitted_clear(&a);
   }
-  crypto_key_free(k);
+  keyring_free(kr);
   return bad;
 }

@@ -1,11 +1,10 @@
 /* load.c — YAML or bundle to a runnable program (see load.h). */
 #include "load.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "err.h"
+#include "keyring.h"
 
 int load_is_yaml(const char *path) {
   const char *dot = strrchr(path, '.');
@@ -22,38 +21,35 @@ int load_policy(const char *path, const load_options *opt, loaded_policy *out, d
     out->prog = compile_policy_file(path, &co, diags ? diags : own);
     diag_list_free(own);
     if (!out->prog) {
-      snprintf(err, errlen, "%s: policy has errors (run `tenet compile %s` to see them)", path, path);
-      return TN_EPOLICY;
+      return tn_err_set(err, errlen, TN_EPOLICY, "%s: policy has errors (run `tenet compile %s` to see them)",
+                        path, path);
     }
     return TN_OK;
   }
-  int rc = bundle_read_file(path, &out->prog, &out->info, err, errlen);
-  if (rc != TN_OK) return rc;
+  /* A bundle goes through admission: the keyring holds the --pubkey key, if any. */
+  keyring *kr = keyring_new();
+  if (!kr || (opt->pubkey && keyring_add_key(kr, opt->pubkey, "--pubkey") != TN_OK)) {
+    keyring_free(kr);
+    return tn_err_set(err, errlen, TN_ENOMEM, "%s: cannot hold the trusted key", path);
+  }
+  keyring_rules rules = {.empty = opt->allow_unsigned ? KEYRING_EMPTY_ANY : KEYRING_EMPTY_REFUSES,
+                         .now = opt->now};
+  keyring_admitted a;
+  char why[512];
+  int rc = keyring_admit_file(kr, path, &rules, &a, why, sizeof why);
+  int empty = keyring_count(kr) == 0;
+  keyring_free(kr);
+  if (rc != TN_OK) {
+    /* reading errors name the file already; the others get it in front */
+    if (rc == TN_EIO || rc == TN_ETOOBIG) return tn_err_set(err, errlen, rc, "%s", why);
+    return tn_err_set(err, errlen, rc, "%s: %s%s", path, why,
+                      empty && rc == TN_EUNTRUSTED ? " (give --pubkey KEY.pub, or --allow-unsigned)" : "");
+  }
+  out->prog = a.prog;
+  out->info = a.info;
   out->from_bundle = 1;
-  if (opt->pubkey) {
-    char why[256];
-    rc = bundle_check_signature(&out->info, opt->pubkey, why, sizeof why);
-    if (rc != TN_OK) {
-      snprintf(err, errlen, "%s: %s", path, why);
-      goto fail;
-    }
-    out->signature_checked = 1;
-  } else if (!opt->allow_unsigned) {
-    snprintf(err, errlen, "%s: refusing to run a bundle without checking its signature (give --pubkey KEY.pub, or --allow-unsigned)", path);
-    rc = TN_EUNTRUSTED;
-    goto fail;
-  }
-  int64_t now = opt->now ? opt->now : (int64_t)time(NULL);
-  if (out->prog->expiry && now > out->prog->expiry) {
-    snprintf(err, errlen, "%s: bundle expired at %lld (now %lld)", path, (long long)out->prog->expiry, (long long)now);
-    rc = TN_EEXPIRED;
-    goto fail;
-  }
+  out->signature_checked = a.signature_checked;
   return TN_OK;
-fail:
-  program_free(out->prog);
-  out->prog = NULL;
-  return rc;
 }
 
 void loaded_policy_free(loaded_policy *lp) {

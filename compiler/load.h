@@ -1,6 +1,7 @@
-/* load.h — getting a runnable policy from a path: a YAML policy is compiled in memory; a bundle is
- * read defensively, its signature checked against a trusted key (unless unsigned bundles are
- * explicitly allowed) and its expiry enforced. Used by `tenet scan`, `tenet inspect` and the agent. */
+/* load.h — getting a runnable policy from a path: a YAML policy is compiled in memory; a bundle goes
+ * through admission (vm/keyring.h): read defensively, its signature checked against the trusted key
+ * (unless unsigned bundles are explicitly allowed) and its expiry enforced. Used by `tenet scan` and
+ * `tenet inspect`. */
 #ifndef TENET_LOAD_H
 #define TENET_LOAD_H
 
@@ -29,8 +30,9 @@ typedef struct loaded_policy {
 
 /* 1 if the path names a YAML policy (by extension .yml/.yaml), else 0 (a bundle). */
 int load_is_yaml(const char *path);
-/* Load path into out. Returns TN_OK or a status with a message in err (compile diagnostics go to
- * diags, which may be NULL to discard them). */
+/* Load path into out (release with loaded_policy_free). Returns TN_OK or a status with a message in
+ * err, "PATH: " and the keyring's wording for a refused bundle (compile diagnostics go to diags,
+ * which may be NULL to discard them). */
 int load_policy(const char *path, const load_options *opt, loaded_policy *out, diag_list *diags, char *err,
                 size_t errlen);
 void loaded_policy_free(loaded_policy *lp);

@@ -13,8 +13,9 @@
  *     the lazy peek never succeeds, no restart point is pushed, and the maximal munch OS_Regex
  *     takes is the only split a backtracking engine can use too (giving bytes back cannot help,
  *     they would have to start the rest). PCRE2 gets possessive quantifiers, equal under D.
- *     Classes are OS_Regex's byte tables: \s is only the space, \w has - @ _, \p is its own
- *     punctuation set, \. is any byte; literals fold ASCII A-Z only (PCRE2's (?i) without UTF).
+ *     Classes are OS_Regex's byte tables, declared once in vm/osregex_class.def with their PCRE2
+ *     equivalents (\s is only the space, \w has - @ _, \p is its own punctuation set, \. is any
+ *     byte); literals fold ASCII A-Z only (PCRE2's (?i) without UTF).
  *  R  Unanchored alternatives may begin with at most one quantified token, or with several that
  *     are all '*' tokens (and then group 1 must open after them). With D, every start position
  *     the native scanner skips after a failure then provably cannot begin a match, or the next
@@ -53,6 +54,7 @@
 #include <string.h>
 
 #include "osregex.h"
+#include "osregex_class.h"
 
 #define PAD 8
 
@@ -95,32 +97,12 @@ static int bs_meets(const bset *a, const bset *b) {
   return 0;
 }
 
-static int is_word(unsigned c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '@' ||
-         c == '_';
-}
-
-static int in_class(unsigned e, unsigned c) {
-  switch (e) {
-  case 'w': return is_word(c);
-  case 'W': return !is_word(c);
-  case 'd': return c >= '0' && c <= '9';
-  case 'D': return !(c >= '0' && c <= '9');
-  case 's': return c == ' ';
-  case 'S': return c != ' ';
-  case 't': return c == '\t';
-  case 'p': return c && strchr("!\"#$%&'()*+,-.:;<=>?[]{}|", (int)c) != NULL;
-  case '.': return 1;
-  default: return c == e;
-  }
-}
-
 /* Subject bytes a token accepts (NUL never reaches the matcher: it ends the subject). */
 static void token_first(tok *t) {
   memset(&t->first, 0, sizeof t->first);
   for (unsigned c = 1; c < 256; c++) {
-    int in =
-        t->kind == T_LIT ? (c == t->ch || (c >= 'A' && c <= 'Z' && c + 32 == t->ch)) : in_class(t->ch, c);
+    int in = t->kind == T_LIT ? (c == t->ch || (c >= 'A' && c <= 'Z' && c + 32 == t->ch))
+                              : osregex_class_has(t->ch, c);
     if (in) bs_add(&t->first, c);
   }
 }
@@ -339,19 +321,13 @@ static void put_byte(out *o, unsigned c) {
   put(o, b);
 }
 
+/* An escape's PCRE2 equivalent, from the same table the native matcher tests bytes with. */
 static void put_class(out *o, unsigned e) {
-  switch (e) {
-  case 'w': put(o, "[0-9A-Za-z_@\\x2d]"); break;
-  case 'W': put(o, "[^0-9A-Za-z_@\\x2d]"); break;
-  case 'd': put(o, "[0-9]"); break;
-  case 'D': put(o, "[^0-9]"); break;
-  case 's': put(o, "\\x20"); break;
-  case 'S': put(o, "[^\\x20]"); break;
-  case 't': put(o, "\\x09"); break;
-  case 'p': put(o, "[\\x21-\\x2e\\x3a-\\x3f\\x5b\\x5d\\x7b-\\x7d]"); break;
-  case '.': put(o, "[\\x00-\\xff]"); break;
-  default: put_byte(o, e);
-  }
+  const char *pcre2 = osregex_class_pcre2(e);
+  if (pcre2)
+    put(o, pcre2);
+  else
+    o->full = 1; /* not an escape: osregex_compile refused the pattern already */
 }
 
 /* Tokens [0, upto) of an alternative; group 1's parentheses capture, the others are dropped

@@ -35,14 +35,13 @@ static int fail(rule_error *err, size_t off, const char *fmt, ...) __attribute__
 
 /* Record a syntax error at byte offset off; returns TN_EPOLICY. */
 static int fail(rule_error *err, size_t off, const char *fmt, ...) {
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    err->off = (uint32_t)off;
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-  }
-  return TN_EPOLICY;
+  if (!err) return TN_EPOLICY;
+  err->off = (uint32_t)off;
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = tn_err_vset(err->msg, sizeof err->msg, TN_EPOLICY, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 unsigned rule_parse_comparison(const char *text, size_t len, uint64_t *value, size_t *digits_off,

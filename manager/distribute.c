@@ -3,17 +3,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "bundle.h"
-#include "crypto.h"
 #include "daemon_log.h"
 #include "err.h"
+#include "keyring.h"
 
 /* One file as last seen. */
 typedef struct file_entry {
@@ -26,8 +23,7 @@ typedef struct file_entry {
 
 struct distrib {
   char *dir;
-  crypto_key **keys;
-  size_t nkeys;
+  keyring *ring; /* trusted keys; empty: any signed bundle */
   file_entry *files;
   size_t nfiles, capfiles;
   /* the selection: one per policy id */
@@ -44,21 +40,10 @@ distrib *distrib_new(const char *dir, const char *const *trusted, size_t ntruste
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  if (ntrusted && !(d->keys = calloc(ntrusted, sizeof *d->keys))) {
+  if (!(d->ring = keyring_load(trusted, ntrusted, err, errlen))) {
     distrib_free(d);
-    snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  for (size_t i = 0; i < ntrusted; i++) {
-    char why[256];
-    if (!(d->keys[i] = crypto_key_load_public(trusted[i], why, sizeof why))) {
-      snprintf(err, errlen, "trusted key %s: %s", trusted[i], why);
-      d->nkeys = i;
-      distrib_free(d);
-      return NULL;
-    }
-  }
-  d->nkeys = ntrusted;
   return d;
 }
 
@@ -76,9 +61,7 @@ void distrib_free(distrib *d) {
   }
   for (size_t i = 0; i < d->nsel; i++)
     free(d->sel_hash[i]);
-  for (size_t i = 0; i < d->nkeys; i++)
-    crypto_key_free(d->keys[i]);
-  free(d->keys);
+  keyring_free(d->ring);
   free(d->files);
   free(d->sel);
   free(d->changed);
@@ -87,69 +70,27 @@ void distrib_free(distrib *d) {
   free(d);
 }
 
-static int read_all(const char *path, uint8_t **data, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return TN_EIO;
-  struct stat st;
-  if (fstat(fd, &st) != 0 || (uint64_t)st.st_size > BUNDLE_MAX_SIZE) {
-    close(fd);
-    return TN_ETOOBIG;
-  }
-  uint8_t *buf = malloc((size_t)st.st_size + 1);
-  size_t n = 0;
-  while (buf && n < (size_t)st.st_size) {
-    ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  if (!buf || n != (size_t)st.st_size) {
-    free(buf);
-    return TN_EIO;
-  }
-  *data = buf;
-  *len = n;
-  return TN_OK;
-}
-
-/* Read and check one file into f->b. */
+/* Admit one file into f->b: read, checked and signed (by a trusted key when the manager has any).
+ * Expiry and anti-rollback are the agents' to check. */
 static void load(distrib *d, file_entry *f) {
   bundle_clear(&f->b);
   f->ok = 0;
-  uint8_t *data;
-  size_t len;
+  keyring_rules rules = {.empty = KEYRING_EMPTY_SIGNED, .no_expiry = 1, .keep_bytes = 1};
+  keyring_admitted a;
   char why[512];
-  int rc = read_all(f->path, &data, &len);
+  int rc = keyring_admit_file(d->ring, f->path, &rules, &a, why, sizeof why);
   if (rc != TN_OK) {
-    log_warn("Cannot read bundle %s: %s", f->path, rc == TN_ETOOBIG ? "too big" : strerror(errno));
+    log_warn("Refused bundle %s for distribution: %s: %s", f->path, keyring_refusal(rc), why);
     return;
   }
-  program *p = NULL;
-  bundle_info info;
-  rc = bundle_read(data, len, &p, &info, why, sizeof why);
-  if (rc == TN_OK && !info.is_signed) {
-    rc = TN_EUNSIGNED;
-    snprintf(why, sizeof why, "bundle is not signed");
-  }
-  if (rc == TN_OK && d->nkeys) {
-    rc = TN_EUNTRUSTED;
-    for (size_t i = 0; i < d->nkeys && rc != TN_OK; i++)
-      rc = bundle_check_signature(&info, d->keys[i], why, sizeof why);
-  }
-  if (rc != TN_OK) {
-    log_warn("Refused bundle %s for distribution: %s", f->path, why);
-    program_free(p);
-    free(data);
-    return;
-  }
-  f->b.policy_id = strdup(program_str(p, p->policy_id));
-  f->b.version = p->policy_version;
-  f->b.data = data;
-  f->b.len = len;
+  f->b.policy_id = strdup(program_str(a.prog, a.prog->policy_id));
+  f->b.version = a.prog->policy_version;
+  f->b.data = a.data;
+  f->b.len = a.len;
   f->b.path = f->path;
-  crypto_hex(info.bundle_hash, CRYPTO_SHA256_LEN, f->b.hash);
-  program_free(p);
+  memcpy(f->b.hash, a.bundle_hash, sizeof f->b.hash);
+  a.data = NULL;
+  keyring_admitted_clear(&a);
   if (!f->b.policy_id) {
     bundle_clear(&f->b);
     return;

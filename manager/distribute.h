@@ -1,9 +1,9 @@
-/* distribute.h — the bundles the manager hands out: every *.tnb file of a directory, read and
- * checked (structure, hash, bytecode, a signature — by one of the manager's trusted keys when it
- * has any), one per policy id (the highest version). The server offers a bundle to an agent when
- * the agent's version of that policy id is lower (at Hello, and whenever a file changes: the
- * directory is looked at every bundle_poll_interval). Agents verify every offer themselves
- * (signature, expiry, anti-rollback): the manager is not trusted to sign. */
+/* distribute.h — the bundles the manager hands out: every *.tnb file of a directory, admitted by the
+ * keyring (vm/keyring.h: structure, hash, bytecode, a signature — by one of the manager's trusted keys
+ * when it has any), one per policy id (the highest version). The server offers a bundle to an agent
+ * when the agent's version of that policy id is lower (at Hello, and whenever a file changes: the
+ * directory is looked at every bundle_poll_interval). Agents verify every offer themselves (signature,
+ * expiry, anti-rollback): the manager is not trusted to sign. */
 #ifndef TENET_MANAGER_DISTRIBUTE_H
 #define TENET_MANAGER_DISTRIBUTE_H
 
@@ -21,8 +21,9 @@ typedef struct distrib_bundle {
   char hash[65]; /* bundle hash */
 } distrib_bundle;
 
-/* Bundles of dir; trusted (may be empty) public key files restrict them to those signers. NULL
- * with a message in err when a key cannot be loaded. The directory is read by distrib_refresh. */
+/* Bundles of dir; trusted (may be empty) public key files or directories restrict them to those
+ * signers. NULL with a message in err when a key cannot be loaded. The directory is read by
+ * distrib_refresh. Free with distrib_free (NULL is a no-op). */
 distrib *distrib_new(const char *dir, const char *const *trusted, size_t ntrusted, char *err, size_t errlen);
 void distrib_free(distrib *d);
 

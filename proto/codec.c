@@ -2,7 +2,6 @@
  * (see codec.h). The only file that calls protobuf-c. */
 #include "codec.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,28 +35,18 @@ const char *codec_result_name(Tenet__CheckResult result) {
 
 /* ---- validation ----------------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return TN_EPROTO;
-}
-
 /* A string field: NULL is a bug on the encode side and impossible on the decode side. */
 static int check_str(const char *s, int nonempty, const char *field, char *err, size_t errlen) {
-  if (!s) return fail(err, errlen, "%s is NULL", field);
-  if (nonempty && !*s) return fail(err, errlen, "%s is empty", field);
+  if (!s) return tn_err_set(err, errlen, TN_EPROTO, "%s is NULL", field);
+  if (nonempty && !*s) return tn_err_set(err, errlen, TN_EPROTO, "%s is empty", field);
   return TN_OK;
 }
 
 static int check_hash(ProtobufCBinaryData h, int may_be_empty, const char *field, char *err, size_t errlen) {
   if (h.len == 0 && may_be_empty) return TN_OK;
-  if (h.len != CODEC_HASH_LEN) return fail(err, errlen, "%s is %zu bytes long, not %d", field, h.len, CODEC_HASH_LEN);
-  if (!h.data) return fail(err, errlen, "%s is NULL", field);
+  if (h.len != CODEC_HASH_LEN)
+    return tn_err_set(err, errlen, TN_EPROTO, "%s is %zu bytes long, not %d", field, h.len, CODEC_HASH_LEN);
+  if (!h.data) return tn_err_set(err, errlen, TN_EPROTO, "%s is NULL", field);
   return TN_OK;
 }
 
@@ -96,7 +85,8 @@ void codec_hash_to_hex(const ProtobufCBinaryData *src, char out[2 * CODEC_HASH_L
 
 static int check_count(size_t n, const char *field, char *err, size_t errlen) {
   if (n > CODEC_MAX_REPEATED)
-    return fail(err, errlen, "%s has %zu elements, more than %d", field, n, CODEC_MAX_REPEATED);
+    return tn_err_set(err, errlen, TN_EPROTO, "%s has %zu elements, more than %d", field, n,
+                      CODEC_MAX_REPEATED);
   return TN_OK;
 }
 
@@ -104,10 +94,10 @@ static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
   TRY(check_str(h->agent_id, 1, "hello.agent_id", err, errlen));
   TRY(check_count(h->n_policies, "hello.policies", err, errlen));
   TRY(check_str(h->agent_version, 0, "hello.agent_version", err, errlen));
-  if (h->n_policies && !h->policies) return fail(err, errlen, "hello.policies is NULL");
+  if (h->n_policies && !h->policies) return tn_err_set(err, errlen, TN_EPROTO, "hello.policies is NULL");
   for (size_t i = 0; i < h->n_policies; i++) {
     const Tenet__PolicyInfo *p = h->policies[i];
-    if (!p) return fail(err, errlen, "hello.policies[%zu] is NULL", i);
+    if (!p) return tn_err_set(err, errlen, TN_EPROTO, "hello.policies[%zu] is NULL", i);
     TRY(check_str(p->policy_id, 1, "hello.policies[].policy_id", err, errlen));
     TRY(check_hash(p->bundle_hash, 0, "hello.policies[].bundle_hash", err, errlen));
   }
@@ -116,16 +106,16 @@ static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
 
 static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
   TRY(check_str(d->policy_id, 1, "check_deltas.policy_id", err, errlen));
-  if (d->scan_id < 0) return fail(err, errlen, "check_deltas.scan_id is negative");
+  if (d->scan_id < 0) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.scan_id is negative");
   TRY(check_count(d->n_checks, "check_deltas.checks", err, errlen));
-  if (d->n_checks && !d->checks) return fail(err, errlen, "check_deltas.checks is NULL");
+  if (d->n_checks && !d->checks) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks is NULL");
   for (size_t i = 0; i < d->n_checks; i++) {
     const Tenet__CheckDelta *c = d->checks[i];
-    if (!c) return fail(err, errlen, "check_deltas.checks[%zu] is NULL", i);
+    if (!c) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[%zu] is NULL", i);
     if (c->result != TENET__CHECK_RESULT__PASSED && c->result != TENET__CHECK_RESULT__FAILED &&
         c->result != TENET__CHECK_RESULT__NOT_APPLICABLE)
-      return fail(err, errlen, "check_deltas.checks[%zu].result is %d, not a check result", i,
-                  (int)c->result);
+      return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[%zu].result is %d, not a check result",
+                        i, (int)c->result);
     TRY(check_str(c->reason, 0, "check_deltas.checks[].reason", err, errlen));
     TRY(check_str(c->event_json, 0, "check_deltas.checks[].event_json", err, errlen));
   }
@@ -135,7 +125,7 @@ static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
 static int check_summary(const Tenet__ScanSummary *s, char *err, size_t errlen) {
   TRY(check_str(s->policy_id, 1, "scan_summary.policy_id", err, errlen));
   TRY(check_str(s->policy_name, 0, "scan_summary.policy_name", err, errlen));
-  if (s->scan_id < 0) return fail(err, errlen, "scan_summary.scan_id is negative");
+  if (s->scan_id < 0) return tn_err_set(err, errlen, TN_EPROTO, "scan_summary.scan_id is negative");
   TRY(check_hash(s->results_hash, 0, "scan_summary.results_hash", err, errlen));
   TRY(check_hash(s->bundle_hash, 0, "scan_summary.bundle_hash", err, errlen));
   TRY(check_hash(s->source_hash, 1, "scan_summary.source_hash", err, errlen));
@@ -147,16 +137,17 @@ static int check_summary(const Tenet__ScanSummary *s, char *err, size_t errlen) 
 
 static int check_policy_list(const Tenet__PolicyList *l, char *err, size_t errlen) {
   TRY(check_count(l->n_policy_ids, "policy_list.policy_ids", err, errlen));
-  if (l->n_policy_ids && !l->policy_ids) return fail(err, errlen, "policy_list.policy_ids is NULL");
+  if (l->n_policy_ids && !l->policy_ids)
+    return tn_err_set(err, errlen, TN_EPROTO, "policy_list.policy_ids is NULL");
   for (size_t i = 0; i < l->n_policy_ids; i++)
     TRY(check_str(l->policy_ids[i], 1, "policy_list.policy_ids[]", err, errlen));
   return TN_OK;
 }
 
 int codec_validate(const Tenet__Envelope *m, char *err, size_t errlen) {
-  if (!m) return fail(err, errlen, "no message");
+  if (!m) return tn_err_set(err, errlen, TN_EPROTO, "no message");
   switch (m->body_case) {
-  case TENET__ENVELOPE__BODY__NOT_SET: return fail(err, errlen, "envelope has no body");
+  case TENET__ENVELOPE__BODY__NOT_SET: return tn_err_set(err, errlen, TN_EPROTO, "envelope has no body");
   case TENET__ENVELOPE__BODY_HELLO:
     if (!m->hello) break;
     return check_hello(m->hello, err, errlen);
@@ -172,7 +163,7 @@ int codec_validate(const Tenet__Envelope *m, char *err, size_t errlen) {
   case TENET__ENVELOPE__BODY_DUMP_END:
     if (!m->dump_end) break;
     TRY(check_str(m->dump_end->policy_id, 1, "dump_end.policy_id", err, errlen));
-    if (m->dump_end->scan_id < -1) return fail(err, errlen, "dump_end.scan_id is below -1");
+    if (m->dump_end->scan_id < -1) return tn_err_set(err, errlen, TN_EPROTO, "dump_end.scan_id is below -1");
     return TN_OK;
   case TENET__ENVELOPE__BODY_ACK:
     if (!m->ack) break;
@@ -184,11 +175,11 @@ int codec_validate(const Tenet__Envelope *m, char *err, size_t errlen) {
     if (!m->bundle_offer) break;
     TRY(check_str(m->bundle_offer->policy_id, 1, "bundle_offer.policy_id", err, errlen));
     if (m->bundle_offer->bundle.len == 0 || !m->bundle_offer->bundle.data)
-      return fail(err, errlen, "bundle_offer.bundle is empty");
+      return tn_err_set(err, errlen, TN_EPROTO, "bundle_offer.bundle is empty");
     return TN_OK;
-  default: return fail(err, errlen, "envelope body case %d is unknown", (int)m->body_case);
+  default: return tn_err_set(err, errlen, TN_EPROTO, "envelope body case %d is unknown", (int)m->body_case);
   }
-  return fail(err, errlen, "envelope body %s is NULL", codec_body_name(m->body_case));
+  return tn_err_set(err, errlen, TN_EPROTO, "envelope body %s is NULL", codec_body_name(m->body_case));
 }
 
 /* ---- encoding ------------------------------------------------------------------------------- */
@@ -215,7 +206,7 @@ static int pack(const Tenet__Envelope *msg, size_t len, strbuf *out, size_t star
   if (n != len) { /* cannot happen with a validated message; keep out as it was */
     out->len = start;
     if (out->data) out->data[start] = '\0';
-    return fail(err, errlen, "encoder wrote %zu bytes, expected %zu", n, len);
+    return tn_err_set(err, errlen, TN_EPROTO, "encoder wrote %zu bytes, expected %zu", n, len);
   }
   return TN_OK;
 }
@@ -323,7 +314,7 @@ static int check_repeated(const uint8_t *buf, size_t len, char *err, size_t errl
     body_count bc = {bodies[i].repeated, 0};
     size_t seen = 0;
     if (walk(buf, buf + len, bodies[i].body, count_in_body, &bc, &seen) != 0)
-      return fail(err, errlen, "malformed protobuf message (%zu bytes)", len);
+      return tn_err_set(err, errlen, TN_EPROTO, "malformed protobuf message (%zu bytes)", len);
     if (bc.n > CODEC_MAX_REPEATED) {
       snprintf(err, errlen, "%s has %zu elements, more than %d", bodies[i].name, bc.n, CODEC_MAX_REPEATED);
       return TN_ETOOBIG;
@@ -342,7 +333,7 @@ int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **
   TRY(check_repeated(buf, len, err, errlen));
   ProtobufCMessage *m =
       protobuf_c_message_unpack(&tenet__envelope__descriptor, NULL, len, (const uint8_t *)buf);
-  if (!m) return fail(err, errlen, "malformed protobuf message (%zu bytes)", len);
+  if (!m) return tn_err_set(err, errlen, TN_EPROTO, "malformed protobuf message (%zu bytes)", len);
   Tenet__Envelope *env = (Tenet__Envelope *)m;
   int rc = codec_validate(env, err, errlen);
   if (rc != TN_OK) {

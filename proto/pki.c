@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +23,6 @@
 /* ub-common-name (RFC 5280) */
 #define PKI_CN_MAX 64
 #define PKI_SAN_MAX 32
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
 
 static const char *ssl_reason(char *buf, size_t len) {
   unsigned long e = ERR_peek_error();
@@ -106,7 +93,7 @@ static int path_join(char *out, const char *dir, const char *name, const char *e
                      size_t errlen) {
   int n = snprintf(out, PKI_PATH_MAX, "%s/%s%s", dir, name, ext);
   if (n < 0 || n >= PKI_PATH_MAX)
-    return set_err(err, errlen, TN_EUSAGE, "path %s/%s%s is too long", dir, name, ext);
+    return tn_err_set(err, errlen, TN_EUSAGE, "path %s/%s%s is too long", dir, name, ext);
   return TN_OK;
 }
 
@@ -114,13 +101,13 @@ static int ensure_dir(const char *dir, char *err, size_t errlen) {
   if (mkdir(dir, 0700) == 0) return TN_OK;
   struct stat st;
   if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return TN_OK;
-  return set_err(err, errlen, TN_EIO, "cannot create directory %s: %s", dir,
-                 errno == EEXIST ? "a file of that name exists" : strerror(errno));
+  return tn_err_set(err, errlen, TN_EIO, "cannot create directory %s: %s", dir,
+                    errno == EEXIST ? "a file of that name exists" : strerror(errno));
 }
 
 static int refuse_existing(const char *path, int force, char *err, size_t errlen) {
   if (!force && access(path, F_OK) == 0)
-    return set_err(err, errlen, TN_EIO, "%s already exists (use --force to replace it)", path);
+    return tn_err_set(err, errlen, TN_EIO, "%s already exists (use --force to replace it)", path);
   return TN_OK;
 }
 
@@ -150,18 +137,18 @@ static int write_file(const char *path, const char *data, size_t len, mode_t mod
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   }
   if (fd < 0)
-    return set_err(err, errlen, TN_EIO, "cannot create %s: %s%s", path, strerror(errno),
-                   errno == EEXIST ? " (use --force to replace it)" : "");
+    return tn_err_set(err, errlen, TN_EIO, "cannot create %s: %s%s", path, strerror(errno),
+                      errno == EEXIST ? " (use --force to replace it)" : "");
   if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
     int e = errno;
     close(fd);
     unlink(target);
-    return set_err(err, errlen, TN_EIO, "cannot write %s: %s", path, strerror(e));
+    return tn_err_set(err, errlen, TN_EIO, "cannot write %s: %s", path, strerror(e));
   }
   if (close(fd) != 0 || (force && rename(tmp, path) != 0)) {
     int e = errno;
     unlink(target);
-    return set_err(err, errlen, TN_EIO, "cannot write %s: %s", path, strerror(e));
+    return tn_err_set(err, errlen, TN_EIO, "cannot write %s: %s", path, strerror(e));
   }
   return TN_OK;
 }
@@ -193,7 +180,7 @@ static int write_pair(const char *cert_path, X509 *cert, const char *key_path, E
   int rc;
   if (!kpem || !cpem) {
     char why[160];
-    rc = set_err(err, errlen, TN_ETLS, "cannot encode PEM: %s", ssl_reason(why, sizeof why));
+    rc = tn_err_set(err, errlen, TN_ETLS, "cannot encode PEM: %s", ssl_reason(why, sizeof why));
   } else {
     rc = write_file(key_path, kpem, klen, 0600, force, err, errlen);
     if (rc == TN_OK) {
@@ -291,7 +278,7 @@ static void fill_result(pki_result *res, const char *cert, const char *key, cons
 static int days_of(const pki_options *opt, int dflt, char *err, size_t errlen, int *days) {
   *days = opt && opt->days > 0 ? opt->days : dflt;
   if (*days > 36500)
-    return set_err(err, errlen, TN_EUSAGE, "validity of %d days is more than 100 years", *days);
+    return tn_err_set(err, errlen, TN_EUSAGE, "validity of %d days is more than 100 years", *days);
   return TN_OK;
 }
 
@@ -303,13 +290,13 @@ int pki_init(const char *dir, const char *ca_name, const pki_options *opt, pki_r
   if ((rc = days_of(opt, PKI_CA_DAYS_DEFAULT, err, errlen, &days)) != TN_OK) return rc;
   if (ca_name) {
     if (!cn_valid(ca_name))
-      return set_err(err, errlen, TN_EUSAGE, "CA name '%s' must be 1-%d printable ASCII characters", ca_name,
-                     PKI_CN_MAX);
+      return tn_err_set(err, errlen, TN_EUSAGE, "CA name '%s' must be 1-%d printable ASCII characters",
+                        ca_name, PKI_CN_MAX);
     snprintf(cn, sizeof cn, "%s", ca_name);
   } else {
     unsigned char r[4];
     if (RAND_bytes(r, sizeof r) != 1)
-      return set_err(err, errlen, TN_ETLS, "no randomness: %s", ssl_reason(why, sizeof why));
+      return tn_err_set(err, errlen, TN_ETLS, "no randomness: %s", ssl_reason(why, sizeof why));
     snprintf(cn, sizeof cn, "Tenet CA %02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
   }
   if ((rc = path_join(crt, dir, "ca", ".crt", err, errlen)) != TN_OK ||
@@ -322,7 +309,7 @@ int pki_init(const char *dir, const char *ca_name, const pki_options *opt, pki_r
   EVP_PKEY *k = new_key();
   X509 *x = k ? make_cert(CERT_CA, cn, k, days, NULL, NULL, NULL) : NULL;
   if (!x)
-    rc = set_err(err, errlen, TN_ETLS, "cannot create the CA: %s", ssl_reason(why, sizeof why));
+    rc = tn_err_set(err, errlen, TN_ETLS, "cannot create the CA: %s", ssl_reason(why, sizeof why));
   else
     rc = write_pair(crt, x, key, k, force, err, errlen);
   if (rc == TN_OK) fill_result(res, crt, key, cn, NULL, days);
@@ -342,30 +329,31 @@ static int load_ca(const char *dir, X509 **cert, EVP_PKEY **key, char *err, size
     return rc;
   FILE *f = fopen(crt, "r");
   if (!f)
-    return set_err(err, errlen, TN_EKEY, "cannot read %s: %s (create a CA with `tenet pki init %s`)", crt,
-                   strerror(errno), dir);
+    return tn_err_set(err, errlen, TN_EKEY, "cannot read %s: %s (create a CA with `tenet pki init %s`)", crt,
+                      strerror(errno), dir);
   *cert = PEM_read_X509(f, NULL, NULL, NULL);
   fclose(f);
   if (!*cert)
-    return set_err(err, errlen, TN_EKEY, "%s is not a PEM certificate: %s", crt, ssl_reason(why, sizeof why));
+    return tn_err_set(err, errlen, TN_EKEY, "%s is not a PEM certificate: %s", crt,
+                      ssl_reason(why, sizeof why));
   f = fopen(kp, "r");
   if (!f) {
-    rc = set_err(err, errlen, TN_EKEY, "cannot read %s: %s", kp, strerror(errno));
+    rc = tn_err_set(err, errlen, TN_EKEY, "cannot read %s: %s", kp, strerror(errno));
     goto fail;
   }
   *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
   fclose(f);
   if (!*key) {
-    rc = set_err(err, errlen, TN_EKEY, "%s is not a PEM private key: %s", kp, ssl_reason(why, sizeof why));
+    rc = tn_err_set(err, errlen, TN_EKEY, "%s is not a PEM private key: %s", kp, ssl_reason(why, sizeof why));
     goto fail;
   }
   if (X509_check_private_key(*cert, *key) != 1) {
     ERR_clear_error();
-    rc = set_err(err, errlen, TN_EKEY, "%s does not belong to %s", kp, crt);
+    rc = tn_err_set(err, errlen, TN_EKEY, "%s does not belong to %s", kp, crt);
     goto fail;
   }
   if (X509_check_ca(*cert) == 0) {
-    rc = set_err(err, errlen, TN_EKEY, "%s is not a CA certificate", crt);
+    rc = tn_err_set(err, errlen, TN_EKEY, "%s is not a CA certificate", crt);
     goto fail;
   }
   return TN_OK;
@@ -392,7 +380,7 @@ static int issue(const char *dir, enum cert_kind kind, const char *cn, const cha
   EVP_PKEY *k = new_key();
   X509 *x = k ? make_cert(kind, cn, k, days, alt, ca, ca_key) : NULL;
   if (!x)
-    rc = set_err(err, errlen, TN_ETLS, "cannot create the certificate: %s", ssl_reason(why, sizeof why));
+    rc = tn_err_set(err, errlen, TN_ETLS, "cannot create the certificate: %s", ssl_reason(why, sizeof why));
   else
     rc = write_pair(crt, x, key, k, force, err, errlen);
   if (rc == TN_OK) fill_result(res, crt, key, cn, alt, days);
@@ -412,7 +400,7 @@ static int add_san(char *buf, size_t len, const char *host, char *err, size_t er
   else if (is_dns_name(host))
     snprintf(entry, sizeof entry, "DNS:%s", host);
   else
-    return set_err(err, errlen, TN_EUSAGE, "'%s' is neither a DNS name nor an IP address", host);
+    return tn_err_set(err, errlen, TN_EUSAGE, "'%s' is neither a DNS name nor an IP address", host);
   size_t el = strlen(entry);
   for (const char *p = buf; *p;) { /* skip duplicates */
     const char *end = strchr(p, ',');
@@ -421,7 +409,7 @@ static int add_san(char *buf, size_t len, const char *host, char *err, size_t er
     p += n + (end ? 1 : 0);
   }
   size_t used = strlen(buf);
-  if (used + el + 2 > len) return set_err(err, errlen, TN_EUSAGE, "too many subjectAltName entries");
+  if (used + el + 2 > len) return tn_err_set(err, errlen, TN_EUSAGE, "too many subjectAltName entries");
   if (used) buf[used++] = ',';
   memcpy(buf + used, entry, el + 1);
   return TN_OK;
@@ -430,9 +418,10 @@ static int add_san(char *buf, size_t len, const char *host, char *err, size_t er
 int pki_issue_manager(const char *dir, const char *name, const char *const *sans, size_t nsans,
                       const pki_options *opt, pki_result *res, char *err, size_t errlen) {
   if (!cn_valid(name))
-    return set_err(err, errlen, TN_EUSAGE, "manager name '%s' must be 1-%d printable ASCII characters",
-                   name ? name : "", PKI_CN_MAX);
-  if (nsans > PKI_SAN_MAX) return set_err(err, errlen, TN_EUSAGE, "more than %d --san entries", PKI_SAN_MAX);
+    return tn_err_set(err, errlen, TN_EUSAGE, "manager name '%s' must be 1-%d printable ASCII characters",
+                      name ? name : "", PKI_CN_MAX);
+  if (nsans > PKI_SAN_MAX)
+    return tn_err_set(err, errlen, TN_EUSAGE, "more than %d --san entries", PKI_SAN_MAX);
   char alt[1024] = "";
   int rc = TN_OK;
   if (is_ip(name) || is_dns_name(name)) rc = add_san(alt, sizeof alt, name, err, errlen);
@@ -453,9 +442,9 @@ int pki_issue_manager(const char *dir, const char *name, const char *const *sans
 int pki_issue_agent(const char *dir, const char *agent_id, const pki_options *opt, pki_result *res, char *err,
                     size_t errlen) {
   if (!pki_agent_id_valid(agent_id))
-    return set_err(err, errlen, TN_EUSAGE,
-                   "agent id '%s' is invalid: use 1-%d characters of A-Z a-z 0-9 _ . -",
-                   agent_id ? agent_id : "", PKI_AGENT_ID_MAX);
+    return tn_err_set(err, errlen, TN_EUSAGE,
+                      "agent id '%s' is invalid: use 1-%d characters of A-Z a-z 0-9 _ . -",
+                      agent_id ? agent_id : "", PKI_AGENT_ID_MAX);
   char agents[PKI_PATH_MAX], crt[PKI_PATH_MAX], key[PKI_PATH_MAX];
   int rc;
   if ((rc = path_join(agents, dir, "agents", "", err, errlen)) != TN_OK ||

@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +23,6 @@
 #include <openssl/x509v3.h>
 
 #include "err.h"
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
 
 /* The oldest error of OpenSSL's queue as text (the queue is then cleared). */
 static const char *ssl_reason(char *buf, size_t len) {
@@ -56,7 +43,7 @@ static const char *ssl_reason(char *buf, size_t len) {
 /* ---- TCP ------------------------------------------------------------------------------------ */
 
 static int resolve(const char *host, int port, int passive, struct addrinfo **res, char *err, size_t errlen) {
-  if (port < 0 || port > 65535) return set_err(err, errlen, TN_EUSAGE, "port %d is out of range", port);
+  if (port < 0 || port > 65535) return tn_err_set(err, errlen, TN_EUSAGE, "port %d is out of range", port);
   char service[8];
   snprintf(service, sizeof service, "%d", port);
   struct addrinfo hints;
@@ -67,7 +54,7 @@ static int resolve(const char *host, int port, int passive, struct addrinfo **re
   if (host && (!*host || strcmp(host, "*") == 0)) host = NULL;
   int gai = getaddrinfo(host, service, &hints, res);
   if (gai != 0)
-    return set_err(err, errlen, TN_ENET, "cannot resolve %s: %s", host ? host : "*", gai_strerror(gai));
+    return tn_err_set(err, errlen, TN_ENET, "cannot resolve %s: %s", host ? host : "*", gai_strerror(gai));
   return TN_OK;
 }
 
@@ -78,22 +65,22 @@ int tls_tcp_listen(const char *host, int port, int backlog, int *fd, int *bound_
   int rc = resolve(host, port, 1, &res, err, errlen);
   if (rc != TN_OK) return rc;
   /* With no host, prefer the IPv6 wildcard (dual stack) when the system offers one. */
-  rc = set_err(err, errlen, TN_ENET, "no address to listen on");
+  rc = tn_err_set(err, errlen, TN_ENET, "no address to listen on");
   for (int pass = 0; pass < 2 && *fd < 0; pass++) {
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
       if (!host && (pass == 0) != (ai->ai_family == AF_INET6)) continue;
       if (host && pass == 1) break;
       int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
       if (s < 0) {
-        rc = set_err(err, errlen, TN_ENET, "socket: %s", strerror(errno));
+        rc = tn_err_set(err, errlen, TN_ENET, "socket: %s", strerror(errno));
         continue;
       }
       int one = 1, zero = 0;
       setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
       if (ai->ai_family == AF_INET6 && !host) setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
       if (bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, backlog > 0 ? backlog : 128) != 0) {
-        rc = set_err(err, errlen, TN_ENET, "cannot listen on %s:%d: %s", host ? host : "*", port,
-                     strerror(errno));
+        rc = tn_err_set(err, errlen, TN_ENET, "cannot listen on %s:%d: %s", host ? host : "*", port,
+                        strerror(errno));
         close(s);
         continue;
       }
@@ -109,7 +96,7 @@ int tls_tcp_listen(const char *host, int port, int backlog, int *fd, int *bound_
     if (getsockname(*fd, (struct sockaddr *)&ss, &sl) != 0) {
       close(*fd);
       *fd = -1;
-      return set_err(err, errlen, TN_ENET, "getsockname: %s", strerror(errno));
+      return tn_err_set(err, errlen, TN_ENET, "getsockname: %s", strerror(errno));
     }
     *bound_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                            : ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -127,7 +114,7 @@ int tls_tcp_accept(int lfd, int *fd, char *peer, size_t peerlen, char *err, size
   while (s < 0 && errno == EINTR);
   if (s < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return TLS_WANT_READ;
-    return set_err(err, errlen, TN_ENET, "accept: %s", strerror(errno));
+    return tn_err_set(err, errlen, TN_ENET, "accept: %s", strerror(errno));
   }
   int one = 1;
   setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -151,10 +138,10 @@ int tls_tcp_accept(int lfd, int *fd, char *peer, size_t peerlen, char *err, size
 
 int tls_tcp_nonblock(int fd, int on, char *err, size_t errlen) {
   int fl = fcntl(fd, F_GETFL);
-  if (fl < 0) return set_err(err, errlen, TN_ENET, "fcntl(F_GETFL): %s", strerror(errno));
+  if (fl < 0) return tn_err_set(err, errlen, TN_ENET, "fcntl(F_GETFL): %s", strerror(errno));
   int nfl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
   if (nfl != fl && fcntl(fd, F_SETFL, nfl) < 0)
-    return set_err(err, errlen, TN_ENET, "fcntl(F_SETFL): %s", strerror(errno));
+    return tn_err_set(err, errlen, TN_ENET, "fcntl(F_SETFL): %s", strerror(errno));
   return TN_OK;
 }
 
@@ -166,7 +153,7 @@ int tls_tcp_timeout(int fd, int timeout_ms, char *err, size_t errlen) {
   }
   if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
-    return set_err(err, errlen, TN_ENET, "setsockopt(SO_RCVTIMEO/SO_SNDTIMEO): %s", strerror(errno));
+    return tn_err_set(err, errlen, TN_ENET, "setsockopt(SO_RCVTIMEO/SO_SNDTIMEO): %s", strerror(errno));
   return TN_OK;
 }
 
@@ -204,16 +191,16 @@ static int connect_one(int s, const struct sockaddr *sa, socklen_t salen, int ti
 
 int tls_tcp_connect(const char *host, int port, int timeout_ms, int *fd, char *err, size_t errlen) {
   *fd = -1;
-  if (!host || !*host) return set_err(err, errlen, TN_EUSAGE, "no host to connect to");
-  if (port <= 0 || port > 65535) return set_err(err, errlen, TN_EUSAGE, "port %d is out of range", port);
+  if (!host || !*host) return tn_err_set(err, errlen, TN_EUSAGE, "no host to connect to");
+  if (port <= 0 || port > 65535) return tn_err_set(err, errlen, TN_EUSAGE, "port %d is out of range", port);
   struct addrinfo *res;
   int rc = resolve(host, port, 0, &res, err, errlen);
   if (rc != TN_OK) return rc;
-  rc = set_err(err, errlen, TN_ENET, "cannot connect to %s:%d", host, port);
+  rc = tn_err_set(err, errlen, TN_ENET, "cannot connect to %s:%d", host, port);
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (s < 0) {
-      rc = set_err(err, errlen, TN_ENET, "socket: %s", strerror(errno));
+      rc = tn_err_set(err, errlen, TN_ENET, "socket: %s", strerror(errno));
       continue;
     }
     int r = connect_one(s, ai->ai_addr, ai->ai_addrlen, timeout_ms);
@@ -223,8 +210,8 @@ int tls_tcp_connect(const char *host, int port, int timeout_ms, int *fd, char *e
       *fd = s;
       break;
     }
-    rc = set_err(err, errlen, r, "cannot connect to %s:%d: %s", host, port,
-                 r == TN_ETIMEOUT ? "timed out" : strerror(errno));
+    rc = tn_err_set(err, errlen, r, "cannot connect to %s:%d: %s", host, port,
+                    r == TN_ETIMEOUT ? "timed out" : strerror(errno));
     close(s);
   }
   freeaddrinfo(res);
@@ -322,26 +309,26 @@ static tls_ctx *ctx_new(int server, const char *cert, const char *key, const cha
   char why[160];
   ERR_clear_error();
   if (!ca || !*ca) {
-    set_err(err, errlen, TN_EUSAGE, "no CA certificate file given");
+    tn_err_set(err, errlen, TN_EUSAGE, "no CA certificate file given");
     return NULL;
   }
   if (server && (!cert || !key)) {
-    set_err(err, errlen, TN_EUSAGE, "a server needs a certificate and a key");
+    tn_err_set(err, errlen, TN_EUSAGE, "a server needs a certificate and a key");
     return NULL;
   }
   if (!cert != !key) {
-    set_err(err, errlen, TN_EUSAGE, "a certificate needs its key (and a key its certificate)");
+    tn_err_set(err, errlen, TN_EUSAGE, "a certificate needs its key (and a key its certificate)");
     return NULL;
   }
   tls_ctx *c = calloc(1, sizeof *c);
   if (!c) {
-    set_err(err, errlen, TN_ENOMEM, "out of memory");
+    tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
     return NULL;
   }
   c->server = server;
   c->ssl = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
   if (!c->ssl) {
-    set_err(err, errlen, TN_ETLS, "cannot create a TLS context: %s", ssl_reason(why, sizeof why));
+    tn_err_set(err, errlen, TN_ETLS, "cannot create a TLS context: %s", ssl_reason(why, sizeof why));
     goto fail;
   }
   SSL_CTX_set_min_proto_version(c->ssl, TLS1_3_VERSION);
@@ -351,31 +338,31 @@ static tls_ctx *ctx_new(int server, const char *cert, const char *key, const cha
   SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
   if (cert) {
     if (SSL_CTX_use_certificate_chain_file(c->ssl, cert) != 1) {
-      set_err(err, errlen, TN_ETLS, "cannot load certificate %s: %s", cert, ssl_reason(why, sizeof why));
+      tn_err_set(err, errlen, TN_ETLS, "cannot load certificate %s: %s", cert, ssl_reason(why, sizeof why));
       goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(c->ssl, key, SSL_FILETYPE_PEM) != 1) {
       if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH)
-        set_err(err, errlen, TN_ETLS, "key %s does not match certificate %s", key, cert);
+        tn_err_set(err, errlen, TN_ETLS, "key %s does not match certificate %s", key, cert);
       else
-        set_err(err, errlen, TN_ETLS, "cannot load key %s: %s", key, ssl_reason(why, sizeof why));
+        tn_err_set(err, errlen, TN_ETLS, "cannot load key %s: %s", key, ssl_reason(why, sizeof why));
       ERR_clear_error();
       goto fail;
     }
     if (SSL_CTX_check_private_key(c->ssl) != 1) {
-      set_err(err, errlen, TN_ETLS, "key %s does not match certificate %s", key, cert);
+      tn_err_set(err, errlen, TN_ETLS, "key %s does not match certificate %s", key, cert);
       ERR_clear_error();
       goto fail;
     }
   }
   if (SSL_CTX_load_verify_locations(c->ssl, ca, NULL) != 1) {
-    set_err(err, errlen, TN_ETLS, "cannot load CA certificate %s: %s", ca, ssl_reason(why, sizeof why));
+    tn_err_set(err, errlen, TN_ETLS, "cannot load CA certificate %s: %s", ca, ssl_reason(why, sizeof why));
     goto fail;
   }
   if (server) {
     STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
     if (!names) {
-      set_err(err, errlen, TN_ETLS, "cannot read CA names from %s: %s", ca, ssl_reason(why, sizeof why));
+      tn_err_set(err, errlen, TN_ETLS, "cannot read CA names from %s: %s", ca, ssl_reason(why, sizeof why));
       goto fail;
     }
     SSL_CTX_set_client_CA_list(c->ssl, names);
@@ -423,18 +410,18 @@ tls_conn *tls_conn_new(tls_ctx *ctx, int fd, const char *server_name, char *err,
   char why[160];
   ERR_clear_error();
   if (!ctx->server && (!server_name || !*server_name)) {
-    set_err(err, errlen, TN_EUSAGE, "a client connection needs the server's name");
+    tn_err_set(err, errlen, TN_EUSAGE, "a client connection needs the server's name");
     close(fd);
     return NULL;
   }
   if (server_name && strlen(server_name) >= sizeof(((tls_conn *)0)->server_name)) {
-    set_err(err, errlen, TN_EUSAGE, "server name is too long");
+    tn_err_set(err, errlen, TN_EUSAGE, "server name is too long");
     close(fd);
     return NULL;
   }
   tls_conn *c = calloc(1, sizeof *c);
   if (!c) {
-    set_err(err, errlen, TN_ENOMEM, "out of memory");
+    tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
     close(fd);
     return NULL;
   }
@@ -443,7 +430,7 @@ tls_conn *tls_conn_new(tls_ctx *ctx, int fd, const char *server_name, char *err,
   c->ssl = SSL_new(ctx->ssl);
   BIO *bio = c->ssl ? sock_bio_new(fd) : NULL;
   if (!bio) {
-    set_err(err, errlen, TN_ETLS, "cannot create a TLS connection: %s", ssl_reason(why, sizeof why));
+    tn_err_set(err, errlen, TN_ETLS, "cannot create a TLS connection: %s", ssl_reason(why, sizeof why));
     tls_conn_free(c);
     return NULL;
   }
@@ -457,8 +444,8 @@ tls_conn *tls_conn_new(tls_ctx *ctx, int fd, const char *server_name, char *err,
     int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), server_name)
                    : SSL_set1_host(c->ssl, server_name) && SSL_set_tlsext_host_name(c->ssl, server_name);
     if (ok != 1) {
-      set_err(err, errlen, TN_ETLS, "cannot set the expected server name %s: %s", server_name,
-              ssl_reason(why, sizeof why));
+      tn_err_set(err, errlen, TN_ETLS, "cannot set the expected server name %s: %s", server_name,
+                 ssl_reason(why, sizeof why));
       tls_conn_free(c);
       return NULL;
     }
@@ -503,23 +490,23 @@ static int ssl_outcome(tls_conn *c, int r, const char *what, char *err, size_t e
   case SSL_ERROR_WANT_READ:
   case SSL_ERROR_WANT_WRITE:
     ERR_clear_error();
-    if (blocking(c)) return set_err(err, errlen, TN_ETIMEOUT, "TLS %s timed out", what);
+    if (blocking(c)) return tn_err_set(err, errlen, TN_ETIMEOUT, "TLS %s timed out", what);
     return e == SSL_ERROR_WANT_READ ? TLS_WANT_READ : TLS_WANT_WRITE;
   case SSL_ERROR_ZERO_RETURN:
     ERR_clear_error();
-    return set_err(err, errlen, TLS_CLOSED, "connection closed by the peer");
+    return tn_err_set(err, errlen, TLS_CLOSED, "connection closed by the peer");
   case SSL_ERROR_SYSCALL:
     ERR_clear_error();
-    if (saved == 0) return set_err(err, errlen, TLS_CLOSED, "connection closed by the peer");
-    return set_err(err, errlen, TN_ENET, "TLS %s: %s", what, strerror(saved));
+    if (saved == 0) return tn_err_set(err, errlen, TLS_CLOSED, "connection closed by the peer");
+    return tn_err_set(err, errlen, TN_ENET, "TLS %s: %s", what, strerror(saved));
   default: {
     long v = SSL_get_verify_result(c->ssl);
     unsigned long first = ERR_peek_error();
     ssl_reason(why, sizeof why);
     if (ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED && v != X509_V_OK)
-      return set_err(err, errlen, TN_ETLS, "TLS %s: certificate verify failed: %s", what,
-                     X509_verify_cert_error_string(v));
-    return set_err(err, errlen, TN_ETLS, "TLS %s: %s", what, why);
+      return tn_err_set(err, errlen, TN_ETLS, "TLS %s: certificate verify failed: %s", what,
+                        X509_verify_cert_error_string(v));
+    return tn_err_set(err, errlen, TN_ETLS, "TLS %s: %s", what, why);
   }
   }
 }
@@ -531,19 +518,19 @@ int tls_conn_handshake(tls_conn *c, char *err, size_t errlen) {
   int r = SSL_do_handshake(c->ssl);
   if (r != 1) {
     int rc = ssl_outcome(c, r, "handshake", err, errlen);
-    if (rc == TLS_CLOSED) set_err(err, errlen, rc, "connection closed by the peer during the handshake");
+    if (rc == TLS_CLOSED) tn_err_set(err, errlen, rc, "connection closed by the peer during the handshake");
     return rc;
   }
   load_peer_id(c);
   if (c->server && !c->peer_id[0])
-    return set_err(err, errlen, TN_ETLS, "TLS handshake: the client certificate has no usable CN");
+    return tn_err_set(err, errlen, TN_ETLS, "TLS handshake: the client certificate has no usable CN");
   c->established = 1;
   return TN_OK;
 }
 
 int tls_conn_read(tls_conn *c, void *buf, size_t cap, size_t *n, char *err, size_t errlen) {
   *n = 0;
-  if (cap == 0) return set_err(err, errlen, TN_EUSAGE, "TLS read into an empty buffer");
+  if (cap == 0) return tn_err_set(err, errlen, TN_EUSAGE, "TLS read into an empty buffer");
   int rc = tls_conn_handshake(c, err, errlen);
   if (rc != TN_OK) return rc;
   ERR_clear_error();
@@ -567,7 +554,7 @@ int tls_conn_write(tls_conn *c, const void *buf, size_t len, size_t *n, char *er
   if (r != 1) {
     rc = ssl_outcome(c, 0, "write", err, errlen);
     /* a write cannot meet a clean end: the peer went away under us */
-    if (rc == TLS_CLOSED) rc = set_err(err, errlen, TN_ENET, "TLS write: connection closed by the peer");
+    if (rc == TLS_CLOSED) rc = tn_err_set(err, errlen, TN_ENET, "TLS write: connection closed by the peer");
     return rc;
   }
   *n = put;
@@ -591,17 +578,17 @@ int tls_conn_read_frame(tls_conn *c, frame_decoder *d, const uint8_t **payload, 
   uint8_t buf[16384];
   for (;;) {
     int rc = frame_decoder_next(d, payload, len);
-    if (rc != TN_OK) return set_err(err, errlen, rc, "%s", frame_decoder_error(d));
+    if (rc != TN_OK) return tn_err_set(err, errlen, rc, "%s", frame_decoder_error(d));
     if (*payload) return TN_OK;
     size_t n;
     rc = tls_conn_read(c, buf, sizeof buf, &n, err, errlen);
     if (rc == TLS_CLOSED) {
       rc = frame_decoder_finish(d);
-      return rc == TN_OK ? TLS_CLOSED : set_err(err, errlen, rc, "%s", frame_decoder_error(d));
+      return rc == TN_OK ? TLS_CLOSED : tn_err_set(err, errlen, rc, "%s", frame_decoder_error(d));
     }
     if (rc != TN_OK) return rc;
     rc = frame_decoder_feed(d, buf, n);
-    if (rc != TN_OK) return set_err(err, errlen, rc, "%s", frame_decoder_error(d));
+    if (rc != TN_OK) return tn_err_set(err, errlen, rc, "%s", frame_decoder_error(d));
   }
 }
 

@@ -56,8 +56,11 @@ int bundle_written_hash(const uint8_t *data, size_t len, uint8_t out[CRYPTO_SHA2
  * in err. */
 int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *info, char *err,
                 size_t errlen);
-/* Read a bundle file (bounded by BUNDLE_MAX_SIZE) and parse it as bundle_read does; TN_EIO when
- * the file cannot be read. */
+/* Read a bundle file's bytes, bounded by BUNDLE_MAX_SIZE, without parsing them: *data is malloc'd
+ * (caller frees). TN_OK, TN_EIO, TN_ETOOBIG or TN_ENOMEM with a message in err. */
+int bundle_file_load(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen);
+/* Read a bundle file (bundle_file_load) and parse it as bundle_read does; TN_EIO when the file
+ * cannot be read. */
 int bundle_read_file(const char *path, program **out, bundle_info *info, char *err, size_t errlen);
 /* Check an already-read bundle's signature with a trusted public key: TN_OK, TN_EUNSIGNED,
  * TN_EUNTRUSTED (signed by another key) or TN_ESIGNATURE. */

@@ -14,7 +14,6 @@
  * that detected it: "corrupt bundle (bundle_read.c:N): …". */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,33 +32,10 @@ typedef struct reader {
   size_t errlen;
 } reader;
 
-static int report(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int report(char *err, size_t errlen, int rc, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
-static int corrupt(char *err, size_t errlen, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int corrupt(char *err, size_t errlen, int line, const char *fmt, ...) {
-  if (err && errlen) {
-    int n = snprintf(err, errlen, "corrupt bundle (bundle_read.c:%d): ", line);
-    if (n >= 0 && (size_t)n < errlen) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return TN_ECORRUPT;
-}
-#define CORRUPT(...) corrupt(r->err, r->errlen, __LINE__, __VA_ARGS__)
+/* A corruption error naming the line that detected it (fmt must be a string literal). */
+#define CORRUPT(fmt, ...)                                                                                    \
+  tn_err_set(r->err, r->errlen, TN_ECORRUPT, "corrupt bundle (bundle_read.c:%d): " fmt, __LINE__,            \
+             ##__VA_ARGS__)
 
 /* Field readers over a range whose length the caller has already checked. */
 static uint8_t get8(reader *r) { return r->data[r->pos++]; }
@@ -136,7 +112,7 @@ static int load_strings(reader *r, program *p, size_t len) {
   if (r->data[r->pos] != '\0') return CORRUPT("string table does not start with the empty string");
   if (r->data[r->pos + len - 1] != '\0') return CORRUPT("string table does not end in NUL");
   p->strtab = malloc(len);
-  if (!p->strtab) return report(r->err, r->errlen, TN_ENOMEM, "out of memory (%zu bytes)", len);
+  if (!p->strtab) return tn_err_set(r->err, r->errlen, TN_ENOMEM, "out of memory (%zu bytes)", len);
   get_bytes(r, p->strtab, len);
   p->strtab_len = (uint32_t)len;
   return TN_OK;
@@ -147,7 +123,7 @@ static int load_regexes(reader *r, program *p, size_t len) {
   int rc = load_count(r, BSEC_REGEXES, len, BUNDLE_REGEX_SIZE, BUNDLE_MAX_REGEXES, &n);
   if (rc != TN_OK || n == 0) return rc;
   p->regexes = calloc(n, sizeof *p->regexes);
-  if (!p->regexes) return report(r->err, r->errlen, TN_ENOMEM, "out of memory (%u regexes)", n);
+  if (!p->regexes) return tn_err_set(r->err, r->errlen, TN_ENOMEM, "out of memory (%u regexes)", n);
   p->nregexes = n;
   for (uint32_t i = 0; i < n; i++) {
     prog_regex *x = &p->regexes[i];
@@ -174,7 +150,7 @@ static int load_checks(reader *r, program *p, size_t len) {
   int rc = load_count(r, BSEC_CHECKS, len, BUNDLE_CHECK_SIZE, BUNDLE_MAX_CHECKS, &n);
   if (rc != TN_OK || n == 0) return rc;
   p->checks = calloc(n, sizeof *p->checks);
-  if (!p->checks) return report(r->err, r->errlen, TN_ENOMEM, "out of memory (%u checks)", n);
+  if (!p->checks) return tn_err_set(r->err, r->errlen, TN_ENOMEM, "out of memory (%u checks)", n);
   p->nchecks = n;
   for (uint32_t i = 0; i < n; i++) load_check(r, &p->checks[i]);
   return TN_OK;
@@ -193,7 +169,7 @@ static int load_code(reader *r, program *p, size_t len) {
   int rc = load_count(r, BSEC_CODE, len, BUNDLE_INSN_SIZE, BUNDLE_MAX_CODE, &n);
   if (rc != TN_OK || n == 0) return rc;
   p->code = calloc(n, sizeof *p->code);
-  if (!p->code) return report(r->err, r->errlen, TN_ENOMEM, "out of memory (%u instructions)", n);
+  if (!p->code) return tn_err_set(r->err, r->errlen, TN_ENOMEM, "out of memory (%u instructions)", n);
   p->ncode = n;
   for (uint32_t i = 0; i < n; i++) {
     insn *in = &p->code[i];
@@ -215,7 +191,7 @@ static int load_lines(reader *r, program *p, size_t len) {
     return CORRUPT("line table has %u entries for %u instructions", n, p->ncode);
   if (n == 0) return TN_OK;
   p->lines = calloc(n, sizeof *p->lines);
-  if (!p->lines) return report(r->err, r->errlen, TN_ENOMEM, "out of memory (%u lines)", n);
+  if (!p->lines) return tn_err_set(r->err, r->errlen, TN_ENOMEM, "out of memory (%u lines)", n);
   for (uint32_t i = 0; i < n; i++) p->lines[i] = get32(r);
   return TN_OK;
 }
@@ -281,8 +257,8 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
   *out = NULL;
   memset(info, 0, sizeof *info);
   if (len > BUNDLE_MAX_SIZE)
-    return report(err, errlen, TN_ETOOBIG, "bundle of %zu bytes exceeds the limit of %zu bytes",
-                  len, BUNDLE_MAX_SIZE);
+    return tn_err_set(err, errlen, TN_ETOOBIG, "bundle of %zu bytes exceeds the limit of %zu bytes", len,
+                      BUNDLE_MAX_SIZE);
   reader rr = {data, 0, 0, err, errlen}, *r = &rr;
   if (!data || len < (size_t)BUNDLE_HEADER_SIZE + BUNDLE_TRAILER_SIZE)
     return CORRUPT("%zu bytes is too short for a bundle (header and trailer take %d)", len,
@@ -292,15 +268,14 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
   info->format_version = le_get16(data + BH_FORMAT);
   info->isa_version = le_get16(data + BH_ISA);
   if (info->format_version != BUNDLE_FORMAT_VERSION)
-    return report(err, errlen, TN_EVERSION,
-                  "bundle format version %u is %s than the supported version %u",
-                  info->format_version,
-                  info->format_version > BUNDLE_FORMAT_VERSION ? "newer" : "older",
-                  BUNDLE_FORMAT_VERSION);
+    return tn_err_set(err, errlen, TN_EVERSION,
+                      "bundle format version %u is %s than the supported version %u", info->format_version,
+                      info->format_version > BUNDLE_FORMAT_VERSION ? "newer" : "older",
+                      BUNDLE_FORMAT_VERSION);
   if (info->isa_version != VM_ISA_VERSION)
-    return report(err, errlen, TN_EVERSION,
-                  "bundle ISA version %u is %s than this VM's ISA version %u", info->isa_version,
-                  info->isa_version > VM_ISA_VERSION ? "newer" : "older", VM_ISA_VERSION);
+    return tn_err_set(err, errlen, TN_EVERSION, "bundle ISA version %u is %s than this VM's ISA version %u",
+                      info->isa_version, info->isa_version > VM_ISA_VERSION ? "newer" : "older",
+                      VM_ISA_VERSION);
 
   const uint8_t *t = data + len - BUNDLE_TRAILER_SIZE;
   if (memcmp(t + BT_MAGIC, BUNDLE_TRAILER_MAGIC, BUNDLE_MAGIC_LEN) != 0)
@@ -311,15 +286,15 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
     char want[2 * CRYPTO_SHA256_LEN + 1], got[2 * CRYPTO_SHA256_LEN + 1];
     crypto_hex(t + BT_HASH, CRYPTO_SHA256_LEN, want);
     crypto_hex(info->bundle_hash, CRYPTO_SHA256_LEN, got);
-    return report(err, errlen, TN_EINTEGRITY,
-                  "bundle hash does not match its body (recorded %.16s..., computed %.16s...)", want,
-                  got);
+    return tn_err_set(err, errlen, TN_EINTEGRITY,
+                      "bundle hash does not match its body (recorded %.16s..., computed %.16s...)", want,
+                      got);
   }
   int rc = load_trailer(r, t, info);
   if (rc != TN_OK) return rc;
 
   program *p = calloc(1, sizeof *p);
-  if (!p) return report(err, errlen, TN_ENOMEM, "out of memory");
+  if (!p) return tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
   uint32_t nsections = 0;
   rc = load_header(r, p, &nsections);
   if (rc == TN_OK) rc = load_sections(r, p, nsections);
@@ -332,12 +307,11 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
   return TN_OK;
 }
 
-int bundle_read_file(const char *path, program **out, bundle_info *info, char *err,
-                     size_t errlen) {
-  *out = NULL;
-  memset(info, 0, sizeof *info);
+int bundle_file_load(const char *path, uint8_t **data, size_t *len_out, char *err, size_t errlen) {
+  *data = NULL;
+  *len_out = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return report(err, errlen, TN_EIO, "cannot open %s: %s", path, strerror(errno));
+  if (fd < 0) return tn_err_set(err, errlen, TN_EIO, "cannot open %s: %s", path, strerror(errno));
   /* Read at most BUNDLE_MAX_SIZE + 1 bytes: one more than allowed proves the file is too big,
    * whatever kind of file it is (st_size is only a hint). */
   size_t cap = 0, len = 0;
@@ -346,27 +320,27 @@ int bundle_read_file(const char *path, program **out, bundle_info *info, char *e
   int rc = TN_OK;
   int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   if (regular && (uint64_t)st.st_size > BUNDLE_MAX_SIZE) {
-    rc = report(err, errlen, TN_ETOOBIG, "%s: %lld bytes exceeds the bundle limit of %zu bytes",
-                path, (long long)st.st_size, BUNDLE_MAX_SIZE);
+    rc = tn_err_set(err, errlen, TN_ETOOBIG, "%s: %lld bytes exceeds the bundle limit of %zu bytes", path,
+                    (long long)st.st_size, BUNDLE_MAX_SIZE);
     goto done;
   }
   cap = regular && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
   buf = malloc(cap);
   if (!buf) {
-    rc = report(err, errlen, TN_ENOMEM, "out of memory");
+    rc = tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
     goto done;
   }
   for (;;) {
     if (len == cap) {
       if (cap > BUNDLE_MAX_SIZE) {
-        rc = report(err, errlen, TN_ETOOBIG, "%s: larger than the bundle limit of %zu bytes",
-                    path, BUNDLE_MAX_SIZE);
+        rc = tn_err_set(err, errlen, TN_ETOOBIG, "%s: larger than the bundle limit of %zu bytes", path,
+                        BUNDLE_MAX_SIZE);
         goto done;
       }
       size_t ncap = cap * 2 > BUNDLE_MAX_SIZE + 1 ? BUNDLE_MAX_SIZE + 1 : cap * 2;
       uint8_t *n = realloc(buf, ncap);
       if (!n) {
-        rc = report(err, errlen, TN_ENOMEM, "out of memory");
+        rc = tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
         goto done;
       }
       buf = n;
@@ -375,35 +349,51 @@ int bundle_read_file(const char *path, program **out, bundle_info *info, char *e
     ssize_t got = read(fd, buf + len, cap - len);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      rc = report(err, errlen, TN_EIO, "cannot read %s: %s", path, strerror(errno));
+      rc = tn_err_set(err, errlen, TN_EIO, "cannot read %s: %s", path, strerror(errno));
       goto done;
     }
     if (got == 0) break;
     len += (size_t)got;
   }
-  rc = bundle_read(buf, len, out, info, err, errlen);
 done:
-  free(buf);
   close(fd);
+  if (rc != TN_OK) {
+    free(buf);
+    return rc;
+  }
+  *data = buf;
+  *len_out = len;
+  return TN_OK;
+}
+
+int bundle_read_file(const char *path, program **out, bundle_info *info, char *err, size_t errlen) {
+  *out = NULL;
+  memset(info, 0, sizeof *info);
+  uint8_t *buf;
+  size_t len;
+  int rc = bundle_file_load(path, &buf, &len, err, errlen);
+  if (rc != TN_OK) return rc;
+  rc = bundle_read(buf, len, out, info, err, errlen);
+  free(buf);
   return rc;
 }
 
 int bundle_check_signature(const bundle_info *info, const crypto_key *pub, char *err,
                            size_t errlen) {
-  if (!info->is_signed) return report(err, errlen, TN_EUNSIGNED, "bundle is not signed");
+  if (!info->is_signed) return tn_err_set(err, errlen, TN_EUNSIGNED, "bundle is not signed");
   uint8_t want[CRYPTO_KEYID_LEN];
   crypto_key_id(pub, want);
   if (memcmp(want, info->key_id, CRYPTO_KEYID_LEN) != 0) {
     char a[2 * CRYPTO_KEYID_LEN + 1], b[2 * CRYPTO_KEYID_LEN + 1];
     crypto_hex(info->key_id, CRYPTO_KEYID_LEN, a);
     crypto_hex(want, CRYPTO_KEYID_LEN, b);
-    return report(err, errlen, TN_EUNTRUSTED,
-                  "bundle is signed by key %s, not by the trusted key %s", a, b);
+    return tn_err_set(err, errlen, TN_EUNTRUSTED, "bundle is signed by key %s, not by the trusted key %s", a,
+                      b);
   }
   if (crypto_verify(pub, info->bundle_hash, CRYPTO_SHA256_LEN, info->signature) != TN_OK) {
     char a[2 * CRYPTO_KEYID_LEN + 1];
     crypto_hex(info->key_id, CRYPTO_KEYID_LEN, a);
-    return report(err, errlen, TN_ESIGNATURE, "bundle signature does not verify with key %s", a);
+    return tn_err_set(err, errlen, TN_ESIGNATURE, "bundle signature does not verify with key %s", a);
   }
   return TN_OK;
 }

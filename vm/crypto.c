@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +23,6 @@ struct crypto_key {
   EVP_PKEY *pkey;
   int is_private;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- hashing ---- */
 
@@ -103,23 +92,20 @@ static crypto_key *wrap(EVP_PKEY *pkey, int is_private) {
  * not exist yet (O_EXCL): keygen never overwrites a key. */
 static int write_pem(const char *path, EVP_PKEY *pkey, int private_key, char *err, size_t errlen) {
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_key ? 0600 : 0644);
-  if (fd < 0) {
-    seterr(err, errlen, "%s: %s", path, strerror(errno));
-    return TN_EIO;
-  }
+  if (fd < 0) return tn_err_set(err, errlen, TN_EIO, "%s: %s", path, strerror(errno));
   /* The umask may only remove bits; make the private key's mode exactly 0600 regardless. */
   if (private_key && fchmod(fd, 0600) != 0) {
-    seterr(err, errlen, "%s: %s", path, strerror(errno));
+    int rc = tn_err_set(err, errlen, TN_EIO, "%s: %s", path, strerror(errno));
     close(fd);
     unlink(path);
-    return TN_EIO;
+    return rc;
   }
   FILE *f = fdopen(fd, "w");
   if (!f) {
-    seterr(err, errlen, "%s: %s", path, strerror(errno));
+    int rc = tn_err_set(err, errlen, TN_EIO, "%s: %s", path, strerror(errno));
     close(fd);
     unlink(path);
-    return TN_EIO;
+    return rc;
   }
   int ok = private_key ? PEM_write_PKCS8PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL)
                        : PEM_write_PUBKEY(f, pkey);
@@ -127,11 +113,11 @@ static int write_pem(const char *path, EVP_PKEY *pkey, int private_key, char *er
   int saved = errno;
   if (fclose(f) != 0) flushed = 0;
   if (ok != 1 || !flushed) {
-    seterr(err, errlen, "%s: cannot write the key: %s", path,
-           ok != 1 ? "encoding failed" : strerror(saved));
+    int rc = tn_err_set(err, errlen, ok != 1 ? TN_EKEY : TN_EIO, "%s: cannot write the key: %s", path,
+                        ok != 1 ? "encoding failed" : strerror(saved));
     unlink(path);
     ERR_clear_error();
-    return ok != 1 ? TN_EKEY : TN_EIO;
+    return rc;
   }
   return TN_OK;
 }
@@ -140,9 +126,9 @@ int crypto_keygen(const char *name, char *err, size_t errlen) {
   size_t n = strlen(name);
   char *keypath = malloc(n + 5), *pubpath = malloc(n + 5);
   EVP_PKEY *pkey = NULL;
-  int rc = TN_ENOMEM;
+  int rc = TN_OK;
   if (!keypath || !pubpath) {
-    seterr(err, errlen, "out of memory");
+    rc = tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
     goto done;
   }
   memcpy(keypath, name, n);
@@ -152,15 +138,13 @@ int crypto_keygen(const char *name, char *err, size_t errlen) {
 
   pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
   if (!pkey) {
-    seterr(err, errlen, "cannot generate an Ed25519 key");
-    rc = TN_EKEY;
+    rc = tn_err_set(err, errlen, TN_EKEY, "cannot generate an Ed25519 key");
     goto done;
   }
   /* Refuse before writing anything when either file already exists. */
   if (access(keypath, F_OK) == 0 || access(pubpath, F_OK) == 0) {
-    seterr(err, errlen, "%s already exists: refusing to overwrite a key",
-           access(keypath, F_OK) == 0 ? keypath : pubpath);
-    rc = TN_EIO;
+    rc = tn_err_set(err, errlen, TN_EIO, "%s already exists: refusing to overwrite a key",
+                    access(keypath, F_OK) == 0 ? keypath : pubpath);
     goto done;
   }
   rc = write_pem(keypath, pkey, 1, err, errlen);
@@ -179,7 +163,7 @@ static crypto_key *load(const char *path, int private_key, char *err, size_t err
   const char *what = private_key ? "private" : "public";
   FILE *f = fopen(path, "re");
   if (!f) {
-    seterr(err, errlen, "cannot open %s key %s: %s", what, path, strerror(errno));
+    tn_err_set(err, errlen, TN_EKEY, "cannot open %s key %s: %s", what, path, strerror(errno));
     return NULL;
   }
   EVP_PKEY *pkey = private_key ? PEM_read_PrivateKey(f, NULL, NULL, NULL)
@@ -198,22 +182,22 @@ static crypto_key *load(const char *path, int private_key, char *err, size_t err
     fclose(f);
     ERR_clear_error();
     if (other)
-      seterr(err, errlen, "%s: is a %s key, expected a %s key (%s)", path,
-             private_key ? "public" : "private", what, private_key ? "NAME.key" : "NAME.pub");
+      tn_err_set(err, errlen, TN_EKEY, "%s: is a %s key, expected a %s key (%s)", path,
+                 private_key ? "public" : "private", what, private_key ? "NAME.key" : "NAME.pub");
     else
-      seterr(err, errlen, "%s: not a PEM %s key", path, what);
+      tn_err_set(err, errlen, TN_EKEY, "%s: not a PEM %s key", path, what);
     return NULL;
   }
   fclose(f);
   ERR_clear_error();
   if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
-    seterr(err, errlen, "%s: not an Ed25519 key (found %s)", path,
-           EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "another type");
+    tn_err_set(err, errlen, TN_EKEY, "%s: not an Ed25519 key (found %s)", path,
+               EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "another type");
     EVP_PKEY_free(pkey);
     return NULL;
   }
   crypto_key *k = wrap(pkey, private_key);
-  if (!k) seterr(err, errlen, "out of memory");
+  if (!k) tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
   return k;
 }
 

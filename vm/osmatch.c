@@ -6,9 +6,10 @@
  * The subject is a C string for Wazuh: an embedded NUL ends it. */
 #include "osregex.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "err.h"
 
 enum { M_SUB, M_PREFIX, M_SUFFIX, M_EQUAL };
 
@@ -28,7 +29,7 @@ static unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c +
 
 osmatch *osmatch_compile(const char *pattern, char *err, size_t errlen) {
   if (!pattern) {
-    if (err && errlen) snprintf(err, errlen, "null pattern");
+    tn_err_set(err, errlen, TN_EREGEX, "null pattern");
     return NULL;
   }
   osmatch *m = calloc(1, sizeof *m);
@@ -59,7 +60,7 @@ osmatch *osmatch_compile(const char *pattern, char *err, size_t errlen) {
   return m;
 oom:
   osmatch_free(m);
-  if (err && errlen) snprintf(err, errlen, "out of memory");
+  tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
   return NULL;
 }
 

@@ -41,9 +41,11 @@
 #include "osregex.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "err.h"
+#include "osregex_class.h"
 
 #define OSREGEX_MAX_PATTERN 20480
 #define PAD 8         /* NUL bytes after each compiled alternative */
@@ -66,39 +68,9 @@ struct osregex {
   int maxslots;
 };
 
-/* Escape letters OS_Regex accepts after a backslash. */
-static const char ESCAPES[] = "wWdDsStp.\\()$|<";
-
-static int is_word(unsigned c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '@' ||
-         c == '_';
-}
-
-static int is_punct(unsigned c) { return c != 0 && strchr("!\"#$%&'()*+,-.:;<=>?[]{}|", (int)c) != NULL; }
-
-/* Does subject byte c belong to escape class e? */
-static int cls(unsigned e, unsigned c) {
-  switch (e) {
-  case 'w': return is_word(c);
-  case 'W': return !is_word(c);
-  case 'd': return c >= '0' && c <= '9';
-  case 'D': return !(c >= '0' && c <= '9');
-  case 's': return c == ' ';
-  case 'S': return c != ' ';
-  case 't': return c == '\t';
-  case 'p': return is_punct(c);
-  case '.': return 1;
-  default: return c == e; /* \\ \( \) \$ \| \< */
-  }
-}
-
 static unsigned lower(unsigned c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 static int is_quant(unsigned c) { return c == '+' || c == '*'; }
 static int is_paren(unsigned c) { return c == '(' || c == ')'; }
-
-static void set_err(char *err, size_t errlen, const char *msg) {
-  if (err && errlen) snprintf(err, errlen, "%s", msg);
-}
 
 /* Build one alternative from pattern bytes [s, s+n) (already split at top-level '|'). */
 static int alt_build(alt *a, const char *s, size_t n) {
@@ -137,49 +109,49 @@ static int alt_build(alt *a, const char *s, size_t n) {
 
 osregex *osregex_compile(const char *pattern, char *err, size_t errlen) {
   if (!pattern) {
-    set_err(err, errlen, "null pattern");
+    tn_err_set(err, errlen, TN_EREGEX, "null pattern");
     return NULL;
   }
   size_t n = strlen(pattern);
   if (n > OSREGEX_MAX_PATTERN) {
-    set_err(err, errlen, "pattern too long");
+    tn_err_set(err, errlen, TN_EREGEX, "pattern too long");
     return NULL;
   }
   int depth = 0, nalts = 1;
   for (size_t i = 0; i < n; i++) {
     char c = pattern[i];
     if (c == '\\') {
-      if (i + 1 >= n || !strchr(ESCAPES, pattern[i + 1])) {
-        set_err(err, errlen, "invalid escape");
+      if (i + 1 >= n || !osregex_class_is_escape((unsigned char)pattern[i + 1])) {
+        tn_err_set(err, errlen, TN_EREGEX, "invalid escape");
         return NULL;
       }
       i++;
     } else if (c == '(') {
       if (++depth > 1) {
-        set_err(err, errlen, "nested parenthesis");
+        tn_err_set(err, errlen, TN_EREGEX, "nested parenthesis");
         return NULL;
       }
     } else if (c == ')') {
       if (--depth < 0) {
-        set_err(err, errlen, "unbalanced parenthesis");
+        tn_err_set(err, errlen, TN_EREGEX, "unbalanced parenthesis");
         return NULL;
       }
     } else if (c == '|') {
       if (depth) {
-        set_err(err, errlen, "'|' inside parenthesis");
+        tn_err_set(err, errlen, TN_EREGEX, "'|' inside parenthesis");
         return NULL;
       }
       nalts++;
     }
   }
   if (depth) {
-    set_err(err, errlen, "unbalanced parenthesis");
+    tn_err_set(err, errlen, TN_EREGEX, "unbalanced parenthesis");
     return NULL;
   }
   osregex *re = calloc(1, sizeof *re);
   if (!re || !(re->alts = calloc((size_t)nalts, sizeof *re->alts))) {
     free(re);
-    set_err(err, errlen, "out of memory");
+    tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
     return NULL;
   }
   size_t start = 0;
@@ -192,7 +164,7 @@ osregex *osregex_compile(const char *pattern, char *err, size_t errlen) {
     alt *a = &re->alts[re->nalts++];
     if (alt_build(a, pattern + start, i - start) != 0) {
       osregex_free(re);
-      set_err(err, errlen, "out of memory");
+      tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
       return NULL;
     }
     if (a->nslots > re->maxslots) re->maxslots = a->nslots;
@@ -288,7 +260,7 @@ static long run(scan *sc) {
     }
     if (p[pt] == '\\') {
       unsigned e = p[pt + 1], q = p[pt + 2];
-      if (cls(e, c)) {
+      if (osregex_class_has(e, c)) {
         ok = 1;
         if (!is_quant(q)) {
           pt += 2;
@@ -302,7 +274,7 @@ static long run(scan *sc) {
           if (p[nx] == 0) {
             step = 1;
           } else if (p[nx] == '\\') {
-            if (cls(p[nx + 1], c)) step = is_quant(p[nx + 2]) ? 0 : 2;
+            if (osregex_class_has(p[nx + 1], c)) step = is_quant(p[nx + 2]) ? 0 : 2;
           } else if (p[nx] == lower(c)) {
             rm = 0;
             step = 1;

@@ -865,6 +865,44 @@ static void test_read_file(void) {
   program_free(p);
 }
 
+/* bundle_file_load: the file's exact bytes, unparsed (the keyring keeps them for the manager). */
+static void test_file_load(void) {
+  program *p = build();
+  size_t len;
+  uint8_t *b = write_bundle(p, priv, &len);
+  REQUIRE(b);
+  char path[512];
+  snprintf(path, sizeof path, "%s/load.tnb", dir);
+  FILE *f = fopen(path, "wb");
+  REQUIRE(f);
+  fwrite(b, 1, len, f);
+  fclose(f);
+  uint8_t *data = NULL;
+  size_t n = 0;
+  REQUIRE(bundle_file_load(path, &data, &n, err, sizeof err) == TN_OK);
+  CHECK(n == len && memcmp(data, b, len) == 0);
+  free(data);
+  /* a character device reads as a stream: empty, not an error here (bundle_read refuses it) */
+  REQUIRE(bundle_file_load("/dev/null", &data, &n, err, sizeof err) == TN_OK);
+  CHECK_INT(n, 0);
+  free(data);
+  snprintf(path, sizeof path, "%s/absent.tnb", dir);
+  data = (uint8_t *)1;
+  CHECK_INT(bundle_file_load(path, &data, &n, err, sizeof err), TN_EIO);
+  CHECK(data == NULL && n == 0);
+  CHECK(has("cannot open") && has("absent.tnb"));
+  snprintf(path, sizeof path, "%s/huge2.tnb", dir);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(fd >= 0);
+  CHECK(ftruncate(fd, (off_t)BUNDLE_MAX_SIZE + 1) == 0);
+  close(fd);
+  CHECK_INT(bundle_file_load(path, &data, &n, err, sizeof err), TN_ETOOBIG);
+  CHECK(data == NULL);
+  unlink(path);
+  free(b);
+  program_free(p);
+}
+
 static void test_writer_refuses_invalid(void) {
   program *p = build();
   p->code[7].op = 200;
@@ -909,6 +947,7 @@ int main(void) {
   RUN(test_trailer);
   RUN(test_too_big);
   RUN(test_read_file);
+  RUN(test_file_load);
   RUN(test_writer_refuses_invalid);
 
   crypto_key_free(priv);
