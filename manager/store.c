@@ -1,4 +1,5 @@
-/* store.c — the manager's SQLite store (see store.h). Statements are prepared once. */
+/* store.c — the manager's SQLite store (see store.h): its schema and statements; opening,
+ * preparing and transactions are sqlite_db.h's. Statements are prepared once. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -8,6 +9,7 @@
 
 #include "err.h"
 #include "scan.h"
+#include "sqlite_db.h"
 
 #define SCHEMA_VERSION "tenet-manager-1"
 
@@ -44,9 +46,6 @@ static const char schema[] =
     "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;";
 
 enum {
-  ST_BEGIN,
-  ST_COMMIT,
-  ST_ROLLBACK,
   ST_AGENT_TOUCH,
   ST_AGENT_GET,
   ST_AGENT_SEQ,
@@ -74,9 +73,6 @@ enum {
 #define AGENT_COLUMNS "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS
 
 static const char *const sql[ST__COUNT] = {
-    [ST_BEGIN] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
     [ST_AGENT_TOUCH] =
         "INSERT INTO agents(agent_id, first_seen, last_seen, version, hello_id) VALUES(?1, ?2, ?2, ?3, ?4) "
         "ON CONFLICT(agent_id) DO UPDATE SET last_seen = ?2, version = ?3, hello_id = ?4",
@@ -113,84 +109,17 @@ static const char *const sql[ST__COUNT] = {
 };
 
 struct mstore {
-  sqlite3 *db;
-  sqlite3_stmt *st[ST__COUNT];
-  int readonly;
-  char err[512];
+  sqlite_db *d;
+  sqlite3 *db; /* sqlite_db_handle(d) */
 };
 
-static int fail(mstore *s, const char *what) {
-  snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
-  return TN_EDB;
-}
+static int fail(mstore *s, const char *what) { return sqlite_db_fail(s->d, what); }
 
-const char *mstore_error(const mstore *s) { return s->err; }
+const char *mstore_error(const mstore *s) { return sqlite_db_error(s->d); }
 
-static sqlite3_stmt *stmt(mstore *s, int id) {
-  sqlite3_stmt *st = s->st[id];
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  return st;
-}
+static sqlite3_stmt *stmt(mstore *s, int id) { return sqlite_db_stmt(s->d, (size_t)id); }
 
-static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) {
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, what);
-}
-
-static int init_schema(mstore *s) {
-  char *msg = NULL;
-  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto bad;
-  if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
-    goto bad_rb;
-  int rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW) {
-    const char *v = (const char *)sqlite3_column_text(q, 0);
-    if (!v || strcmp(v, SCHEMA_VERSION) != 0) {
-      snprintf(s->err, sizeof s->err,
-               "not a tenet-manager store of this version (schema '%s', expected '%s')", v ? v : "",
-               SCHEMA_VERSION);
-      sqlite3_finalize(q);
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-      return TN_EDB;
-    }
-  }
-  sqlite3_finalize(q);
-  if (rc == SQLITE_DONE &&
-      sqlite3_exec(s->db, "INSERT INTO meta(key, value) VALUES('schema', '" SCHEMA_VERSION "')", NULL, NULL,
-                   &msg) != SQLITE_OK)
-    goto bad_rb;
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) goto bad_rb;
-  if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
-  return TN_OK;
-bad_rb:
-  snprintf(s->err, sizeof s->err, "creating the schema: %s", msg ? msg : sqlite3_errmsg(s->db));
-  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_free(msg);
-  return TN_EDB;
-bad:
-  snprintf(s->err, sizeof s->err, "%s", msg ? msg : sqlite3_errmsg(s->db));
-  sqlite3_free(msg);
-  return TN_EDB;
-}
-
-/* A read-only opener checks the schema without writing. */
-static int check_schema_ro(mstore *s) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
-    return fail(s, "not a tenet-manager store");
-  int rc = sqlite3_step(q);
-  const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
-  int ok = v && strcmp(v, SCHEMA_VERSION) == 0;
-  if (!ok)
-    snprintf(s->err, sizeof s->err, "not a tenet-manager store of this version (schema '%s', expected '%s')",
-             v ? v : "", SCHEMA_VERSION);
-  sqlite3_finalize(q);
-  return ok ? TN_OK : TN_EDB;
-}
+static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) { return sqlite_db_exec(s->d, st, what); }
 
 mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen) {
   mstore *s = calloc(1, sizeof *s);
@@ -198,58 +127,31 @@ mstore *mstore_open(const char *path, int readonly, int durable, char *err, size
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  s->readonly = readonly;
-  int flags =
-      (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-  if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "%s: cannot open the store: %s", path,
-             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-    goto fail;
+  sqlite_db_options o = {
+      .readonly = readonly,
+      .durable = durable,
+      .schema = schema,
+      .version = SCHEMA_VERSION,
+      .what = "tenet-manager store",
+  };
+  if (!(s->d = sqlite_db_open(path, &o, sql, ST__COUNT, err, errlen))) {
+    free(s);
+    return NULL;
   }
-  sqlite3_busy_timeout(s->db, 30000);
-  if (!readonly) {
-    char *msg = NULL;
-    const char *pragmas = durable ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
-    if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-      snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
-      sqlite3_free(msg);
-      goto fail;
-    }
-    if (init_schema(s) != TN_OK) {
-      snprintf(err, errlen, "%s: %s", path, s->err);
-      goto fail;
-    }
-  } else if (check_schema_ro(s) != TN_OK) {
-    snprintf(err, errlen, "%s: %s", path, s->err);
-    goto fail;
-  }
-  for (int i = 0; i < ST__COUNT; i++)
-    if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-      snprintf(err, errlen, "%s: preparing statement %d: %s", path, i, sqlite3_errmsg(s->db));
-      goto fail;
-    }
+  s->db = sqlite_db_handle(s->d);
   return s;
-fail:
-  mstore_close(s);
-  return NULL;
 }
 
 void mstore_close(mstore *s) {
   if (!s) return;
-  for (int i = 0; i < ST__COUNT; i++)
-    sqlite3_finalize(s->st[i]);
-  sqlite3_close(s->db);
+  sqlite_db_close(s->d);
   free(s);
 }
 
-int mstore_begin(mstore *s) { return exec_step(s, stmt(s, ST_BEGIN), "begin"); }
-int mstore_commit(mstore *s) { return exec_step(s, stmt(s, ST_COMMIT), "commit"); }
-void mstore_rollback(mstore *s) {
-  if (!sqlite3_get_autocommit(s->db)) exec_step(s, stmt(s, ST_ROLLBACK), "rollback");
-}
-int mstore_in_transaction(const mstore *s) { return !sqlite3_get_autocommit(s->db); }
+int mstore_begin(mstore *s) { return sqlite_db_begin(s->d); }
+int mstore_commit(mstore *s) { return sqlite_db_commit(s->d); }
+void mstore_rollback(mstore *s) { sqlite_db_rollback(s->d); }
+int mstore_in_transaction(const mstore *s) { return sqlite_db_in_transaction(s->d); }
 
 static void text_into(char *dst, size_t cap, const unsigned char *src) {
   snprintf(dst, cap, "%s", src ? (const char *)src : "");

@@ -1,5 +1,6 @@
 /* store.h — the manager's copy of every agent's state in one SQLite file (WAL): the only module
- * of the manager that calls SQLite.
+ * of the manager that calls SQLite (through proto/daemon/sqlite_db.h, which opens, prepares and
+ * brackets transactions).
  *
  *   agents    one row per agent id (the CN of its certificate): first/last seen, version, the
  *             highest outbox seq applied (duplicate suppression) and traffic counters
