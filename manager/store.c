@@ -43,7 +43,11 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS checks("
     "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, check_id INTEGER NOT NULL, result TEXT NOT NULL,"
     "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL, updated INTEGER NOT NULL,"
-    "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;";
+    "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;"
+    /* added beside the tables above (a store made before it gets it at the manager's next start) */
+    "CREATE TABLE IF NOT EXISTS connections("
+    "  agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, peer TEXT NOT NULL,"
+    "  connected_at INTEGER NOT NULL, disconnected_at INTEGER NOT NULL) WITHOUT ROWID;";
 
 enum {
   ST_AGENT_TOUCH,
@@ -51,6 +55,10 @@ enum {
   ST_AGENT_SEQ,
   ST_AGENT_ADD,
   ST_AGENTS_EACH,
+  ST_CONN_UP,
+  ST_CONN_DOWN,
+  ST_CONN_SEEN,
+  ST_CONN_RESET,
   ST_POLICY_GET,
   ST_POLICY_PUT,
   ST_POLICY_DEL,
@@ -70,13 +78,16 @@ enum {
   "agent_id, policy_id, bundle_hash, policy_version, source_hash, name, file, description, refs, scan_id, "  \
   "passed, failed, invalid, total_checks, score, start_time, end_time, summary_hash, last_summary"
 
-#define AGENT_COLUMNS "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS
+#define AGENT_COLUMNS                                                                                        \
+  "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS                           \
+  ", coalesce(connected, 0), coalesce(peer, ''), coalesce(connected_at, 0), coalesce(disconnected_at, 0)"
+#define AGENT_FROM " FROM agents LEFT JOIN connections USING(agent_id)"
 
 static const char *const sql[ST__COUNT] = {
     [ST_AGENT_TOUCH] =
         "INSERT INTO agents(agent_id, first_seen, last_seen, version, hello_id) VALUES(?1, ?2, ?2, ?3, ?4) "
         "ON CONFLICT(agent_id) DO UPDATE SET last_seen = ?2, version = ?3, hello_id = ?4",
-    [ST_AGENT_GET] = "SELECT " AGENT_COLUMNS " FROM agents WHERE agent_id = ?1",
+    [ST_AGENT_GET] = "SELECT " AGENT_COLUMNS AGENT_FROM " WHERE agent_id = ?1",
     [ST_AGENT_SEQ] =
         "UPDATE agents SET last_seq = max(last_seq, ?2), last_seen = max(last_seen, ?3) WHERE agent_id = ?1",
     [ST_AGENT_ADD] =
@@ -87,7 +98,13 @@ static const char *const sql[ST__COUNT] = {
         "dump_ends = dump_ends + ?11, summaries = summaries + ?12, policy_lists = policy_lists + ?13, "
         "duplicates = duplicates + ?14, dumps_requested = dumps_requested + ?15, "
         "offers_sent = offers_sent + ?16, dropped_checks = dropped_checks + ?17 WHERE agent_id = ?1",
-    [ST_AGENTS_EACH] = "SELECT " AGENT_COLUMNS " FROM agents ORDER BY agent_id",
+    [ST_AGENTS_EACH] = "SELECT " AGENT_COLUMNS AGENT_FROM " ORDER BY agent_id",
+    [ST_CONN_UP] = "INSERT INTO connections(agent_id, connected, peer, connected_at, disconnected_at) "
+                   "VALUES(?1, 1, ?2, ?3, 0) ON CONFLICT(agent_id) DO UPDATE SET connected = 1, peer = ?2, "
+                   "connected_at = ?3",
+    [ST_CONN_DOWN] = "UPDATE connections SET connected = 0, disconnected_at = ?2 WHERE agent_id = ?1",
+    [ST_CONN_SEEN] = "UPDATE agents SET last_seen = max(last_seen, ?2) WHERE agent_id = ?1",
+    [ST_CONN_RESET] = "UPDATE connections SET connected = 0, disconnected_at = ?1 WHERE connected = 1",
     [ST_POLICY_GET] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
     [ST_POLICY_PUT] =
         "INSERT OR REPLACE INTO policies(" POLICY_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -180,6 +197,10 @@ static void read_agent(sqlite3_stmt *st, mstore_agent *a) {
   int64_t *c = &a->c.frames_in;
   for (int i = 0; i < MSTORE_NCOUNTERS; i++)
     c[i] = sqlite3_column_int64(st, 6 + i);
+  a->connected = sqlite3_column_int(st, 6 + MSTORE_NCOUNTERS);
+  text_into(a->peer, sizeof a->peer, sqlite3_column_text(st, 7 + MSTORE_NCOUNTERS));
+  a->connected_at = sqlite3_column_int64(st, 8 + MSTORE_NCOUNTERS);
+  a->disconnected_at = sqlite3_column_int64(st, 9 + MSTORE_NCOUNTERS);
 }
 
 int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *found) {
@@ -227,6 +248,32 @@ int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg) {
   }
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? TN_OK : fail(s, "listing agents");
+}
+
+int mstore_agent_connected(mstore *s, const char *agent_id, const char *peer, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_CONN_UP);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, peer ? peer : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, now);
+  return exec_step(s, st, "recording a connection");
+}
+
+int mstore_agent_disconnected(mstore *s, const char *agent_id, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_CONN_DOWN);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = exec_step(s, st, "recording a disconnection");
+  if (rc != TN_OK) return rc;
+  st = stmt(s, ST_CONN_SEEN);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  return exec_step(s, st, "recording a disconnection");
+}
+
+int mstore_connections_reset(mstore *s, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_CONN_RESET);
+  sqlite3_bind_int64(st, 1, now);
+  return exec_step(s, st, "resetting connections");
 }
 
 /* ---- policies ---- */
