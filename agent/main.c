@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
   evloop *loop = NULL;
   agent_scheduler *sched = NULL;
   agent_session *session = NULL;
-  int logging = 0;
+  int logging = 0, started = 0;
   if (!(trust = agent_trust_new((const char *const *)cfg.trusted_keys.items, cfg.trusted_keys.n, err,
                                 sizeof err)) ||
       check_files(&cfg, &ctx, err, sizeof err) != TN_OK)
@@ -209,6 +209,7 @@ int main(int argc, char **argv) {
   log_info("Started (agent '%s', manager %s:%d, bundles in %s, state in %s, scan every %llds)", cfg.agent_id,
            cfg.manager.host, cfg.manager.port, cfg.bundle_dir, cfg.state_db, (long long)cfg.scan_interval);
   daemon_ready();
+  started = 1;
   if (evloop_run(loop) != 0)
     log_error("The event loop failed: %s", strerror(errno));
   else
@@ -226,7 +227,7 @@ out:
   if (sigfd >= 0) close(sigfd);
   daemon_pidfile_close(pidf);
   agent_trust_free(trust);
-  if (logging) log_info("Stopped");
+  if (started) log_info("Stopped");
   agent_config_free(&cfg);
   return rc;
 }

@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
     manager_config_free(&cfg);
     return rc;
   }
-  int rc = 1, sigfd = -1, logging = 0;
+  int rc = 1, sigfd = -1, logging = 0, started = 0;
   daemon_pidfile *pidf = NULL;
   mstore *store = NULL;
   alerts *al = NULL;
@@ -212,6 +212,7 @@ int main(int argc, char **argv) {
            server_port(srv), cfg.state_db, cfg.alerts_file, dist ? ", distributing " : "",
            dist ? cfg.bundle_dir : "");
   daemon_ready();
+  started = 1;
   wiring w = {conf, &cfg, al, srv};
   rc = server_run(srv, sigfd, on_signal, &w) == TN_OK ? 0 : 1;
   goto out;
@@ -226,7 +227,7 @@ out:
   mstore_close(store);
   if (sigfd >= 0) close(sigfd);
   daemon_pidfile_close(pidf);
-  if (logging) log_info("Stopped");
+  if (started) log_info("Stopped");
   manager_config_free(&cfg);
   return rc;
 }

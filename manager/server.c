@@ -548,8 +548,15 @@ server *server_new(const manager_config *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "TLS: %s", why);
     goto fail;
   }
-  if (tls_tcp_listen(cfg->listen.host, cfg->listen.port, 1024, &s->lfd, &s->port, why, sizeof why) != TN_OK ||
-      tls_tcp_nonblock(s->lfd, 1, why, sizeof why) != TN_OK) {
+  if (tls_tcp_listen(cfg->listen.host, cfg->listen.port, 1024, &s->lfd, &s->port, why, sizeof why) != TN_OK) {
+    if (strncmp(why, "cannot listen on ", 17) == 0) /* it names the address already */
+      snprintf(err, errlen, "%s", why);
+    else
+      snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*", cfg->listen.port,
+               why);
+    goto fail;
+  }
+  if (tls_tcp_nonblock(s->lfd, 1, why, sizeof why) != TN_OK) {
     snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*", cfg->listen.port,
              why);
     goto fail;
