@@ -28,7 +28,7 @@ typedef struct agent_config {
   int64_t send_window;     /* unacknowledged bytes in flight */
   char *log_file;          /* "" = stderr */
   int log_level;
-  char *pid_file;          /* locked while running (default: tenet-agent.pid beside state_db) */
+  char *pid_file; /* locked while running (default: tenet-agent.pid beside state_db) */
 } agent_config;
 
 /* Load and check the configuration at path. Returns TN_OK or TN_EIO/TN_ECONFIG with every problem

@@ -5,8 +5,8 @@
  *
  * A cycle (agent_cycle) is usable on its own, synchronously — agent_scheduler runs cycles on a
  * thread of their own (a scan takes seconds; the connection keeps going meanwhile) and times them
- * with a timer on the daemon's event loop. Bundles are loaded once and kept while their file is unchanged (JIT-compiled
- * regexes included); expiry and anti-rollback are checked every cycle. */
+ * with a timer on the daemon's event loop. Bundles are loaded once and kept while their file is unchanged
+ * (JIT-compiled regexes included); expiry and anti-rollback are checked every cycle. */
 #ifndef TENET_AGENT_SCHEDULER_H
 #define TENET_AGENT_SCHEDULER_H
 

@@ -125,6 +125,8 @@ void agent_session_free(agent_session *s) {
     evloop_cancel(s->loop, s->retry_timer);
     if (s->hooks.wake_fd >= 0) evloop_unwatch(s->loop, s->hooks.wake_fd);
     evloop_set_before_sleep(s->loop, NULL, NULL);
+    unwatch_sock(s);
+    s->loop = NULL; /* nothing more to schedule */
   }
   disconnect(s, NULL);
   strbuf_free(&s->out);

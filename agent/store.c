@@ -92,7 +92,9 @@ const char *agent_store_error(const agent_store *s) { return sqlite_db_error(s->
 static sqlite3_stmt *stmt(agent_store *s, int id) { return sqlite_db_stmt(s->d, (size_t)id); }
 
 /* Step a statement that returns no rows. */
-static int exec_step(agent_store *s, sqlite3_stmt *st, const char *what) { return sqlite_db_exec(s->d, st, what); }
+static int exec_step(agent_store *s, sqlite3_stmt *st, const char *what) {
+  return sqlite_db_exec(s->d, st, what);
+}
 
 static int64_t now_ms(void) {
   struct timeval tv;
@@ -107,8 +109,9 @@ static int seed_outbox(sqlite_db *d, void *arg) {
            "INSERT INTO sqlite_sequence(name, seq) SELECT 'outbox', %lld "
            "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')",
            (long long)now_ms());
-  return sqlite3_exec(sqlite_db_handle(d), ins, NULL, NULL, NULL) == SQLITE_OK ? TN_OK
-                                                                            : sqlite_db_fail(d, "creating the outbox");
+  return sqlite3_exec(sqlite_db_handle(d), ins, NULL, NULL, NULL) == SQLITE_OK
+             ? TN_OK
+             : sqlite_db_fail(d, "creating the outbox");
 }
 
 agent_store *agent_store_open(const char *path, char *err, size_t errlen) {

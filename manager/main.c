@@ -191,7 +191,8 @@ int main(int argc, char **argv) {
   store = NULL;
   if (!(al = alerts_open(cfg.alerts_file, err, sizeof err))) goto fail;
   if (!foreground && daemon_detach(err, sizeof err) != TN_OK) goto fail;
-  if (daemon_pidfile_update(pidf, err, sizeof err) != TN_OK || (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
+  if (daemon_pidfile_update(pidf, err, sizeof err) != TN_OK ||
+      (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
       !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)))
     goto fail;
   integrity_options io = {cfg.test_drop_check, (int)cfg.max_dump_retries};

@@ -131,10 +131,11 @@ static int query_agents(mstore *st, int json, int running, FILE *out, FILE *errf
       fprintf(out, "%s{", i ? "," : "");
       json_kv_str(out, "agent_id", ag->agent_id, 0);
       json_kv_str(out, "version", ag->version, 1);
-      fprintf(out, ",\"connected\":%s,\"first_seen\":%lld,\"last_seen\":%lld,\"connected_at\":%lld,"
-                   "\"disconnected_at\":%lld",
-              connected_now(ag, running) ? "true" : "false", (long long)ag->first_seen, (long long)ag->last_seen,
-              (long long)ag->connected_at, (long long)ag->disconnected_at);
+      fprintf(out,
+              ",\"connected\":%s,\"first_seen\":%lld,\"last_seen\":%lld,\"connected_at\":%lld,"
+              "\"disconnected_at\":%lld",
+              connected_now(ag, running) ? "true" : "false", (long long)ag->first_seen,
+              (long long)ag->last_seen, (long long)ag->connected_at, (long long)ag->disconnected_at);
       json_kv_str(out, "peer", ag->peer, 1);
       fprintf(out, ",\"policies\":[");
     } else {

@@ -552,8 +552,8 @@ server *server_new(const manager_config *cfg, char *err, size_t errlen) {
     if (strncmp(why, "cannot listen on ", 17) == 0) /* it names the address already */
       snprintf(err, errlen, "%s", why);
     else
-      snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*", cfg->listen.port,
-               why);
+      snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*",
+               cfg->listen.port, why);
     goto fail;
   }
   if (tls_tcp_nonblock(s->lfd, 1, why, sizeof why) != TN_OK) {
@@ -567,7 +567,8 @@ fail:
   return NULL;
 }
 
-int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err, size_t errlen) {
+int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err,
+                 size_t errlen) {
   const manager_config *cfg = s->cfg;
   s->store = store;
   s->al = al;

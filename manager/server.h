@@ -27,7 +27,8 @@ server *server_new(const manager_config *cfg, char *err, size_t errlen);
 /* Make the event loop and serve with these (borrowed; dist may be NULL: no distribution). Marks
  * every agent the store still calls connected as disconnected (the manager before this one is
  * gone). TN_OK, or TN_EDB/TN_EIO with a message in err. */
-int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err, size_t errlen);
+int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err,
+                 size_t errlen);
 /* Read the bundle directory now and offer what changed (SIGHUP). */
 void server_refresh_bundles(server *s);
 /* The port bound (useful with port 0). */

@@ -122,8 +122,8 @@ sqlite_db *sqlite_db_open(const char *path, const sqlite_db_options *o, const ch
     return NULL;
   }
   d->nst = n;
-  int flags = (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-              SQLITE_OPEN_NOMUTEX;
+  int flags =
+      (o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path, &d->db, flags, NULL);
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "%s: cannot open the %s: %s", path, o->what,

@@ -19,11 +19,11 @@ typedef struct sqlite_db sqlite_db;
 
 /* How to open a store. */
 typedef struct sqlite_db_options {
-  int readonly;          /* open read-only: no pragmas, no schema creation, the stamp is checked */
-  int durable;           /* synchronous=FULL (every commit reaches the disk) rather than NORMAL */
-  const char *schema;    /* CREATE TABLE IF NOT EXISTS ... statements (needs a meta(key, value) table) */
-  const char *version;   /* the schema stamp stored in meta under 'schema' */
-  const char *what;      /* "state database", "store": for messages */
+  int readonly;        /* open read-only: no pragmas, no schema creation, the stamp is checked */
+  int durable;         /* synchronous=FULL (every commit reaches the disk) rather than NORMAL */
+  const char *schema;  /* CREATE TABLE IF NOT EXISTS ... statements (needs a meta(key, value) table) */
+  const char *version; /* the schema stamp stored in meta under 'schema' */
+  const char *what;    /* "state database", "store": for messages */
   /* Called once, inside the creating transaction, when the store is new (NULL: nothing); the
    * table's statements are not prepared yet (use sqlite_db_handle). TN_OK or TN_EDB (with
    * sqlite_db_fail). */

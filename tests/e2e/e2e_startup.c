@@ -24,7 +24,8 @@ static char out[16384];
 
 /* dir/manager.conf for a manager on 127.0.0.1:port with the scenario's PKI (cert: another
  * certificate path, NULL: the real one) and more lines. */
-static void manager_conf(char *conf, size_t cap, const char *dir, int port, const char *cert, const char *extra) {
+static void manager_conf(char *conf, size_t cap, const char *dir, int port, const char *cert,
+                         const char *extra) {
   mkdir(dir, 0700);
   snprintf(conf, cap, "%s/manager.conf", dir);
   char crt[PATH_MAX + 32];
@@ -115,8 +116,9 @@ static void test_sighup_manager(void) {
   edit(mgr.conf, "log_level = debug", "log_level = info");
   kill(mgr.pid, SIGHUP);
   REQUIRE(e2e_wait_text(mgr.log, "re-read: 2 options changed, 1 needs a restart", 1, E2E_WAIT_MS) == 0);
-  CHECK(tmp_count(mgr.log, "WARNING: SIGHUP: option 'max_connections' changed: restart tenet-manager to apply "
-                           "it") == 1);
+  CHECK(tmp_count(mgr.log,
+                  "WARNING: SIGHUP: option 'max_connections' changed: restart tenet-manager to apply "
+                  "it") == 1);
   /* a connection that closes during the handshake: logged at debug when it arrives (no longer
    * shown), as a warning when it is refused (still shown) */
   int debug = tmp_count(mgr.log, "DEBUG:");
@@ -133,7 +135,8 @@ static void test_sighup_agent(void) {
   REQUIRE(e2e_wait_text(ag.log, "SIGHUP: re-reading the bundles", 1, E2E_WAIT_MS) == 0);
   CHECK(tmp_count(ag.log, "SIGHUP: configuration ") == 1);
   CHECK(tmp_count(ag.log, "re-read: 1 option changed, 0 need a restart") == 1);
-  CHECK(e2e_wait_text(ag.log, "Security Configuration Assessment scan finished.", scans + 1, E2E_WAIT_MS) == 0);
+  CHECK(e2e_wait_text(ag.log, "Security Configuration Assessment scan finished.", scans + 1, E2E_WAIT_MS) ==
+        0);
 }
 
 static int shows_disconnected(void *arg) {

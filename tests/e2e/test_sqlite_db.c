@@ -25,12 +25,17 @@ static int on_create(sqlite_db *d, void *arg) {
   char q[128];
   snprintf(q, sizeof q, "INSERT INTO t(k, v) VALUES(0, '%s')", (const char *)arg);
   return sqlite3_exec(sqlite_db_handle(d), q, NULL, NULL, NULL) == SQLITE_OK ? TN_OK
-                                                                           : sqlite_db_fail(d, "seeding");
+                                                                             : sqlite_db_fail(d, "seeding");
 }
 
 static sqlite_db_options opts(int readonly, const char *version) {
-  sqlite_db_options o = {.readonly = readonly, .durable = 1, .schema = schema, .version = version,
-                         .what = "test store", .on_create = on_create, .arg = "seed"};
+  sqlite_db_options o = {.readonly = readonly,
+                         .durable = 1,
+                         .schema = schema,
+                         .version = version,
+                         .what = "test store",
+                         .on_create = on_create,
+                         .arg = "seed"};
   return o;
 }
 
