@@ -44,10 +44,27 @@ static const conf_option options[] = {
         "unacknowledged bytes in flight"),
     OPT("log_file", CONF_PATH, log_file, "", 0, 0, 0, "log file (default: stderr)"),
     OPT("log_level", CONF_LEVEL, log_level, "info", 0, 0, 0, "debug, info, warning or error"),
-    OPT("pid_file", CONF_PATH, pid_file, "", 0, 0, 0, "write the process id here (default: none)"),
+    OPT("pid_file", CONF_PATH, pid_file, "", 0, 0, 0,
+        "pid file, locked while the daemon runs (default: tenet-agent.pid beside state_db)"),
 };
 
 #define NOPTIONS (sizeof options / sizeof *options)
+
+/* The pid file defaults to the state directory (the directory of state_db). */
+static int default_pid_file(agent_config *cfg) {
+  if (cfg->pid_file && cfg->pid_file[0]) return TN_OK;
+  const char *slash = strrchr(cfg->state_db, '/');
+  int dirlen = slash ? (int)(slash - cfg->state_db) : 1;
+  char *p = NULL;
+  if (asprintf(&p, "%.*s/tenet-agent.pid", dirlen, slash ? cfg->state_db : ".") < 0) return TN_ENOMEM;
+  free(cfg->pid_file);
+  cfg->pid_file = p;
+  return TN_OK;
+}
+
+size_t agent_config_diff(const agent_config *a, const agent_config *b, const char **names, size_t max) {
+  return conf_diff(options, NOPTIONS, a, b, names, max);
+}
 
 int agent_config_load(const char *path, agent_config *cfg, char *err, size_t errlen) {
   memset(cfg, 0, sizeof *cfg);
@@ -78,7 +95,7 @@ int agent_config_load(const char *path, agent_config *cfg, char *err, size_t err
     free(cfg->manager_name);
     cfg->manager_name = n;
   }
-  return TN_OK;
+  return default_pid_file(cfg);
 }
 
 void agent_config_free(agent_config *cfg) { conf_free(options, NOPTIONS, cfg); }

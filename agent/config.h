@@ -28,13 +28,16 @@ typedef struct agent_config {
   int64_t send_window;     /* unacknowledged bytes in flight */
   char *log_file;          /* "" = stderr */
   int log_level;
-  char *pid_file; /* "" = none */
+  char *pid_file; /* locked while running (default: tenet-agent.pid beside state_db) */
 } agent_config;
 
 /* Load and check the configuration at path. Returns TN_OK or TN_EIO/TN_ECONFIG with every problem
  * in err (one per line, "FILE:LINE: ..."). Free with agent_config_free even on error. */
 int agent_config_load(const char *path, agent_config *cfg, char *err, size_t errlen);
 void agent_config_free(agent_config *cfg);
+/* The options whose values differ between a and b (names into names[0..max), in table order);
+ * returns how many. */
+size_t agent_config_diff(const agent_config *a, const agent_config *b, const char **names, size_t max);
 /* Print every option with its default and meaning. */
 void agent_config_help(FILE *out);
 

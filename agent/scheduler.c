@@ -1,5 +1,5 @@
-/* scheduler.c — scan cycles over the installed bundles, and the thread that times them
- * (see scheduler.h). */
+/* scheduler.c — scan cycles over the installed bundles, the thread that runs them and the loop
+ * timer that times them (see scheduler.h). */
 #include "scheduler.h"
 
 #include <dirent.h>
@@ -295,7 +295,7 @@ int agent_cycle_run(agent_cycle *c, int64_t now, agent_cycle_stats *stats) {
   return first_err;
 }
 
-/* ---- the thread ---- */
+/* ---- the thread, timed by the loop ---- */
 
 struct agent_scheduler {
   const agent_config *cfg;
@@ -307,7 +307,11 @@ struct agent_scheduler {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   int triggered, stopping;
+  int64_t interval; /* seconds (under lock: the thread reads it for "Interval overtaken.") */
   uint64_t cycles;
+  /* the loop's side */
+  evloop *loop;
+  int64_t timer;
 };
 
 static void notify(int fd) {
@@ -318,30 +322,20 @@ static void notify(int fd) {
 
 static void *run(void *arg) {
   agent_scheduler *s = arg;
-  struct timespec next;
-  clock_gettime(CLOCK_MONOTONIC, &next);
-  if (!s->cfg->scan_on_start) next.tv_sec += s->cfg->scan_interval;
   pthread_mutex_lock(&s->lock);
   for (;;) {
-    while (!s->stopping && !s->triggered) {
-      if (pthread_cond_timedwait(&s->cond, &s->lock, &next) == ETIMEDOUT) break;
-    }
+    while (!s->stopping && !s->triggered)
+      pthread_cond_wait(&s->cond, &s->lock);
     if (s->stopping) break;
     s->triggered = 0;
+    int64_t interval = s->interval;
     pthread_mutex_unlock(&s->lock);
 
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    int64_t start = evloop_now_ms();
     agent_cycle_stats st;
     agent_cycle_run(s->cycle, 0, &st);
     if (st.messages) notify(s->notify_fd);
-    /* Fixed cadence: the next start is one interval after this one. */
-    next = start;
-    next.tv_sec += s->cfg->scan_interval;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec))
-      log_warn("Interval overtaken.");
+    if (evloop_now_ms() - start >= interval * 1000) log_warn("Interval overtaken.");
 
     pthread_mutex_lock(&s->lock);
     s->cycles++;
@@ -351,8 +345,37 @@ static void *run(void *arg) {
   return NULL;
 }
 
+/* Wake the thread for a cycle. */
+static void wake(agent_scheduler *s) {
+  pthread_mutex_lock(&s->lock);
+  s->triggered = 1;
+  pthread_cond_broadcast(&s->cond);
+  pthread_mutex_unlock(&s->lock);
+}
+
+static void on_timer(evloop *l, void *arg);
+
+/* The next timed cycle, one interval from now. */
+static void arm(agent_scheduler *s) {
+  evloop_cancel(s->loop, s->timer);
+  pthread_mutex_lock(&s->lock);
+  int64_t interval = s->interval;
+  pthread_mutex_unlock(&s->lock);
+  if ((s->timer = evloop_after(s->loop, interval * 1000, on_timer, s)) < 0) {
+    log_error("Cannot time the next scan: out of memory");
+    s->timer = 0;
+  }
+}
+
+static void on_timer(evloop *l, void *arg) {
+  agent_scheduler *s = arg;
+  s->timer = 0;
+  wake(s);
+  arm(s);
+}
+
 agent_scheduler *agent_scheduler_start(const agent_config *cfg, const agent_trust *trust, int notify_fd,
-                                       char *err, size_t errlen) {
+                                       evloop *loop, char *err, size_t errlen) {
   agent_scheduler *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");
@@ -361,23 +384,23 @@ agent_scheduler *agent_scheduler_start(const agent_config *cfg, const agent_trus
   s->cfg = cfg;
   s->trust = trust;
   s->notify_fd = notify_fd;
+  s->loop = loop;
+  s->interval = cfg->scan_interval;
+  s->triggered = cfg->scan_on_start;
   if (!(s->store = agent_store_open(cfg->state_db, err, errlen))) goto fail;
   if (!(s->cycle = agent_cycle_new(cfg, trust, s->store))) {
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
   pthread_mutex_init(&s->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  pthread_cond_init(&s->cond, NULL);
   if (pthread_create(&s->thread, NULL, run, s) != 0) {
     snprintf(err, errlen, "cannot start the scan thread: %s", strerror(errno));
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     goto fail;
   }
+  arm(s);
   return s;
 fail:
   agent_cycle_free(s->cycle);
@@ -387,10 +410,15 @@ fail:
 }
 
 void agent_scheduler_trigger(agent_scheduler *s) {
+  wake(s);
+  arm(s);
+}
+
+void agent_scheduler_set_interval(agent_scheduler *s, int64_t seconds) {
   pthread_mutex_lock(&s->lock);
-  s->triggered = 1;
-  pthread_cond_broadcast(&s->cond);
+  s->interval = seconds;
   pthread_mutex_unlock(&s->lock);
+  arm(s);
 }
 
 uint64_t agent_scheduler_cycles(agent_scheduler *s) {
@@ -402,6 +430,7 @@ uint64_t agent_scheduler_cycles(agent_scheduler *s) {
 
 void agent_scheduler_stop(agent_scheduler *s) {
   if (!s) return;
+  evloop_cancel(s->loop, s->timer);
   pthread_mutex_lock(&s->lock);
   s->stopping = 1;
   pthread_cond_broadcast(&s->cond);

@@ -3,9 +3,10 @@
  * triggered (a bundle was installed, SIGUSR1). Each finished scan is recorded through outbox.h;
  * the session is told through a file descriptor that new messages wait.
  *
- * A cycle (agent_cycle) is usable on its own, synchronously — the thread (agent_scheduler) only
- * adds the timing. Bundles are loaded once and kept while their file is unchanged (JIT-compiled
- * regexes included); expiry and anti-rollback are checked every cycle. */
+ * A cycle (agent_cycle) is usable on its own, synchronously — agent_scheduler runs cycles on a
+ * thread of their own (a scan takes seconds; the connection keeps going meanwhile) and times them
+ * with a timer on the daemon's event loop. Bundles are loaded once and kept while their file is unchanged
+ * (JIT-compiled regexes included); expiry and anti-rollback are checked every cycle. */
 #ifndef TENET_AGENT_SCHEDULER_H
 #define TENET_AGENT_SCHEDULER_H
 
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "evloop.h"
 #include "outbox.h"
 #include "store.h"
 #include "trust.h"
@@ -38,15 +40,21 @@ int agent_cycle_run(agent_cycle *c, int64_t now, agent_cycle_stats *stats);
 
 typedef struct agent_scheduler agent_scheduler;
 
-/* Start the scan thread: it opens its own store connection (cfg->state_db) and writes one byte to
- * notify_fd after each cycle that queued messages. NULL with a message in err on failure. */
+/* Start the scan thread: it opens its own store connection (cfg->state_db), runs a cycle each
+ * time it is triggered, and writes one byte to notify_fd after each cycle that queued messages.
+ * The timing lives on loop (borrowed): a timer triggers a cycle every scan_interval, the first at
+ * once when scan_on_start. NULL with a message in err on failure. */
 agent_scheduler *agent_scheduler_start(const agent_config *cfg, const agent_trust *trust, int notify_fd,
-                                       char *err, size_t errlen);
-/* Ask for a scan now (coalesced with one already pending). Thread-safe. */
+                                       evloop *loop, char *err, size_t errlen);
+/* Ask for a scan now (coalesced with one already pending); the next timed scan comes one interval
+ * later (fixed cadence from the last start). From the loop's thread. */
 void agent_scheduler_trigger(agent_scheduler *s);
+/* Use a new interval from now on (SIGHUP re-read the configuration). From the loop's thread. */
+void agent_scheduler_set_interval(agent_scheduler *s, int64_t seconds);
 /* Number of cycles completed (for tests and logs). Thread-safe. */
 uint64_t agent_scheduler_cycles(agent_scheduler *s);
-/* Stop after the current scan, join the thread, free. NULL is a no-op. */
+/* Stop after the current scan, join the thread, free. NULL is a no-op. Call before freeing the
+ * loop. */
 void agent_scheduler_stop(agent_scheduler *s);
 
 #endif

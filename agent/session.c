@@ -2,12 +2,10 @@
 #include "session.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,40 +44,61 @@ struct agent_session {
   time_t connected_at;
   /* reconnecting */
   int64_t delay_ms;
-  struct timespec next_try;
+  int64_t retry_timer; /* the pending connection attempt (0: none) */
+  /* the loop */
+  evloop *loop;
+  agent_session_hooks hooks;
+  int sock_fd; /* watched socket (-1: none) */
 };
 
-static int64_t mono_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+static void connect_now(agent_session *s);
+
+static void on_retry(evloop *l, void *arg) {
+  agent_session *s = arg;
+  s->retry_timer = 0;
+  connect_now(s);
 }
 
-agent_session *agent_session_new(const agent_config *cfg, const agent_trust *trust, char *err,
+/* Try to connect again in s->delay_ms. */
+static void retry_later(agent_session *s) {
+  if (!s->loop) return;
+  evloop_cancel(s->loop, s->retry_timer);
+  s->retry_timer = evloop_after(s->loop, s->delay_ms, on_retry, s);
+  if (s->retry_timer < 0) {
+    log_error("Cannot schedule the next connection attempt: out of memory");
+    s->retry_timer = 0;
+  }
+}
+
+agent_session *agent_session_new(const agent_config *cfg, const agent_trust *trust, tls_ctx *ctx, char *err,
                                  size_t errlen) {
   agent_session *s = calloc(1, sizeof *s);
   if (!s) {
+    tls_ctx_free(ctx);
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
   s->cfg = cfg;
   s->trust = trust;
+  s->ctx = ctx;
+  s->sock_fd = -1;
   s->delay_ms = cfg->reconnect_min * 1000;
   if (!(s->store = agent_store_open(cfg->state_db, err, errlen))) goto fail;
-  char why[TLS_ERR_LEN];
-  if (!(s->ctx = tls_ctx_new_client(cfg->cert, cfg->key, cfg->ca, why, sizeof why))) {
-    snprintf(err, errlen, "TLS: %s", why);
-    goto fail;
-  }
   return s;
 fail:
   agent_session_free(s);
   return NULL;
 }
 
+static void unwatch_sock(agent_session *s) {
+  if (s->loop && s->sock_fd >= 0) evloop_unwatch(s->loop, s->sock_fd);
+  s->sock_fd = -1;
+}
+
 static void disconnect(agent_session *s, const char *why) {
   if (!s->conn) return;
   if (why) log_warn("Connection to manager %s:%d lost: %s", s->cfg->manager.host, s->cfg->manager.port, why);
+  unwatch_sock(s);
   tls_conn_free(s->conn);
   s->conn = NULL;
   frame_decoder_free(s->dec);
@@ -91,13 +110,24 @@ static void disconnect(agent_session *s, const char *why) {
   /* A connection that worked resets the backoff. */
   if (s->got_frame || time(NULL) - s->connected_at >= s->cfg->reconnect_max)
     s->delay_ms = s->cfg->reconnect_min * 1000;
-  int64_t when = mono_ms() + s->delay_ms;
-  s->next_try.tv_sec = when / 1000;
-  s->next_try.tv_nsec = (when % 1000) * 1000000;
+  retry_later(s);
 }
+
+static int flush_out(agent_session *s, char *err, size_t errlen);
 
 void agent_session_free(agent_session *s) {
   if (!s) return;
+  if (s->conn) {
+    char err[TLS_ERR_LEN];
+    flush_out(s, err, sizeof err);
+  }
+  if (s->loop) {
+    evloop_cancel(s->loop, s->retry_timer);
+    if (s->hooks.wake_fd >= 0) evloop_unwatch(s->loop, s->hooks.wake_fd);
+    evloop_set_before_sleep(s->loop, NULL, NULL);
+    unwatch_sock(s);
+    s->loop = NULL; /* nothing more to schedule */
+  }
   disconnect(s, NULL);
   strbuf_free(&s->out);
   free(s->fly);
@@ -165,6 +195,8 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
   return rc;
 }
 
+static void on_sock(evloop *l, int fd, void *arg, int mask);
+
 static void connect_now(agent_session *s) {
   char err[TLS_ERR_LEN];
   int fd;
@@ -184,19 +216,24 @@ static void connect_now(agent_session *s) {
   s->drained = 0;
   s->connected_at = time(NULL);
   if (rc == TN_OK) rc = send_hello(s, err, sizeof err);
-  if (rc != TN_OK) {
-    if (s->conn) {
-      disconnect(s, NULL);
-    } else {
-      int64_t when = mono_ms() + s->delay_ms;
-      s->next_try.tv_sec = when / 1000;
-      s->next_try.tv_nsec = (when % 1000) * 1000000;
+  if (rc == TN_OK) {
+    s->sock_fd = tls_conn_fd(s->conn);
+    if (evloop_watch(s->loop, s->sock_fd, EV_READABLE, on_sock, s) != 0) {
+      s->sock_fd = -1;
+      rc = TN_EIO;
+      snprintf(err, sizeof err, "cannot watch the socket: %s", strerror(errno));
     }
+  }
+  if (rc != TN_OK) {
+    if (s->conn)
+      disconnect(s, NULL);
+    else
+      retry_later(s);
     log_warn("Cannot connect to manager %s:%d: %s (retrying in %lld s)", c->manager.host, c->manager.port,
              err, (long long)(s->delay_ms + 999) / 1000);
     /* Exponential backoff with +-20% jitter, capped. */
     uint16_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != sizeof r) r = (uint16_t)mono_ms();
+    if (getrandom(&r, sizeof r, 0) != sizeof r) r = (uint16_t)evloop_now_ms();
     s->delay_ms = s->delay_ms * 2;
     s->delay_ms = s->delay_ms * (80 + (int64_t)(r % 41)) / 100;
     if (s->delay_ms > c->reconnect_max * 1000) s->delay_ms = c->reconnect_max * 1000;
@@ -291,7 +328,8 @@ static void on_dump(agent_session *s, const Tenet__DumpRequest *r) {
     s->drained = 0;
 }
 
-static void on_offer(agent_session *s, const Tenet__BundleOffer *o, const agent_session_hooks *h) {
+static void on_offer(agent_session *s, const Tenet__BundleOffer *o) {
+  const agent_session_hooks *h = &s->hooks;
   char err[512];
   int installed = 0;
   int rc =
@@ -313,7 +351,7 @@ static void on_offer(agent_session *s, const Tenet__BundleOffer *o, const agent_
 }
 
 /* Read and handle every whole frame available. Returns TN_OK or why the connection must close. */
-static int receive(agent_session *s, const agent_session_hooks *h, char *err, size_t errlen) {
+static int receive(agent_session *s, char *err, size_t errlen) {
   for (;;) {
     const uint8_t *payload;
     size_t len;
@@ -330,7 +368,7 @@ static int receive(agent_session *s, const agent_session_hooks *h, char *err, si
     switch (m->body_case) {
     case TENET__ENVELOPE__BODY_ACK: on_ack(s, m->ack->seq); break;
     case TENET__ENVELOPE__BODY_DUMP_REQUEST: on_dump(s, m->dump_request); break;
-    case TENET__ENVELOPE__BODY_BUNDLE_OFFER: on_offer(s, m->bundle_offer, h); break;
+    case TENET__ENVELOPE__BODY_BUNDLE_OFFER: on_offer(s, m->bundle_offer); break;
     default:
       snprintf(err, errlen, "the manager sent a %s message, which only agents send",
                codec_body_name(m->body_case));
@@ -341,62 +379,49 @@ static int receive(agent_session *s, const agent_session_hooks *h, char *err, si
   }
 }
 
-static void drain_fd(int fd) {
+/* ---- the loop ---- */
+
+static void on_sock(evloop *l, int fd, void *arg, int mask) {
+  agent_session *s = arg;
+  char err[TLS_ERR_LEN + 256];
+  if (s->conn && (mask & EV_WRITABLE) && flush_out(s, err, sizeof err) != TN_OK) disconnect(s, err);
+  if (s->conn && (mask & EV_READABLE) && receive(s, err, sizeof err) != TN_OK) disconnect(s, err);
+}
+
+/* The scheduler queued rows: look at the outbox again. */
+static void on_wake(evloop *l, int fd, void *arg, int mask) {
+  agent_session *s = arg;
   uint64_t v;
   while (read(fd, &v, sizeof v) > 0) {
   }
+  s->drained = 0;
 }
 
-int agent_session_run(agent_session *s, const agent_session_hooks *h) {
-  for (;;) {
-    if (!s->conn) {
-      int64_t wait = (int64_t)s->next_try.tv_sec * 1000 + s->next_try.tv_nsec / 1000000 - mono_ms();
-      if (wait <= 0) connect_now(s);
-    }
-    char err[TLS_ERR_LEN + 256];
-    if (s->conn && !s->drained && fill(s) != TN_OK) disconnect(s, "cannot read the outbox");
-    if (s->conn && flush_out(s, err, sizeof err) != TN_OK) disconnect(s, err);
+/* Before the loop sleeps: refill the window from the outbox and write what the socket takes;
+ * watch for writability only while bytes wait. */
+static int pump(evloop *l, void *arg) {
+  agent_session *s = arg;
+  char err[TLS_ERR_LEN + 256];
+  if (s->conn && !s->drained && fill(s) != TN_OK) disconnect(s, "cannot read the outbox");
+  if (s->conn && flush_out(s, err, sizeof err) != TN_OK) disconnect(s, err);
+  if (s->conn) evloop_set_mask(l, s->sock_fd, EV_READABLE | (s->out_off < s->out.len ? EV_WRITABLE : 0));
+  return 0;
+}
 
-    struct pollfd p[3];
-    int np = 0, sock_i = -1, wake_i = -1, sig_i = -1;
-    if (s->conn) {
-      sock_i = np;
-      p[np++] = (struct pollfd){tls_conn_fd(s->conn), POLLIN | (s->out_off < s->out.len ? POLLOUT : 0), 0};
-    }
-    if (h->wake_fd >= 0) {
-      wake_i = np;
-      p[np++] = (struct pollfd){h->wake_fd, POLLIN, 0};
-    }
-    if (h->signal_fd >= 0) {
-      sig_i = np;
-      p[np++] = (struct pollfd){h->signal_fd, POLLIN, 0};
-    }
-    int timeout = -1;
-    if (!s->conn) {
-      int64_t wait = (int64_t)s->next_try.tv_sec * 1000 + s->next_try.tv_nsec / 1000000 - mono_ms();
-      timeout = wait < 0 ? 0 : wait > 60000 ? 60000 : (int)wait;
-    }
-    int r = poll(p, (nfds_t)np, timeout);
-    if (r < 0 && errno != EINTR) {
-      log_error("poll: %s", strerror(errno));
-      return TN_EIO;
-    }
-    if (r <= 0) continue;
-    if (sig_i >= 0 && (p[sig_i].revents & POLLIN)) {
-      struct signalfd_siginfo si;
-      while (read(h->signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
-        if (h->on_signal && h->on_signal(h->arg, (int)si.ssi_signo)) {
-          if (s->conn) flush_out(s, err, sizeof err);
-          return TN_OK;
-        }
-    }
-    if (wake_i >= 0 && (p[wake_i].revents & POLLIN)) {
-      drain_fd(h->wake_fd);
-      s->drained = 0;
-    }
-    if (sock_i >= 0 && s->conn && (p[sock_i].revents & (POLLIN | POLLHUP | POLLERR))) {
-      int rc = receive(s, h, err, sizeof err);
-      if (rc != TN_OK) disconnect(s, err);
-    }
+int agent_session_start(agent_session *s, evloop *loop, const agent_session_hooks *hooks, char *err,
+                        size_t errlen) {
+  s->loop = loop;
+  s->hooks = *hooks;
+  if (hooks->wake_fd >= 0 && evloop_watch(loop, hooks->wake_fd, EV_READABLE, on_wake, s) != 0) {
+    snprintf(err, errlen, "cannot watch the wake-up descriptor: %s", strerror(errno));
+    s->hooks.wake_fd = -1;
+    return TN_EIO;
   }
+  evloop_set_before_sleep(loop, pump, s);
+  if ((s->retry_timer = evloop_after(loop, 0, on_retry, s)) < 0) { /* the first attempt at once */
+    s->retry_timer = 0;
+    snprintf(err, errlen, "out of memory");
+    return TN_ENOMEM;
+  }
+  return TN_OK;
 }

@@ -8,8 +8,10 @@
  *
  * A lost connection is retried with exponential backoff (reconnect_min doubling up to
  * reconnect_max, with jitter); unacknowledged rows are sent again on the next connection, which
- * the manager de-duplicates by seq. The loop is single-threaded over poll(2): the socket, a wake-up
- * descriptor (the scheduler writes to it when it queued messages) and a signal descriptor. */
+ * the manager de-duplicates by seq. The session runs on the daemon's event loop (evloop.h): it
+ * watches the socket and a wake-up descriptor (the scheduler writes to it when it queued
+ * messages), retries with a one-shot timer, and refills its window from the outbox in the loop's
+ * before-sleep hook (which it owns). */
 #ifndef TENET_AGENT_SESSION_H
 #define TENET_AGENT_SESSION_H
 
@@ -17,28 +19,34 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "evloop.h"
 #include "store.h"
+#include "tls.h"
 #include "trust.h"
 
 typedef struct agent_session agent_session;
 
-/* What the session loop calls back into (main.c wires these). */
+/* What the session calls back into (main.c wires these). */
 typedef struct agent_session_hooks {
-  int wake_fd;   /* readable (eventfd) when new outbox rows wait; -1: none */
-  int signal_fd; /* signalfd; -1: none */
-  /* A signal arrived on signal_fd; return non-zero to end the loop. */
-  int (*on_signal)(void *arg, int signo);
+  int wake_fd; /* readable (eventfd) when new outbox rows wait; -1: none */
   /* A bundle was installed: a rescan should follow. */
   void (*on_installed)(void *arg, const char *policy_id);
   void *arg;
 } agent_session_hooks;
 
-/* A session over cfg (borrowed) with its own store connection (cfg->state_db) and the trust store
- * (borrowed). NULL with a message in err. */
-agent_session *agent_session_new(const agent_config *cfg, const agent_trust *trust, char *err, size_t errlen);
+/* A session over cfg (borrowed) with its own store connection (cfg->state_db), the trust store
+ * (borrowed) and a client TLS context (taken: freed with the session, even on failure). NULL with
+ * a message in err. */
+agent_session *agent_session_new(const agent_config *cfg, const agent_trust *trust, tls_ctx *ctx, char *err,
+                                 size_t errlen);
+/* Write what is already queued (best effort, without waiting), close the connection, stop
+ * watching, free. NULL is a no-op. Call before freeing the loop. */
 void agent_session_free(agent_session *s);
 
-/* Connect, send, receive and reconnect until hooks->on_signal asks to stop. Returns TN_OK. */
-int agent_session_run(agent_session *s, const agent_session_hooks *hooks);
+/* Start on loop (borrowed; the session takes its before-sleep hook): connect now, then send,
+ * receive and reconnect as the loop runs. hooks is copied. TN_OK, or TN_EIO with a message in err
+ * when the loop cannot watch the wake-up descriptor. */
+int agent_session_start(agent_session *s, evloop *loop, const agent_session_hooks *hooks, char *err,
+                        size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
-/* store.c — the agent's SQLite state (see store.h). Every statement is prepared once per
- * connection and reused. */
+/* store.c — the agent's SQLite state (see store.h): its schema and statements; opening,
+ * preparing and transactions are sqlite_db.h's. Every statement is prepared once per connection
+ * and reused. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -11,6 +12,7 @@
 
 #include "err.h"
 #include "scan.h"
+#include "sqlite_db.h"
 
 #define SCHEMA_VERSION "tenet-agent-1"
 
@@ -30,9 +32,6 @@ static const char schema[] =
     "  policy_id TEXT, frame BLOB NOT NULL);";
 
 enum {
-  ST_BEGIN,
-  ST_COMMIT,
-  ST_ROLLBACK,
   ST_POLICY_GET,
   ST_POLICY_PUT,
   ST_POLICY_DEL,
@@ -55,9 +54,6 @@ enum {
 };
 
 static const char *const sql[ST__COUNT] = {
-    [ST_BEGIN] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
     [ST_POLICY_GET] = "SELECT bundle_hash, policy_version, scan_id, results_hash, last_scan, summary "
                       "FROM policies WHERE policy_id = ?1",
     [ST_POLICY_PUT] = "INSERT OR REPLACE INTO policies(policy_id, bundle_hash, policy_version, scan_id, "
@@ -84,31 +80,20 @@ static const char *const sql[ST__COUNT] = {
 };
 
 struct agent_store {
-  sqlite3 *db;
-  sqlite3_stmt *st[ST__COUNT];
-  char err[512];
+  sqlite_db *d;
+  sqlite3 *db; /* sqlite_db_handle(d) */
 };
 
-static int fail(agent_store *s, const char *what) {
-  snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
-  return TN_EDB;
-}
+static int fail(agent_store *s, const char *what) { return sqlite_db_fail(s->d, what); }
 
-const char *agent_store_error(const agent_store *s) { return s->err; }
+const char *agent_store_error(const agent_store *s) { return sqlite_db_error(s->d); }
 
 /* The statement, reset and with its bindings cleared. */
-static sqlite3_stmt *stmt(agent_store *s, int id) {
-  sqlite3_stmt *st = s->st[id];
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  return st;
-}
+static sqlite3_stmt *stmt(agent_store *s, int id) { return sqlite_db_stmt(s->d, (size_t)id); }
 
 /* Step a statement that returns no rows. */
 static int exec_step(agent_store *s, sqlite3_stmt *st, const char *what) {
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, what);
+  return sqlite_db_exec(s->d, st, what);
 }
 
 static int64_t now_ms(void) {
@@ -117,49 +102,16 @@ static int64_t now_ms(void) {
   return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Create the schema (idempotent), check the schema version, seed the outbox sequence. */
-static int init_schema(agent_store *s) {
-  char *msg = NULL;
-  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto bad;
-  if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
-    goto bad_rb;
-  int rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW) {
-    const char *v = (const char *)sqlite3_column_text(q, 0);
-    if (!v || strcmp(v, SCHEMA_VERSION) != 0) {
-      snprintf(s->err, sizeof s->err,
-               "not a tenet-agent state database of this version (schema '%s', expected '%s')", v ? v : "",
-               SCHEMA_VERSION);
-      sqlite3_finalize(q);
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-      return TN_EDB;
-    }
-  }
-  sqlite3_finalize(q);
-  if (rc == SQLITE_DONE) {
-    char ins[256];
-    snprintf(ins, sizeof ins,
-             "INSERT INTO meta(key, value) VALUES('schema', '" SCHEMA_VERSION "');"
-             "INSERT INTO sqlite_sequence(name, seq) SELECT 'outbox', %lld "
-             "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox');",
-             (long long)now_ms());
-    if (sqlite3_exec(s->db, ins, NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
-  } else if (rc != SQLITE_ROW) {
-    goto bad_rb;
-  }
-  if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
-  return TN_OK;
-bad_rb:
-  snprintf(s->err, sizeof s->err, "creating the schema: %s", msg ? msg : sqlite3_errmsg(s->db));
-  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_free(msg);
-  return TN_EDB;
-bad:
-  snprintf(s->err, sizeof s->err, "%s", msg ? msg : sqlite3_errmsg(s->db));
-  sqlite3_free(msg);
-  return TN_EDB;
+/* A new store: outbox sequence numbers start at its creation time in milliseconds. */
+static int seed_outbox(sqlite_db *d, void *arg) {
+  char ins[160];
+  snprintf(ins, sizeof ins,
+           "INSERT INTO sqlite_sequence(name, seq) SELECT 'outbox', %lld "
+           "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')",
+           (long long)now_ms());
+  return sqlite3_exec(sqlite_db_handle(d), ins, NULL, NULL, NULL) == SQLITE_OK
+             ? TN_OK
+             : sqlite_db_fail(d, "creating the outbox");
 }
 
 agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
@@ -168,49 +120,30 @@ agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  int rc =
-      sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-  if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "%s: cannot open the state database: %s", path,
-             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-    goto fail;
+  sqlite_db_options o = {
+      .durable = 1,
+      .schema = schema,
+      .version = SCHEMA_VERSION,
+      .what = "tenet-agent state database",
+      .on_create = seed_outbox,
+  };
+  if (!(s->d = sqlite_db_open(path, &o, sql, ST__COUNT, err, errlen))) {
+    free(s);
+    return NULL;
   }
-  sqlite3_busy_timeout(s->db, 30000);
-  char *msg = NULL;
-  if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg) !=
-      SQLITE_OK) {
-    snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
-    sqlite3_free(msg);
-    goto fail;
-  }
-  if (init_schema(s) != TN_OK) {
-    snprintf(err, errlen, "%s: %s", path, s->err);
-    goto fail;
-  }
-  for (int i = 0; i < ST__COUNT; i++)
-    if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-      snprintf(err, errlen, "%s: preparing statement %d: %s", path, i, sqlite3_errmsg(s->db));
-      goto fail;
-    }
+  s->db = sqlite_db_handle(s->d);
   return s;
-fail:
-  agent_store_close(s);
-  return NULL;
 }
 
 void agent_store_close(agent_store *s) {
   if (!s) return;
-  for (int i = 0; i < ST__COUNT; i++)
-    sqlite3_finalize(s->st[i]);
-  sqlite3_close(s->db);
+  sqlite_db_close(s->d);
   free(s);
 }
 
-int agent_store_begin(agent_store *s) { return exec_step(s, stmt(s, ST_BEGIN), "begin"); }
-int agent_store_commit(agent_store *s) { return exec_step(s, stmt(s, ST_COMMIT), "commit"); }
-void agent_store_rollback(agent_store *s) {
-  if (!sqlite3_get_autocommit(s->db)) exec_step(s, stmt(s, ST_ROLLBACK), "rollback");
-}
+int agent_store_begin(agent_store *s) { return sqlite_db_begin(s->d); }
+int agent_store_commit(agent_store *s) { return sqlite_db_commit(s->d); }
+void agent_store_rollback(agent_store *s) { sqlite_db_rollback(s->d); }
 
 /* ---- policies ---- */
 

@@ -1,5 +1,6 @@
 /* store.h — the agent's durable state in one SQLite file (WAL): the only module that calls
- * SQLite in the agent.
+ * SQLite in the agent (through proto/daemon/sqlite_db.h, which opens, prepares and brackets
+ * transactions).
  *
  *   policies  one row per policy id: bundle hash and version of the last recorded scan, its scan
  *             id, results hash and the last ScanSummary (a ready frame, for dumps)

@@ -38,7 +38,8 @@ static const conf_option options[] = {
         "dumps re-requested when one does not converge"),
     OPT("log_file", CONF_PATH, log_file, "", 0, 0, 0, "log file (default: stderr)"),
     OPT("log_level", CONF_LEVEL, log_level, "info", 0, 0, 0, "debug, info, warning or error"),
-    OPT("pid_file", CONF_PATH, pid_file, "", 0, 0, 0, "write the process id here"),
+    OPT("pid_file", CONF_PATH, pid_file, "", 0, 0, 0,
+        "pid file, locked while the daemon runs (default: tenet-manager.pid beside state_db)"),
     OPT("port_file", CONF_PATH, port_file, "", 0, 0, 0, "write the bound port here once listening"),
     OPT("test_drop_check", CONF_INT, test_drop_check, "-1", 0, -1, INT64_MAX,
         "TEST ONLY: drop this check id once from the first CheckDeltas carrying it"),
@@ -46,9 +47,26 @@ static const conf_option options[] = {
 
 #define NOPTIONS (sizeof options / sizeof *options)
 
+/* The pid file defaults to the state directory (the directory of state_db). */
+static int default_pid_file(manager_config *cfg) {
+  if (cfg->pid_file && cfg->pid_file[0]) return TN_OK;
+  const char *slash = strrchr(cfg->state_db, '/');
+  int dirlen = slash ? (int)(slash - cfg->state_db) : 1;
+  char *p = NULL;
+  if (asprintf(&p, "%.*s/tenet-manager.pid", dirlen, slash ? cfg->state_db : ".") < 0) return TN_ENOMEM;
+  free(cfg->pid_file);
+  cfg->pid_file = p;
+  return TN_OK;
+}
+
+size_t manager_config_diff(const manager_config *a, const manager_config *b, const char **names, size_t max) {
+  return conf_diff(options, NOPTIONS, a, b, names, max);
+}
+
 int manager_config_load(const char *path, manager_config *cfg, char *err, size_t errlen) {
   memset(cfg, 0, sizeof *cfg);
-  return conf_load(path, options, NOPTIONS, cfg, err, errlen);
+  int rc = conf_load(path, options, NOPTIONS, cfg, err, errlen);
+  return rc == TN_OK ? default_pid_file(cfg) : rc;
 }
 
 void manager_config_free(manager_config *cfg) { conf_free(options, NOPTIONS, cfg); }

@@ -23,7 +23,7 @@ typedef struct manager_config {
   int64_t max_dump_retries;  /* re-requests after a dump that did not converge */
   char *log_file;
   int log_level;
-  char *pid_file;
+  char *pid_file;          /* locked while running (default: tenet-manager.pid beside state_db) */
   char *port_file;         /* the bound port is written here ("" = none) */
   int64_t test_drop_check; /* TEST ONLY: drop this check id once in transit (-1: off) */
 } manager_config;
@@ -32,6 +32,9 @@ typedef struct manager_config {
  * Free with manager_config_free even on error. */
 int manager_config_load(const char *path, manager_config *cfg, char *err, size_t errlen);
 void manager_config_free(manager_config *cfg);
+/* The options whose values differ between a and b (names into names[0..max), in table order);
+ * returns how many. */
+size_t manager_config_diff(const manager_config *a, const manager_config *b, const char **names, size_t max);
 void manager_config_help(FILE *out);
 
 #endif

@@ -1,8 +1,11 @@
 /* main.c — tenet-manager: wires the modules together and nothing else.
  *
- *   config (config.c) → `query` (query.c), or: log → background → store (store.c) → alerts
- *   (alerts.c) → integrity (integrity.c) → distribution (distribute.c) → server (server.c, the
- *   epoll loop) until SIGTERM/SIGINT. SIGHUP reopens the log and alerts files. */
+ *   config (config.c) → `query` (query.c), or: log → pid file (locked) → TLS files + listening
+ *   socket (server.c), store (store.c), alerts file (alerts.c): all opened while stderr is the
+ *   operator's → background (daemon_proc.h) → integrity (integrity.c) → distribution
+ *   (distribute.c) → server (server.c, the event loop) until SIGTERM/SIGINT. SIGHUP reopens the
+ *   log and alerts files, re-reads the configuration (log_file and log_level apply at once; other
+ *   changes are reported as needing a restart) and re-reads the bundle directory. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +29,58 @@ static void usage(FILE *out) {
                "       tenet-manager -c FILE query agents|checks|stats|hash ...   (query --help)\n"
                "  -c FILE        configuration file (key = value lines)\n"
                "  -f             stay in the foreground (log to stderr unless log_file is set)\n"
-               "  -t             check the configuration and the TLS files, then exit\n"
+               "  -t             check the configuration, the TLS files and the directories the manager\n"
+               "                 writes, then exit\n"
                "  --help-config  list every configuration option\n"
-               "Signals: SIGTERM/SIGINT stop, SIGHUP reopens the log and alerts files.\n");
+               "Signals: SIGTERM/SIGINT stop, SIGHUP re-reads the configuration and the bundle directory\n"
+               "and reopens the log and alerts files.\n");
+}
+
+typedef struct wiring {
+  const char *conf_path;
+  manager_config *cfg;
+  alerts *al;
+  server *srv;
+} wiring;
+
+/* SIGHUP: reopen the files, apply what can change while running, re-read the bundles. */
+static void reload(wiring *w) {
+  char err[4096];
+  manager_config n;
+  manager_config *c = w->cfg;
+  dlog_reopen();
+  alerts_reopen(w->al);
+  log_info("SIGHUP: log and alerts files reopened");
+  if (manager_config_load(w->conf_path, &n, err, sizeof err) != TN_OK) {
+    log_error("SIGHUP: configuration not re-read, the running one stays: %s", err);
+  } else {
+    const char *names[64];
+    size_t k = manager_config_diff(c, &n, names, 64), restart = 0;
+    for (size_t i = 0; i < k && i < 64; i++)
+      if (strcmp(names[i], "log_level") != 0 && strcmp(names[i], "log_file") != 0) {
+        log_warn("SIGHUP: option '%s' changed: restart tenet-manager to apply it", names[i]);
+        restart++;
+      }
+    if (n.log_file[0] || !c->log_file[0]) { /* "" cannot replace a background daemon's log file */
+      char *t = c->log_file;
+      c->log_file = n.log_file;
+      n.log_file = t;
+    }
+    c->log_level = n.log_level;
+    if (dlog_open(NULL, c->log_file, c->log_level, err, sizeof err) != TN_OK) log_error("SIGHUP: %s", err);
+    log_info("SIGHUP: configuration %s re-read: %zu option%s changed, %zu need%s a restart", w->conf_path, k,
+             k == 1 ? "" : "s", restart, restart == 1 ? "s" : "");
+  }
+  manager_config_free(&n);
+  if (c->bundle_dir[0]) {
+    log_info("SIGHUP: re-reading the bundle directory");
+    server_refresh_bundles(w->srv);
+  }
 }
 
 static int on_signal(void *arg, int signo) {
-  alerts *al = arg;
   if (signo == SIGHUP) {
-    dlog_reopen();
-    alerts_reopen(al);
-    log_info("SIGHUP: log and alerts files reopened");
+    reload(arg);
     return 0;
   }
   if (signo == SIGUSR1) return 0;
@@ -53,6 +97,18 @@ static int write_port(const char *path, int port, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot write port file %s", path);
     return TN_EIO;
   }
+  return TN_OK;
+}
+
+/* The directories the manager writes exist and are writable. */
+static int check_dirs(const manager_config *cfg, char *err, size_t errlen) {
+  int rc = TN_OK;
+  if ((rc = daemon_dir_check("state_db", cfg->state_db, err, errlen)) != TN_OK ||
+      (rc = daemon_dir_check("alerts_file", cfg->alerts_file, err, errlen)) != TN_OK ||
+      (rc = daemon_dir_check("pid_file", cfg->pid_file, err, errlen)) != TN_OK ||
+      (cfg->log_file[0] && (rc = daemon_dir_check("log_file", cfg->log_file, err, errlen)) != TN_OK) ||
+      (cfg->port_file[0] && (rc = daemon_dir_check("port_file", cfg->port_file, err, errlen)) != TN_OK))
+    return rc;
   return TN_OK;
 }
 
@@ -97,71 +153,73 @@ int main(int argc, char **argv) {
     manager_config_free(&cfg);
     return rc;
   }
-  if (test_only) {
-    tls_ctx *ctx = tls_ctx_new_server(cfg.cert, cfg.key, cfg.ca, err, sizeof err);
-    if (!ctx) {
-      fprintf(stderr, "tenet-manager: TLS: %s\n", err);
-      manager_config_free(&cfg);
-      return 1;
-    }
-    tls_ctx_free(ctx);
-    printf("tenet-manager: configuration %s is valid\n", conf);
-    manager_config_free(&cfg);
-    return 0;
-  }
-  if (!foreground && !cfg.log_file[0]) {
-    fprintf(stderr, "tenet-manager: log_file must be set to run in the background (or use -f)\n");
-    manager_config_free(&cfg);
-    return 1;
-  }
-  if (dlog_open("tenet-manager", cfg.log_file, cfg.log_level, err, sizeof err) != TN_OK) {
-    fprintf(stderr, "tenet-manager: %s\n", err);
-    manager_config_free(&cfg);
-    return 1;
-  }
-  if (!foreground && daemon_detach(err, sizeof err) != TN_OK) {
-    log_error("%s", err);
-    manager_config_free(&cfg);
-    return 1;
-  }
-  int rc = 1, sigfd = -1;
+  int rc = 1, sigfd = -1, logging = 0, started = 0;
+  daemon_pidfile *pidf = NULL;
   mstore *store = NULL;
   alerts *al = NULL;
   integrity *ig = NULL;
   distrib *dist = NULL;
   server *srv = NULL;
-  if (daemon_pidfile_write(cfg.pid_file, err, sizeof err) != TN_OK ||
-      (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
-      !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)) ||
-      !(al = alerts_open(cfg.alerts_file, err, sizeof err))) {
-    log_error("%s", err);
+  if (test_only) {
+    char why[TLS_ERR_LEN];
+    tls_ctx *ctx = tls_ctx_new_server(cfg.cert, cfg.key, cfg.ca, why, sizeof why);
+    if (!ctx) {
+      snprintf(err, sizeof err, "TLS: %s", why);
+      goto fail;
+    }
+    tls_ctx_free(ctx);
+    if (check_dirs(&cfg, err, sizeof err) != TN_OK) goto fail;
+    printf("tenet-manager: configuration %s is valid\n", conf);
+    rc = 0;
     goto out;
   }
+  if (!foreground && !cfg.log_file[0]) {
+    snprintf(err, sizeof err, "log_file must be set to run in the background (or use -f)");
+    goto fail;
+  }
+  if (check_dirs(&cfg, err, sizeof err) != TN_OK ||
+      dlog_open("tenet-manager", cfg.log_file, cfg.log_level, err, sizeof err) != TN_OK)
+    goto fail;
+  logging = 1;
+  /* Everything that can fail is tried while the operator still reads stderr: the pid file, the
+   * certificates and keys, the port, the store and the alerts file. */
+  if (daemon_pidfile_open(cfg.pid_file, &pidf, err, sizeof err) != TN_OK ||
+      !(srv = server_new(&cfg, err, sizeof err)) ||
+      !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)))
+    goto fail;
+  mstore_close(store); /* an SQLite connection must not cross fork(): reopened below */
+  store = NULL;
+  if (!(al = alerts_open(cfg.alerts_file, err, sizeof err))) goto fail;
+  if (!foreground && daemon_detach(err, sizeof err) != TN_OK) goto fail;
+  if (daemon_pidfile_update(pidf, err, sizeof err) != TN_OK ||
+      (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
+      !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)))
+    goto fail;
   integrity_options io = {cfg.test_drop_check, (int)cfg.max_dump_retries};
   if (!(ig = integrity_new(store, al, &io))) {
-    log_error("out of memory");
-    goto out;
+    snprintf(err, sizeof err, "out of memory");
+    goto fail;
   }
   if (cfg.bundle_dir[0] && !(dist = distrib_new(cfg.bundle_dir, (const char *const *)cfg.trusted_keys.items,
-                                                cfg.trusted_keys.n, err, sizeof err))) {
-    log_error("%s", err);
-    goto out;
-  }
+                                                cfg.trusted_keys.n, err, sizeof err)))
+    goto fail;
   if (cfg.test_drop_check >= 0)
     log_warn("TEST MODE: check %lld will be dropped once in transit (test_drop_check)",
              (long long)cfg.test_drop_check);
-  if (!(srv = server_new(&cfg, store, al, ig, dist, err, sizeof err))) {
-    log_error("%s", err);
-    goto out;
-  }
-  if (write_port(cfg.port_file, server_port(srv), err, sizeof err) != TN_OK) {
-    log_error("%s", err);
-    goto out;
-  }
+  if (server_start(srv, store, al, ig, dist, err, sizeof err) != TN_OK ||
+      write_port(cfg.port_file, server_port(srv), err, sizeof err) != TN_OK)
+    goto fail;
   log_info("Listening on %s:%d (store %s, alerts %s%s%s)", cfg.listen.host ? cfg.listen.host : "*",
            server_port(srv), cfg.state_db, cfg.alerts_file, dist ? ", distributing " : "",
            dist ? cfg.bundle_dir : "");
-  rc = server_run(srv, sigfd, on_signal, al) == TN_OK ? 0 : 1;
+  daemon_ready();
+  started = 1;
+  wiring w = {conf, &cfg, al, srv};
+  rc = server_run(srv, sigfd, on_signal, &w) == TN_OK ? 0 : 1;
+  goto out;
+fail:
+  if (logging && cfg.log_file[0]) log_error("%s", err);
+  fprintf(stderr, "tenet-manager: %s\n", err);
 out:
   server_free(srv);
   distrib_free(dist);
@@ -169,8 +227,8 @@ out:
   alerts_close(al);
   mstore_close(store);
   if (sigfd >= 0) close(sigfd);
-  daemon_pidfile_remove(cfg.pid_file);
-  log_info("Stopped");
+  daemon_pidfile_close(pidf);
+  if (started) log_info("Stopped");
   manager_config_free(&cfg);
   return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon_proc.h"
 #include "err.h"
 #include "json.h"
 #include "store.h"
@@ -93,7 +94,26 @@ static int collect_agent(void *arg, const mstore_agent *ag) {
   return 0;
 }
 
-static int query_agents(mstore *st, int json, FILE *out, FILE *errf) {
+/* Whether an agent is connected now: what the store says, if a manager holds the pid file (the
+ * store of a manager that was killed still says "connected"). */
+static int connected_now(const mstore_agent *ag, int running) { return running && ag->connected; }
+
+static void print_presence(FILE *out, const mstore_agent *ag, int running) {
+  char t[32];
+  if (connected_now(ag, running)) {
+    when(ag->connected_at, t, sizeof t);
+    fprintf(out, "connected since %s from %s", t, ag->peer[0] ? ag->peer : "?");
+  } else if (!running) {
+    fprintf(out, "not connected (the manager is not running)");
+  } else if (ag->disconnected_at) {
+    when(ag->disconnected_at, t, sizeof t);
+    fprintf(out, "disconnected since %s", t);
+  } else {
+    fprintf(out, "not connected");
+  }
+}
+
+static int query_agents(mstore *st, int json, int running, FILE *out, FILE *errf) {
   agent_list l = {0};
   int rc = mstore_agents_each(st, collect_agent, &l);
   if (rc != TN_OK) {
@@ -111,11 +131,17 @@ static int query_agents(mstore *st, int json, FILE *out, FILE *errf) {
       fprintf(out, "%s{", i ? "," : "");
       json_kv_str(out, "agent_id", ag->agent_id, 0);
       json_kv_str(out, "version", ag->version, 1);
-      fprintf(out, ",\"first_seen\":%lld,\"last_seen\":%lld,\"policies\":[", (long long)ag->first_seen,
-              (long long)ag->last_seen);
+      fprintf(out,
+              ",\"connected\":%s,\"first_seen\":%lld,\"last_seen\":%lld,\"connected_at\":%lld,"
+              "\"disconnected_at\":%lld",
+              connected_now(ag, running) ? "true" : "false", (long long)ag->first_seen,
+              (long long)ag->last_seen, (long long)ag->connected_at, (long long)ag->disconnected_at);
+      json_kv_str(out, "peer", ag->peer, 1);
+      fprintf(out, ",\"policies\":[");
     } else {
-      fprintf(out, "agent %s  (version %s, last seen %s)\n", ag->agent_id, ag->version[0] ? ag->version : "?",
-              seen);
+      fprintf(out, "agent %s  (version %s, ", ag->agent_id, ag->version[0] ? ag->version : "?");
+      print_presence(out, ag, running);
+      fprintf(out, ", last seen %s)\n", seen);
     }
     policies_ctx pc = {&a, 0, 1};
     rc = mstore_policies_each(st, ag->agent_id, print_policy, &pc);
@@ -272,7 +298,7 @@ int manager_query(const manager_config *cfg, int argc, char **argv, FILE *out, F
   }
   int rc = 0;
   if (strcmp(cmd, "agents") == 0) {
-    rc = query_agents(st, json, out, errf);
+    rc = query_agents(st, json, daemon_pidfile_owner(cfg->pid_file) != 0, out, errf);
   } else if (strcmp(cmd, "checks") == 0) {
     rc = query_checks(st, pos[1], pos[2], json, out, errf);
   } else if (strcmp(cmd, "stats") == 0) {

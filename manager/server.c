@@ -151,6 +151,16 @@ static void reap(server *s) {
   }
 }
 
+/* The store learns that c's agent left (committed with the open batch, or the next one). */
+static void record_disconnect(conn *c) {
+  server *s = c->srv;
+  if ((!mstore_in_transaction(s->store) && mstore_begin(s->store) != TN_OK) ||
+      mstore_agent_disconnected(s->store, c->agent_id, now_s()) != TN_OK) {
+    log_error("Store: %s", mstore_error(s->store));
+    s->batch_failed = 1;
+  }
+}
+
 /* Close a connection: unlink it and release its socket at once; the memory waits for reap(), so a
  * loop walking the list may still step from it (its next pointer stays valid). Work it applied in
  * the open batch stays (it is valid); its counters and highest seq are written now. */
@@ -161,6 +171,7 @@ static void conn_end(conn *c, int level, const char *why) {
     if (integrity_agent_sync(s->ig, c->ia, now_s()) != TN_OK) s->batch_failed = 1;
     leave_batch(c);
   }
+  if (c->state == C_READY) record_disconnect(c);
   if (why) {
     if (c->state == C_READY)
       dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected",
@@ -250,6 +261,11 @@ static void on_hello(conn *c, const Tenet__Hello *h) {
     return;
   }
   if (join_batch(c) != 0 || integrity_hello(s->ig, c->ia, h, now_s()) != TN_OK) {
+    s->batch_failed = 1;
+    return;
+  }
+  if (mstore_agent_connected(s->store, c->agent_id, c->peer, now_s()) != TN_OK) {
+    log_error("Store: %s", mstore_error(s->store));
     s->batch_failed = 1;
     return;
   }
@@ -518,18 +534,13 @@ static void on_signalfd(evloop *l, int fd, void *arg, int mask) {
 
 /* ---- life ---- */
 
-server *server_new(const manager_config *cfg, mstore *store, alerts *al, integrity *ig, distrib *dist,
-                   char *err, size_t errlen) {
+server *server_new(const manager_config *cfg, char *err, size_t errlen) {
   server *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
   s->cfg = cfg;
-  s->store = store;
-  s->al = al;
-  s->ig = ig;
-  s->dist = dist;
   s->lfd = -1;
   s->sigfd = -1;
   char why[TLS_ERR_LEN];
@@ -537,32 +548,58 @@ server *server_new(const manager_config *cfg, mstore *store, alerts *al, integri
     snprintf(err, errlen, "TLS: %s", why);
     goto fail;
   }
-  if (tls_tcp_listen(cfg->listen.host, cfg->listen.port, 1024, &s->lfd, &s->port, why, sizeof why) != TN_OK ||
-      tls_tcp_nonblock(s->lfd, 1, why, sizeof why) != TN_OK) {
+  if (tls_tcp_listen(cfg->listen.host, cfg->listen.port, 1024, &s->lfd, &s->port, why, sizeof why) != TN_OK) {
+    if (strncmp(why, "cannot listen on ", 17) == 0) /* it names the address already */
+      snprintf(err, errlen, "%s", why);
+    else
+      snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*",
+               cfg->listen.port, why);
+    goto fail;
+  }
+  if (tls_tcp_nonblock(s->lfd, 1, why, sizeof why) != TN_OK) {
     snprintf(err, errlen, "listen on %s:%d: %s", cfg->listen.host ? cfg->listen.host : "*", cfg->listen.port,
              why);
     goto fail;
   }
+  return s;
+fail:
+  server_free(s);
+  return NULL;
+}
+
+int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err,
+                 size_t errlen) {
+  const manager_config *cfg = s->cfg;
+  s->store = store;
+  s->al = al;
+  s->ig = ig;
+  s->dist = dist;
+  /* Whoever the store says is connected was connected to a manager that is gone. */
+  if (mstore_connections_reset(store, now_s()) != TN_OK) {
+    snprintf(err, errlen, "%s", mstore_error(store));
+    return TN_EDB;
+  }
   int setsize = (int)cfg->max_connections + 64;
   if (!(s->loop = evloop_new(setsize))) {
     snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
-    goto fail;
+    return TN_EIO;
   }
   if (evloop_watch(s->loop, s->lfd, EV_READABLE, on_accept, s) != 0 ||
-      evloop_every(s->loop, 1000, sweep, s) != 0 ||
-      (dist && evloop_every(s->loop, cfg->bundle_poll_interval * 1000, refresh_bundles, s) != 0)) {
+      evloop_every(s->loop, 1000, sweep, s) < 0 ||
+      (dist && evloop_every(s->loop, cfg->bundle_poll_interval * 1000, refresh_bundles, s) < 0)) {
     snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
-    goto fail;
+    return TN_EIO;
   }
   evloop_set_before_sleep(s->loop, before_sleep, s);
   if (dist) {
     size_t changed;
     distrib_refresh(dist, &changed);
   }
-  return s;
-fail:
-  server_free(s);
-  return NULL;
+  return TN_OK;
+}
+
+void server_refresh_bundles(server *s) {
+  if (s->dist && s->loop) refresh_bundles(s->loop, s);
 }
 
 int server_port(const server *s) { return s->port; }
@@ -584,6 +621,11 @@ void server_free(server *s) {
     if (conn_flush(c) == 0) conn_close(c, NULL);
   }
   reap(s);
+  /* the disconnections just recorded */
+  if (s->store && mstore_in_transaction(s->store) && mstore_commit(s->store) != TN_OK) {
+    log_error("Store commit failed: %s", mstore_error(s->store));
+    mstore_rollback(s->store);
+  }
   if (s->loop && s->lfd >= 0) evloop_unwatch(s->loop, s->lfd);
   if (s->lfd >= 0) close(s->lfd);
   evloop_free(s->loop);

@@ -7,7 +7,7 @@
  * writes the replies: Acks for what was committed, DumpRequests, and the alerts. A malformed,
  * oversized or truncated frame, a message out of place or a handshake that does not finish in time
  * closes that connection only. Bundle offers (distribute.h) go out at Hello and when the bundle
- * directory changes. */
+ * directory changes. The store records when each agent connects and disconnects (query agents). */
 #ifndef TENET_MANAGER_SERVER_H
 #define TENET_MANAGER_SERVER_H
 
@@ -21,10 +21,16 @@
 
 typedef struct server server;
 
-/* Listen on cfg->listen with the TLS context of cfg. dist may be NULL (no distribution). All
- * borrowed. NULL with a message in err. */
-server *server_new(const manager_config *cfg, mstore *store, alerts *al, integrity *ig, distrib *dist,
-                   char *err, size_t errlen);
+/* Load the TLS files of cfg (borrowed) and listen on cfg->listen: what can fail at start-up, done
+ * before the daemon detaches. NULL with a message in err. */
+server *server_new(const manager_config *cfg, char *err, size_t errlen);
+/* Make the event loop and serve with these (borrowed; dist may be NULL: no distribution). Marks
+ * every agent the store still calls connected as disconnected (the manager before this one is
+ * gone). TN_OK, or TN_EDB/TN_EIO with a message in err. */
+int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *dist, char *err,
+                 size_t errlen);
+/* Read the bundle directory now and offer what changed (SIGHUP). */
+void server_refresh_bundles(server *s);
 /* The port bound (useful with port 0). */
 int server_port(const server *s);
 /* Serve until on_signal (called for each signal read from signal_fd, -1: none) returns non-zero.

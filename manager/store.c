@@ -1,4 +1,5 @@
-/* store.c — the manager's SQLite store (see store.h). Statements are prepared once. */
+/* store.c — the manager's SQLite store (see store.h): its schema and statements; opening,
+ * preparing and transactions are sqlite_db.h's. Statements are prepared once. */
 #include "store.h"
 
 #include <sqlite3.h>
@@ -8,6 +9,7 @@
 
 #include "err.h"
 #include "scan.h"
+#include "sqlite_db.h"
 
 #define SCHEMA_VERSION "tenet-manager-1"
 
@@ -41,17 +43,22 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS checks("
     "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, check_id INTEGER NOT NULL, result TEXT NOT NULL,"
     "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL, updated INTEGER NOT NULL,"
-    "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;";
+    "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;"
+    /* added beside the tables above (a store made before it gets it at the manager's next start) */
+    "CREATE TABLE IF NOT EXISTS connections("
+    "  agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, peer TEXT NOT NULL,"
+    "  connected_at INTEGER NOT NULL, disconnected_at INTEGER NOT NULL) WITHOUT ROWID;";
 
 enum {
-  ST_BEGIN,
-  ST_COMMIT,
-  ST_ROLLBACK,
   ST_AGENT_TOUCH,
   ST_AGENT_GET,
   ST_AGENT_SEQ,
   ST_AGENT_ADD,
   ST_AGENTS_EACH,
+  ST_CONN_UP,
+  ST_CONN_DOWN,
+  ST_CONN_SEEN,
+  ST_CONN_RESET,
   ST_POLICY_GET,
   ST_POLICY_PUT,
   ST_POLICY_DEL,
@@ -71,16 +78,16 @@ enum {
   "agent_id, policy_id, bundle_hash, policy_version, source_hash, name, file, description, refs, scan_id, "  \
   "passed, failed, invalid, total_checks, score, start_time, end_time, summary_hash, last_summary"
 
-#define AGENT_COLUMNS "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS
+#define AGENT_COLUMNS                                                                                        \
+  "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS                           \
+  ", coalesce(connected, 0), coalesce(peer, ''), coalesce(connected_at, 0), coalesce(disconnected_at, 0)"
+#define AGENT_FROM " FROM agents LEFT JOIN connections USING(agent_id)"
 
 static const char *const sql[ST__COUNT] = {
-    [ST_BEGIN] = "BEGIN IMMEDIATE",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
     [ST_AGENT_TOUCH] =
         "INSERT INTO agents(agent_id, first_seen, last_seen, version, hello_id) VALUES(?1, ?2, ?2, ?3, ?4) "
         "ON CONFLICT(agent_id) DO UPDATE SET last_seen = ?2, version = ?3, hello_id = ?4",
-    [ST_AGENT_GET] = "SELECT " AGENT_COLUMNS " FROM agents WHERE agent_id = ?1",
+    [ST_AGENT_GET] = "SELECT " AGENT_COLUMNS AGENT_FROM " WHERE agent_id = ?1",
     [ST_AGENT_SEQ] =
         "UPDATE agents SET last_seq = max(last_seq, ?2), last_seen = max(last_seen, ?3) WHERE agent_id = ?1",
     [ST_AGENT_ADD] =
@@ -91,7 +98,13 @@ static const char *const sql[ST__COUNT] = {
         "dump_ends = dump_ends + ?11, summaries = summaries + ?12, policy_lists = policy_lists + ?13, "
         "duplicates = duplicates + ?14, dumps_requested = dumps_requested + ?15, "
         "offers_sent = offers_sent + ?16, dropped_checks = dropped_checks + ?17 WHERE agent_id = ?1",
-    [ST_AGENTS_EACH] = "SELECT " AGENT_COLUMNS " FROM agents ORDER BY agent_id",
+    [ST_AGENTS_EACH] = "SELECT " AGENT_COLUMNS AGENT_FROM " ORDER BY agent_id",
+    [ST_CONN_UP] = "INSERT INTO connections(agent_id, connected, peer, connected_at, disconnected_at) "
+                   "VALUES(?1, 1, ?2, ?3, 0) ON CONFLICT(agent_id) DO UPDATE SET connected = 1, peer = ?2, "
+                   "connected_at = ?3",
+    [ST_CONN_DOWN] = "UPDATE connections SET connected = 0, disconnected_at = ?2 WHERE agent_id = ?1",
+    [ST_CONN_SEEN] = "UPDATE agents SET last_seen = max(last_seen, ?2) WHERE agent_id = ?1",
+    [ST_CONN_RESET] = "UPDATE connections SET connected = 0, disconnected_at = ?1 WHERE connected = 1",
     [ST_POLICY_GET] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
     [ST_POLICY_PUT] =
         "INSERT OR REPLACE INTO policies(" POLICY_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -113,84 +126,17 @@ static const char *const sql[ST__COUNT] = {
 };
 
 struct mstore {
-  sqlite3 *db;
-  sqlite3_stmt *st[ST__COUNT];
-  int readonly;
-  char err[512];
+  sqlite_db *d;
+  sqlite3 *db; /* sqlite_db_handle(d) */
 };
 
-static int fail(mstore *s, const char *what) {
-  snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
-  return TN_EDB;
-}
+static int fail(mstore *s, const char *what) { return sqlite_db_fail(s->d, what); }
 
-const char *mstore_error(const mstore *s) { return s->err; }
+const char *mstore_error(const mstore *s) { return sqlite_db_error(s->d); }
 
-static sqlite3_stmt *stmt(mstore *s, int id) {
-  sqlite3_stmt *st = s->st[id];
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  return st;
-}
+static sqlite3_stmt *stmt(mstore *s, int id) { return sqlite_db_stmt(s->d, (size_t)id); }
 
-static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) {
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, what);
-}
-
-static int init_schema(mstore *s) {
-  char *msg = NULL;
-  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) goto bad;
-  if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
-    goto bad_rb;
-  int rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW) {
-    const char *v = (const char *)sqlite3_column_text(q, 0);
-    if (!v || strcmp(v, SCHEMA_VERSION) != 0) {
-      snprintf(s->err, sizeof s->err,
-               "not a tenet-manager store of this version (schema '%s', expected '%s')", v ? v : "",
-               SCHEMA_VERSION);
-      sqlite3_finalize(q);
-      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-      return TN_EDB;
-    }
-  }
-  sqlite3_finalize(q);
-  if (rc == SQLITE_DONE &&
-      sqlite3_exec(s->db, "INSERT INTO meta(key, value) VALUES('schema', '" SCHEMA_VERSION "')", NULL, NULL,
-                   &msg) != SQLITE_OK)
-    goto bad_rb;
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) goto bad_rb;
-  if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) goto bad_rb;
-  return TN_OK;
-bad_rb:
-  snprintf(s->err, sizeof s->err, "creating the schema: %s", msg ? msg : sqlite3_errmsg(s->db));
-  sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_free(msg);
-  return TN_EDB;
-bad:
-  snprintf(s->err, sizeof s->err, "%s", msg ? msg : sqlite3_errmsg(s->db));
-  sqlite3_free(msg);
-  return TN_EDB;
-}
-
-/* A read-only opener checks the schema without writing. */
-static int check_schema_ro(mstore *s) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) != SQLITE_OK)
-    return fail(s, "not a tenet-manager store");
-  int rc = sqlite3_step(q);
-  const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
-  int ok = v && strcmp(v, SCHEMA_VERSION) == 0;
-  if (!ok)
-    snprintf(s->err, sizeof s->err, "not a tenet-manager store of this version (schema '%s', expected '%s')",
-             v ? v : "", SCHEMA_VERSION);
-  sqlite3_finalize(q);
-  return ok ? TN_OK : TN_EDB;
-}
+static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) { return sqlite_db_exec(s->d, st, what); }
 
 mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen) {
   mstore *s = calloc(1, sizeof *s);
@@ -198,58 +144,31 @@ mstore *mstore_open(const char *path, int readonly, int durable, char *err, size
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  s->readonly = readonly;
-  int flags =
-      (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-  if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "%s: cannot open the store: %s", path,
-             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-    goto fail;
+  sqlite_db_options o = {
+      .readonly = readonly,
+      .durable = durable,
+      .schema = schema,
+      .version = SCHEMA_VERSION,
+      .what = "tenet-manager store",
+  };
+  if (!(s->d = sqlite_db_open(path, &o, sql, ST__COUNT, err, errlen))) {
+    free(s);
+    return NULL;
   }
-  sqlite3_busy_timeout(s->db, 30000);
-  if (!readonly) {
-    char *msg = NULL;
-    const char *pragmas = durable ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
-    if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-      snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
-      sqlite3_free(msg);
-      goto fail;
-    }
-    if (init_schema(s) != TN_OK) {
-      snprintf(err, errlen, "%s: %s", path, s->err);
-      goto fail;
-    }
-  } else if (check_schema_ro(s) != TN_OK) {
-    snprintf(err, errlen, "%s: %s", path, s->err);
-    goto fail;
-  }
-  for (int i = 0; i < ST__COUNT; i++)
-    if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-      snprintf(err, errlen, "%s: preparing statement %d: %s", path, i, sqlite3_errmsg(s->db));
-      goto fail;
-    }
+  s->db = sqlite_db_handle(s->d);
   return s;
-fail:
-  mstore_close(s);
-  return NULL;
 }
 
 void mstore_close(mstore *s) {
   if (!s) return;
-  for (int i = 0; i < ST__COUNT; i++)
-    sqlite3_finalize(s->st[i]);
-  sqlite3_close(s->db);
+  sqlite_db_close(s->d);
   free(s);
 }
 
-int mstore_begin(mstore *s) { return exec_step(s, stmt(s, ST_BEGIN), "begin"); }
-int mstore_commit(mstore *s) { return exec_step(s, stmt(s, ST_COMMIT), "commit"); }
-void mstore_rollback(mstore *s) {
-  if (!sqlite3_get_autocommit(s->db)) exec_step(s, stmt(s, ST_ROLLBACK), "rollback");
-}
-int mstore_in_transaction(const mstore *s) { return !sqlite3_get_autocommit(s->db); }
+int mstore_begin(mstore *s) { return sqlite_db_begin(s->d); }
+int mstore_commit(mstore *s) { return sqlite_db_commit(s->d); }
+void mstore_rollback(mstore *s) { sqlite_db_rollback(s->d); }
+int mstore_in_transaction(const mstore *s) { return sqlite_db_in_transaction(s->d); }
 
 static void text_into(char *dst, size_t cap, const unsigned char *src) {
   snprintf(dst, cap, "%s", src ? (const char *)src : "");
@@ -278,6 +197,10 @@ static void read_agent(sqlite3_stmt *st, mstore_agent *a) {
   int64_t *c = &a->c.frames_in;
   for (int i = 0; i < MSTORE_NCOUNTERS; i++)
     c[i] = sqlite3_column_int64(st, 6 + i);
+  a->connected = sqlite3_column_int(st, 6 + MSTORE_NCOUNTERS);
+  text_into(a->peer, sizeof a->peer, sqlite3_column_text(st, 7 + MSTORE_NCOUNTERS));
+  a->connected_at = sqlite3_column_int64(st, 8 + MSTORE_NCOUNTERS);
+  a->disconnected_at = sqlite3_column_int64(st, 9 + MSTORE_NCOUNTERS);
 }
 
 int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *found) {
@@ -325,6 +248,32 @@ int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg) {
   }
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? TN_OK : fail(s, "listing agents");
+}
+
+int mstore_agent_connected(mstore *s, const char *agent_id, const char *peer, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_CONN_UP);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, peer ? peer : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, now);
+  return exec_step(s, st, "recording a connection");
+}
+
+int mstore_agent_disconnected(mstore *s, const char *agent_id, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_CONN_DOWN);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = exec_step(s, st, "recording a disconnection");
+  if (rc != TN_OK) return rc;
+  st = stmt(s, ST_CONN_SEEN);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  return exec_step(s, st, "recording a disconnection");
+}
+
+int mstore_connections_reset(mstore *s, int64_t now) {
+  sqlite3_stmt *st = stmt(s, ST_CONN_RESET);
+  sqlite3_bind_int64(st, 1, now);
+  return exec_step(s, st, "resetting connections");
 }
 
 /* ---- policies ---- */

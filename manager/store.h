@@ -1,5 +1,6 @@
 /* store.h — the manager's copy of every agent's state in one SQLite file (WAL): the only module
- * of the manager that calls SQLite.
+ * of the manager that calls SQLite (through proto/daemon/sqlite_db.h, which opens, prepares and
+ * brackets transactions).
  *
  *   agents    one row per agent id (the CN of its certificate): first/last seen, version, the
  *             highest outbox seq applied (duplicate suppression) and traffic counters
@@ -7,6 +8,8 @@
  *             policy, and the last summary (scan id, counts, score, times, results hash)
  *   checks    one row per (agent, policy, check): result ("passed", "failed", "not applicable"),
  *             reason, scan id, the check event JSON
+ *   connections  one row per agent that ever completed a Hello: connected now or not, from where,
+ *             when it last connected and disconnected (the server writes it; query agents reads it)
  *
  * The server is the one writer: it brackets each event-loop iteration with mstore_begin /
  * mstore_commit. Readers (`tenet-manager query`, tests) open the file read-only beside it.
@@ -52,6 +55,10 @@ typedef struct mstore_agent {
   char hello_id[65]; /* the id the agent's Hello claimed */
   uint64_t last_seq;
   mstore_counters c;
+  int connected;           /* connected to the manager now (as the manager last recorded it) */
+  char peer[80];           /* address of the last connection */
+  int64_t connected_at;    /* when it last connected (0: never) */
+  int64_t disconnected_at; /* when it last disconnected (0: never) */
 } mstore_agent;
 
 /* Insert or update an agent at a connection (Hello). */
@@ -61,6 +68,11 @@ int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *foun
 int mstore_agent_set_last_seq(mstore *s, const char *agent_id, uint64_t seq, int64_t now);
 /* Add c to the agent's counters. */
 int mstore_agent_add_counters(mstore *s, const char *agent_id, const mstore_counters *c);
+/* The agent completed a Hello from peer / its connection ended (last_seen becomes now). */
+int mstore_agent_connected(mstore *s, const char *agent_id, const char *peer, int64_t now);
+int mstore_agent_disconnected(mstore *s, const char *agent_id, int64_t now);
+/* Every agent recorded as connected becomes disconnected at now (a manager starting). */
+int mstore_connections_reset(mstore *s, int64_t now);
 typedef int (*mstore_agent_fn)(void *arg, const mstore_agent *a);
 int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg);
 

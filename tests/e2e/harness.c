@@ -251,8 +251,10 @@ int e2e_manager_start(e2e_manager *m) {
             "listen = 127.0.0.1:%d\n"
             "cert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\n"
             "state_db = %s\nalerts_file = %s\nlog_file = %s\nlog_level = debug\n"
-            "bundle_dir = %s\nbundle_poll_interval = 1s\nport_file = %s\ndurable = no\n%s",
-            m->port, e->pki, e->pki, e->pki, m->db, m->alerts, m->log, m->bundles, m->portfile, m->extra);
+            "bundle_dir = %s\n%sport_file = %s\ndurable = no\n%s",
+            m->port, e->pki, e->pki, e->pki, m->db, m->alerts, m->log, m->bundles,
+            strstr(m->extra, "bundle_poll_interval") ? "" : "bundle_poll_interval = 1s\n", m->portfile,
+            m->extra);
   char out[PATH_MAX + 64];
   snprintf(out, sizeof out, "%s/stderr.log", m->dir);
   remember_log(out);

@@ -58,7 +58,8 @@ typedef struct e2e_manager {
 } e2e_manager;
 
 void e2e_manager_init(e2e_manager *m, e2e_env *e, const char *name, const char *extra_conf);
-/* Start (writes the configuration, waits for the port file). Returns 0 or -1. */
+/* Start (writes the configuration, waits for the port file). Returns 0 or -1. The bundle directory
+ * is read every second unless extra_conf sets bundle_poll_interval. */
 int e2e_manager_start(e2e_manager *m);
 /* SIGTERM and wait (sig = SIGKILL for a crash). */
 void e2e_manager_stop(e2e_manager *m, int sig);

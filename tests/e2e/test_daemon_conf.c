@@ -53,6 +53,8 @@ static void test_agent_full(void) {
   CHECK_INT(c.max_frame, 4 << 20);
   snprintf(want, sizeof want, "%s/my log #1.txt", dir);
   CHECK_STR(c.log_file, want);
+  snprintf(want, sizeof want, "%s/tenet-agent.pid", dir); /* beside state_db by default */
+  CHECK_STR(c.pid_file, want);
   agent_config_free(&c);
 }
 
@@ -125,6 +127,23 @@ static void test_manager(void) {
   CHECK_STR(c.bundle_dir, "");
   CHECK_INT(c.trusted_keys.n, 0);
   CHECK_INT(c.bundle_poll_interval, 2);
+  CHECK_STR(c.pid_file, "/var/lib/tenet-manager.pid"); /* beside state_db by default */
+  /* what changed between two loads (SIGHUP): nothing, then the options that differ, in table order */
+  manager_config d;
+  REQUIRE(manager_config_load(path, &d, err, sizeof err) == TN_OK);
+  const char *names[8];
+  CHECK_INT(manager_config_diff(&c, &d, names, 8), 0);
+  manager_config_free(&d);
+  tmp_write(path, "listen = 127.0.0.1:0\ncert = m.crt\nkey = m.key\nca = ca.crt\nstate_db = /var/lib/m.db\n"
+                  "alerts_file = alerts.json\ntest_drop_check = 1002\nlog_level = debug\n"
+                  "trusted_keys = k.pub\npid_file = /run/m.pid\n");
+  REQUIRE(manager_config_load(path, &d, err, sizeof err) == TN_OK);
+  CHECK_INT(manager_config_diff(&c, &d, names, 8), 3);
+  CHECK_STR(names[0], "trusted_keys");
+  CHECK_STR(names[1], "log_level");
+  CHECK_STR(names[2], "pid_file");
+  CHECK_INT(manager_config_diff(&c, &d, names, 1), 3); /* counted beyond max */
+  manager_config_free(&d);
   manager_config_free(&c);
 
   tmp_write(path, "listen = [::1]:1515\ncert = m.crt\nkey = m.key\nca = ca.crt\nstate_db = m.db\n"

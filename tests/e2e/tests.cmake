@@ -31,3 +31,7 @@ if(TARGET tenet_agent AND TARGET tenet_manager)
     set_tests_properties(e2e/${short} PROPERTIES ENVIRONMENT "${TENET_DAEMON_TEST_ENV}" TIMEOUT 300)
   endforeach()
 endif()
+
+# The manager includes nothing from agent/ (the shared plumbing lives in proto/daemon/).
+add_test(NAME daemons/manager_includes_no_agent
+         COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -P ${CMAKE_CURRENT_LIST_DIR}/manager_includes.cmake)

@@ -57,6 +57,10 @@ typedef struct conf_option {
 int conf_load(const char *path, const conf_option *table, size_t n, void *cfg, char *err, size_t errlen);
 /* Free what conf_load allocated in cfg. */
 void conf_free(const conf_option *table, size_t n, void *cfg);
+/* The options whose values differ between two structs the table describes (after a SIGHUP re-read):
+ * their names (static strings) into names[0..max), in table order. Returns how many differ. */
+size_t conf_diff(const conf_option *table, size_t n, const void *a, const void *b, const char **names,
+                 size_t max);
 /* Print the table: one line per option with its default and help. */
 void conf_print_help(FILE *out, const conf_option *table, size_t n);
 

@@ -403,3 +403,42 @@ void conf_print_help(FILE *out, const conf_option *table, size_t n) {
     fprintf(out, "  %-20s %-22s %s\n", o->name, dflt, o->help);
   }
 }
+
+static int same_str(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+
+/* Non-zero when option o holds the same value in a and b. */
+static int same_value(const conf_option *o, const void *a, const void *b) {
+  const char *fa = (const char *)a + o->offset, *fb = (const char *)b + o->offset;
+  switch (o->type) {
+  case CONF_STRING:
+  case CONF_PATH: return same_str(*(char *const *)fa, *(char *const *)fb);
+  case CONF_INT:
+  case CONF_DURATION:
+  case CONF_SIZE: return *(const int64_t *)fa == *(const int64_t *)fb;
+  case CONF_BOOL:
+  case CONF_LEVEL: return *(const int *)fa == *(const int *)fb;
+  case CONF_ADDR: {
+    const conf_addr *x = (const conf_addr *)fa, *y = (const conf_addr *)fb;
+    return x->port == y->port && same_str(x->host, y->host);
+  }
+  case CONF_LIST: {
+    const conf_list *x = (const conf_list *)fa, *y = (const conf_list *)fb;
+    if (x->n != y->n) return 0;
+    for (size_t k = 0; k < x->n; k++)
+      if (!same_str(x->items[k], y->items[k])) return 0;
+    return 1;
+  }
+  default: return 1;
+  }
+}
+
+size_t conf_diff(const conf_option *table, size_t n, const void *a, const void *b, const char **names,
+                 size_t max) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!same_value(&table[i], a, b)) {
+      if (k < max) names[k] = table[i].name;
+      k++;
+    }
+  return k;
+}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,7 +15,9 @@ typedef struct file_event {
 } file_event;
 
 typedef struct timer {
-  int64_t interval, next;
+  int64_t id;
+  int64_t interval; /* 0: one-shot */
+  int64_t next;
   evloop_timer_fn fn;
   void *arg;
 } timer;
@@ -26,6 +29,7 @@ struct evloop {
   struct epoll_event *fired;
   timer *timers;
   int ntimers;
+  int64_t last_id;
   evloop_before_sleep_fn before;
   void *before_arg;
   int stop;
@@ -96,12 +100,50 @@ void evloop_unwatch(evloop *l, int fd) {
   l->events[fd].fn = NULL;
 }
 
-int evloop_every(evloop *l, int64_t interval_ms, evloop_timer_fn fn, void *arg) {
+static int64_t add_timer(evloop *l, int64_t interval, int64_t delay, evloop_timer_fn fn, void *arg) {
   timer *n = realloc(l->timers, (size_t)(l->ntimers + 1) * sizeof *n);
   if (!n) return -1;
   l->timers = n;
-  l->timers[l->ntimers++] = (timer){interval_ms, evloop_now_ms() + interval_ms, fn, arg};
-  return 0;
+  l->timers[l->ntimers++] = (timer){++l->last_id, interval, evloop_now_ms() + delay, fn, arg};
+  return l->last_id;
+}
+
+int64_t evloop_every(evloop *l, int64_t interval_ms, evloop_timer_fn fn, void *arg) {
+  if (interval_ms < 1) interval_ms = 1;
+  return add_timer(l, interval_ms, interval_ms, fn, arg);
+}
+
+int64_t evloop_after(evloop *l, int64_t delay_ms, evloop_timer_fn fn, void *arg) {
+  return add_timer(l, 0, delay_ms < 0 ? 0 : delay_ms, fn, arg);
+}
+
+void evloop_cancel(evloop *l, int64_t id) {
+  for (int i = 0; i < l->ntimers; i++)
+    if (l->timers[i].id == id) {
+      memmove(&l->timers[i], &l->timers[i + 1], (size_t)(l->ntimers - i - 1) * sizeof *l->timers);
+      l->ntimers--;
+      return;
+    }
+}
+
+/* Fire the timers that are due. A callback may add or cancel timers: each is looked up again by
+ * position after a call, and a one-shot timer is gone before its callback runs. */
+static void fire_timers(evloop *l) {
+  int64_t now = evloop_now_ms();
+  for (int i = 0; i < l->ntimers;) {
+    timer t = l->timers[i];
+    if (t.next > now) {
+      i++;
+      continue;
+    }
+    if (t.interval) {
+      l->timers[i].next = now + t.interval;
+      i++;
+    } else {
+      evloop_cancel(l, t.id);
+    }
+    t.fn(l, t.arg);
+  }
 }
 
 void evloop_set_before_sleep(evloop *l, evloop_before_sleep_fn fn, void *arg) {
@@ -121,6 +163,7 @@ int evloop_run(evloop *l) {
     for (int i = 0; i < l->ntimers; i++) {
       int64_t d = l->timers[i].next - now;
       if (d < 0) d = 0;
+      if (d > INT32_MAX) d = INT32_MAX;
       if (timeout < 0 || d < timeout) timeout = (int)d;
     }
     if (busy) timeout = 0;
@@ -139,12 +182,7 @@ int evloop_run(evloop *l) {
       if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) mask |= EV_WRITABLE;
       e->fn(l, fd, e->arg, mask);
     }
-    now = evloop_now_ms();
-    for (int i = 0; i < l->ntimers; i++) {
-      if (l->timers[i].next > now) continue;
-      l->timers[i].next = now + l->timers[i].interval;
-      l->timers[i].fn(l, l->timers[i].arg);
-    }
+    fire_timers(l);
   }
   return 0;
 }

@@ -1,8 +1,10 @@
-/* evloop.h — a small event loop over epoll, after Redis' ae.c: file events (readable/writable
- * callbacks per descriptor, level-triggered), one repeating timer list, and a before-sleep hook
- * that runs once per iteration (the server commits its batch and sends its replies there). */
-#ifndef TENET_MANAGER_EVLOOP_H
-#define TENET_MANAGER_EVLOOP_H
+/* evloop.h — the daemons' event loop over epoll, after Redis' ae.c: file events (readable/writable
+ * callbacks per descriptor, level-triggered), timers (repeating or one-shot, by id), and a
+ * before-sleep hook that runs once per iteration (the manager commits its batch and sends its
+ * replies there; the agent refills its window from the outbox). One thread runs a loop; nothing
+ * here is thread-safe — other threads wake a loop through a descriptor it watches (an eventfd). */
+#ifndef TENET_DAEMON_EVLOOP_H
+#define TENET_DAEMON_EVLOOP_H
 
 #include <stdint.h>
 
@@ -27,8 +29,14 @@ int evloop_set_mask(evloop *l, int fd, int mask);
 /* Stop watching fd (before closing it). */
 void evloop_unwatch(evloop *l, int fd);
 
-/* Call fn every interval_ms (first call interval_ms from now). Returns 0 or -1. */
-int evloop_every(evloop *l, int64_t interval_ms, evloop_timer_fn fn, void *arg);
+/* Call fn every interval_ms (> 0; first call interval_ms from now). Returns the timer's id (> 0)
+ * or -1 (out of memory). */
+int64_t evloop_every(evloop *l, int64_t interval_ms, evloop_timer_fn fn, void *arg);
+/* Call fn once, delay_ms (>= 0) from now. Returns the timer's id (> 0) or -1. */
+int64_t evloop_after(evloop *l, int64_t delay_ms, evloop_timer_fn fn, void *arg);
+/* Forget a timer (unknown or already fired ids are ignored, so 0 is fine). May be called from
+ * any callback, including the timer's own. */
+void evloop_cancel(evloop *l, int64_t id);
 void evloop_set_before_sleep(evloop *l, evloop_before_sleep_fn fn, void *arg);
 
 /* Run until evloop_stop. Returns 0, or -1 when epoll fails. */
