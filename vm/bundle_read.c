@@ -91,6 +91,7 @@ static const char *section_name(uint32_t type) {
   case BSEC_REQUIREMENTS: return "requirements";
   case BSEC_CODE: return "code";
   case BSEC_LINES: return "line table";
+  case BSEC_LISTS: return "list table";
   }
   return "unknown section";
 }
@@ -167,6 +168,15 @@ static void load_check(reader *r, prog_check *c) {
   c->code_len = get32(r);
   c->meta = get32(r);
   c->line = get32(r);
+  c->description = get32(r);
+  c->rationale = get32(r);
+  c->remediation = get32(r);
+  c->references = get32(r);
+  c->condition_text = get32(r);
+  c->compliance = get32(r);
+  c->ncompliance = get32(r);
+  c->rules = get32(r);
+  c->nrules = get32(r);
 }
 
 static int load_checks(reader *r, program *p, size_t len) {
@@ -220,6 +230,54 @@ static int load_lines(reader *r, program *p, size_t len) {
   return TN_OK;
 }
 
+static int load_lists(reader *r, program *p, size_t len) {
+  uint32_t n;
+  int rc = load_count(r, BSEC_LISTS, len, BUNDLE_LIST_SIZE, BUNDLE_MAX_LISTS, &n);
+  if (rc != TN_OK || n == 0) return rc;
+  p->lists = calloc(n, sizeof *p->lists);
+  if (!p->lists) return report(r->err, r->errlen, TN_ENOMEM, "out of memory (%u list entries)", n);
+  p->nlists = n;
+  for (uint32_t i = 0; i < n; i++) p->lists[i] = get32(r);
+  return TN_OK;
+}
+
+/* A string id: the start of a string of the table (PROG_NONE allowed when opt). */
+static int str_id_ok(const program *p, uint32_t id, int opt) {
+  if (opt && id == PROG_NONE) return 1;
+  return id < p->strtab_len && (id == 0 || p->strtab[id - 1] == '\0');
+}
+
+/* A range of the list table: first (PROG_NONE allowed when opt, then n is 0) and n entries. */
+static int range_ok(const program *p, uint32_t first, uint64_t n, int opt) {
+  if (first == PROG_NONE) return opt && n == 0;
+  return first <= p->nlists && n <= (uint64_t)p->nlists - first;
+}
+
+/* The metadata fields of a check record (every section is loaded): string ids start strings,
+ * ranges lie inside the list table, every list entry is a string id. */
+static int check_fields(reader *r, const program *p, const prog_check *c, const char *who, uint32_t i) {
+  const uint32_t ids[] = {c->description, c->rationale, c->remediation, c->references, c->condition_text};
+  for (size_t k = 0; k < sizeof ids / sizeof *ids; k++)
+    if (!str_id_ok(p, ids[k], 1)) return CORRUPT("%s %u: bad metadata string id %u", who, i, ids[k]);
+  if (!range_ok(p, c->compliance, 2 * (uint64_t)c->ncompliance, 1))
+    return CORRUPT("%s %u: compliance list %u+%u outside the list table (%u)", who, i, c->compliance,
+                   c->ncompliance, p->nlists);
+  if (!range_ok(p, c->rules, c->nrules, 0))
+    return CORRUPT("%s %u: rule list %u+%u outside the list table (%u)", who, i, c->rules, c->nrules,
+                   p->nlists);
+  return TN_OK;
+}
+
+static int load_fields(reader *r, const program *p) {
+  for (uint32_t i = 0; i < p->nlists; i++)
+    if (!str_id_ok(p, p->lists[i], 0)) return CORRUPT("list entry %u: bad string id %u", i, p->lists[i]);
+  for (uint32_t i = 0; i < p->nchecks; i++) {
+    int rc = check_fields(r, p, &p->checks[i], "check", i);
+    if (rc != TN_OK) return rc;
+  }
+  return p->has_requirements ? check_fields(r, p, &p->requirements, "requirements", 0) : TN_OK;
+}
+
 /* Sections in strictly ascending type order, each inside the body, the last one ending it. */
 static int load_sections(reader *r, program *p, uint32_t nsections) {
   uint32_t last = 0, seen = 0;
@@ -244,6 +302,7 @@ static int load_sections(reader *r, program *p, uint32_t nsections) {
     case BSEC_REQUIREMENTS: rc = load_requirements(r, p, len); break;
     case BSEC_CODE: rc = load_code(r, p, len); break;
     case BSEC_LINES: rc = load_lines(r, p, len); break;
+    case BSEC_LISTS: rc = load_lists(r, p, len); break;
     }
     if (rc != TN_OK) return rc;
     if (r->pos != end) /* each loader consumes exactly its length; defence in depth */
@@ -254,7 +313,7 @@ static int load_sections(reader *r, program *p, uint32_t nsections) {
   if (r->pos != r->len)
     return CORRUPT("%zu bytes after the last section", r->len - r->pos);
   static const uint32_t required[] = {BSEC_STRINGS, BSEC_REGEXES, BSEC_CHECKS, BSEC_CODE,
-                                      BSEC_LINES};
+                                      BSEC_LINES, BSEC_LISTS};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!(seen & (1u << required[i])))
       return CORRUPT("missing %s section", section_name(required[i]));
@@ -323,6 +382,7 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
   uint32_t nsections = 0;
   rc = load_header(r, p, &nsections);
   if (rc == TN_OK) rc = load_sections(r, p, nsections);
+  if (rc == TN_OK) rc = load_fields(r, p);
   if (rc == TN_OK) rc = program_verify(p, err, errlen);
   if (rc != TN_OK) {
     program_free(p);

@@ -12,7 +12,7 @@ typedef struct builder {
   uint32_t cap;    /* power of two */
   uint32_t used;
   uint32_t strcap; /* allocated bytes of strtab */
-  uint32_t codecap, checkcap, rxcap;
+  uint32_t codecap, checkcap, rxcap, listcap;
 } builder;
 
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -59,6 +59,7 @@ void program_free(program *p) {
   free(p->strtab);
   free(p->regexes);
   free(p->checks);
+  free(p->lists);
   free(p->code);
   free(p->lines);
   free(p);
@@ -162,6 +163,38 @@ uint32_t program_emit(program *p, uint8_t op, uint8_t flags, uint16_t x, uint32_
   p->code[p->ncode] = (insn){.op = op, .flags = flags, .x = x, .a = a, .b = b_, .c = c};
   p->lines[p->ncode] = line;
   return p->ncode++;
+}
+
+uint32_t program_add_list(program *p, const uint32_t *ids, uint32_t n) {
+  builder *b = p->builder;
+  if (!b) return PROG_NONE;
+  uint32_t first = p->nlists;
+  for (uint32_t i = 0; i < n; i++) {
+    GROW(p->lists, p->nlists, b->listcap);
+    p->lists[p->nlists++] = ids[i];
+  }
+  return first;
+}
+
+static const char *opt_str(const program *p, uint32_t id) { return id == PROG_NONE ? NULL : program_str(p, id); }
+
+/* A list range of the check, or none when it does not fit (a hand-built program). */
+static const uint32_t *list_at(const program *p, uint32_t first, uint64_t n) {
+  if (first == PROG_NONE || n == 0 || first > p->nlists || n > (uint64_t)p->nlists - first) return NULL;
+  return p->lists + first;
+}
+
+void program_check_meta(const program *p, const prog_check *c, prog_check_meta *out) {
+  memset(out, 0, sizeof *out);
+  out->title = program_str(p, c->title);
+  out->description = opt_str(p, c->description);
+  out->rationale = opt_str(p, c->rationale);
+  out->remediation = opt_str(p, c->remediation);
+  out->references = opt_str(p, c->references);
+  out->condition = opt_str(p, c->condition_text);
+  out->has_compliance = c->compliance != PROG_NONE;
+  if ((out->compliance = list_at(p, c->compliance, 2 * (uint64_t)c->ncompliance))) out->ncompliance = c->ncompliance;
+  if ((out->rules = list_at(p, c->rules, c->nrules))) out->nrules = c->nrules;
 }
 
 int program_add_check(program *p, const prog_check *c) {
