@@ -28,6 +28,8 @@ void event_json_number(strbuf *b, double d) {
 
 static const char *const loc_keys[LOC__COUNT] = {"file", "directory", "process", "registry", "command"};
 
+const char *event_location_key(int kind) { return kind >= 0 && kind < LOC__COUNT ? loc_keys[kind] : NULL; }
+
 char *event_render_check(const program *p, const check_result *r, int64_t scan_id) {
   if (r->index >= p->nchecks) return NULL;
   const prog_check *chk = &p->checks[r->index];

@@ -14,6 +14,9 @@ void event_json_number(strbuf *b, double d);
  * metadata (prog_check.meta, spliced as compiled), then r's locations, result and reason.
  * Returns a malloc'd string (caller frees) or NULL. */
 char *event_render_check(const program *p, const check_result *r, int64_t scan_id);
+/* The event key of a location kind (enum ev_location): "file", "directory", ...; NULL when out of
+ * range. Static string. */
+const char *event_location_key(int kind);
 /* Render the summary event of a finished scan (Tenet adds "bundle_hash" after "hash_file"). */
 char *event_render_summary(const program *p, const policy_scan *s);
 
