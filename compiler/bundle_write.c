@@ -188,6 +188,7 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   *out = NULL;
   *outlen = 0;
   int rc = program_verify(p, err, errlen);
+  if (rc == TN_OK) rc = program_verify_fields(p, err, errlen);
   if (rc != TN_OK) return rc;
   if (p->strtab_len > BUNDLE_MAX_STRTAB)
     return fail(err, errlen, TN_ETOOBIG, "string table of %u bytes exceeds the bundle limit of %u",

@@ -241,41 +241,11 @@ static int load_lists(reader *r, program *p, size_t len) {
   return TN_OK;
 }
 
-/* A string id: the start of a string of the table (PROG_NONE allowed when opt). */
-static int str_id_ok(const program *p, uint32_t id, int opt) {
-  if (opt && id == PROG_NONE) return 1;
-  return id < p->strtab_len && (id == 0 || p->strtab[id - 1] == '\0');
-}
-
-/* A range of the list table: first (PROG_NONE allowed when opt, then n is 0) and n entries. */
-static int range_ok(const program *p, uint32_t first, uint64_t n, int opt) {
-  if (first == PROG_NONE) return opt && n == 0;
-  return first <= p->nlists && n <= (uint64_t)p->nlists - first;
-}
-
-/* The metadata fields of a check record (every section is loaded): string ids start strings,
- * ranges lie inside the list table, every list entry is a string id. */
-static int check_fields(reader *r, const program *p, const prog_check *c, const char *who, uint32_t i) {
-  const uint32_t ids[] = {c->description, c->rationale, c->remediation, c->references, c->condition_text};
-  for (size_t k = 0; k < sizeof ids / sizeof *ids; k++)
-    if (!str_id_ok(p, ids[k], 1)) return CORRUPT("%s %u: bad metadata string id %u", who, i, ids[k]);
-  if (!range_ok(p, c->compliance, 2 * (uint64_t)c->ncompliance, 1))
-    return CORRUPT("%s %u: compliance list %u+%u outside the list table (%u)", who, i, c->compliance,
-                   c->ncompliance, p->nlists);
-  if (!range_ok(p, c->rules, c->nrules, 0))
-    return CORRUPT("%s %u: rule list %u+%u outside the list table (%u)", who, i, c->rules, c->nrules,
-                   p->nlists);
-  return TN_OK;
-}
-
+/* The metadata fields of the check records (program_verify_fields), once every section is loaded. */
 static int load_fields(reader *r, const program *p) {
-  for (uint32_t i = 0; i < p->nlists; i++)
-    if (!str_id_ok(p, p->lists[i], 0)) return CORRUPT("list entry %u: bad string id %u", i, p->lists[i]);
-  for (uint32_t i = 0; i < p->nchecks; i++) {
-    int rc = check_fields(r, p, &p->checks[i], "check", i);
-    if (rc != TN_OK) return rc;
-  }
-  return p->has_requirements ? check_fields(r, p, &p->requirements, "requirements", 0) : TN_OK;
+  char why[256];
+  if (program_verify_fields(p, why, sizeof why) != TN_OK) return CORRUPT("%s", why);
+  return TN_OK;
 }
 
 /* Sections in strictly ascending type order, each inside the body, the last one ending it. */

@@ -134,6 +134,12 @@ typedef struct prog_check_meta {
 } prog_check_meta;
 void program_check_meta(const program *p, const prog_check *c, prog_check_meta *out);
 
+/* Check the metadata fields of every check record: string ids start strings of the table (or are
+ * PROG_NONE where a member may be absent), compliance and rule ranges lie inside the list table,
+ * every list entry is a string id. TN_OK or TN_ECORRUPT with the check named in err. The bundle
+ * reader runs it on hostile bytes, the writer before it emits a bundle. */
+int program_verify_fields(const program *p, char *err, size_t errlen);
+
 /* Index of the check with this id, or -1. Linear; callers that need speed build their own map. */
 long program_find_check(const program *p, int64_t id);
 

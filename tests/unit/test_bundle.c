@@ -866,6 +866,14 @@ static void test_check_fields(void) {
   CHECK_INT(read_rc(c, len), TN_ECORRUPT);
   CHECK(has("list entry 0: bad string id"));
 
+  /* The writer refuses what the reader would reject. */
+  p->checks[0].rules = p->nlists;
+  uint8_t *out = NULL;
+  size_t outlen = 0;
+  CHECK_INT(bundle_write(p, NULL, &out, &outlen, err, sizeof err), TN_ECORRUPT);
+  CHECK(out == NULL && strstr(err, "check 0: rule list") != NULL);
+  p->checks[0].rules = le_get32(b + f_rules);
+
   /* The fields read back as the program wrote them. */
   program *q = NULL;
   bundle_info info;
