@@ -163,7 +163,8 @@ static void dump_lines(writer *w, const program *p) {
 static void dump_lists(writer *w, const program *p) {
   dump_section(w, BSEC_LISTS, lists_size(p));
   put32(w, p->nlists);
-  for (uint32_t i = 0; i < p->nlists; i++) put32(w, p->lists[i]);
+  for (uint32_t i = 0; i < p->nlists; i++)
+    put32(w, p->lists[i]);
 }
 
 /* The trailer: hash of the body written so far, then the signature block. */
@@ -208,10 +209,9 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
 
   /* Every term is bounded by the limits above, so the sum cannot overflow a size_t. */
   uint32_t nsections = p->has_requirements ? 7 : 6;
-  size_t size = BUNDLE_HEADER_SIZE + (size_t)nsections * BUNDLE_SECTION_HEADER_SIZE +
-                strings_size(p) + regexes_size(p) + checks_size(p) +
-                (p->has_requirements ? BUNDLE_CHECK_SIZE : 0) + code_size(p) + lines_size(p) + lists_size(p) +
-                BUNDLE_TRAILER_SIZE;
+  size_t size = BUNDLE_HEADER_SIZE + (size_t)nsections * BUNDLE_SECTION_HEADER_SIZE + strings_size(p) +
+                regexes_size(p) + checks_size(p) + (p->has_requirements ? BUNDLE_CHECK_SIZE : 0) +
+                code_size(p) + lines_size(p) + lists_size(p) + BUNDLE_TRAILER_SIZE;
   if (size > BUNDLE_MAX_SIZE)
     return fail(err, errlen, TN_ETOOBIG, "bundle of %zu bytes exceeds the limit of %zu bytes", size,
                 BUNDLE_MAX_SIZE);

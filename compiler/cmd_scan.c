@@ -29,18 +29,17 @@ static void show_progress(void *arg, size_t done, size_t total) {
 }
 
 static void help(FILE *out) {
-  fprintf(out,
-          "usage: tenet scan [options] BUNDLE|POLICY.yml...\n"
-          "  -f, --format F        output format (default: text on a terminal, jsonl otherwise):\n");
+  fprintf(out, "usage: tenet scan [options] BUNDLE|POLICY.yml...\n"
+               "  -f, --format F        output format (default: text on a terminal, jsonl otherwise):\n");
   for (size_t i = 0; i < report_format_count(); i++)
-    fprintf(out, "                          %-6s %s\n", report_format_at(i)->name, report_format_at(i)->description);
-  fprintf(out,
-          "  -j, --jobs N          worker threads (default: one per core)\n"
-          "      --no-cache        run every command and read every file each time it is asked for\n"
-          "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
-          "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
-          "      --allow-unsigned  run bundles without checking a signature\n"
-          "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n");
+    fprintf(out, "                          %-6s %s\n", report_format_at(i)->name,
+            report_format_at(i)->description);
+  fprintf(out, "  -j, --jobs N          worker threads (default: one per core)\n"
+               "      --no-cache        run every command and read every file each time it is asked for\n"
+               "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
+               "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
+               "      --allow-unsigned  run bundles without checking a signature\n"
+               "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n");
 }
 
 int cmd_scan(int argc, char **argv) {

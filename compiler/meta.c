@@ -107,7 +107,8 @@ int meta_check_fields(program *p, const ast_check *c, int dialect, const subst_t
   out->rationale = opt_field(p, c->rationale.s, vars, &oom);
   out->remediation = opt_field(p, c->remediation.s, vars, &oom);
   out->condition_text = opt_field(p, c->condition.s ? c->condition.s : "", NULL, &oom);
-  if (c->references.n > 0 && (out->references = joined_field(p, c->references.items, c->references.n, vars)) == PROG_NONE)
+  if (c->references.n > 0 &&
+      (out->references = joined_field(p, c->references.items, c->references.n, vars)) == PROG_NONE)
     oom = 1;
   uint32_t *ids = malloc((2 * c->ncompliance + c->nrules + 1) * sizeof *ids);
   if (!ids) return TN_ENOMEM;

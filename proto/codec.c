@@ -122,7 +122,8 @@ static int check_detail(const Tenet__CheckDetail *d, char *err, size_t errlen) {
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
     if (texts[i]) TRY(check_str(texts[i]->value, 0, "check_deltas.checks[].detail text", err, errlen));
   if (d->compliance) {
-    TRY(check_count(d->compliance->n_entries, "check_deltas.checks[].detail.compliance.entries", err, errlen));
+    TRY(check_count(d->compliance->n_entries, "check_deltas.checks[].detail.compliance.entries", err,
+                    errlen));
     if (d->compliance->n_entries && !d->compliance->entries)
       return fail(err, errlen, "check_deltas.checks[].detail.compliance.entries is NULL");
     for (size_t i = 0; i < d->compliance->n_entries; i++) {
@@ -133,7 +134,8 @@ static int check_detail(const Tenet__CheckDetail *d, char *err, size_t errlen) {
     }
   }
   TRY(check_count(d->n_locations, "check_deltas.checks[].detail.locations", err, errlen));
-  if (d->n_locations && !d->locations) return fail(err, errlen, "check_deltas.checks[].detail.locations is NULL");
+  if (d->n_locations && !d->locations)
+    return fail(err, errlen, "check_deltas.checks[].detail.locations is NULL");
   for (size_t i = 0; i < d->n_locations; i++) {
     const Tenet__Location *l = d->locations[i];
     if (!l) return fail(err, errlen, "check_deltas.checks[].detail.locations[%zu] is NULL", i);
@@ -349,7 +351,7 @@ static int count_detail(void *arg, const uint8_t *p, size_t len) {
   size_t *total = arg;
   if (walk(p, p + len, 8, NULL, NULL, total) != 0) return -1; /* CheckDetail.locations */
   size_t seen = 0;
-  return walk(p, p + len, 6, count_entries, total, &seen);    /* CheckDetail.compliance */
+  return walk(p, p + len, 6, count_entries, total, &seen); /* CheckDetail.compliance */
 }
 static int count_check(void *arg, const uint8_t *p, size_t len) {
   size_t seen = 0;
@@ -384,8 +386,9 @@ static int check_repeated(const uint8_t *buf, size_t len, char *err, size_t errl
   if (walk(buf, buf + len, TENET__ENVELOPE__BODY_CHECK_DELTAS, count_deltas, &details, &seen) != 0)
     return fail(err, errlen, "malformed protobuf message (%zu bytes)", len);
   if (details > CODEC_MAX_REPEATED) {
-    snprintf(err, errlen, "check_deltas.checks[].detail holds %zu locations and compliance entries, more than %d",
-             details, CODEC_MAX_REPEATED);
+    snprintf(err, errlen,
+             "check_deltas.checks[].detail holds %zu locations and compliance entries, more than %d", details,
+             CODEC_MAX_REPEATED);
     return TN_ETOOBIG;
   }
   return TN_OK;
@@ -442,7 +445,8 @@ int codec_detail_decode(const void *buf, size_t len, Tenet__CheckDetail **out, c
     return TN_ETOOBIG;
   }
   size_t total = 0;
-  if (count_detail(&total, buf, len) != 0) return fail(err, errlen, "malformed check detail (%zu bytes)", len);
+  if (count_detail(&total, buf, len) != 0)
+    return fail(err, errlen, "malformed check detail (%zu bytes)", len);
   if (total > CODEC_MAX_REPEATED) {
     snprintf(err, errlen, "check detail holds %zu locations and compliance entries, more than %d", total,
              CODEC_MAX_REPEATED);

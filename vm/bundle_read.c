@@ -237,7 +237,8 @@ static int load_lists(reader *r, program *p, size_t len) {
   p->lists = calloc(n, sizeof *p->lists);
   if (!p->lists) return report(r->err, r->errlen, TN_ENOMEM, "out of memory (%u list entries)", n);
   p->nlists = n;
-  for (uint32_t i = 0; i < n; i++) p->lists[i] = get32(r);
+  for (uint32_t i = 0; i < n; i++)
+    p->lists[i] = get32(r);
   return TN_OK;
 }
 
@@ -282,8 +283,8 @@ static int load_sections(reader *r, program *p, uint32_t nsections) {
   }
   if (r->pos != r->len)
     return CORRUPT("%zu bytes after the last section", r->len - r->pos);
-  static const uint32_t required[] = {BSEC_STRINGS, BSEC_REGEXES, BSEC_CHECKS, BSEC_CODE,
-                                      BSEC_LINES, BSEC_LISTS};
+  static const uint32_t required[] = {BSEC_STRINGS, BSEC_REGEXES, BSEC_CHECKS,
+                                      BSEC_CODE,    BSEC_LINES,   BSEC_LISTS};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!(seen & (1u << required[i])))
       return CORRUPT("missing %s section", section_name(required[i]));

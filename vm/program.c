@@ -178,7 +178,9 @@ uint32_t program_add_list(program *p, const uint32_t *ids, uint32_t n) {
   return first;
 }
 
-static const char *opt_str(const program *p, uint32_t id) { return id == PROG_NONE ? NULL : program_str(p, id); }
+static const char *opt_str(const program *p, uint32_t id) {
+  return id == PROG_NONE ? NULL : program_str(p, id);
+}
 
 /* A list range of the check, or none when it does not fit (a hand-built program). */
 static const uint32_t *list_at(const program *p, uint32_t first, uint64_t n) {
@@ -195,7 +197,8 @@ void program_check_meta(const program *p, const prog_check *c, prog_check_meta *
   out->references = opt_str(p, c->references);
   out->condition = opt_str(p, c->condition_text);
   out->has_compliance = c->compliance != PROG_NONE;
-  if ((out->compliance = list_at(p, c->compliance, 2 * (uint64_t)c->ncompliance))) out->ncompliance = c->ncompliance;
+  if ((out->compliance = list_at(p, c->compliance, 2 * (uint64_t)c->ncompliance)))
+    out->ncompliance = c->ncompliance;
   if ((out->rules = list_at(p, c->rules, c->nrules))) out->nrules = c->nrules;
 }
 
@@ -262,7 +265,8 @@ int program_verify_fields(const program *p, char *err, size_t errlen) {
   if (!p->strtab || !p->strtab_len) return bad(err, errlen, "no string table");
   if (p->nlists && !p->lists) return bad(err, errlen, "no list table");
   for (uint32_t i = 0; i < p->nlists; i++)
-    if (!str_id_ok(p, p->lists[i], 0)) return bad(err, errlen, "list entry %u: bad string id %u", i, p->lists[i]);
+    if (!str_id_ok(p, p->lists[i], 0))
+      return bad(err, errlen, "list entry %u: bad string id %u", i, p->lists[i]);
   for (uint32_t i = 0; i < p->nchecks; i++) {
     int rc = check_fields(p, &p->checks[i], "check", i, err, errlen);
     if (rc != TN_OK) return rc;

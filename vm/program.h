@@ -57,12 +57,12 @@ typedef struct prog_check {
    * the agent's wire): str ids, PROG_NONE when the policy does not give the member. Lists are
    * ranges of p->lists. Values are the event's: substituted (5.x), lists joined with ','. */
   uint32_t description, rationale, remediation; /* str or PROG_NONE */
-  uint32_t references;     /* str: joined with ',', or PROG_NONE */
-  uint32_t condition_text; /* str: the condition as the policy writes it, or PROG_NONE */
-  uint32_t compliance;     /* first of 2 * ncompliance list entries (key, value str ids; the value
-                              joined with ','), or PROG_NONE when the event has no compliance */
+  uint32_t references;                          /* str: joined with ',', or PROG_NONE */
+  uint32_t condition_text;                      /* str: the condition as the policy writes it, or PROG_NONE */
+  uint32_t compliance; /* first of 2 * ncompliance list entries (key, value str ids; the value
+                          joined with ','), or PROG_NONE when the event has no compliance */
   uint32_t ncompliance;
-  uint32_t rules;          /* first of nrules list entries (str ids: each rule as written) */
+  uint32_t rules; /* first of nrules list entries (str ids: each rule as written) */
   uint32_t nrules;
 } prog_check;
 
@@ -126,10 +126,10 @@ typedef struct prog_check_meta {
   const char *title;
   const char *description, *rationale, *remediation, *references; /* NULL when absent */
   const char *condition;                                          /* NULL when absent */
-  int has_compliance;     /* the event carries a "compliance" object (possibly empty) */
+  int has_compliance;         /* the event carries a "compliance" object (possibly empty) */
   const uint32_t *compliance; /* ncompliance (key, value) pairs of str ids: program_str them */
   uint32_t ncompliance;
-  const uint32_t *rules;  /* nrules str ids */
+  const uint32_t *rules; /* nrules str ids */
   uint32_t nrules;
 } prog_check_meta;
 void program_check_meta(const program *p, const prog_check *c, prog_check_meta *out);

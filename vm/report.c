@@ -30,7 +30,8 @@ int report_write(const report_format *f, const report_options *opt, const policy
     const policy_scan *s = &scans[k];
     if (s->status != SCAN_DONE) continue;
     rc = f->policy(&ctx, s);
-    for (size_t i = 0; rc == TN_OK && i < s->nchecks; i++) rc = f->check(&ctx, s, &s->checks[i]);
+    for (size_t i = 0; rc == TN_OK && i < s->nchecks; i++)
+      rc = f->check(&ctx, s, &s->checks[i]);
     if (rc == TN_OK) rc = f->summary(&ctx, s);
   }
   int erc = f->end(&ctx); /* always: it frees the format's state */

@@ -60,11 +60,11 @@ const report_format *report_format_at(size_t i);
 int report_write(const report_format *f, const report_options *opt, const policy_scan *scans, size_t n);
 
 /* Declarations of every renderer function, from the table. */
-#define REPORT_FORMAT(name, desc, b, p, c, s, e)                                 \
-  int b(report_ctx *ctx);                                                        \
-  int p(report_ctx *ctx, const policy_scan *s_);                                 \
-  int c(report_ctx *ctx, const policy_scan *s_, const check_result *r_);         \
-  int s(report_ctx *ctx, const policy_scan *s_);                                 \
+#define REPORT_FORMAT(name, desc, b, p, c, s, e)                                                             \
+  int b(report_ctx *ctx);                                                                                    \
+  int p(report_ctx *ctx, const policy_scan *s_);                                                             \
+  int c(report_ctx *ctx, const policy_scan *s_, const check_result *r_);                                     \
+  int s(report_ctx *ctx, const policy_scan *s_);                                                             \
   int e(report_ctx *ctx);
 #include "report_formats.def"
 #undef REPORT_FORMAT

@@ -40,7 +40,8 @@ int report_text_check(report_ctx *ctx, const policy_scan *s, const check_result 
 }
 
 int report_text_summary(report_ctx *ctx, const policy_scan *s) {
-  fprintf(ctx->opt->out, "  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks; scan took %.2f s)\n\n",
+  fprintf(ctx->opt->out,
+          "  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks; scan took %.2f s)\n\n",
           s->passed, s->failed, s->invalid, (double)s->score, s->nchecks, ctx->opt->seconds);
   return TN_OK;
 }

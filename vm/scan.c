@@ -144,8 +144,8 @@ static void fill_unmet(pool *pl, uint32_t k) {
   eval_ctx c;
   vm_ctx_init(&c, img, pl->cache, &pl->opt->eval);
   for (uint32_t i = 0; i < p->nchecks; i++) {
-    if (fill_result(&pl->res[k][i], p, i, EV_INVALID, "Policy requirements not met", &c, pl->outs[k].scan_id) !=
-        TN_OK)
+    if (fill_result(&pl->res[k][i], p, i, EV_INVALID, "Policy requirements not met", &c,
+                    pl->outs[k].scan_id) != TN_OK)
       atomic_store(&pl->oom, 1);
   }
   eval_ctx_free(&c);
@@ -216,12 +216,14 @@ static int finish(pool *pl, uint32_t k) {
 
 static void free_result(check_result *r) {
   free(r->reason);
-  for (int k = 0; k < LOC__COUNT; k++) free(r->loc[k]);
+  for (int k = 0; k < LOC__COUNT; k++)
+    free(r->loc[k]);
   free(r->event);
 }
 
 static void free_results(check_result *res, uint32_t n) {
-  for (uint32_t i = 0; res && i < n; i++) free_result(&res[i]);
+  for (uint32_t i = 0; res && i < n; i++)
+    free_result(&res[i]);
   free(res);
 }
 
@@ -294,7 +296,8 @@ int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache,
 
 void policy_scan_free(policy_scan *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->nchecks; i++) free_result(&s->checks[i]);
+  for (size_t i = 0; i < s->nchecks; i++)
+    free_result(&s->checks[i]);
   free(s->checks);
   free(s->message);
   free(s->summary);

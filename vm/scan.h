@@ -35,9 +35,9 @@ typedef struct check_result {
   char *reason;   /* EV_INVALID only: the first reason set, or "Unknown reason"; else NULL */
   char *loc[LOC__COUNT]; /* evidence per location kind (enum ev_location): the ','-joined values
                             the event prints, or NULL when the check recorded none of that kind */
-  char *event;    /* the Wazuh check event rendered from the fields above (event_render_check),
-                     one line of JSON without newline: what `--format jsonl` prints and the agent
-                     stores and sends */
+  char *event;           /* the Wazuh check event rendered from the fields above (event_render_check),
+                            one line of JSON without newline: what `--format jsonl` prints and the agent
+                            stores and sends */
 } check_result;
 
 typedef struct policy_scan {

@@ -19,10 +19,24 @@ static char dir[4096], path[4200], err[256];
 
 /* Today's alerts (after the timestamp) for the four checks of write_alerts. */
 static const char *const expected[] = {
-    "\"agent\":{\"id\":\"001\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":\"42\",\"policy\":\"Seed \\\"policy\\\"\",\"check\":{\"id\":\"1000\",\"title\":\"Quote \\\" and\\nnewline \xc3\xa9"" \xe2\x9c\x93""\",\"description\":\"d\\tx\\u0001\",\"rationale\":\"why\",\"remediation\":\"fix \\\\ it\",\"compliance\":{\"cis\":\"1.1,1.2\",\"pci_dss\":\"2.2\"},\"references\":\"https://a,https://b\",\"file\":[\"/etc/a\",\"/etc/b\"],\"directory\":[\"/etc\"],\"registry\":[\"HKLM\\\\X\"],\"process\":[\"sshd\"],\"command\":[\"echo \\\"hi\\\"\",\"ls\"],\"result\":\"failed\",\"previous_result\":\"passed\"}}}}",
-    "\"agent\":{\"id\":\"001\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":\"43\",\"policy\":\"Seed\",\"check\":{\"id\":\"1001\",\"title\":\"Only a title\",\"compliance\":{},\"command\":[\"x\"],\"result\":\"not applicable\",\"reason\":\"Could not open file '/x'\"}}}}",
-    "\"agent\":{\"id\":\"002\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":\"44\",\"policy\":\"Named\",\"check\":{\"id\":\"1002\",\"result\":\"passed\",\"previous_result\":\"failed\"}}}}",
-    "\"agent\":{\"id\":\"002\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":\"44\",\"policy\":\"seed\",\"check\":{\"id\":\"1003\",\"result\":\"passed\"}}}}",
+    "\"agent\":{\"id\":\"001\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":"
+    "\"42\",\"policy\":\"Seed \\\"policy\\\"\",\"check\":{\"id\":\"1000\",\"title\":\"Quote \\\" "
+    "and\\nnewline \xc3\xa9"
+    " \xe2\x9c\x93"
+    "\",\"description\":\"d\\tx\\u0001\",\"rationale\":\"why\",\"remediation\":\"fix \\\\ "
+    "it\",\"compliance\":{\"cis\":\"1.1,1.2\",\"pci_dss\":\"2.2\"},\"references\":\"https://a,https://"
+    "b\",\"file\":[\"/etc/a\",\"/etc/b\"],\"directory\":[\"/"
+    "etc\"],\"registry\":[\"HKLM\\\\X\"],\"process\":[\"sshd\"],\"command\":[\"echo "
+    "\\\"hi\\\"\",\"ls\"],\"result\":\"failed\",\"previous_result\":\"passed\"}}}}",
+    "\"agent\":{\"id\":\"001\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":"
+    "\"43\",\"policy\":\"Seed\",\"check\":{\"id\":\"1001\",\"title\":\"Only a "
+    "title\",\"compliance\":{},\"command\":[\"x\"],\"result\":\"not applicable\",\"reason\":\"Could not open "
+    "file '/x'\"}}}}",
+    "\"agent\":{\"id\":\"002\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":"
+    "\"44\",\"policy\":\"Named\",\"check\":{\"id\":\"1002\",\"result\":\"passed\",\"previous_result\":"
+    "\"failed\"}}}}",
+    "\"agent\":{\"id\":\"002\"},\"location\":\"sca\",\"data\":{\"sca\":{\"type\":\"check\",\"scan_id\":"
+    "\"44\",\"policy\":\"seed\",\"check\":{\"id\":\"1003\",\"result\":\"passed\"}}}}",
 };
 
 static Tenet__Text *text(Tenet__Text *t, const char *v) {
@@ -63,9 +77,11 @@ static void make_full(full *f) {
   f->comp.entries = f->kvp;
   f->comp.n_entries = 2;
   f->d.compliance = &f->comp;
-  static const char *const locs[][2] = {
-      {"file", "/etc/a,/etc/b"}, {"directory", "/etc"}, {"process", "sshd"}, {"registry", "HKLM\\X"},
-      {"command", "echo \"hi\",ls"}};
+  static const char *const locs[][2] = {{"file", "/etc/a,/etc/b"},
+                                        {"directory", "/etc"},
+                                        {"process", "sshd"},
+                                        {"registry", "HKLM\\X"},
+                                        {"command", "echo \"hi\",ls"}};
   for (int i = 0; i < 5; i++) {
     tenet__location__init(&f->loc[i]);
     f->loc[i].kind = (char *)locs[i][0];

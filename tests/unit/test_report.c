@@ -23,37 +23,36 @@ static char path[PATH_MAX];
 
 /* Check 1 (fails): every metadata member, title with a quote, a newline, é and ✓.
  * Check 2 passes; check 3 is not applicable (a path through a regular file). */
-static const char policy_yml[] =
-    "policy:\n"
-    "  id: \"rep\"\n"
-    "  file: \"rep.yml\"\n"
-    "  name: \"Report \\\"test\\\"\"\n"
-    "  description: \"structured results\"\n"
-    "variables:\n"
-    "  $r: \"@ROOT@\"\n"
-    "checks:\n"
-    "  - id: 1\n"
-    "    title: \"Quote \\\" and\\nnewline \\u00e9 \\u2713\"\n"
-    "    description: \"d\\tx\"\n"
-    "    rationale: \"why\"\n"
-    "    remediation: \"fix it\"\n"
-    "    compliance:\n"
-    "      - cis: [\"1.1\", \"1.2\"]\n"
-    "      - pci_dss: [\"2.2\"]\n"
-    "    references:\n"
-    "      - https://a\n"
-    "      - https://b\n"
-    "    condition: all\n"
-    "    rules:\n"
-    "      - 'f:$r/absent'\n"
-    "  - id: 2\n"
-    "    title: \"Plain\"\n"
-    "    condition: any\n"
-    "    rules: ['f:$r/present']\n"
-    "  - id: 3\n"
-    "    title: \"Through a file\"\n"
-    "    condition: all\n"
-    "    rules: ['f:$r/present/sub']\n";
+static const char policy_yml[] = "policy:\n"
+                                 "  id: \"rep\"\n"
+                                 "  file: \"rep.yml\"\n"
+                                 "  name: \"Report \\\"test\\\"\"\n"
+                                 "  description: \"structured results\"\n"
+                                 "variables:\n"
+                                 "  $r: \"@ROOT@\"\n"
+                                 "checks:\n"
+                                 "  - id: 1\n"
+                                 "    title: \"Quote \\\" and\\nnewline \\u00e9 \\u2713\"\n"
+                                 "    description: \"d\\tx\"\n"
+                                 "    rationale: \"why\"\n"
+                                 "    remediation: \"fix it\"\n"
+                                 "    compliance:\n"
+                                 "      - cis: [\"1.1\", \"1.2\"]\n"
+                                 "      - pci_dss: [\"2.2\"]\n"
+                                 "    references:\n"
+                                 "      - https://a\n"
+                                 "      - https://b\n"
+                                 "    condition: all\n"
+                                 "    rules:\n"
+                                 "      - 'f:$r/absent'\n"
+                                 "  - id: 2\n"
+                                 "    title: \"Plain\"\n"
+                                 "    condition: any\n"
+                                 "    rules: ['f:$r/present']\n"
+                                 "  - id: 3\n"
+                                 "    title: \"Through a file\"\n"
+                                 "    condition: all\n"
+                                 "    rules: ['f:$r/present/sub']\n";
 
 typedef struct run {
   loaded_policy lp;
@@ -125,7 +124,8 @@ static void test_structured_fields(void) {
   CHECK_STR(program_str(r.scan.prog, m.compliance[2]), "pci_dss");
   CHECK_STR(program_str(r.scan.prog, m.compliance[3]), "2.2");
   REQUIRE(m.nrules == 1);
-  CHECK_STR(program_str(r.scan.prog, m.rules[0]), "f:$r/absent"); /* as written: 4.x substitutes in code only */
+  CHECK_STR(program_str(r.scan.prog, m.rules[0]),
+            "f:$r/absent"); /* as written: 4.x substitutes in code only */
   char want[PATH_MAX + 16];
   snprintf(want, sizeof want, "%s/absent", dir);
   CHECK_STR(c->loc[LOC_FILE], want); /* the evidence, per kind */
@@ -180,13 +180,14 @@ static void test_text(void) {
   REQUIRE(out);
   CHECK_INT(rc, TN_OK);
   char want[4096];
-  snprintf(want, sizeof want,
-           "rep  Report \"test\"\n"
-           "  FAIL  1       Quote \" and\nnewline \xc3\xa9 \xe2\x9c\x93\n"
-           "  N/A   3       Through a file\n"
-           "                reason: %s\n"
-           "  1 passed, 1 failed, 1 not applicable \xe2\x80\x94 score 50.0%% (3 checks; scan took 0.00 s)\n\n",
-           r.scan.checks[2].reason);
+  snprintf(
+      want, sizeof want,
+      "rep  Report \"test\"\n"
+      "  FAIL  1       Quote \" and\nnewline \xc3\xa9 \xe2\x9c\x93\n"
+      "  N/A   3       Through a file\n"
+      "                reason: %s\n"
+      "  1 passed, 1 failed, 1 not applicable \xe2\x80\x94 score 50.0%% (3 checks; scan took 0.00 s)\n\n",
+      r.scan.checks[2].reason);
   CHECK_STR(out, want);
   free(out);
 
@@ -232,7 +233,8 @@ static void render_members(const program *p, const prog_check *chk, strbuf *b) {
   program_check_meta(p, chk, &m);
   strbuf_puts(b, ",\"title\":");
   strbuf_json_str(b, m.title);
-  const char *opt[][2] = {{"description", m.description}, {"rationale", m.rationale}, {"remediation", m.remediation}};
+  const char *opt[][2] = {
+      {"description", m.description}, {"rationale", m.rationale}, {"remediation", m.remediation}};
   for (size_t i = 0; i < 3; i++)
     if (opt[i][1]) {
       strbuf_printf(b, ",\"%s\":", opt[i][0]);
@@ -274,7 +276,8 @@ static int compare_policy(const char *fpath, const struct stat *st, int flag, st
   const program *p = lp.prog;
   for (uint32_t i = 0; i < p->nchecks; i++) {
     const char *meta = program_str(p, p->checks[i].meta);
-    const char *after_id = meta[5] == '"' ? strstr(meta + 6, "\",") + 1 : strchr(meta, ','); /* "id":"x" or "id":N */
+    const char *after_id =
+        meta[5] == '"' ? strstr(meta + 6, "\",") + 1 : strchr(meta, ','); /* "id":"x" or "id":N */
     strbuf b = STRBUF_INIT;
     render_members(p, &p->checks[i], &b);
     if (!after_id || strcmp(after_id, b.data) != 0) {
