@@ -226,6 +226,7 @@ static void test_every_format(void) {
 /* ---- over the corpus: fields == the spliced metadata ---- */
 
 static size_t compared, policies;
+static int forced_dialect; /* 0: the policy's own; 4 or 5: load every policy under that dialect */
 
 /* The members the Wazuh event splices (meta.c), rendered from the fields, after "id". */
 static void render_members(const program *p, const prog_check *chk, strbuf *b) {
@@ -270,7 +271,7 @@ static int compare_policy(const char *fpath, const struct stat *st, int flag, st
   if (flag != FTW_F || n < 4 || strcmp(fpath + n - 4, ".yml") != 0) return 0;
   loaded_policy lp;
   char err[512];
-  load_options lo = {0};
+  load_options lo = {.dialect = forced_dialect};
   if (load_policy(fpath, &lo, &lp, NULL, err, sizeof err) != TN_OK) return 0; /* not every file compiles */
   policies++;
   const program *p = lp.prog;
@@ -292,12 +293,20 @@ static int compare_policy(const char *fpath, const struct stat *st, int flag, st
   return 0;
 }
 
+/* Each policy under its own dialect, then under 4.x (5.x map-shaped compliance renders as {}) and
+ * under 5.x (variables substituted in every member). */
 static void test_fields_match_splice_on_corpus(void) {
   char corpus[PATH_MAX];
   snprintf(corpus, sizeof corpus, "%s/corpus", test_env("TENET_SHARED_DIR", "/work/shared"));
-  REQUIRE(nftw(corpus, compare_policy, 16, FTW_PHYS) == 0);
-  printf("structured fields equal the spliced metadata: %zu checks of %zu policies\n", compared, policies);
-  CHECK(policies > 10 && compared > 1000);
+  static const int dialects[] = {0, DIALECT_WAZUH4, DIALECT_WAZUH5};
+  for (size_t d = 0; d < sizeof dialects / sizeof *dialects; d++) {
+    forced_dialect = dialects[d];
+    compared = policies = 0;
+    REQUIRE(nftw(corpus, compare_policy, 16, FTW_PHYS) == 0);
+    printf("dialect %d: structured fields equal the spliced metadata: %zu checks of %zu policies\n",
+           forced_dialect, compared, policies);
+    CHECK(policies > 10 && compared > 1000);
+  }
 }
 
 /* The policy above in a fresh directory, with the file its checks look at. */
