@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "err.h"
 #include "eval.h"
+#include "event.h"
 #include "strbuf.h"
 
 int agent_outbox_result(int ev_result) {
@@ -16,6 +17,71 @@ int agent_outbox_result(int ev_result) {
   case EV_NOT_FOUND: return TENET__CHECK_RESULT__FAILED;
   default: return TENET__CHECK_RESULT__NOT_APPLICABLE;
   }
+}
+
+/* The CheckDetail of a result: its check's metadata (through the scan's program) and its evidence,
+ * as fields pointing into the scan and the program (docs/RESULTS-FLOW.md). */
+typedef struct detail_buf {
+  Tenet__CheckDetail d;
+  Tenet__Text text[4];
+  Tenet__Compliance comp;
+  Tenet__KeyValue *kv;   /* malloc'd, ncompliance */
+  Tenet__KeyValue **kvp; /* malloc'd */
+  Tenet__Location loc[LOC__COUNT];
+  Tenet__Location *locp[LOC__COUNT];
+} detail_buf;
+
+static Tenet__Text *text_of(Tenet__Text *t, const char *value) {
+  if (!value) return NULL;
+  tenet__text__init(t);
+  t->value = (char *)value;
+  return t;
+}
+
+/* Fill b for result c of scan. Returns 1 (filled), 0 (the scan has no program: no detail) or -1
+ * (out of memory). */
+static int detail_fill(detail_buf *b, const policy_scan *scan, const check_result *c) {
+  prog_check_meta m;
+  if (scan_check_meta(scan, c, &m) != 0) return 0;
+  Tenet__CheckDetail *d = &b->d;
+  tenet__check_detail__init(d);
+  d->policy = (char *)program_str(scan->prog, scan->prog->policy_name);
+  d->title = (char *)m.title;
+  d->description = text_of(&b->text[0], m.description);
+  d->rationale = text_of(&b->text[1], m.rationale);
+  d->remediation = text_of(&b->text[2], m.remediation);
+  d->references = text_of(&b->text[3], m.references);
+  if (m.has_compliance) {
+    tenet__compliance__init(&b->comp);
+    if (m.ncompliance) {
+      if (!(b->kv = calloc(m.ncompliance, sizeof *b->kv)) || !(b->kvp = calloc(m.ncompliance, sizeof *b->kvp)))
+        return -1;
+      for (uint32_t i = 0; i < m.ncompliance; i++) {
+        tenet__key_value__init(&b->kv[i]);
+        b->kv[i].key = (char *)program_str(scan->prog, m.compliance[2 * i]);
+        b->kv[i].value = (char *)program_str(scan->prog, m.compliance[2 * i + 1]);
+        b->kvp[i] = &b->kv[i];
+      }
+    }
+    b->comp.entries = b->kvp;
+    b->comp.n_entries = m.ncompliance;
+    d->compliance = &b->comp;
+  }
+  for (int k = 0; k < LOC__COUNT; k++) {
+    if (!c->loc[k]) continue;
+    Tenet__Location *l = &b->loc[d->n_locations];
+    tenet__location__init(l);
+    l->kind = (char *)event_location_key(k);
+    l->value = c->loc[k];
+    b->locp[d->n_locations++] = l;
+  }
+  d->locations = b->locp;
+  return 1;
+}
+
+static void detail_buf_free(detail_buf *b) {
+  free(b->kv);
+  free(b->kvp);
 }
 
 /* Frame env with the next outbox seq and queue it. */
@@ -64,11 +130,14 @@ static int enqueue_checks(agent_store *s, const char *policy_id, int64_t scan_id
       batch = k / 2;
       continue;
     }
-    if (rc == TN_ETOOBIG) { /* one event above the frame cap: send the result without its JSON */
+    if (rc == TN_ETOOBIG) { /* one event above the frame cap: send the result without its JSON and detail */
       char *saved = checks[off]->event_json;
+      Tenet__CheckDetail *saved_detail = checks[off]->detail;
       checks[off]->event_json = "";
+      checks[off]->detail = NULL;
       rc = enqueue(s, &env, policy_id, lim->max_frame, messages, err, errlen);
       checks[off]->event_json = saved;
+      checks[off]->detail = saved_detail;
     }
     if (rc != TN_OK) return rc;
     off += k;
@@ -91,6 +160,8 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
   const char *pid = m->policy_id;
   Tenet__CheckDelta *deltas = calloc(scan->nchecks ? scan->nchecks : 1, sizeof *deltas);
   Tenet__CheckDelta **dptr = calloc(scan->nchecks ? scan->nchecks : 1, sizeof *dptr);
+  detail_buf *details = calloc(scan->nchecks ? scan->nchecks : 1, sizeof *details);
+  strbuf enc = STRBUF_INIT;
   int64_t *ids = NULL;
   int *results = NULL;
   size_t nstored = 0;
@@ -98,7 +169,7 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
   agent_policy_row row;
   memset(&row, 0, sizeof row);
   int rc = TN_ENOMEM, found = 0;
-  if (!deltas || !dptr) {
+  if (!deltas || !dptr || !details) {
     snprintf(err, errlen, "out of memory");
     goto out;
   }
@@ -116,7 +187,17 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     while (j < nstored && ids[j] < c->id)
       j++;
     int same = j < nstored && ids[j] == c->id && results[j] == r;
-    agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : ""};
+    agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : "", NULL, 0};
+    int has_detail = detail_fill(&details[i], scan, c);
+    if (has_detail < 0) {
+      rc = TN_ENOMEM;
+      snprintf(err, errlen, "out of memory");
+      goto rb;
+    }
+    strbuf_reset(&enc);
+    if (has_detail && (rc = codec_detail_encode(&details[i].d, &enc, err, errlen)) != TN_OK) goto rb;
+    cr.detail = enc.data;
+    cr.detail_len = has_detail ? enc.len : 0;
     if ((rc = agent_store_check_put(s, pid, &cr)) != TN_OK) goto dberr_rb;
     if (same) continue;
     Tenet__CheckDelta *d = &deltas[nd];
@@ -125,6 +206,7 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     d->result = (Tenet__CheckResult)r;
     d->reason = (char *)cr.reason;
     d->event_json = (char *)cr.event;
+    d->detail = has_detail ? &details[i].d : NULL;
     dptr[nd++] = d;
   }
   if ((rc = agent_store_checks_delete_stale(s, pid, scan->scan_id)) != TN_OK) goto dberr_rb;
@@ -193,6 +275,9 @@ out:
   free(results);
   free(deltas);
   free(dptr);
+  for (size_t i = 0; details && i < scan->nchecks; i++) detail_buf_free(&details[i]);
+  free(details);
+  strbuf_free(&enc);
   return rc;
 }
 
@@ -224,6 +309,10 @@ static int collect(void *arg, const agent_check_row *r) {
     free(c->event_json);
     return d->oom = 1;
   }
+  /* The stored detail; a row without one (or an unreadable one) goes without, like an old agent's. */
+  char why[128];
+  if (r->detail_len && codec_detail_decode(r->detail, r->detail_len, &c->detail, why, sizeof why) != TN_OK)
+    c->detail = NULL;
   d->n++;
   return 0;
 }
@@ -294,6 +383,7 @@ out:
   for (size_t i = 0; i < d.n; i++) {
     free(d.items[i].reason);
     free(d.items[i].event_json);
+    codec_detail_free(d.items[i].detail);
   }
   free(d.items);
   free(ptr);

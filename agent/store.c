@@ -14,7 +14,7 @@
 #include "scan.h"
 #include "sqlite_db.h"
 
-#define SCHEMA_VERSION "tenet-agent-1"
+#define SCHEMA_VERSION "tenet-agent-2" /* 2: checks.detail */
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -24,7 +24,7 @@ static const char schema[] =
     "  summary BLOB) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS checks("
     "  policy_id TEXT NOT NULL, check_id INTEGER NOT NULL, result INTEGER NOT NULL,"
-    "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL,"
+    "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL, detail BLOB,"
     "  PRIMARY KEY(policy_id, check_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS versions(policy_id TEXT PRIMARY KEY, max_version INTEGER NOT NULL) WITHOUT "
     "ROWID;"
@@ -61,11 +61,11 @@ static const char *const sql[ST__COUNT] = {
     [ST_POLICY_DEL] = "DELETE FROM policies WHERE policy_id = ?1",
     [ST_POLICY_DEL_CHECKS] = "DELETE FROM checks WHERE policy_id = ?1",
     [ST_POLICY_IDS] = "SELECT policy_id FROM policies UNION SELECT DISTINCT policy_id FROM checks ORDER BY 1",
-    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event FROM checks WHERE policy_id = ?1 "
+    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, detail FROM checks WHERE policy_id = ?1 "
                        "ORDER BY check_id",
     [ST_CHECK_RESULTS] = "SELECT check_id, result FROM checks WHERE policy_id = ?1 ORDER BY check_id",
-    [ST_CHECK_PUT] = "INSERT OR REPLACE INTO checks(policy_id, check_id, result, reason, scan_id, event) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_CHECK_PUT] = "INSERT OR REPLACE INTO checks(policy_id, check_id, result, reason, scan_id, event, detail) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_CHECKS_DEL_STALE] = "DELETE FROM checks WHERE policy_id = ?1 AND scan_id != ?2",
     [ST_VERSION_GET] = "SELECT max_version FROM versions WHERE policy_id = ?1",
     [ST_VERSION_RAISE] = "INSERT INTO versions(policy_id, max_version) VALUES(?1, ?2) ON CONFLICT(policy_id) "
@@ -258,6 +258,8 @@ int agent_store_checks_each(agent_store *s, const char *policy_id, agent_store_c
         .reason = (const char *)sqlite3_column_text(st, 2),
         .scan_id = sqlite3_column_int64(st, 3),
         .event = (const char *)sqlite3_column_text(st, 4),
+        .detail = sqlite3_column_blob(st, 5),
+        .detail_len = (size_t)sqlite3_column_bytes(st, 5),
     };
     if (!r.reason) r.reason = "";
     if (!r.event) r.event = "";
@@ -314,6 +316,7 @@ int agent_store_check_put(agent_store *s, const char *policy_id, const agent_che
   sqlite3_bind_text(st, 4, row->reason ? row->reason : "", -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, row->scan_id);
   sqlite3_bind_text(st, 6, row->event ? row->event : "", -1, SQLITE_STATIC);
+  if (row->detail_len) sqlite3_bind_blob(st, 7, row->detail, (int)row->detail_len, SQLITE_STATIC);
   return exec_step(s, st, "writing a check");
 }
 

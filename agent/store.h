@@ -4,7 +4,8 @@
  *
  *   policies  one row per policy id: bundle hash and version of the last recorded scan, its scan
  *             id, results hash and the last ScanSummary (a ready frame, for dumps)
- *   checks    one row per (policy, check): result, reason, scan id and the check event JSON
+ *   checks    one row per (policy, check): result, reason, scan id, the check event JSON and the
+ *             encoded check detail (for dumps)
  *   versions  anti-rollback: the highest bundle version ever installed or run per policy id
  *   outbox    messages for the manager, as ready frames keyed by their seq; a row leaves only
  *             when the manager acknowledges it (agent_store_outbox_ack)
@@ -68,6 +69,8 @@ typedef struct agent_check_row {
   const char *reason; /* "" unless not applicable */
   int64_t scan_id;
   const char *event; /* the check event JSON */
+  const void *detail; /* the encoded Tenet__CheckDetail (codec_detail_encode), or NULL */
+  size_t detail_len;
 } agent_check_row;
 
 /* Called for each row (pointers valid during the call only); a non-zero return stops the walk

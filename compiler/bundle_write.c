@@ -53,6 +53,9 @@ static size_t code_size(const program *p) {
 static size_t lines_size(const program *p) {
   return BUNDLE_COUNT_SIZE + (size_t)p->ncode * BUNDLE_LINE_SIZE;
 }
+static size_t lists_size(const program *p) {
+  return BUNDLE_COUNT_SIZE + (size_t)p->nlists * BUNDLE_LIST_SIZE;
+}
 
 static void dump_header(writer *w, const program *p, uint32_t nsections) {
   put_bytes(w, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN);
@@ -102,6 +105,15 @@ static void dump_check(writer *w, const prog_check *c) {
   put32(w, c->code_len);
   put32(w, c->meta);
   put32(w, c->line);
+  put32(w, c->description);
+  put32(w, c->rationale);
+  put32(w, c->remediation);
+  put32(w, c->references);
+  put32(w, c->condition_text);
+  put32(w, c->compliance);
+  put32(w, c->ncompliance);
+  put32(w, c->rules);
+  put32(w, c->nrules);
 }
 
 static void dump_checks(writer *w, const program *p) {
@@ -135,6 +147,13 @@ static void dump_lines(writer *w, const program *p) {
   for (uint32_t i = 0; i < p->ncode; i++) put32(w, p->lines[i]);
 }
 
+static void dump_lists(writer *w, const program *p) {
+  dump_section(w, BSEC_LISTS, lists_size(p));
+  put32(w, p->nlists);
+  for (uint32_t i = 0; i < p->nlists; i++)
+    put32(w, p->lists[i]);
+}
+
 /* The trailer: hash of the body written so far, then the signature block. */
 static int dump_trailer(writer *w, const crypto_key *key, char *err, size_t errlen) {
   uint8_t hash[CRYPTO_SHA256_LEN], keyid[CRYPTO_KEYID_LEN] = {0}, sig[CRYPTO_ED25519_SIG_LEN] = {0};
@@ -157,6 +176,7 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   *out = NULL;
   *outlen = 0;
   int rc = program_verify(p, err, errlen);
+  if (rc == TN_OK) rc = program_verify_fields(p, err, errlen);
   if (rc != TN_OK) return rc;
   if (p->strtab_len > BUNDLE_MAX_STRTAB)
     return tn_err_set(err, errlen, TN_ETOOBIG, "string table of %u bytes exceeds the bundle limit of %u",
@@ -170,13 +190,15 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   if (p->ncode > BUNDLE_MAX_CODE)
     return tn_err_set(err, errlen, TN_ETOOBIG, "%u instructions exceed the bundle limit of %u", p->ncode,
                       BUNDLE_MAX_CODE);
+  if (p->nlists > BUNDLE_MAX_LISTS)
+    return tn_err_set(err, errlen, TN_ETOOBIG, "%u list entries exceed the bundle limit of %u", p->nlists,
+                      BUNDLE_MAX_LISTS);
 
   /* Every term is bounded by the limits above, so the sum cannot overflow a size_t. */
-  uint32_t nsections = p->has_requirements ? 6 : 5;
-  size_t size = BUNDLE_HEADER_SIZE + (size_t)nsections * BUNDLE_SECTION_HEADER_SIZE +
-                strings_size(p) + regexes_size(p) + checks_size(p) +
-                (p->has_requirements ? BUNDLE_CHECK_SIZE : 0) + code_size(p) + lines_size(p) +
-                BUNDLE_TRAILER_SIZE;
+  uint32_t nsections = p->has_requirements ? 7 : 6;
+  size_t size = BUNDLE_HEADER_SIZE + (size_t)nsections * BUNDLE_SECTION_HEADER_SIZE + strings_size(p) +
+                regexes_size(p) + checks_size(p) + (p->has_requirements ? BUNDLE_CHECK_SIZE : 0) +
+                code_size(p) + lines_size(p) + lists_size(p) + BUNDLE_TRAILER_SIZE;
   if (size > BUNDLE_MAX_SIZE)
     return tn_err_set(err, errlen, TN_ETOOBIG, "bundle of %zu bytes exceeds the limit of %zu bytes", size,
                       BUNDLE_MAX_SIZE);
@@ -190,6 +212,7 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   if (p->has_requirements) dump_requirements(&w, p);
   dump_code(&w, p);
   dump_lines(&w, p);
+  dump_lists(&w, p);
   rc = dump_trailer(&w, key, err, errlen);
   if (rc != TN_OK) {
     free(w.buf);

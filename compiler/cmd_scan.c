@@ -1,5 +1,6 @@
-/* cmd_scan.c — `tenet scan`: run policies (bundles or YAML) on this host once and print Wazuh-shaped
- * events (jsonl) or a readable report (text). One per-scan cache serves every policy of the run. */
+/* cmd_scan.c — `tenet scan`: run policies (bundles or YAML) on this host once and print the results
+ * in an output format of vm/report_formats.def (Wazuh events, a readable report, ...). One per-scan
+ * cache serves every policy of the run. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +13,9 @@
 #include "crypto.h"
 #include "err.h"
 #include "load.h"
+#include "report.h"
 #include "scan.h"
 #include "scanroot.h"
-
-#define RED "\033[31m"
-#define YELLOW "\033[33m"
-#define GREEN "\033[32m"
-#define BOLD "\033[1m"
-#define RESET "\033[0m"
 
 typedef struct progress {
   const char *policy;
@@ -34,50 +30,18 @@ static void show_progress(void *arg, size_t done, size_t total) {
 }
 
 static void help(FILE *out) {
-  fprintf(out,
-          "usage: tenet scan [options] BUNDLE|POLICY.yml...\n"
-          "  -f, --format F        jsonl (Wazuh check events, then a summary per policy) or text\n"
-          "                        (default: text on a terminal, jsonl otherwise)\n"
-          "  -j, --jobs N          worker threads (default: one per core)\n"
-          "      --no-cache        run every command and read every file each time it is asked for\n"
-          "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
-          "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
-          "      --allow-unsigned  run bundles without checking a signature\n"
-          "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
-          "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n");
-}
-
-static const char *text_result(int r, int color) {
-  if (r == EV_FOUND) return color ? GREEN "pass" RESET : "pass";
-  if (r == EV_NOT_FOUND) return color ? RED "FAIL" RESET : "FAIL";
-  return color ? YELLOW "N/A " RESET : "N/A ";
-}
-
-/* The check title from its event JSON, for the text report (the event is ours: the title is the
- * value of the first "title" key). */
-static void print_title(const char *event) {
-  const char *t = strstr(event, "\"title\":\"");
-  if (!t) return;
-  t += 9;
-  for (; *t && *t != '"'; t++) {
-    if (*t == '\\' && t[1]) t++;
-    putchar(*t);
-  }
-}
-
-static void report_text(const program *p, const policy_scan *s, double secs, int color) {
-  printf("%s%s%s  %s\n", color ? BOLD : "", program_str(p, p->policy_id), color ? RESET : "",
-         program_str(p, p->policy_name));
-  for (size_t i = 0; i < s->nchecks; i++) {
-    const check_result *c = &s->checks[i];
-    if (c->result == EV_FOUND) continue;
-    printf("  %s  %-7lld ", text_result(c->result, color), (long long)c->id);
-    print_title(c->event);
-    putchar('\n');
-    if (c->result == EV_INVALID) printf("                reason: %s\n", c->reason);
-  }
-  printf("  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks; scan took %.2f s)\n\n", s->passed,
-         s->failed, s->invalid, (double)s->score, s->nchecks, secs);
+  fprintf(out, "usage: tenet scan [options] BUNDLE|POLICY.yml...\n"
+               "  -f, --format F        output format (default: text on a terminal, jsonl otherwise):\n");
+  for (size_t i = 0; i < report_format_count(); i++)
+    fprintf(out, "                          %-6s %s\n", report_format_at(i)->name,
+            report_format_at(i)->description);
+  fprintf(out, "  -j, --jobs N          worker threads (default: one per core)\n"
+               "      --no-cache        run every command and read every file each time it is asked for\n"
+               "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
+               "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
+               "      --allow-unsigned  run bundles without checking a signature\n"
+               "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
+               "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n");
 }
 
 int cmd_scan(int argc, char **argv) {
@@ -88,7 +52,8 @@ int cmd_scan(int argc, char **argv) {
       {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
       {"root", required_argument, 0, 'r'},
       {0, 0, 0, 0}};
-  int text = isatty(STDOUT_FILENO), use_cache = 1, c;
+  const report_format *fmt = report_format_find(isatty(STDOUT_FILENO) ? "text" : "jsonl");
+  int use_cache = 1, c;
   scan_options so = {.jobs = 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = -1};
   load_options lo = {0};
   const char *pub = NULL, *root = NULL;
@@ -97,10 +62,11 @@ int cmd_scan(int argc, char **argv) {
     char *end;
     switch (c) {
     case 'f':
-      if (strcmp(optarg, "jsonl") == 0) text = 0;
-      else if (strcmp(optarg, "text") == 0) text = 1;
-      else {
-        fprintf(stderr, "tenet scan: --format is jsonl or text, not '%s'\n", optarg);
+      if (!(fmt = report_format_find(optarg))) {
+        fprintf(stderr, "tenet scan: unknown --format '%s' (", optarg);
+        for (size_t i = 0; i < report_format_count(); i++)
+          fprintf(stderr, "%s%s", i ? ", " : "", report_format_at(i)->name);
+        fprintf(stderr, ")\n");
         return 2;
       }
       break;
@@ -157,6 +123,7 @@ int cmd_scan(int argc, char **argv) {
     crypto_key_free(key);
     return 1;
   }
+  int text = strcmp(fmt->name, "text") == 0; /* a terminal report: colours and progress on stderr */
   int color = text && cli_use_color(stdout), status = 0;
   progress pr = {.enabled = text && isatty(STDERR_FILENO)};
   so.progress = show_progress;
@@ -203,21 +170,14 @@ int cmd_scan(int argc, char **argv) {
     fprintf(stderr, "tenet scan: %s\n", tn_strerror(rc));
     status = 1;
   }
-  for (size_t k = 0; rc == TN_OK && k < n; k++) {
-    const policy_scan *sc = &scans[k];
-    if (sc->status != SCAN_DONE) {
-      fprintf(stderr, "tenet scan: %s\n", sc->message ? sc->message : "policy skipped");
-    } else if (text) {
-      report_text(lps[k].prog, sc, secs, color);
-    } else {
-      for (size_t c = 0; c < sc->nchecks; c++) puts(sc->checks[c].event);
-      if (sc->summary) puts(sc->summary);
-    }
+  for (size_t k = 0; rc == TN_OK && k < n; k++)
+    if (scans[k].status != SCAN_DONE)
+      fprintf(stderr, "tenet scan: %s\n", scans[k].message ? scans[k].message : "policy skipped");
+  report_options ro = {.out = stdout, .color = color, .seconds = secs};
+  if (rc == TN_OK && n && (rc = report_write(fmt, &ro, scans, n)) != TN_OK) {
+    fprintf(stderr, "tenet scan: writing the report: %s\n", tn_strerror(rc));
+    status = 1;
   }
-  if (text && n > 1 && rc == TN_OK)
-    printf("%zu policies scanned together in %.2f s (%zu commands run, %zu files read)\n", n, secs,
-           scans[0].commands_run, scans[0].files_read);
-  fflush(stdout);
 out:
   for (size_t k = 0; k < n; k++) {
     policy_scan_free(&scans[k]);

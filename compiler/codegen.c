@@ -326,10 +326,20 @@ program *codegen_policy(const policy_ast *ast, const compile_options *opt, diag_
       g.p->has_requirements = 1;
     }
   }
+  size_t *from = calloc(ast->nchecks + 1, sizeof *from); /* program check -> AST check */
+  if (!from) g.oom = 1;
   for (size_t i = 0; i < ast->nchecks && !g.oom; i++) {
     prog_check pc;
-    if (gen_check(&g, &ast->checks[i], 0, &pc) && program_add_check(g.p, &pc) != TN_OK) g.oom = 1;
+    if (gen_check(&g, &ast->checks[i], 0, &pc) && (from[g.p->nchecks] = i, program_add_check(g.p, &pc)) != TN_OK)
+      g.oom = 1;
   }
+  /* The metadata as fields (meta.c), interned after all code so the code's string ids do not move. */
+  const subst_table *vars = g.dialect == DIALECT_WAZUH5 ? &g.vars : NULL;
+  if (!g.oom && g.p->has_requirements && meta_check_fields(g.p, NULL, g.dialect, vars, &g.p->requirements) != TN_OK)
+    g.oom = 1;
+  for (uint32_t j = 0; !g.oom && j < g.p->nchecks; j++)
+    if (meta_check_fields(g.p, &ast->checks[from[j]], g.dialect, vars, &g.p->checks[j]) != TN_OK) g.oom = 1;
+  free(from);
   subst_table_free(&g.vars);
   if (g.oom) diag_add(diags, DIAG_ERROR, "oom", g.file, 0, 0, "out of memory while generating code");
   if (g.oom || g.errors > 0) {

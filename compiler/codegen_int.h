@@ -41,6 +41,9 @@ char *subst_apply(const subst_table *t, const char *text, size_t len);
  * compliance renders as {}; 5: rendered); vars, when not NULL, are substituted in every string
  * (5.x). Returns a malloc'd string (caller frees) or NULL on allocation failure. */
 char *meta_render_check(const ast_check *c, int dialect, const subst_table *vars);
+/* The same members as fields of out (prog_check: description ... rules), interned into p;
+ * c == NULL (the requirements) gives none. TN_OK or TN_ENOMEM. */
+int meta_check_fields(program *p, const ast_check *c, int dialect, const subst_table *vars, prog_check *out);
 
 /* ---- codegen.c / codegen_match.c ---- */
 

@@ -2,11 +2,15 @@
  * the members "id", "title", "description", "rationale", "remediation", "compliance", "rules",
  * "condition" and "references" of the event's "check" object, in that order, byte for byte as
  * Wazuh 4.x's cJSON_PrintUnformatted writes them. The VM appends the location fields and the
- * result after them. */
+ * result after them.
+ *
+ * meta_check_fields stores the same values as fields of the check (string ids and lists), so the
+ * renderers that are not Wazuh events read them without parsing JSON (docs/RESULTS-FLOW.md). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen_int.h"
+#include "err.h"
 #include "strbuf.h"
 
 /* Append a JSON string, with the policy variables substituted first when vars is given (5.x). */
@@ -60,6 +64,74 @@ static void put_compliance(strbuf *b, const ast_check *c, int dialect, const sub
     }
   }
   strbuf_putc(b, '}');
+}
+
+/* The string the event prints for s (substituted when vars is given), interned; PROG_NONE on
+ * allocation failure. */
+static uint32_t field(program *p, const char *s, const subst_table *vars) {
+  if (!vars || vars->n == 0) return program_intern(p, s);
+  char *t = subst_apply(vars, s, strlen(s));
+  if (!t) return PROG_NONE;
+  uint32_t id = program_intern(p, t);
+  free(t);
+  return id;
+}
+
+/* Items joined with ',' as the event prints them (wm_strcat: empty items keep their comma). */
+static uint32_t joined_field(program *p, const ast_string *items, size_t n, const subst_table *vars) {
+  strbuf joined = STRBUF_INIT;
+  for (size_t i = 0; i < n; i++) {
+    if (i) strbuf_putc(&joined, ',');
+    strbuf_puts(&joined, items[i].s ? items[i].s : "");
+  }
+  uint32_t id = strbuf_ok(&joined) ? field(p, joined.data ? joined.data : "", vars) : PROG_NONE;
+  strbuf_free(&joined);
+  return id;
+}
+
+/* An optional member: PROG_NONE stays "absent", allocation failure sets *oom. */
+static uint32_t opt_field(program *p, const char *s, const subst_table *vars, int *oom) {
+  if (!s) return PROG_NONE;
+  uint32_t id = field(p, s, vars);
+  if (id == PROG_NONE) *oom = 1;
+  return id;
+}
+
+int meta_check_fields(program *p, const ast_check *c, int dialect, const subst_table *vars, prog_check *out) {
+  out->description = out->rationale = out->remediation = out->references = PROG_NONE;
+  out->condition_text = out->compliance = PROG_NONE;
+  out->ncompliance = out->rules = out->nrules = 0;
+  if (!c) return TN_OK; /* the requirements: no event, no metadata */
+  int oom = 0;
+  out->description = opt_field(p, c->description.s, vars, &oom);
+  out->rationale = opt_field(p, c->rationale.s, vars, &oom);
+  out->remediation = opt_field(p, c->remediation.s, vars, &oom);
+  out->condition_text = opt_field(p, c->condition.s ? c->condition.s : "", NULL, &oom);
+  if (c->references.n > 0 &&
+      (out->references = joined_field(p, c->references.items, c->references.n, vars)) == PROG_NONE)
+    oom = 1;
+  uint32_t *ids = malloc((2 * c->ncompliance + c->nrules + 1) * sizeof *ids);
+  if (!ids) return TN_ENOMEM;
+  if (c->compliance_present) { /* the same pairs put_compliance prints */
+    uint32_t n = 0;
+    if (!(c->compliance_is_map && dialect != DIALECT_WAZUH5))
+      for (size_t i = 0; i < c->ncompliance; i++) {
+        const ast_compliance *e = &c->compliance[i];
+        if (!e->key || e->nvalues == 0) continue;
+        ids[2 * n] = program_intern(p, e->key);
+        ids[2 * n + 1] = joined_field(p, e->values, e->nvalues, vars);
+        if (ids[2 * n] == PROG_NONE || ids[2 * n + 1] == PROG_NONE) oom = 1;
+        n++;
+      }
+    out->ncompliance = n;
+    if ((out->compliance = program_add_list(p, ids, 2 * n)) == PROG_NONE) oom = 1;
+  }
+  for (size_t i = 0; i < c->nrules; i++)
+    if ((ids[i] = field(p, c->rules[i].text ? c->rules[i].text : "", vars)) == PROG_NONE) oom = 1;
+  out->nrules = (uint32_t)c->nrules;
+  if ((out->rules = program_add_list(p, ids, out->nrules)) == PROG_NONE) oom = 1;
+  free(ids);
+  return oom ? TN_ENOMEM : TN_OK;
 }
 
 char *meta_render_check(const ast_check *c, int dialect, const subst_table *vars) {

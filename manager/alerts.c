@@ -1,4 +1,5 @@
-/* alerts.c — Wazuh-shaped SCA alerts as JSON lines (see alerts.h). */
+/* alerts.c — Wazuh-shaped SCA alerts as JSON lines (see alerts.h), written from structured fields:
+ * the check detail the agent sent, the stored policy, the stored result. */
 #include "alerts.h"
 
 #include <errno.h>
@@ -12,8 +13,8 @@
 
 #include "daemon_log.h"
 #include "err.h"
-#include "json.h"
 #include "strbuf.h"
+#include "tenet.pb-c.h"
 
 struct alerts {
   char *path;
@@ -120,21 +121,19 @@ static void finish(alerts *a, strbuf *b) {
   strbuf_free(b);
 }
 
+/* The value of the detail's first location of this kind, or NULL. */
+static const char *location(const Tenet__CheckDetail *d, const char *kind) {
+  for (size_t i = 0; d && i < d->n_locations; i++)
+    if (strcmp(d->locations[i]->kind, kind) == 0) return d->locations[i]->value;
+  return NULL;
+}
+
+static const char *text(const Tenet__Text *t) { return t ? t->value : NULL; }
+
 void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
                   int64_t scan_id, int64_t check_id, const char *result, const char *reason,
-                  const char *event_json, const char *previous) {
-  json_value *ev = NULL;
-  if (event_json && *event_json) {
-    char why[128];
-    ev = json_parse(event_json, strlen(event_json), why, sizeof why);
-    if (!ev)
-      log_warn(
-          "Agent '%s' policy '%s' check %lld: the check event is not valid JSON (%s); alerting without its "
-          "metadata",
-          agent_id, policy_id, (long long)check_id, why);
-  }
-  const json_value *chk = json_get(ev, "check");
-  const char *pname = json_str(json_get(ev, "policy"));
+                  const Tenet__CheckDetail *d, const char *previous) {
+  const char *pname = d ? d->policy : NULL;
   if (!pname) pname = policy_name && *policy_name ? policy_name : policy_id;
   strbuf b = STRBUF_INIT;
   header(&b, agent_id);
@@ -145,27 +144,28 @@ void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const 
   strbuf_puts(&b, ",\"check\":{");
   first = 1;
   member_int(&b, &first, "id", check_id);
-  static const char *const texts[] = {"title", "description", "rationale", "remediation"};
-  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-    member(&b, &first, texts[i], json_str(json_get(chk, texts[i])));
-  const json_value *comp = json_get(chk, "compliance");
-  if (comp && comp->type == JSON_OBJECT) {
+  if (d) {
+    member(&b, &first, "title", d->title);
+    member(&b, &first, "description", text(d->description));
+    member(&b, &first, "rationale", text(d->rationale));
+    member(&b, &first, "remediation", text(d->remediation));
+  }
+  if (d && d->compliance) {
     strbuf_puts(&b, first ? "\"compliance\":{" : ",\"compliance\":{");
     first = 0;
     int cfirst = 1;
-    for (size_t i = 0; i < comp->n; i++)
-      member(&b, &cfirst, comp->keys[i], json_str(comp->items[i]));
+    for (size_t i = 0; i < d->compliance->n_entries; i++)
+      member(&b, &cfirst, d->compliance->entries[i]->key, d->compliance->entries[i]->value);
     strbuf_putc(&b, '}');
   }
-  member(&b, &first, "references", json_str(json_get(chk, "references")));
+  if (d) member(&b, &first, "references", text(d->references));
   static const char *const locs[] = {"file", "directory", "registry", "process", "command"};
   for (size_t i = 0; i < sizeof locs / sizeof *locs; i++)
-    member_list(&b, &first, locs[i], json_str(json_get(chk, locs[i])));
+    member_list(&b, &first, locs[i], location(d, locs[i]));
   member(&b, &first, "result", result);
   if (reason && *reason) member(&b, &first, "reason", reason);
   if (previous) member(&b, &first, "previous_result", previous);
   strbuf_putc(&b, '}');
-  json_free(ev);
   finish(a, &b);
 }
 

@@ -33,12 +33,16 @@ void alerts_close(alerts *a);
 /* Reopen the file (after rotation). TN_OK or TN_EIO. */
 int alerts_reopen(alerts *a);
 
-/* Queue a check alert. event_json is the agent's check event (its metadata fills the alert; a
- * malformed one leaves only id, result and reason); previous is the stored result before this
- * event, or NULL for a check seen for the first time. */
+struct Tenet__CheckDetail;
+
+/* Queue a check alert. detail is the structured metadata and evidence the agent sent with the
+ * check (proto/tenet.proto CheckDetail, borrowed for the call); NULL (an agent that sends none)
+ * leaves only id, result and reason. policy_name (may be NULL) names the policy when detail does
+ * not; the policy id is the last resort. previous is the stored result before this event, or NULL
+ * for a check seen for the first time. */
 void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
                   int64_t scan_id, int64_t check_id, const char *result, const char *reason,
-                  const char *event_json, const char *previous);
+                  const struct Tenet__CheckDetail *detail, const char *previous);
 /* Queue a summary alert from the policy as stored after the summary. */
 void alerts_summary(alerts *a, const mstore_policy *p);
 

@@ -156,11 +156,12 @@ static int apply_deltas(integrity *ig, integrity_agent *a, const Tenet__CheckDel
     int found;
     int rc = mstore_check_get(ig->store, a->agent_id, d->policy_id, c->check_id, prev, &found);
     if (rc != TN_OK) return db(ig, rc);
-    mstore_check row = {c->check_id, result, c->reason, d->scan_id, c->event_json, now};
+    mstore_check row = {
+        c->check_id, result, c->reason, d->scan_id, c->event_json, now, c->detail ? c->detail->title : ""};
     if ((rc = mstore_check_put(ig->store, a->agent_id, d->policy_id, &row)) != TN_OK) return db(ig, rc);
     if (!found || strcmp(prev, result) != 0)
       alerts_check(ig->al, a->agent_id, d->policy_id, NULL, d->scan_id, c->check_id, result, c->reason,
-                   c->event_json, found ? prev : NULL);
+                   c->detail, found ? prev : NULL);
   }
   return TN_OK;
 }

@@ -7,7 +7,6 @@
 
 #include "daemon_proc.h"
 #include "err.h"
-#include "json.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -172,9 +171,7 @@ typedef struct checks_ctx {
 
 static int print_check(void *arg, const mstore_check *c) {
   checks_ctx *cc = arg;
-  char why[64];
-  json_value *ev = json_parse(c->event, strlen(c->event), why, sizeof why);
-  const char *title = json_str(json_get(json_get(ev, "check"), "title"));
+  const char *title = c->title;
   if (cc->json) {
     fprintf(cc->out, "%s{\"id\":%lld", cc->n ? "," : "", (long long)c->check_id);
     json_kv_str(cc->out, "result", c->result, 1);
@@ -185,7 +182,6 @@ static int print_check(void *arg, const mstore_check *c) {
     fprintf(cc->out, "%-10lld %-15s %s%s%s%s\n", (long long)c->check_id, c->result, title ? title : "",
             c->reason[0] ? "  (" : "", c->reason, c->reason[0] ? ")" : "");
   }
-  json_free(ev);
   cc->n++;
   return 0;
 }

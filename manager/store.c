@@ -11,7 +11,7 @@
 #include "scan.h"
 #include "sqlite_db.h"
 
-#define SCHEMA_VERSION "tenet-manager-1"
+#define SCHEMA_VERSION "tenet-manager-2" /* 2: checks.title */
 
 #define COUNTER_COLUMNS                                                                                      \
   "frames_in, bytes_in, frames_out, bytes_out, hellos, deltas, delta_checks, dumps, dump_checks, "           \
@@ -43,7 +43,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS checks("
     "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, check_id INTEGER NOT NULL, result TEXT NOT NULL,"
     "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL, updated INTEGER NOT NULL,"
-    "  PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;"
+    "  title TEXT NOT NULL DEFAULT '', PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;"
     /* added beside the tables above (a store made before it gets it at the manager's next start) */
     "CREATE TABLE IF NOT EXISTS connections("
     "  agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, peer TEXT NOT NULL,"
@@ -117,11 +117,11 @@ static const char *const sql[ST__COUNT] = {
     [ST_CHECK_GET] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND check_id = ?3",
     [ST_CHECK_PUT] =
         "INSERT OR REPLACE INTO checks(agent_id, policy_id, check_id, result, reason, scan_id, event, "
-        "updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "updated, title) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_CHECKS_DEL] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2",
     [ST_CHECKS_DEL_OTHER] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND scan_id != ?3",
     [ST_CHECK_RESULTS] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
-    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, updated FROM checks "
+    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, updated, title FROM checks "
                        "WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
 };
 
@@ -456,6 +456,7 @@ int mstore_check_put(mstore *s, const char *agent_id, const char *policy_id, con
   sqlite3_bind_int64(st, 6, c->scan_id);
   sqlite3_bind_text(st, 7, c->event ? c->event : "", -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 8, c->updated);
+  sqlite3_bind_text(st, 9, c->title ? c->title : "", -1, SQLITE_STATIC);
   return exec_step(s, st, "writing a check");
 }
 
@@ -527,7 +528,9 @@ int mstore_checks_each(mstore *s, const char *agent_id, const char *policy_id, m
         .scan_id = sqlite3_column_int64(st, 3),
         .event = (const char *)sqlite3_column_text(st, 4),
         .updated = sqlite3_column_int64(st, 5),
+        .title = (const char *)sqlite3_column_text(st, 6),
     };
+    if (!c.title) c.title = "";
     if (!c.result) c.result = "";
     if (!c.reason) c.reason = "";
     if (!c.event) c.event = "";

@@ -7,7 +7,7 @@
  *   policies  one row per (agent, policy): bundle hash + version + source hash and metadata of the
  *             policy, and the last summary (scan id, counts, score, times, results hash)
  *   checks    one row per (agent, policy, check): result ("passed", "failed", "not applicable"),
- *             reason, scan id, the check event JSON
+ *             reason, scan id, the check event JSON (stored as sent, never parsed), the title
  *   connections  one row per agent that ever completed a Hello: connected now or not, from where,
  *             when it last connected and disconnected (the server writes it; query agents reads it)
  *
@@ -113,6 +113,7 @@ typedef struct mstore_check {
   int64_t scan_id;
   const char *event;
   int64_t updated;
+  const char *title; /* from the check detail the agent sent ("" when none) */
 } mstore_check;
 
 /* The stored result of one check into result (*found = 0 when absent). */

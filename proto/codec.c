@@ -104,6 +104,37 @@ static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
   return TN_OK;
 }
 
+/* A check detail: every string and element present, no more than CODEC_MAX_REPEATED elements. */
+static int check_detail(const Tenet__CheckDetail *d, char *err, size_t errlen) {
+  TRY(check_str(d->policy, 0, "check_deltas.checks[].detail.policy", err, errlen));
+  TRY(check_str(d->title, 0, "check_deltas.checks[].detail.title", err, errlen));
+  const Tenet__Text *texts[] = {d->description, d->rationale, d->remediation, d->references};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    if (texts[i]) TRY(check_str(texts[i]->value, 0, "check_deltas.checks[].detail text", err, errlen));
+  if (d->compliance) {
+    TRY(check_count(d->compliance->n_entries, "check_deltas.checks[].detail.compliance.entries", err,
+                    errlen));
+    if (d->compliance->n_entries && !d->compliance->entries)
+      return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.compliance.entries is NULL");
+    for (size_t i = 0; i < d->compliance->n_entries; i++) {
+      const Tenet__KeyValue *kv = d->compliance->entries[i];
+      if (!kv) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.compliance.entries[%zu] is NULL", i);
+      TRY(check_str(kv->key, 0, "check_deltas.checks[].detail.compliance.entries[].key", err, errlen));
+      TRY(check_str(kv->value, 0, "check_deltas.checks[].detail.compliance.entries[].value", err, errlen));
+    }
+  }
+  TRY(check_count(d->n_locations, "check_deltas.checks[].detail.locations", err, errlen));
+  if (d->n_locations && !d->locations)
+    return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.locations is NULL");
+  for (size_t i = 0; i < d->n_locations; i++) {
+    const Tenet__Location *l = d->locations[i];
+    if (!l) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.locations[%zu] is NULL", i);
+    TRY(check_str(l->kind, 0, "check_deltas.checks[].detail.locations[].kind", err, errlen));
+    TRY(check_str(l->value, 0, "check_deltas.checks[].detail.locations[].value", err, errlen));
+  }
+  return TN_OK;
+}
+
 static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
   TRY(check_str(d->policy_id, 1, "check_deltas.policy_id", err, errlen));
   if (d->scan_id < 0) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.scan_id is negative");
@@ -118,6 +149,7 @@ static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
                         i, (int)c->result);
     TRY(check_str(c->reason, 0, "check_deltas.checks[].reason", err, errlen));
     TRY(check_str(c->event_json, 0, "check_deltas.checks[].event_json", err, errlen));
+    if (c->detail) TRY(check_detail(c->detail, err, errlen));
   }
   return TN_OK;
 }
@@ -300,6 +332,27 @@ static int count_in_body(void *arg, const uint8_t *p, size_t len) {
   return walk(p, p + len, bc->repeated_field, NULL, NULL, &bc->n);
 }
 
+/* The elements of the repeated fields inside check details (locations and compliance entries),
+ * summed over every check of a CheckDeltas body: one total bounded like a top-level field. */
+static int count_entries(void *arg, const uint8_t *p, size_t len) {
+  size_t *total = arg;
+  return walk(p, p + len, 1, NULL, NULL, total); /* Compliance.entries */
+}
+static int count_detail(void *arg, const uint8_t *p, size_t len) {
+  size_t *total = arg;
+  if (walk(p, p + len, 8, NULL, NULL, total) != 0) return -1; /* CheckDetail.locations */
+  size_t seen = 0;
+  return walk(p, p + len, 6, count_entries, total, &seen); /* CheckDetail.compliance */
+}
+static int count_check(void *arg, const uint8_t *p, size_t len) {
+  size_t seen = 0;
+  return walk(p, p + len, 5, count_detail, arg, &seen); /* CheckDelta.detail */
+}
+static int count_deltas(void *arg, const uint8_t *p, size_t len) {
+  size_t seen = 0;
+  return walk(p, p + len, 3, count_check, arg, &seen); /* CheckDeltas.checks */
+}
+
 /* TN_OK, TN_ETOOBIG (too many elements) or TN_EPROTO (malformed wire format). */
 static int check_repeated(const uint8_t *buf, size_t len, char *err, size_t errlen) {
   static const struct {
@@ -319,6 +372,15 @@ static int check_repeated(const uint8_t *buf, size_t len, char *err, size_t errl
       snprintf(err, errlen, "%s has %zu elements, more than %d", bodies[i].name, bc.n, CODEC_MAX_REPEATED);
       return TN_ETOOBIG;
     }
+  }
+  size_t details = 0, seen = 0;
+  if (walk(buf, buf + len, TENET__ENVELOPE__BODY_CHECK_DELTAS, count_deltas, &details, &seen) != 0)
+    return tn_err_set(err, errlen, TN_EPROTO, "malformed protobuf message (%zu bytes)", len);
+  if (details > CODEC_MAX_REPEATED) {
+    snprintf(err, errlen,
+             "check_deltas.checks[].detail holds %zu locations and compliance entries, more than %d", details,
+             CODEC_MAX_REPEATED);
+    return TN_ETOOBIG;
   }
   return TN_OK;
 }
@@ -346,4 +408,53 @@ int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **
 
 void codec_free(Tenet__Envelope *msg) {
   if (msg) protobuf_c_message_free_unpacked(&msg->base, NULL);
+}
+
+/* ---- a check detail on its own ---------------------------------------------------------------- */
+
+int codec_detail_encode(const Tenet__CheckDetail *d, strbuf *out, char *err, size_t errlen) {
+  TRY(check_detail(d, err, errlen));
+  size_t start = out->len, len = protobuf_c_message_get_packed_size(&d->base);
+  sb_buffer b = {{sb_append}, out};
+  size_t n = protobuf_c_message_pack_to_buffer(&d->base, &b.base);
+  if (!strbuf_ok(out)) {
+    snprintf(err, errlen, "out of memory encoding a check detail");
+    return TN_ENOMEM;
+  }
+  if (n != len) {
+    out->len = start;
+    if (out->data) out->data[start] = '\0';
+    return tn_err_set(err, errlen, TN_EPROTO, "encoder wrote %zu bytes, expected %zu", n, len);
+  }
+  return TN_OK;
+}
+
+int codec_detail_decode(const void *buf, size_t len, Tenet__CheckDetail **out, char *err, size_t errlen) {
+  *out = NULL;
+  if (len > FRAME_MAX_DEFAULT) {
+    snprintf(err, errlen, "check detail of %zu bytes exceeds the %zu-byte limit", len, FRAME_MAX_DEFAULT);
+    return TN_ETOOBIG;
+  }
+  size_t total = 0;
+  if (count_detail(&total, buf, len) != 0)
+    return tn_err_set(err, errlen, TN_EPROTO, "malformed check detail (%zu bytes)", len);
+  if (total > CODEC_MAX_REPEATED) {
+    snprintf(err, errlen, "check detail holds %zu locations and compliance entries, more than %d", total,
+             CODEC_MAX_REPEATED);
+    return TN_ETOOBIG;
+  }
+  ProtobufCMessage *m = protobuf_c_message_unpack(&tenet__check_detail__descriptor, NULL, len, buf);
+  if (!m) return tn_err_set(err, errlen, TN_EPROTO, "malformed check detail (%zu bytes)", len);
+  Tenet__CheckDetail *d = (Tenet__CheckDetail *)m;
+  int rc = check_detail(d, err, errlen);
+  if (rc != TN_OK) {
+    codec_detail_free(d);
+    return rc;
+  }
+  *out = d;
+  return TN_OK;
+}
+
+void codec_detail_free(Tenet__CheckDetail *d) {
+  if (d) protobuf_c_message_free_unpacked(&d->base, NULL);
 }

@@ -78,4 +78,14 @@ int codec_decode(const void *buf, size_t len, size_t max_len, Tenet__Envelope **
  * by hand. */
 void codec_free(Tenet__Envelope *msg);
 
+/* A CheckDetail on its own, for the agent's store (a check's detail is kept for dumps): validated
+ * like inside an envelope, then appended to out. TN_OK, TN_EPROTO or TN_ENOMEM. */
+int codec_detail_encode(const Tenet__CheckDetail *d, strbuf *out, char *err, size_t errlen);
+/* Decode a stored detail as hostile bytes (at most FRAME_MAX_DEFAULT bytes and
+ * CODEC_MAX_REPEATED elements): TN_OK with *out to free with codec_detail_free, TN_ETOOBIG or
+ * TN_EPROTO. */
+int codec_detail_decode(const void *buf, size_t len, Tenet__CheckDetail **out, char *err, size_t errlen);
+/* Free a detail from codec_detail_decode; NULL is a no-op. */
+void codec_detail_free(Tenet__CheckDetail *d);
+
 #endif

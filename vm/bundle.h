@@ -8,8 +8,9 @@
  *            id/name/file/description/references/source-name string ids (u32 each), section count (u32)
  *   sections (type u32, length u32, bytes) in this order, each exactly as long as its counts say:
  *            1 strings (the table verbatim), 2 regexes (count + 10-byte records), 3 checks (count +
- *            29-byte records), 4 requirements (one check record; only when the policy has them),
- *            5 code (count + 16-byte instructions), 6 lines (count = code count, u32 each)
+ *            65-byte records), 4 requirements (one check record; only when the policy has them),
+ *            5 code (count + 16-byte instructions), 6 lines (count = code count, u32 each),
+ *            7 lists (count + u32 string ids: the checks' compliance pairs and rules)
  *   trailer  (109 bytes) magic "TNTS", bundle hash (32: SHA-256 of the body), signed flag (u8),
  *            key id (8), signature (64: Ed25519 over the bundle hash; key id and signature are zero
  *            when unsigned)
@@ -26,7 +27,8 @@
 #include "crypto.h"
 #include "program.h"
 
-#define BUNDLE_FORMAT_VERSION 1
+/* 2: check records carry the metadata as fields (description ... rules) and a list table */
+#define BUNDLE_FORMAT_VERSION 2
 #define BUNDLE_MAX_SIZE ((size_t)256 << 20)
 
 typedef struct bundle_info {

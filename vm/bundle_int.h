@@ -26,11 +26,16 @@
  *     BSEC_REGEXES       count (u32), then count records: source (u32), dialect (u8), flags (u8),
  *                        lowered (u32)                                           10 bytes each
  *     BSEC_CHECKS        count (u32), then count check records: id (i64), title (u32),
- *                        condition (u8), code (u32), code_len (u32), meta (u32), line (u32)  29 each
- *     BSEC_REQUIREMENTS  one check record (29 bytes)
+ *                        condition (u8), code (u32), code_len (u32), meta (u32), line (u32),
+ *                        description, rationale, remediation, references, condition text (u32
+ *                        string ids or PROG_NONE), compliance, ncompliance, rules, nrules (u32:
+ *                        ranges of the list table)                               65 bytes each
+ *     BSEC_REQUIREMENTS  one check record (65 bytes)
  *     BSEC_CODE          count (u32), then count instructions: op (u8), flags (u8), x (u16), a, b,
  *                        c (u32)                                                 16 bytes each
  *     BSEC_LINES         count (u32, equal to the code count), then one u32 YAML line per instruction
+ *     BSEC_LISTS         count (u32), then count u32 string ids: the compliance (key, value) pairs
+ *                        and rules the check records' ranges index (format version 2)
  * A section's length must equal exactly what its counts imply; the body ends right after the last
  * section.
  *
@@ -77,13 +82,15 @@ enum bundle_section {
   BSEC_REQUIREMENTS = 4,
   BSEC_CODE = 5,
   BSEC_LINES = 6,
-  BSEC__MAX = 6
+  BSEC_LISTS = 7,
+  BSEC__MAX = 7
 };
 
 #define BUNDLE_SECTION_HEADER_SIZE 8 /* type + length */
 #define BUNDLE_COUNT_SIZE 4          /* the u32 count that opens a table section */
 #define BUNDLE_REGEX_SIZE 10
-#define BUNDLE_CHECK_SIZE 29
+#define BUNDLE_CHECK_SIZE 65
+#define BUNDLE_LIST_SIZE 4
 #define BUNDLE_INSN_SIZE 16
 #define BUNDLE_LINE_SIZE 4
 
@@ -103,6 +110,7 @@ enum {
 #define BUNDLE_MAX_REGEXES ((uint32_t)1 << 20)
 #define BUNDLE_MAX_CHECKS ((uint32_t)1 << 20)
 #define BUNDLE_MAX_CODE ((uint32_t)1 << 24) /* instructions */
+#define BUNDLE_MAX_LISTS ((uint32_t)1 << 24) /* list entries */
 
 /* Little-endian encoding, byte by byte (no struct dumps, no host-order assumptions). */
 static inline void le_put16(uint8_t *p, uint16_t v) {

@@ -67,6 +67,7 @@ static const char *section_name(uint32_t type) {
   case BSEC_REQUIREMENTS: return "requirements";
   case BSEC_CODE: return "code";
   case BSEC_LINES: return "line table";
+  case BSEC_LISTS: return "list table";
   }
   return "unknown section";
 }
@@ -143,6 +144,15 @@ static void load_check(reader *r, prog_check *c) {
   c->code_len = get32(r);
   c->meta = get32(r);
   c->line = get32(r);
+  c->description = get32(r);
+  c->rationale = get32(r);
+  c->remediation = get32(r);
+  c->references = get32(r);
+  c->condition_text = get32(r);
+  c->compliance = get32(r);
+  c->ncompliance = get32(r);
+  c->rules = get32(r);
+  c->nrules = get32(r);
 }
 
 static int load_checks(reader *r, program *p, size_t len) {
@@ -196,6 +206,25 @@ static int load_lines(reader *r, program *p, size_t len) {
   return TN_OK;
 }
 
+static int load_lists(reader *r, program *p, size_t len) {
+  uint32_t n;
+  int rc = load_count(r, BSEC_LISTS, len, BUNDLE_LIST_SIZE, BUNDLE_MAX_LISTS, &n);
+  if (rc != TN_OK || n == 0) return rc;
+  p->lists = calloc(n, sizeof *p->lists);
+  if (!p->lists) return tn_err_set(r->err, r->errlen, TN_ENOMEM, "out of memory (%u list entries)", n);
+  p->nlists = n;
+  for (uint32_t i = 0; i < n; i++)
+    p->lists[i] = get32(r);
+  return TN_OK;
+}
+
+/* The metadata fields of the check records (program_verify_fields), once every section is loaded. */
+static int load_fields(reader *r, const program *p) {
+  char why[256];
+  if (program_verify_fields(p, why, sizeof why) != TN_OK) return CORRUPT("%s", why);
+  return TN_OK;
+}
+
 /* Sections in strictly ascending type order, each inside the body, the last one ending it. */
 static int load_sections(reader *r, program *p, uint32_t nsections) {
   uint32_t last = 0, seen = 0;
@@ -220,6 +249,7 @@ static int load_sections(reader *r, program *p, uint32_t nsections) {
     case BSEC_REQUIREMENTS: rc = load_requirements(r, p, len); break;
     case BSEC_CODE: rc = load_code(r, p, len); break;
     case BSEC_LINES: rc = load_lines(r, p, len); break;
+    case BSEC_LISTS: rc = load_lists(r, p, len); break;
     }
     if (rc != TN_OK) return rc;
     if (r->pos != end) /* each loader consumes exactly its length; defence in depth */
@@ -229,8 +259,8 @@ static int load_sections(reader *r, program *p, uint32_t nsections) {
   }
   if (r->pos != r->len)
     return CORRUPT("%zu bytes after the last section", r->len - r->pos);
-  static const uint32_t required[] = {BSEC_STRINGS, BSEC_REGEXES, BSEC_CHECKS, BSEC_CODE,
-                                      BSEC_LINES};
+  static const uint32_t required[] = {BSEC_STRINGS, BSEC_REGEXES, BSEC_CHECKS,
+                                      BSEC_CODE,    BSEC_LINES,   BSEC_LISTS};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!(seen & (1u << required[i])))
       return CORRUPT("missing %s section", section_name(required[i]));
@@ -298,6 +328,7 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
   uint32_t nsections = 0;
   rc = load_header(r, p, &nsections);
   if (rc == TN_OK) rc = load_sections(r, p, nsections);
+  if (rc == TN_OK) rc = load_fields(r, p);
   if (rc == TN_OK) rc = program_verify(p, err, errlen);
   if (rc != TN_OK) {
     program_free(p);

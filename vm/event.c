@@ -28,8 +28,11 @@ void event_json_number(strbuf *b, double d) {
 
 static const char *const loc_keys[LOC__COUNT] = {"file", "directory", "process", "registry", "command"};
 
-char *event_render_check(const program *p, const prog_check *chk, int64_t scan_id, int result,
-                         const char *reason, const eval_ctx *c) {
+const char *event_location_key(int kind) { return kind >= 0 && kind < LOC__COUNT ? loc_keys[kind] : NULL; }
+
+char *event_render_check(const program *p, const check_result *r, int64_t scan_id) {
+  if (r->index >= p->nchecks) return NULL;
+  const prog_check *chk = &p->checks[r->index];
   strbuf b = STRBUF_INIT;
   strbuf_printf(&b, "{\"type\":\"check\",\"id\":%lld,\"policy\":", (long long)scan_id);
   strbuf_json_str(&b, program_str(p, p->policy_name));
@@ -38,17 +41,15 @@ char *event_render_check(const program *p, const prog_check *chk, int64_t scan_i
   strbuf_puts(&b, ",\"check\":{");
   strbuf_puts(&b, program_str(p, chk->meta));
   for (int k = 0; k < LOC__COUNT; k++) {
-    if (!c->loc[k].len) continue;
+    if (!r->loc[k]) continue;
     strbuf_printf(&b, ",\"%s\":", loc_keys[k]);
-    strbuf_putc(&b, '"');
-    strbuf_json_escape(&b, c->loc[k].data, c->loc[k].len);
-    strbuf_putc(&b, '"');
+    strbuf_json_str(&b, r->loc[k]);
   }
-  if (result == EV_INVALID) {
+  if (r->result == EV_INVALID) {
     strbuf_puts(&b, ",\"status\":\"Not applicable\",\"reason\":");
-    strbuf_json_str(&b, reason ? reason : "Unknown reason");
+    strbuf_json_str(&b, r->reason ? r->reason : "Unknown reason");
   } else {
-    strbuf_printf(&b, ",\"result\":\"%s\"", result == EV_FOUND ? "passed" : "failed");
+    strbuf_printf(&b, ",\"result\":\"%s\"", r->result == EV_FOUND ? "passed" : "failed");
   }
   strbuf_puts(&b, "}}");
   return strbuf_take(&b);

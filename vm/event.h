@@ -10,10 +10,13 @@
 /* Append a number the way cJSON_PrintUnformatted does (integers plainly, else %1.15g, or %1.17g
  * when %1.15g does not round-trip). */
 void event_json_number(strbuf *b, double d);
-/* Render a check event from the check's pre-rendered metadata and its outcome (c holds the
- * location messages). Returns a malloc'd string or NULL. */
-char *event_render_check(const program *p, const prog_check *chk, int64_t scan_id, int result,
-                         const char *reason, const eval_ctx *c);
+/* Render the event of a structured check result r of program p: the check's pre-rendered
+ * metadata (prog_check.meta, spliced as compiled), then r's locations, result and reason.
+ * Returns a malloc'd string (caller frees) or NULL. */
+char *event_render_check(const program *p, const check_result *r, int64_t scan_id);
+/* The event key of a location kind (enum ev_location): "file", "directory", ...; NULL when out of
+ * range. Static string. */
+const char *event_location_key(int kind);
 /* Render the summary event of a finished scan (Tenet adds "bundle_hash" after "hash_file"). */
 char *event_render_summary(const program *p, const policy_scan *s);
 

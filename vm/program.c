@@ -1,6 +1,8 @@
 /* program.c — construction and destruction of programs (see program.h). */
 #include "program.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,7 @@ typedef struct builder {
   uint32_t cap;    /* power of two */
   uint32_t used;
   uint32_t strcap; /* allocated bytes of strtab */
-  uint32_t codecap, checkcap, rxcap;
+  uint32_t codecap, checkcap, rxcap, listcap;
 } builder;
 
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -59,6 +61,7 @@ void program_free(program *p) {
   free(p->strtab);
   free(p->regexes);
   free(p->checks);
+  free(p->lists);
   free(p->code);
   free(p->lines);
   free(p);
@@ -164,6 +167,41 @@ uint32_t program_emit(program *p, uint8_t op, uint8_t flags, uint16_t x, uint32_
   return p->ncode++;
 }
 
+uint32_t program_add_list(program *p, const uint32_t *ids, uint32_t n) {
+  builder *b = p->builder;
+  if (!b) return PROG_NONE;
+  uint32_t first = p->nlists;
+  for (uint32_t i = 0; i < n; i++) {
+    GROW(p->lists, p->nlists, b->listcap);
+    p->lists[p->nlists++] = ids[i];
+  }
+  return first;
+}
+
+static const char *opt_str(const program *p, uint32_t id) {
+  return id == PROG_NONE ? NULL : program_str(p, id);
+}
+
+/* A list range of the check, or none when it does not fit (a hand-built program). */
+static const uint32_t *list_at(const program *p, uint32_t first, uint64_t n) {
+  if (first == PROG_NONE || n == 0 || first > p->nlists || n > (uint64_t)p->nlists - first) return NULL;
+  return p->lists + first;
+}
+
+void program_check_meta(const program *p, const prog_check *c, prog_check_meta *out) {
+  memset(out, 0, sizeof *out);
+  out->title = program_str(p, c->title);
+  out->description = opt_str(p, c->description);
+  out->rationale = opt_str(p, c->rationale);
+  out->remediation = opt_str(p, c->remediation);
+  out->references = opt_str(p, c->references);
+  out->condition = opt_str(p, c->condition_text);
+  out->has_compliance = c->compliance != PROG_NONE;
+  if ((out->compliance = list_at(p, c->compliance, 2 * (uint64_t)c->ncompliance)))
+    out->ncompliance = c->ncompliance;
+  if ((out->rules = list_at(p, c->rules, c->nrules))) out->nrules = c->nrules;
+}
+
 int program_add_check(program *p, const prog_check *c) {
   builder *b = p->builder;
   if (!b) return TN_EUSAGE;
@@ -182,4 +220,56 @@ long program_find_check(const program *p, int64_t id) {
   for (uint32_t i = 0; i < p->nchecks; i++)
     if (p->checks[i].id == id) return (long)i;
   return -1;
+}
+
+/* ---- checking the metadata fields (the bundle reader and writer share this) ---- */
+
+/* A string id: the start of a string of the table (PROG_NONE allowed when opt). */
+static int str_id_ok(const program *p, uint32_t id, int opt) {
+  if (opt && id == PROG_NONE) return 1;
+  return id < p->strtab_len && (id == 0 || p->strtab[id - 1] == '\0');
+}
+
+/* A range of the list table: first (PROG_NONE allowed when opt, then n is 0) and n entries. */
+static int range_ok(const program *p, uint32_t first, uint64_t n, int opt) {
+  if (first == PROG_NONE) return opt && n == 0;
+  return first <= p->nlists && n <= (uint64_t)p->nlists - first;
+}
+
+static int bad(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return TN_ECORRUPT;
+}
+
+static int check_fields(const program *p, const prog_check *c, const char *who, uint32_t i, char *err,
+                        size_t errlen) {
+  const uint32_t ids[] = {c->description, c->rationale, c->remediation, c->references, c->condition_text};
+  for (size_t k = 0; k < sizeof ids / sizeof *ids; k++)
+    if (!str_id_ok(p, ids[k], 1)) return bad(err, errlen, "%s %u: bad metadata string id %u", who, i, ids[k]);
+  if (!range_ok(p, c->compliance, 2 * (uint64_t)c->ncompliance, 1))
+    return bad(err, errlen, "%s %u: compliance list %u+%u outside the list table (%u)", who, i, c->compliance,
+               c->ncompliance, p->nlists);
+  if (!range_ok(p, c->rules, c->nrules, 0))
+    return bad(err, errlen, "%s %u: rule list %u+%u outside the list table (%u)", who, i, c->rules, c->nrules,
+               p->nlists);
+  return TN_OK;
+}
+
+int program_verify_fields(const program *p, char *err, size_t errlen) {
+  if (!p->strtab || !p->strtab_len) return bad(err, errlen, "no string table");
+  if (p->nlists && !p->lists) return bad(err, errlen, "no list table");
+  for (uint32_t i = 0; i < p->nlists; i++)
+    if (!str_id_ok(p, p->lists[i], 0))
+      return bad(err, errlen, "list entry %u: bad string id %u", i, p->lists[i]);
+  for (uint32_t i = 0; i < p->nchecks; i++) {
+    int rc = check_fields(p, &p->checks[i], "check", i, err, errlen);
+    if (rc != TN_OK) return rc;
+  }
+  return p->has_requirements ? check_fields(p, &p->requirements, "requirements", 0, err, errlen) : TN_OK;
 }

@@ -53,6 +53,17 @@ typedef struct prog_check {
   uint32_t meta;      /* str: pre-rendered JSON members of the event's "check" object, from "id"
                          through "condition" and "references" (no braces, no trailing comma) */
   uint32_t line;      /* YAML line of the check */
+  /* The same metadata as fields, for renderers other than the Wazuh events (text, JUnit, SARIF,
+   * the agent's wire): str ids, PROG_NONE when the policy does not give the member. Lists are
+   * ranges of p->lists. Values are the event's: substituted (5.x), lists joined with ','. */
+  uint32_t description, rationale, remediation; /* str or PROG_NONE */
+  uint32_t references;                          /* str: joined with ',', or PROG_NONE */
+  uint32_t condition_text;                      /* str: the condition as the policy writes it, or PROG_NONE */
+  uint32_t compliance; /* first of 2 * ncompliance list entries (key, value str ids; the value
+                          joined with ','), or PROG_NONE when the event has no compliance */
+  uint32_t ncompliance;
+  uint32_t rules; /* first of nrules list entries (str ids: each rule as written) */
+  uint32_t nrules;
 } prog_check;
 
 typedef struct program {
@@ -78,6 +89,8 @@ typedef struct program {
   uint32_t nchecks;
   int has_requirements;
   prog_check requirements;  /* valid when has_requirements (meta = PROG_NONE, id = 0) */
+  uint32_t *lists;          /* owned: str ids the checks' compliance and rules ranges index */
+  uint32_t nlists;
   insn *code;               /* owned */
   uint32_t *lines;          /* owned, one YAML line per instruction */
   uint32_t ncode;
@@ -100,10 +113,32 @@ uint32_t program_add_regex(program *p, const char *source, uint8_t dialect, uint
                            const char *lowered /* may be NULL */);    /* regex index (deduplicated) */
 uint32_t program_emit(program *p, uint8_t op, uint8_t flags, uint16_t x, uint32_t a, uint32_t b,
                       uint32_t c, uint32_t line);                    /* instruction index */
+/* Append n str ids to the lists; returns the index of the first (p->nlists when n == 0), or
+ * PROG_NONE on allocation failure. */
+uint32_t program_add_list(program *p, const uint32_t *ids, uint32_t n);
 /* Append a check (copied). Returns 0 or TN_ENOMEM. */
 int program_add_check(program *p, const prog_check *c);
 /* Drop the builder state; the program is then read-only. */
 void program_freeze(program *p);
+
+/* The structured metadata of a check (str ids resolved; borrowed from p). */
+typedef struct prog_check_meta {
+  const char *title;
+  const char *description, *rationale, *remediation, *references; /* NULL when absent */
+  const char *condition;                                          /* NULL when absent */
+  int has_compliance;         /* the event carries a "compliance" object (possibly empty) */
+  const uint32_t *compliance; /* ncompliance (key, value) pairs of str ids: program_str them */
+  uint32_t ncompliance;
+  const uint32_t *rules; /* nrules str ids */
+  uint32_t nrules;
+} prog_check_meta;
+void program_check_meta(const program *p, const prog_check *c, prog_check_meta *out);
+
+/* Check the metadata fields of every check record: string ids start strings of the table (or are
+ * PROG_NONE where a member may be absent), compliance and rule ranges lie inside the list table,
+ * every list entry is a string id. TN_OK or TN_ECORRUPT with the check named in err. The bundle
+ * reader runs it on hostile bytes, the writer before it emits a bundle. */
+int program_verify_fields(const program *p, char *err, size_t errlen);
 
 /* Index of the check with this id, or -1. Linear; callers that need speed build their own map. */
 long program_find_check(const program *p, int64_t id);

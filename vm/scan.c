@@ -37,6 +37,18 @@ typedef struct pool {
   atomic_int oom;
 } pool;
 
+/* The structured result of check i of p, then its Wazuh event rendered from it. TN_OK or TN_ENOMEM. */
+static int fill_result(check_result *cr, const program *p, uint32_t i, int result, const char *reason,
+                       const eval_ctx *c, int64_t scan_id) {
+  cr->id = p->checks[i].id;
+  cr->index = i;
+  cr->result = result;
+  if (reason && !(cr->reason = strdup(reason))) return TN_ENOMEM;
+  for (int k = 0; k < LOC__COUNT; k++)
+    if (c->loc[k].len && !(cr->loc[k] = strndup(c->loc[k].data, c->loc[k].len))) return TN_ENOMEM;
+  return (cr->event = event_render_check(p, cr, scan_id)) ? TN_OK : TN_ENOMEM;
+}
+
 static void run_one(pool *pl, eval_ctx *c, job j) {
   const vm_image *img = pl->imgs[j.policy];
   const program *p = img->prog;
@@ -45,11 +57,9 @@ static void run_one(pool *pl, eval_ctx *c, job j) {
   c->rx = img->rx;
   int r = vm_exec_check(c, chk);
   check_result *cr = &pl->res[j.policy][j.check];
-  cr->id = chk->id;
-  cr->result = r;
-  if (r == EV_INVALID) cr->reason = strdup(c->reason ? c->reason : "Unknown reason");
-  cr->event = event_render_check(p, chk, pl->outs[j.policy].scan_id, r, cr->reason, c);
-  if (!cr->event || (r == EV_INVALID && !cr->reason)) atomic_store(&pl->oom, 1);
+  if (fill_result(cr, p, j.check, r, r == EV_INVALID ? (c->reason ? c->reason : "Unknown reason") : NULL, c,
+                  pl->outs[j.policy].scan_id) != TN_OK)
+    atomic_store(&pl->oom, 1);
 }
 
 static void *worker(void *arg) {
@@ -134,12 +144,9 @@ static void fill_unmet(pool *pl, uint32_t k) {
   eval_ctx c;
   vm_ctx_init(&c, img, pl->cache, &pl->opt->eval);
   for (uint32_t i = 0; i < p->nchecks; i++) {
-    check_result *cr = &pl->res[k][i];
-    cr->id = p->checks[i].id;
-    cr->result = EV_INVALID;
-    cr->reason = strdup("Policy requirements not met");
-    cr->event = event_render_check(p, &p->checks[i], pl->outs[k].scan_id, EV_INVALID, cr->reason, &c);
-    if (!cr->reason || !cr->event) atomic_store(&pl->oom, 1);
+    if (fill_result(&pl->res[k][i], p, i, EV_INVALID, "Policy requirements not met", &c,
+                    pl->outs[k].scan_id) != TN_OK)
+      atomic_store(&pl->oom, 1);
   }
   eval_ctx_free(&c);
 }
@@ -149,6 +156,7 @@ static int prepare(pool *pl, uint32_t k, const uint8_t *bundle_hash) {
   const vm_image *img = pl->imgs[k];
   const program *p = img->prog;
   policy_scan *out = &pl->outs[k];
+  out->prog = p;
   out->scan_id = pl->opt->scan_id >= 0 ? pl->opt->scan_id : random_scan_id();
   crypto_hex(p->source_sha256, sizeof p->source_sha256, out->hash_file);
   if (bundle_hash) crypto_hex(bundle_hash, CRYPTO_SHA256_LEN, out->bundle_hash);
@@ -206,11 +214,16 @@ static int finish(pool *pl, uint32_t k) {
   return TN_OK;
 }
 
+static void free_result(check_result *r) {
+  free(r->reason);
+  for (int k = 0; k < LOC__COUNT; k++)
+    free(r->loc[k]);
+  free(r->event);
+}
+
 static void free_results(check_result *res, uint32_t n) {
-  for (uint32_t i = 0; res && i < n; i++) {
-    free(res[i].reason);
-    free(res[i].event);
-  }
+  for (uint32_t i = 0; res && i < n; i++)
+    free_result(&res[i]);
   free(res);
 }
 
@@ -283,12 +296,20 @@ int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache,
 
 void policy_scan_free(policy_scan *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->nchecks; i++) {
-    free(s->checks[i].reason);
-    free(s->checks[i].event);
-  }
+  for (size_t i = 0; i < s->nchecks; i++)
+    free_result(&s->checks[i]);
   free(s->checks);
   free(s->message);
   free(s->summary);
   memset(s, 0, sizeof *s);
+}
+
+int scan_check_meta(const policy_scan *s, const check_result *r, prog_check_meta *out) {
+  if (!s->prog || r->index >= s->prog->nchecks || s->prog->checks[r->index].id != r->id) {
+    memset(out, 0, sizeof *out);
+    out->title = "";
+    return -1;
+  }
+  program_check_meta(s->prog, &s->prog->checks[r->index], out);
+  return 0;
 }

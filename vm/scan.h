@@ -1,5 +1,7 @@
 /* scan.h — running a whole policy on this host: requirements, then every check on a small worker
- * pool sharing one per-scan cache, then Wazuh-shaped events, the summary and the results hash. */
+ * pool sharing one per-scan cache, then structured check results (result, reason, evidence, the
+ * check's metadata through the program), the Wazuh-shaped events rendered from them, the summary
+ * and the results hash. Renderers of other formats read the structs (vm/report.h), never the JSON. */
 #ifndef TENET_SCAN_H
 #define TENET_SCAN_H
 
@@ -28,12 +30,19 @@ enum scan_status {
 
 typedef struct check_result {
   int64_t id;
+  uint32_t index; /* the check in the program: prog->checks[index] (metadata: scan_check_meta) */
   int result;     /* EV_FOUND (passed), EV_NOT_FOUND (failed), EV_INVALID (not applicable) */
   char *reason;   /* EV_INVALID only: the first reason set, or "Unknown reason"; else NULL */
-  char *event;    /* the check event as one line of JSON (no newline) */
+  char *loc[LOC__COUNT]; /* evidence per location kind (enum ev_location): the ','-joined values
+                            the event prints, or NULL when the check recorded none of that kind */
+  char *event;           /* the Wazuh check event rendered from the fields above (event_render_check),
+                            one line of JSON without newline: what `--format jsonl` prints and the agent
+                            stores and sends */
 } check_result;
 
 typedef struct policy_scan {
+  const program *prog;      /* the scanned program, borrowed from the image (valid while it lives);
+                               NULL for a scan built by hand */
   int status;               /* enum scan_status */
   char *message;            /* why a policy was skipped (NULL when SCAN_DONE) */
   int64_t scan_id;
@@ -54,6 +63,11 @@ typedef struct policy_scan {
 int scan_run(const vm_image *img, const uint8_t *bundle_hash, scan_cache *cache,
              const scan_options *opt, policy_scan *out);
 void policy_scan_free(policy_scan *s);
+
+/* The metadata of a result's check (title, description, compliance, rules, ...; see program.h),
+ * borrowed from s->prog. Returns 0, or -1 (out zeroed, title "") when the scan has no program or
+ * the index is out of range. */
+int scan_check_meta(const policy_scan *s, const check_result *r, prog_check_meta *out);
 
 /* Scan n policies together: each policy's requirements, then the checks of every runnable policy
  * on one worker pool (so the pool never drains between policies), sharing one cache. outs[i] is

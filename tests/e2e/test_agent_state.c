@@ -338,7 +338,7 @@ static void test_uncommitted_is_lost_committed_is_kept(void) {
   CHECK_INT(count, 2);
   /* A scan that dies before its commit (the process killed): nothing of it remains. */
   REQUIRE(agent_store_begin(s) == TN_OK);
-  agent_check_row r = {1000, 2, "", 22, "{}"};
+  agent_check_row r = {1000, 2, "", 22, "{}", NULL, 0};
   REQUIRE(agent_store_check_put(s, "seed", &r) == TN_OK);
   uint64_t seq;
   REQUIRE(agent_store_outbox_next_seq(s, &seq) == TN_OK);

@@ -91,6 +91,22 @@ static program *build(void) {
   E(p, OP_MLITERAL, 0, 0, program_intern(p, "root"), 0, 0, 21);
   E(p, OP_MEND, 0, 0, 0, 0, 0, 21);
   add_check(p, 5001, COND_ALL, s, "Ensure SSH MaxAuthTries is set to 4 or less", 16);
+  { /* its metadata as fields (format version 2): strings, compliance pairs and rules */
+    prog_check *c = &p->checks[p->nchecks - 1];
+    uint32_t comp[] = {program_intern(p, "cis"), program_intern(p, "5.2.7"), program_intern(p, "pci_dss"),
+                       program_intern(p, "2.2,8.1")};
+    uint32_t rules[] = {program_intern(p, "f:/etc/ssh/sshd_config -> n:^MaxAuthTries\\s+(\\d+) compare <= 4"),
+                        program_intern(p, "not c:who -> !r:((")};
+    c->description = program_intern(p, "Limit \"retries\"\n\u00e9");
+    c->rationale = program_intern(p, "brute force");
+    c->remediation = N;
+    c->references = program_intern(p, "https://a,https://b");
+    c->condition_text = program_intern(p, "all");
+    c->compliance = program_add_list(p, comp, 4);
+    c->ncompliance = 2;
+    c->rules = program_add_list(p, rules, 2);
+    c->nrules = 2;
+  }
 
   s = p->ncode; /* 5002 (any): d:/etc -> .conf$ -> r:^root:; p:sshd */
   E(p, OP_DIR, 0, 0, program_intern(p, "/etc"), rx_conf, 5, 30);
@@ -131,6 +147,15 @@ static void same_check(const prog_check *a, const prog_check *b) {
   CHECK_INT(a->code_len, b->code_len);
   CHECK_INT(a->meta, b->meta);
   CHECK_INT(a->line, b->line);
+  CHECK_INT(a->description, b->description);
+  CHECK_INT(a->rationale, b->rationale);
+  CHECK_INT(a->remediation, b->remediation);
+  CHECK_INT(a->references, b->references);
+  CHECK_INT(a->condition_text, b->condition_text);
+  CHECK_INT(a->compliance, b->compliance);
+  CHECK_INT(a->ncompliance, b->ncompliance);
+  CHECK_INT(a->rules, b->rules);
+  CHECK_INT(a->nrules, b->nrules);
 }
 
 static void same_program(const program *a, const program *b) {
@@ -158,6 +183,8 @@ static void same_program(const program *a, const program *b) {
   for (uint32_t i = 0; i < a->nchecks && i < b->nchecks; i++) same_check(&a->checks[i], &b->checks[i]);
   CHECK_INT(a->has_requirements, b->has_requirements);
   if (a->has_requirements && b->has_requirements) same_check(&a->requirements, &b->requirements);
+  CHECK_INT(a->nlists, b->nlists);
+  if (a->nlists == b->nlists && a->nlists) CHECK(memcmp(a->lists, b->lists, a->nlists * sizeof *a->lists) == 0);
   CHECK_INT(a->ncode, b->ncode);
   for (uint32_t i = 0; i < a->ncode && i < b->ncode; i++) {
     const insn *x = &a->code[i], *y = &b->code[i];
@@ -246,7 +273,7 @@ static void test_roundtrip(void) {
   CHECK_INT(le_get16(b + BH_FORMAT), BUNDLE_FORMAT_VERSION);
   CHECK_INT(le_get64(b + BH_POLICY_VERSION), 0x0102030405060708ull);
   CHECK(b[BH_POLICY_VERSION] == 0x08); /* little-endian */
-  CHECK_INT(le_get32(b + BH_SECTION_COUNT), 6);
+  CHECK_INT(le_get32(b + BH_SECTION_COUNT), 7);
   size_t s = section_at(b, len, BSEC_STRINGS);
   CHECK_INT(s, BUNDLE_HEADER_SIZE);
   CHECK_INT(le_get32(b + s + 4), p->strtab_len);
@@ -276,7 +303,7 @@ static void test_roundtrip_empty(void) {
   size_t len;
   uint8_t *b = write_bundle(p, NULL, &len);
   REQUIRE(b);
-  CHECK_INT(len, BUNDLE_HEADER_SIZE + 5 * 8 + p->strtab_len + 4 * 4 + BUNDLE_TRAILER_SIZE);
+  CHECK_INT(len, BUNDLE_HEADER_SIZE + 6 * 8 + p->strtab_len + 5 * 4 + BUNDLE_TRAILER_SIZE);
   program *q = NULL;
   bundle_info info;
   REQUIRE(bundle_read(b, len, &q, &info, err, sizeof err) == TN_OK);
@@ -465,7 +492,7 @@ static void test_magic_and_versions(void) {
   le_put16(c + BH_FORMAT, BUNDLE_FORMAT_VERSION + 1);
   reseal(c, len);
   CHECK_INT(read_rc(c, len), TN_EVERSION);
-  CHECK(has("format version 2 is newer"));
+  CHECK(has("format version 3 is newer"));
   CHECK_INT(last_info.format_version, BUNDLE_FORMAT_VERSION + 1);
 
   memcpy(c, b, len);
@@ -575,10 +602,10 @@ static void test_section_structure(void) {
   REQUIRE(sreq && schk && slines);
 
   memcpy(c, b, len); /* unknown section type */
-  le_put32(c + sreq, 7);
+  le_put32(c + sreq, 8);
   reseal(c, len);
   CHECK_INT(read_rc(c, len), TN_ECORRUPT);
-  CHECK(has("unknown section type 7"));
+  CHECK(has("unknown section type 8"));
   le_put32(c + sreq, 0);
   reseal(c, len);
   CHECK_INT(read_rc(c, len), TN_ECORRUPT);
@@ -602,12 +629,12 @@ static void test_section_structure(void) {
   CHECK_INT(read_rc(c, len), TN_ECORRUPT);
   CHECK(has("after the last section"));
 
-  /* More sections than present: the empty program (5 sections) claiming 6. */
+  /* More sections than present: the empty program (6 sections) claiming 7. */
   program *e = build_empty();
   size_t elen;
   uint8_t *eb = write_bundle(e, NULL, &elen);
   REQUIRE(eb);
-  le_put32(eb + BH_SECTION_COUNT, 6);
+  le_put32(eb + BH_SECTION_COUNT, 7);
   reseal(eb, elen);
   CHECK_INT(read_rc(eb, elen), TN_ECORRUPT);
   CHECK(has("header runs past the end"));
@@ -617,7 +644,7 @@ static void test_section_structure(void) {
   uint8_t *cut = malloc(elen - 12);
   memcpy(cut, eb, el);
   memcpy(cut + el, eb + el + 12, elen - el - 12);
-  le_put32(cut + BH_SECTION_COUNT, 4);
+  le_put32(cut + BH_SECTION_COUNT, 5);
   reseal(cut, elen - 12);
   CHECK_INT(read_rc(cut, elen - 12), TN_ECORRUPT);
   CHECK(has("missing line table section"));
@@ -792,6 +819,83 @@ static void test_bad_bytecode(void) {
   program_free(p);
 }
 
+/* The metadata fields of check records (format 2): string ids must start strings, ranges must lie
+ * in the list table, list entries must be string ids. Corrupted through the program, then written
+ * by hand-patching the bytes the writer produced. */
+static void test_check_fields(void) {
+  program *p = build();
+  size_t len;
+  uint8_t *b = write_bundle(p, NULL, &len);
+  REQUIRE(b);
+  uint8_t *c = malloc(len);
+  size_t schk = section_at(b, len, BSEC_CHECKS), slists = section_at(b, len, BSEC_LISTS);
+  REQUIRE(schk && slists);
+  size_t rec = schk + 8 + 4; /* first check record */
+  size_t f_desc = rec + 29, f_comp = rec + 29 + 20, f_ncomp = f_comp + 4, f_rules = f_comp + 8, f_nrules = f_comp + 12;
+  CHECK_INT(le_get32(b + f_desc), p->checks[0].description);
+  CHECK_INT(le_get32(b + f_nrules), 2);
+
+  memcpy(c, b, len);
+  le_put32(c + f_desc, p->checks[0].description + 1); /* inside a string */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("check 0: bad metadata string id"));
+
+  memcpy(c, b, len);
+  le_put32(c + f_ncomp, 0x80000001u); /* 2 * n overflows 32 bits */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("compliance list"));
+
+  memcpy(c, b, len);
+  le_put32(c + f_rules, p->nlists); /* one past the end with 2 rules */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("rule list"));
+
+  memcpy(c, b, len);
+  le_put32(c + f_rules, N); /* rules never absent */
+  le_put32(c + f_nrules, 0);
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("rule list"));
+
+  memcpy(c, b, len);
+  le_put32(c + slists + 8 + 4, p->strtab_len); /* a list entry past the string table */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("list entry 0: bad string id"));
+
+  /* The writer refuses what the reader would reject. */
+  p->checks[0].rules = p->nlists;
+  uint8_t *out = NULL;
+  size_t outlen = 0;
+  CHECK_INT(bundle_write(p, NULL, &out, &outlen, err, sizeof err), TN_ECORRUPT);
+  CHECK(out == NULL && strstr(err, "check 0: rule list") != NULL);
+  p->checks[0].rules = le_get32(b + f_rules);
+
+  /* The fields read back as the program wrote them. */
+  program *q = NULL;
+  bundle_info info;
+  REQUIRE(bundle_read(b, len, &q, &info, err, sizeof err) == TN_OK);
+  prog_check_meta m;
+  program_check_meta(q, &q->checks[0], &m);
+  CHECK_STR(m.title, "Ensure SSH MaxAuthTries is set to 4 or less");
+  CHECK_STR(m.description, "Limit \"retries\"\n\u00e9");
+  CHECK(m.remediation == NULL);
+  CHECK_STR(m.references, "https://a,https://b");
+  CHECK(m.has_compliance && m.ncompliance == 2);
+  CHECK_STR(program_str(q, m.compliance[3]), "2.2,8.1");
+  CHECK_INT(m.nrules, 2);
+  CHECK_STR(program_str(q, m.rules[1]), "not c:who -> !r:((");
+  program_check_meta(q, &q->checks[1], &m); /* a hand-built check: zeroed fields */
+  CHECK(!m.has_compliance || m.ncompliance == 0);
+  program_free(q);
+  free(c);
+  free(b);
+  program_free(p);
+}
+
 static void test_trailer(void) {
   program *p = build();
   size_t len;
@@ -944,6 +1048,7 @@ int main(void) {
   RUN(test_section_structure);
   RUN(test_offsets);
   RUN(test_bad_bytecode);
+  RUN(test_check_fields);
   RUN(test_trailer);
   RUN(test_too_big);
   RUN(test_read_file);

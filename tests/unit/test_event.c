@@ -1,4 +1,5 @@
 /* test_event.c — events are printed the way the Wazuh 4.x agent (cJSON) prints them. */
+#include "err.h"
 #include "event.h"
 #include "test.h"
 
@@ -45,22 +46,33 @@ static void test_check_event_shape(void) {
   p->policy_name = program_intern(p, "Demo policy");
   p->policy_id = program_intern(p, "demo");
   prog_check chk = {.id = 1000, .meta = program_intern(p, "\"id\":1000,\"title\":\"T\",\"rules\":[\"f:/x\"],\"condition\":\"all\"")};
-  eval_ctx c;
-  memset(&c, 0, sizeof c);
-  c.prog = p;
-  eval_note_location(&c, LOC_FILE, "/x");
-  eval_note_location(&c, LOC_FILE, "/x"); /* exact duplicate: dropped */
-  eval_note_location(&c, LOC_COMMAND, "echo hi");
-  char *ev = event_render_check(p, &chk, 42, EV_NOT_FOUND, NULL, &c);
+  REQUIRE(program_add_check(p, &chk) == TN_OK);
+  check_result r = {.id = 1000, .index = 0, .result = EV_NOT_FOUND};
+  r.loc[LOC_FILE] = "/x";
+  r.loc[LOC_COMMAND] = "echo \"hi\"";
+  char *ev = event_render_check(p, &r, 42);
   CHECK_STR(ev, "{\"type\":\"check\",\"id\":42,\"policy\":\"Demo policy\",\"policy_id\":\"demo\",\"check\":{\"id\":1000,"
-                "\"title\":\"T\",\"rules\":[\"f:/x\"],\"condition\":\"all\",\"file\":\"/x\",\"command\":\"echo hi\","
+                "\"title\":\"T\",\"rules\":[\"f:/x\"],\"condition\":\"all\",\"file\":\"/x\",\"command\":\"echo \\\"hi\\\"\","
                 "\"result\":\"failed\"}}");
   free(ev);
-  ev = event_render_check(p, &chk, 42, EV_INVALID, NULL, &c);
+  r.result = EV_INVALID;
+  ev = event_render_check(p, &r, 42);
   CHECK(strstr(ev, "\"status\":\"Not applicable\",\"reason\":\"Unknown reason\"}}") != NULL);
   free(ev);
-  eval_ctx_free(&c);
+  r.index = 1; /* no such check */
+  CHECK(event_render_check(p, &r, 42) == NULL);
   program_free(p);
+}
+
+/* The evaluator's location list drops exact duplicates before a result carries it. */
+static void test_location_duplicates_dropped(void) {
+  eval_ctx c;
+  memset(&c, 0, sizeof c);
+  eval_note_location(&c, LOC_FILE, "/x");
+  eval_note_location(&c, LOC_FILE, "/x");
+  eval_note_location(&c, LOC_FILE, "/y");
+  CHECK_STR(c.loc[LOC_FILE].data, "/x,/y");
+  eval_ctx_free(&c);
 }
 
 static void test_location_classified_by_first_marker(void) {
@@ -78,5 +90,6 @@ int main(void) {
   RUN(test_json_escaping_like_cjson);
   RUN(test_check_event_shape);
   RUN(test_location_classified_by_first_marker);
+  RUN(test_location_duplicates_dropped);
   return test_report();
 }

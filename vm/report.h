@@ -1,0 +1,72 @@
+/* report.h — rendering finished scans in an output format: one table of formats
+ * (report_formats.def), each a set of five renderer functions fed the structured results.
+ *
+ * report_write walks the scans in order and calls, for the chosen format:
+ *   begin(ctx)                          once
+ *   policy(ctx, scan)                   for each scan that ran (status SCAN_DONE), then
+ *   check(ctx, scan, result)            for each of its checks, ascending id, then
+ *   summary(ctx, scan)                  its counts, score and hashes
+ *   end(ctx)                            once
+ * A renderer reads the policy through scan->prog, a check's metadata through scan_check_meta and
+ * everything else from the structs (scan.h); it never parses JSON. Formats that need the whole
+ * run before writing (a document with a header holding totals) collect in begin..end and write
+ * in end, keeping what they collect in ctx->state. */
+#ifndef TENET_REPORT_H
+#define TENET_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "scan.h"
+
+typedef struct report_options {
+  FILE *out;      /* where the report goes */
+  int color;      /* ANSI colours allowed (text formats) */
+  double seconds; /* wall time of the whole run */
+} report_options;
+
+typedef struct report_ctx {
+  const report_options *opt;
+  const policy_scan *scans; /* every scan of the run, in command-line order (also skipped ones) */
+  size_t nscans;
+  void *state; /* the format's own, NULL at begin; the format frees it by end */
+} report_ctx;
+
+/* Renderer functions return TN_OK or a status (TN_EIO, TN_ENOMEM) that stops the report. */
+typedef int (*report_fn_begin)(report_ctx *ctx);
+typedef int (*report_fn_policy)(report_ctx *ctx, const policy_scan *s);
+typedef int (*report_fn_check)(report_ctx *ctx, const policy_scan *s, const check_result *r);
+typedef int (*report_fn_summary)(report_ctx *ctx, const policy_scan *s);
+typedef int (*report_fn_end)(report_ctx *ctx);
+
+typedef struct report_format {
+  const char *name;
+  const char *description;
+  report_fn_begin begin;
+  report_fn_policy policy;
+  report_fn_check check;
+  report_fn_summary summary;
+  report_fn_end end;
+} report_format;
+
+/* The format called name, or NULL. Static. */
+const report_format *report_format_find(const char *name);
+/* The formats in table order (i < report_format_count()). Static. */
+size_t report_format_count(void);
+const report_format *report_format_at(size_t i);
+
+/* Render scans[0..n) with format f. Returns TN_OK, the first renderer error, or TN_EIO when
+ * writing to opt->out failed. */
+int report_write(const report_format *f, const report_options *opt, const policy_scan *scans, size_t n);
+
+/* Declarations of every renderer function, from the table. */
+#define REPORT_FORMAT(name, desc, b, p, c, s, e)                                                             \
+  int b(report_ctx *ctx);                                                                                    \
+  int p(report_ctx *ctx, const policy_scan *s_);                                                             \
+  int c(report_ctx *ctx, const policy_scan *s_, const check_result *r_);                                     \
+  int s(report_ctx *ctx, const policy_scan *s_);                                                             \
+  int e(report_ctx *ctx);
+#include "report_formats.def"
+#undef REPORT_FORMAT
+
+#endif
