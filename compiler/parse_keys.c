@@ -43,6 +43,15 @@ static const char *const *keys_of(parse_place place, int schema, size_t *n) {
   return NULL;
 }
 
+/* Whether key k is spelled exactly like a key valid at place in schema. */
+static int in_set(const ynode *k, parse_place place, int schema) {
+  size_t n;
+  const char *const *keys = keys_of(place, schema, &n);
+  for (size_t j = 0; keys && j < n; j++)
+    if (strlen(keys[j]) == k->len && memcmp(keys[j], k->text, k->len) == 0) return 1;
+  return 0;
+}
+
 void parse_keys_check(pctx *c, const ynode *m, parse_place place, const char *ctx) {
   size_t n;
   const char *const *keys = keys_of(place, c->schema, &n);
@@ -66,6 +75,11 @@ void parse_keys_check(pctx *c, const ynode *m, parse_place place, const char *ct
     if (nocase) {
       parse_warning(c, k, "key-case", "%s%skey '%.*s' is read as '%s' (Wazuh compares keys ignoring case)",
                     ctx ? ctx : "", ctx ? ": " : "", show, k->text, nocase);
+      continue;
+    }
+    if (c->schema == 4 && in_set(k, place, 5)) {
+      parse_warning(c, k, "unknown-key", "%s '%.*s' is ignored: it is a 5.x key, and this is a 4.x policy", what,
+                    show, k->text);
       continue;
     }
     const char *best = diag_suggest(k->text, k->len, keys, n);
