@@ -2,7 +2,7 @@
 # reason when the corpus is absent), the accepted metadata shapes give Wazuh's events through the
 # real `tenet scan`, and `--diagnostics-format=sarif` validates against the SARIF 2.1.0 schema
 # (skipped with the reason when scripts/deps-sarif.sh cannot install the validator).
-foreach(name test_corpus test_compat_events)
+foreach(name test_corpus test_compat_events test_compile_cli)
   add_executable(${name} ${CMAKE_CURRENT_LIST_DIR}/${name}.c)
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${TENET_TEST_LIBS})
