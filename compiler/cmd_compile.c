@@ -18,28 +18,29 @@
 #include "err.h"
 
 static void help(FILE *out) {
-  fprintf(out,
-          "usage: tenet compile [options] POLICY.yml...\n"
-          "  -o, --output OUT        bundle file (one policy) or directory (several); default: NAME.tnb here\n"
-          "  -k, --key KEY.key       sign with this Ed25519 private key (see `tenet keygen`)\n"
-          "  -V, --policy-version N  monotonic policy version (agents refuse to go back), default 1\n"
-          "  -e, --expires DAYS      bundle expires DAYS days from now (default: never)\n"
-          "      --expiry EPOCH      bundle expires at this unix time\n"
-          "  -s, --strict            treat warnings as errors (for CI): the same as -Werror\n"
-          "  -d, --dialect D         wazuh4 or wazuh5 semantics (default: from the policy's schema)\n"
-          "  -n, --check             check only: report diagnostics, write nothing\n"
-          "  -q, --quiet             no summary line per policy\n"
-          "      --diagnostics-format=F  text (default), json (one array) or sarif (SARIF 2.1.0); json and\n"
-          "                          sarif go to standard output, the summary lines to standard error\n"
-          "      --no-caret          text diagnostics without the source line and caret\n"
-          "\n"
-          "warning control, applied in order (like gcc):\n"
-          "  -W<code>  -Wno-<code>   turn a warning on / off\n"
-          "  -Werror  -Wno-error     every warning is / is not an error\n"
-          "  -Werror=<code>          this warning is an error (and on); -Wno-error=<code>: it is not\n"
-          "  -Wall                   every warning on, also those off by default;  -w: no warnings\n"
-          "\n"
-          "warnings (* = on by default):\n");
+  fprintf(
+      out,
+      "usage: tenet compile [options] POLICY.yml...\n"
+      "  -o, --output OUT        bundle file (one policy) or directory (several); default: NAME.tnb here\n"
+      "  -k, --key KEY.key       sign with this Ed25519 private key (see `tenet keygen`)\n"
+      "  -V, --policy-version N  monotonic policy version (agents refuse to go back), default 1\n"
+      "  -e, --expires DAYS      bundle expires DAYS days from now (default: never)\n"
+      "      --expiry EPOCH      bundle expires at this unix time\n"
+      "  -s, --strict            treat warnings as errors (for CI): the same as -Werror\n"
+      "  -d, --dialect D         wazuh4 or wazuh5 semantics (default: from the policy's schema)\n"
+      "  -n, --check             check only: report diagnostics, write nothing\n"
+      "  -q, --quiet             no summary line per policy\n"
+      "      --diagnostics-format=F  text (default), json (one array) or sarif (SARIF 2.1.0); json and\n"
+      "                          sarif go to standard output, the summary lines to standard error\n"
+      "      --no-caret          text diagnostics without the source line and caret\n"
+      "\n"
+      "warning control, applied in order (like gcc):\n"
+      "  -W<code>  -Wno-<code>   turn a warning on / off\n"
+      "  -Werror  -Wno-error     every warning is / is not an error\n"
+      "  -Werror=<code>          this warning is an error (and on); -Wno-error=<code>: it is not\n"
+      "  -Wall                   every warning on, also those off by default;  -w: no warnings\n"
+      "\n"
+      "warnings (* = on by default):\n");
   size_t n;
   const diag_code_info *c = diag_codes(&n);
   for (size_t i = 0; i < n; i++)
@@ -78,21 +79,30 @@ static char *output_path(const char *input, const char *out, int many) {
   if (dot) *dot = '\0';
   char *path = NULL;
   int r;
-  if (out && !many) r = asprintf(&path, "%s", out);
-  else if (out) r = asprintf(&path, "%s/%s.tnb", out, base);
-  else r = asprintf(&path, "%s.tnb", base);
+  if (out && !many)
+    r = asprintf(&path, "%s", out);
+  else if (out)
+    r = asprintf(&path, "%s/%s.tnb", out, base);
+  else
+    r = asprintf(&path, "%s.tnb", base);
   free(copy);
   return r < 0 ? NULL : path;
 }
 
 int cmd_compile(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"output", required_argument, 0, 'o'}, {"key", required_argument, 0, 'k'},
-      {"policy-version", required_argument, 0, 'V'}, {"expires", required_argument, 0, 'e'},
-      {"expiry", required_argument, 0, 'E'}, {"strict", no_argument, 0, 's'},
-      {"dialect", required_argument, 0, 'd'}, {"check", no_argument, 0, 'n'},
-      {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
-      {"diagnostics-format", required_argument, 0, 'F'}, {"no-caret", no_argument, 0, 'C'}, {0, 0, 0, 0}};
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                       {"key", required_argument, 0, 'k'},
+                                       {"policy-version", required_argument, 0, 'V'},
+                                       {"expires", required_argument, 0, 'e'},
+                                       {"expiry", required_argument, 0, 'E'},
+                                       {"strict", no_argument, 0, 's'},
+                                       {"dialect", required_argument, 0, 'd'},
+                                       {"check", no_argument, 0, 'n'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {"diagnostics-format", required_argument, 0, 'F'},
+                                       {"no-caret", no_argument, 0, 'C'},
+                                       {0, 0, 0, 0}};
   const char *out = NULL, *keypath = NULL;
   compile_options co = COMPILE_OPTIONS_DEFAULT;
   int check_only = 0, quiet = 0, caret = 1, format = DIAG_FORMAT_TEXT, c;
@@ -156,8 +166,10 @@ int cmd_compile(int argc, char **argv) {
       break;
     case 'C': caret = 0; break;
     case 'd':
-      if (strcmp(optarg, "wazuh4") == 0) co.dialect = DIALECT_WAZUH4;
-      else if (strcmp(optarg, "wazuh5") == 0) co.dialect = DIALECT_WAZUH5;
+      if (strcmp(optarg, "wazuh4") == 0)
+        co.dialect = DIALECT_WAZUH4;
+      else if (strcmp(optarg, "wazuh5") == 0)
+        co.dialect = DIALECT_WAZUH5;
       else {
         fprintf(stderr, "tenet compile: --dialect is wazuh4 or wazuh5, not '%s'\n", optarg);
         diag_list_free(wopts);
@@ -238,8 +250,8 @@ int cmd_compile(int argc, char **argv) {
       char hex[2 * CRYPTO_SHA256_LEN + 1] = "";
       if (bundle_written_hash(bytes, len, hash) == TN_OK) crypto_hex(hash, sizeof hash, hex);
       fprintf(summary, "%s -> %s: policy %s version %llu, %u checks, %zu bytes, %s, bundle hash %s", argv[i],
-             check_only ? "(checked)" : path, program_str(p, p->policy_id), (unsigned long long)p->policy_version,
-             p->nchecks, len, key ? "signed" : "unsigned", hex);
+              check_only ? "(checked)" : path, program_str(p, p->policy_id),
+              (unsigned long long)p->policy_version, p->nchecks, len, key ? "signed" : "unsigned", hex);
       if (diag_warnings(diags)) fprintf(summary, ", %zu warning(s)", diag_warnings(diags));
       fputc('\n', summary);
     }

@@ -251,7 +251,8 @@ void diag_list_take(diag_list *dst, diag_list *src) {
 diag_level diag_effective(const diag_list *d, const diag *g) {
   if (g->level != DIAG_WARNING) return g->level;
   int i = warning_index(g->code, strlen(g->code));
-  if (i >= 0 && (d->wstate[i] & DIAG_WS_ERROR_SET)) return (d->wstate[i] & DIAG_WS_ERROR) ? DIAG_ERROR : DIAG_WARNING;
+  if (i >= 0 && (d->wstate[i] & DIAG_WS_ERROR_SET))
+    return (d->wstate[i] & DIAG_WS_ERROR) ? DIAG_ERROR : DIAG_WARNING;
   return d->strict ? DIAG_ERROR : DIAG_WARNING;
 }
 

@@ -62,10 +62,10 @@ typedef struct diag_source diag_source; /* a file's text, for source lines under
 typedef struct diag_list {
   diag *items;
   size_t n, cap;
-  int strict;       /* -Werror: warnings count as errors (unless -Wno-error=code) */
-  int all_off;      /* -w: no warnings at all */
+  int strict;  /* -Werror: warnings count as errors (unless -Wno-error=code) */
+  int all_off; /* -w: no warnings at all */
   unsigned char wstate[DIAG_W_COUNT];
-  int drop_notes;   /* the last diagnostic was suppressed: its notes are dropped too */
+  int drop_notes; /* the last diagnostic was suppressed: its notes are dropped too */
   diag_source *sources;
   size_t nsources;
 } diag_list;
@@ -83,8 +83,8 @@ void diag_options_copy(diag_list *dst, const diag_list *src);
 
 /* Add a diagnostic (printf-style message); file is copied. A disabled warning is not recorded
  * (and the notes added after it are dropped). */
-void diag_add(diag_list *d, diag_level level, const char *code, const char *file, uint32_t line,
-              uint32_t col, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void diag_add(diag_list *d, diag_level level, const char *code, const char *file, uint32_t line, uint32_t col,
+              const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* Attach a note (printf-style) to the diagnostic added last, at line:col of its file. */
 void diag_note_add(diag_list *d, uint32_t line, uint32_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -49,7 +49,8 @@ static const char *file_of(const diag *g) { return g->file ? g->file : "<input>"
 #define RESET "\033[0m"
 
 /* The source line and a caret under column col (characters, 1-based), like gcc. */
-static void caret_lines(const diag_list *d, FILE *out, const char *file, uint32_t line, uint32_t col, int color) {
+static void caret_lines(const diag_list *d, FILE *out, const char *file, uint32_t line, uint32_t col,
+                        int color) {
   size_t len;
   const char *s = diag_source_line(d, file, line, &len);
   if (!s) return;
@@ -76,8 +77,9 @@ static void text1(const diag_list *d, const diag *g, FILE *out, int color, int c
   const char *hue = eff == DIAG_ERROR ? RED : MAGENTA;
   fprintf(out, "%s%s", color ? BOLD : "", file);
   if (g->line) fprintf(out, ":%u:%u", (unsigned)g->line, (unsigned)g->col);
-  fprintf(out, ":%s %s%s:%s %s", color ? RESET : "", color ? hue : "", eff == DIAG_ERROR ? "error" : "warning",
-          color ? RESET : "", g->message ? g->message : "(message lost: out of memory)");
+  fprintf(out, ":%s %s%s:%s %s", color ? RESET : "", color ? hue : "",
+          eff == DIAG_ERROR ? "error" : "warning", color ? RESET : "",
+          g->message ? g->message : "(message lost: out of memory)");
   if (warn)
     fprintf(out, " [%s%s%s%s]", color ? hue : "", eff == DIAG_ERROR ? "-Werror=" : "-W", g->code,
             color ? RESET : "");
@@ -129,7 +131,8 @@ static void uri(strbuf *b, const char *path) {
   static const char hex[] = "0123456789ABCDEF";
   strbuf_putc(b, '"');
   for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+        strchr("-._~/", *p)) {
       strbuf_putc(b, (char)*p);
     } else {
       strbuf_putc(b, '%');
@@ -161,7 +164,8 @@ static void sarif_rules(strbuf *b) {
     strbuf_puts(b, ",\"shortDescription\":{\"text\":");
     jstr(b, c[i].description);
     strbuf_printf(b, "},\"defaultConfiguration\":{\"enabled\":%s,\"level\":\"%s\"}",
-                  !c[i].is_warning || c[i].on_by_default ? "true" : "false", c[i].is_warning ? "warning" : "error");
+                  !c[i].is_warning || c[i].on_by_default ? "true" : "false",
+                  c[i].is_warning ? "warning" : "error");
     if (c[i].is_warning) {
       strbuf_puts(b, ",\"properties\":{\"option\":");
       char opt[64];

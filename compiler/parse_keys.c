@@ -17,19 +17,21 @@ typedef struct keyset {
 } keyset;
 
 static const char *const top_keys[] = {"policy", "requirements", "variables", "checks", NULL};
-static const char *const policy_keys[] = {"id", "name", "file", "description", "references", "regex_type", NULL};
+static const char *const policy_keys[] = {"id",         "name",       "file", "description",
+                                          "references", "regex_type", NULL};
 static const char *const req4_keys[] = {"title", "description", "condition", "rules", "regex_type", NULL};
-static const char *const req5_keys[] = {"name", "title", "description", "condition", "rules", "regex_type", NULL};
-static const char *const check4_keys[] = {"id",         "title",      "description", "rationale",
-                                          "remediation", "impact",    "references",  "compliance",
-                                          "condition",  "rules",      "regex_type",  NULL};
-static const char *const check5_keys[] = {"id",         "name",       "title",      "description", "rationale",
-                                          "remediation", "impact",    "references", "compliance",  "mitre",
-                                          "condition",  "rules",      "regex_type", NULL};
+static const char *const req5_keys[] = {"name",  "title",      "description", "condition",
+                                        "rules", "regex_type", NULL};
+static const char *const check4_keys[] = {"id",          "title",  "description", "rationale",
+                                          "remediation", "impact", "references",  "compliance",
+                                          "condition",   "rules",  "regex_type",  NULL};
+static const char *const check5_keys[] = {"id",          "name",   "title",      "description", "rationale",
+                                          "remediation", "impact", "references", "compliance",  "mitre",
+                                          "condition",   "rules",  "regex_type", NULL};
 
 static const keyset sets[] = {
-    {PARSE_TOP, 0, top_keys},          {PARSE_POLICY, 0, policy_keys},   {PARSE_REQUIREMENTS, 4, req4_keys},
-    {PARSE_REQUIREMENTS, 5, req5_keys}, {PARSE_CHECK, 4, check4_keys},    {PARSE_CHECK, 5, check5_keys},
+    {PARSE_TOP, 0, top_keys},           {PARSE_POLICY, 0, policy_keys}, {PARSE_REQUIREMENTS, 4, req4_keys},
+    {PARSE_REQUIREMENTS, 5, req5_keys}, {PARSE_CHECK, 4, check4_keys},  {PARSE_CHECK, 5, check5_keys},
 };
 
 static const char *const *keys_of(parse_place place, int schema, size_t *n) {
@@ -61,8 +63,10 @@ void parse_keys_check(pctx *c, const ynode *m, parse_place place, const char *ct
     const char *exact = NULL, *nocase = NULL;
     for (size_t j = 0; j < n && !exact; j++) {
       if (strlen(keys[j]) != k->len) continue;
-      if (memcmp(keys[j], k->text, k->len) == 0) exact = keys[j];
-      else if (strncasecmp(keys[j], k->text, k->len) == 0) nocase = keys[j];
+      if (memcmp(keys[j], k->text, k->len) == 0)
+        exact = keys[j];
+      else if (strncasecmp(keys[j], k->text, k->len) == 0)
+        nocase = keys[j];
     }
     if (exact) continue;
     int show = k->len > 60 ? 60 : (int)k->len;
@@ -78,14 +82,14 @@ void parse_keys_check(pctx *c, const ynode *m, parse_place place, const char *ct
       continue;
     }
     if (c->schema == 4 && in_set(k, place, 5)) {
-      parse_warning(c, k, "unknown-key", "%s '%.*s' is ignored: it is a 5.x key, and this is a 4.x policy", what,
-                    show, k->text);
+      parse_warning(c, k, "unknown-key", "%s '%.*s' is ignored: it is a 5.x key, and this is a 4.x policy",
+                    what, show, k->text);
       continue;
     }
     const char *best = diag_suggest(k->text, k->len, keys, n);
     if (best)
-      parse_warning(c, k, "unknown-key", "%s '%.*s%s' is ignored; did you mean '%s'?", what, show, k->text, more,
-                    best);
+      parse_warning(c, k, "unknown-key", "%s '%.*s%s' is ignored; did you mean '%s'?", what, show, k->text,
+                    more, best);
     else
       parse_warning(c, k, "unknown-key", "%s '%.*s%s' is ignored", what, show, k->text, more);
   }

@@ -69,7 +69,8 @@ static void test_options(void) {
   /* refused options: exit 2 with the reason */
   snprintf(args, sizeof(args), "-n -Wno-unknown-kye '%s'", policy);
   CHECK_INT(run(args, &out), 2);
-  CHECK_STR(out, "tenet compile: unknown warning option '-Wno-unknown-kye'; did you mean '-Wno-unknown-key'?\n");
+  CHECK_STR(out,
+            "tenet compile: unknown warning option '-Wno-unknown-kye'; did you mean '-Wno-unknown-key'?\n");
   free(out);
   snprintf(args, sizeof(args), "-n -Wno-yaml '%s'", policy);
   CHECK_INT(run(args, &out), 2);

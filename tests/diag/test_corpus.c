@@ -61,20 +61,22 @@ static void test_every_policy_compiles(void) {
     }
     CHECK(p != NULL);
     CHECK_INT(diag_errors(d), 0);
-    if (p && p->dialect == DIALECT_WAZUH5) schema5++;
-    else if (p) schema4++;
+    if (p && p->dialect == DIALECT_WAZUH5)
+      schema5++;
+    else if (p)
+      schema4++;
     warnings += diag_warnings(d);
     program_free(p);
     diag_list_free(d);
   }
-  printf("  %zu policies compiled (%zu in the 4.x schema, %zu in 5.x), %zu warnings, 0 errors\n", nfiles, schema4,
-         schema5, warnings);
+  printf("  %zu policies compiled (%zu in the 4.x schema, %zu in 5.x), %zu warnings, 0 errors\n", nfiles,
+         schema4, schema5, warnings);
   CHECK(schema4 > 0 && schema5 > 0);
 }
 
 /* The README's line, run through the real binary on both stock CIS Debian 12 policies. */
-#define README_FLAGS                                                                                     \
-  "--strict -Wno-error=bad-numeric -Wno-error=numeric-quirk -Wno-error=literal-caret "                   \
+#define README_FLAGS                                                                                         \
+  "--strict -Wno-error=bad-numeric -Wno-error=numeric-quirk -Wno-error=literal-caret "                       \
   "-Wno-error=literal-dollar"
 
 static void test_readme_strict_line(void) {
@@ -106,7 +108,8 @@ int main(void) {
   snprintf(corpus, sizeof(corpus), "%s/corpus", test_env("TENET_SHARED_DIR", "../shared"));
   struct stat st;
   if (stat(corpus, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    printf("SKIP: no policy corpus at %s (%s); it is the shared/ folder's corpus/\n", corpus, strerror(errno));
+    printf("SKIP: no policy corpus at %s (%s); it is the shared/ folder's corpus/\n", corpus,
+           strerror(errno));
     return SKIP;
   }
   collect(corpus);

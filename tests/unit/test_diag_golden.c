@@ -132,7 +132,9 @@ static int itemcmp(const void *pa, const void *pb) {
   return strcmp(a->msg, b->msg);
 }
 
-static const char *lvl(diag_level l) { return l == DIAG_ERROR ? "error" : l == DIAG_WARNING ? "warning" : "note"; }
+static const char *lvl(diag_level l) {
+  return l == DIAG_ERROR ? "error" : l == DIAG_WARNING ? "warning" : "note";
+}
 
 /* Read the `# flags:` and `# expect-...` comments of a golden file into d's options and out.
  * Returns 0, or -1 (and says why on log). */
@@ -211,7 +213,8 @@ static int golden_one(const char *path, FILE *log) {
     const diag *g = &d->items[i];
     push(&got, diag_effective(d, g), g->line, g->col, g->message ? g->message : "");
     for (size_t j = 0; j < g->nnotes; j++)
-      push(&got, DIAG_NOTE, g->notes[j].line, g->notes[j].col, g->notes[j].message ? g->notes[j].message : "");
+      push(&got, DIAG_NOTE, g->notes[j].line, g->notes[j].col,
+           g->notes[j].message ? g->notes[j].message : "");
     if (!known_code(g->code, g->level)) {
       ok = 0;
       fprintf(log, "%s:%u:%u: code '%s' is not a %s row of compiler/warnings.def\n", path, g->line, g->col,
