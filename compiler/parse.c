@@ -61,6 +61,15 @@ static void variables_section(pctx *c, const ynode *root) {
   const ynode *v = ynode_get(root, "variables");
   char hint[128];
   if (!v) return;
+  if (v->kind == YNODE_SCALAR) { /* Wazuh iterates its children: a scalar has none (§1.4) */
+    if (!v->len)
+      parse_warning(c, v, "empty-section", "section 'variables' is empty: Wazuh reads no variable from it");
+    else
+      parse_warning(c, v, "empty-section",
+                    "section 'variables' is a %s, not a mapping: Wazuh reads no variable from it",
+                    ynode_kind_name(v));
+    return;
+  }
   if (v->kind != YNODE_MAPPING) {
     parse_error(c, v, "type", "section 'variables' must be a mapping, not a %s", ynode_kind_name(v));
     return;
