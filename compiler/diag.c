@@ -203,22 +203,53 @@ void diag_note_add(diag_list *d, uint32_t line, uint32_t col, const char *fmt, .
   sanitize(nt->message);
 }
 
-void diag_source_set(diag_list *d, const char *file, const char *data, size_t len) {
-  if (!d || !file) return;
-  for (size_t i = 0; i < d->nsources; i++)
-    if (strcmp(d->sources[i].file, file) == 0) return; /* first one wins: same file, same text */
-  diag_source *s = realloc(d->sources, (d->nsources + 1) * sizeof(*s));
-  if (!s) return; /* source lines are a courtesy */
-  d->sources = s;
-  char *f = strdup(file), *copy = malloc(len + 1);
-  if (!f || !copy) {
-    free(f);
-    free(copy);
+void diag_source_adopt(diag_list *d, const char *file, char *data, size_t len) {
+  if (!d || !file) {
+    free(data);
     return;
   }
-  if (len) memcpy(copy, data, len);
-  copy[len] = '\0';
-  d->sources[d->nsources++] = (diag_source){f, copy, len};
+  diag_source *s = realloc(d->sources, (d->nsources + 1) * sizeof(*s));
+  char *f = strdup(file);
+  if (!s || !f) { /* source lines are a courtesy */
+    if (s) d->sources = s;
+    free(f);
+    free(data);
+    return;
+  }
+  d->sources = s;
+  d->sources[d->nsources++] = (diag_source){f, data, len};
+}
+
+/* Read a file for its source lines (at most DIAG_MAX_SOURCE bytes); NULL data when it cannot be
+ * read, so it is not tried again. */
+#define DIAG_MAX_SOURCE (64u << 20)
+static const diag_source *load_source(diag_list *d, const char *file) {
+  char *data = NULL;
+  size_t len = 0;
+  FILE *f = fopen(file, "rb");
+  if (f) {
+    size_t cap = 0;
+    for (;;) {
+      if (len == cap) {
+        if (cap >= DIAG_MAX_SOURCE) break;
+        char *nd = realloc(data, cap = cap ? cap * 2 : 65536);
+        if (!nd) break;
+        data = nd;
+      }
+      size_t got = fread(data + len, 1, cap - len, f);
+      if (!got) break;
+      len += got;
+    }
+    if (ferror(f)) {
+      free(data);
+      data = NULL;
+      len = 0;
+    }
+    fclose(f);
+  }
+  size_t before = d->nsources;
+  diag_source_adopt(d, file, data, len);
+  return d->nsources > before ? &d->sources[d->nsources - 1] : NULL;
 }
 
 void diag_list_take(diag_list *dst, diag_list *src) {
@@ -309,22 +340,22 @@ const char *diag_suggest(const char *word, size_t len, const char *const *cands,
   return best && bestd > 0 && bestd <= limit && bestd < len ? best : NULL;
 }
 
-const char *diag_source_line(const diag_list *d, const char *file, uint32_t line, size_t *len) {
+const char *diag_source_line(diag_list *d, const char *file, uint32_t line, size_t *len) {
   if (!d || !file || !line) return NULL;
-  for (size_t i = 0; i < d->nsources; i++) {
-    const diag_source *s = &d->sources[i];
-    if (strcmp(s->file, file) != 0) continue;
-    const char *p = s->data, *end = s->data + s->len;
-    for (uint32_t l = 1; l < line; l++) {
-      const char *nl = memchr(p, '\n', (size_t)(end - p));
-      if (!nl) return NULL;
-      p = nl + 1;
-    }
+  const diag_source *s = NULL;
+  for (size_t i = d->nsources; i-- > 0 && !s;)
+    if (strcmp(d->sources[i].file, file) == 0) s = &d->sources[i];
+  if (!s) s = load_source(d, file);
+  if (!s || !s->data) return NULL;
+  const char *p = s->data, *end = s->data + s->len;
+  for (uint32_t l = 1; l < line; l++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t n = (size_t)((nl ? nl : end) - p);
-    if (n && p[n - 1] == '\r') n--;
-    *len = n;
-    return p;
+    if (!nl) return NULL;
+    p = nl + 1;
   }
-  return NULL;
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  size_t n = (size_t)((nl ? nl : end) - p);
+  if (n && p[n - 1] == '\r') n--;
+  *len = n;
+  return p;
 }

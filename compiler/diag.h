@@ -88,8 +88,9 @@ void diag_add(diag_list *d, diag_level level, const char *code, const char *file
 /* Attach a note (printf-style) to the diagnostic added last, at line:col of its file. */
 void diag_note_add(diag_list *d, uint32_t line, uint32_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Remember file's text (copied) so diagnostics in it can show their source line. */
-void diag_source_set(diag_list *d, const char *file, const char *data, size_t len);
+/* Keep file's text so diagnostics in it can show their source line: d takes ownership of data
+ * (malloc'd, len bytes, freed with d). Files never given are read from disk when rendered. */
+void diag_source_adopt(diag_list *d, const char *file, char *data, size_t len);
 /* Move every diagnostic (and source) of src to the end of dst; src is left empty. */
 void diag_list_take(diag_list *dst, diag_list *src);
 
@@ -104,9 +105,10 @@ size_t diag_warnings(const diag_list *d);
  * likely misspelling; NULL otherwise. Borrowed from cands. */
 const char *diag_suggest(const char *word, size_t len, const char *const *cands, size_t n);
 
-/* The text of line `line` (1-based) of file's remembered source, without its newline; NULL when
- * the source is unknown. *len gets its length. Borrowed from d. */
-const char *diag_source_line(const diag_list *d, const char *file, uint32_t line, size_t *len);
+/* The text of line `line` (1-based) of file's source, without its newline; NULL when the source
+ * is unknown. A file not adopted is read from disk once (like gcc) and kept. *len gets its length.
+ * Borrowed from d. */
+const char *diag_source_line(diag_list *d, const char *file, uint32_t line, size_t *len);
 
 /* diag_render.c: how diagnostics are printed. */
 typedef enum { DIAG_FORMAT_TEXT = 0, DIAG_FORMAT_JSON, DIAG_FORMAT_SARIF } diag_format;
@@ -115,7 +117,7 @@ int diag_format_parse(const char *name);
 /* Print every diagnostic in order of (file, line, col, insertion). Text is gcc style, with the
  * source line and a caret when the source is known and caret is set, colour if asked; JSON is one
  * array; SARIF is one log with one run. */
-void diag_render(const diag_list *d, FILE *out, diag_format fmt, int color, int caret);
+void diag_render(diag_list *d, FILE *out, diag_format fmt, int color, int caret);
 /* diag_render(d, out, DIAG_FORMAT_TEXT, color, 0): the plain gcc lines. */
 void diag_print(const diag_list *d, FILE *out, int color);
 

@@ -49,8 +49,7 @@ static const char *file_of(const diag *g) { return g->file ? g->file : "<input>"
 #define RESET "\033[0m"
 
 /* The source line and a caret under column col (characters, 1-based), like gcc. */
-static void caret_lines(const diag_list *d, FILE *out, const char *file, uint32_t line, uint32_t col,
-                        int color) {
+static void caret_lines(diag_list *d, FILE *out, const char *file, uint32_t line, uint32_t col, int color) {
   size_t len;
   const char *s = diag_source_line(d, file, line, &len);
   if (!s) return;
@@ -70,7 +69,7 @@ static void caret_lines(const diag_list *d, FILE *out, const char *file, uint32_
   fprintf(out, "%s^%s\n", color ? GREEN : "", color ? RESET : "");
 }
 
-static void text1(const diag_list *d, const diag *g, FILE *out, int color, int caret) {
+static void text1(diag_list *d, const diag *g, FILE *out, int color, int caret) {
   const char *file = file_of(g);
   diag_level eff = diag_effective(d, g);
   int warn = g->level == DIAG_WARNING;
@@ -214,7 +213,7 @@ static void sarif1(const diag_list *d, const diag *g, strbuf *b) {
 
 /* ---- entry points ----------------------------------------------------------------------------- */
 
-void diag_render(const diag_list *d, FILE *out, diag_format fmt, int color, int caret) {
+void diag_render(diag_list *d, FILE *out, diag_format fmt, int color, int caret) {
   if (!d) return;
   const diag **order = ordered(d);
   size_t n = d->n;
@@ -253,4 +252,7 @@ void diag_render(const diag_list *d, FILE *out, diag_format fmt, int color, int 
   free(order);
 }
 
-void diag_print(const diag_list *d, FILE *out, int color) { diag_render(d, out, DIAG_FORMAT_TEXT, color, 0); }
+void diag_print(const diag_list *d, FILE *out, int color) {
+  /* without carets no source is read: the list is not changed */
+  diag_render((diag_list *)d, out, DIAG_FORMAT_TEXT, color, 0);
+}

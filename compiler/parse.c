@@ -138,7 +138,6 @@ static void document(pctx *c, const ynode *root) {
 
 policy_ast *policy_parse_buffer(const char *path, const char *data, size_t len, diag_list *diags) {
   if (!path) path = "<input>";
-  diag_source_set(diags, path, data ? data : "", data ? len : 0);
   ydoc *doc = ydoc_parse(path, data, len, diags);
   if (!doc) return NULL;
   policy_ast *a = calloc(1, sizeof(*a));
@@ -197,7 +196,7 @@ policy_ast *policy_parse_file(const char *path, diag_list *diags) {
     return NULL;
   }
   policy_ast *a = policy_parse_buffer(path, buf, len, diags);
-  free(buf);
+  diag_source_adopt(diags, path, buf, len); /* for source lines under diagnostics; no copy */
   return a;
 }
 

@@ -37,8 +37,9 @@ static const keyset sets[] = {
 static const char *const *keys_of(parse_place place, int schema, size_t *n) {
   for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++) {
     if (sets[i].place != place || (sets[i].schema && sets[i].schema != schema)) continue;
-    for (*n = 0; sets[i].keys[*n]; (*n)++) {
-    }
+    *n = 0;
+    while (sets[i].keys[*n])
+      (*n)++;
     return sets[i].keys;
   }
   *n = 0;

@@ -340,7 +340,7 @@ static char *slurp(const char *path) {
 }
 
 /* Render one diagnostics list in fmt and compare with (or, updating, write) the file want. */
-static int render_one(const diag_list *d, diag_format fmt, const char *want) {
+static int render_one(diag_list *d, diag_format fmt, const char *want) {
   char *got = NULL;
   size_t len = 0;
   FILE *m = open_memstream(&got, &len);
@@ -454,6 +454,38 @@ static void test_options(void) {
   diag_list_free(d);
 }
 
+/* A file never adopted is read from disk for its source line, once; one that cannot be read
+ * prints without one. */
+static void test_source_from_disk(void) {
+  char path[] = "/tmp/tenet-src-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, "one\n\ttwo é x\r\nthree", 21) == 21);
+  close(fd);
+  diag_list *d = diag_list_new();
+  REQUIRE(d);
+  diag_add(d, DIAG_WARNING, "float-id", path, 2, 7, "at x");
+  diag_add(d, DIAG_ERROR, "type", "/nonexistent/tenet.yml", 1, 1, "no source");
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&buf, &len);
+  REQUIRE(m);
+  diag_render(d, m, DIAG_FORMAT_TEXT, 0, 1);
+  fclose(m);
+  char want[512];
+  snprintf(want, sizeof(want),
+           "/nonexistent/tenet.yml:1:1: error: no source\n"
+           "%s:2:7: warning: at x [-Wfloat-id]\n"
+           "     2 | \ttwo é x\n"
+           "       | \t     ^\n",
+           path);
+  CHECK_STR(buf, want);
+  free(buf);
+  CHECK_INT(d->nsources, 2); /* both tried once, kept (the unreadable one as empty) */
+  unlink(path);
+  diag_list_free(d);
+}
+
 static void test_suggest(void) {
   static const char *const keys[] = {"title", "compliance", "condition", "rules", "references"};
   CHECK_STR(diag_suggest("complaince", 10, keys, 5), "compliance");
@@ -474,6 +506,7 @@ int main(int argc, char **argv) {
   RUN(test_print_color_and_sanitize);
   RUN(test_options);
   RUN(test_suggest);
+  RUN(test_source_from_disk);
   RUN(test_runner_catches_mismatch);
   RUN(test_golden_dir);
   RUN(test_golden_render);
