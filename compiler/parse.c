@@ -1,168 +1,18 @@
 /* parse.c — YAML node tree -> checked policy AST (policy.h): the entry points, the `policy`,
- * `requirements` and `variables` sections, and the field helpers parse_check.c shares.
+ * `requirements` and `variables` sections. The top layer of the front end: it calls
+ * parse_check.c for the checks and parse_field.c / parse_keys.c for fields and keys.
  *
  * Types and shapes are checked here with Wazuh 4.x's typing (SCA-SEMANTICS §1); rule grammar and
  * condition values are left to codegen. Every problem is reported, each at the node at fault. */
+#include "parse_check.h"
 #include "parse_int.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
-
-/* ---- helpers shared with parse_check.c -------------------------------------------------------- */
-
-srcpos parse_pos(const ynode *n) {
-  srcpos p = {1, 1};
-  if (n) {
-    p.line = n->line;
-    p.col = n->col;
-  }
-  return p;
-}
-
-static void report(pctx *c, diag_level level, const ynode *at, const char *code, const char *fmt,
-                   va_list ap) {
-  char *msg = NULL;
-  if (vasprintf(&msg, fmt, ap) < 0) msg = NULL;
-  srcpos p = parse_pos(at);
-  diag_add(c->diags, level, code, c->path, p.line, p.col, "%s", msg ? msg : "(out of memory)");
-  free(msg);
-}
-
-void parse_error(pctx *c, const ynode *at, const char *code, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  report(c, DIAG_ERROR, at, code, fmt, ap);
-  va_end(ap);
-}
-
-void parse_warning(pctx *c, const ynode *at, const char *code, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  report(c, DIAG_WARNING, at, code, fmt, ap);
-  va_end(ap);
-}
-
-char *parse_strdup(pctx *c, const char *s, size_t n) {
-  if (n >= c->budget) {
-    if (!c->over_budget)
-      parse_error(c, NULL, "limit", "policy text is too large once YAML aliases are expanded");
-    c->over_budget = 1;
-    return NULL;
-  }
-  c->budget -= n + 1;
-  char *p = malloc(n + 1);
-  if (!p) {
-    c->oom = 1;
-    return NULL;
-  }
-  memcpy(p, s, n);
-  p[n] = '\0';
-  return p;
-}
-
-void *parse_calloc(pctx *c, size_t n, size_t size) {
-  if (!n) return NULL;
-  void *p = calloc(n, size);
-  if (!p) c->oom = 1;
-  return p;
-}
-
-const char *parse_hint(const ynode *v, const char *key, char *buf, size_t n) {
-  if (v && v->kind == YNODE_SCALAR && v->is_number) {
-    if (key)
-      snprintf(buf, n, " (quote it: %s: \"%.40s\")", key, v->text);
-    else
-      snprintf(buf, n, " (quote it: \"%.40s\")", v->text);
-  } else {
-    snprintf(buf, n, ", not a %s", ynode_kind_name(v));
-  }
-  return buf;
-}
-
-int parse_string(pctx *c, const ynode *m, const char *key, const char *ctx, int required, ast_string *out) {
-  const ynode *v = ynode_get(m, key);
-  char hint[128];
-  if (!v) {
-    if (required) parse_error(c, m, "missing-field", "%s: missing required field '%s'", ctx, key);
-    return 0;
-  }
-  if (!ynode_is_string(v)) {
-    parse_error(c, v, "type", "%s %s must be a string%s", ctx, key, parse_hint(v, key, hint, sizeof(hint)));
-    return 0;
-  }
-  out->s = parse_strdup(c, v->text, v->len);
-  out->pos = parse_pos(v);
-  return out->s != NULL;
-}
-
-void parse_strlist(pctx *c, const ynode *m, const char *key, const char *ctx, ast_strlist *out) {
-  const ynode *v = ynode_get(m, key);
-  char hint[128];
-  if (!v) return;
-  if (v->kind != YNODE_SEQUENCE) {
-    parse_error(c, v, "type", "%s %s must be a list of strings, not a %s", ctx, key, ynode_kind_name(v));
-    return;
-  }
-  out->present = 1;
-  out->pos = parse_pos(v);
-  out->items = parse_calloc(c, v->n, sizeof(*out->items));
-  for (size_t i = 0; out->items && i < v->n; i++) {
-    const ynode *it = v->items[i];
-    if (!ynode_is_string(it)) {
-      parse_warning(c, it, "references", "%s %s item must be a string%s; it is dropped", ctx, key,
-                    parse_hint(it, NULL, hint, sizeof(hint)));
-      continue;
-    }
-    ast_string *s = &out->items[out->n];
-    s->s = parse_strdup(c, it->text, it->len);
-    s->pos = parse_pos(it);
-    if (s->s) out->n++;
-  }
-}
-
-void parse_rules(pctx *c, const ynode *m, const char *ctx, int allow_empty, ast_check *out) {
-  const ynode *v = ynode_get(m, "rules");
-  char hint[128];
-  if (!v) {
-    parse_error(c, m, "missing-field", "%s: missing required field 'rules'", ctx);
-    return;
-  }
-  if (v->kind != YNODE_SEQUENCE) {
-    parse_error(c, v, "type", "%s rules must be a list of strings, not a %s", ctx, ynode_kind_name(v));
-    return;
-  }
-  if (v->n == 0 && !allow_empty) {
-    parse_error(c, v, "rules", "%s rules must not be empty", ctx);
-    return;
-  }
-  if (v->n > PARSE_MAX_RULES) {
-    parse_error(c, v, "rules", "%s has %zu rules; at most %d are allowed", ctx, v->n, PARSE_MAX_RULES);
-    return;
-  }
-  out->rules = parse_calloc(c, v->n, sizeof(*out->rules));
-  for (size_t i = 0; out->rules && i < v->n; i++) {
-    const ynode *it = v->items[i];
-    if (!ynode_is_string(it)) {
-      parse_error(c, it, "type", "%s: rule must be a string%s", ctx,
-                  parse_hint(it, NULL, hint, sizeof(hint)));
-      continue;
-    }
-    if (it->len == 0) {
-      parse_error(c, it, "rules", "%s: empty rule", ctx);
-      continue;
-    }
-    ast_rule *r = &out->rules[out->nrules];
-    r->text = parse_strdup(c, it->text, it->len);
-    r->pos = parse_pos(it);
-    r->quoted = it->quoted;
-    if (r->text) out->nrules++;
-  }
-}
 
 /* ---- sections --------------------------------------------------------------------------------- */
 
@@ -178,6 +28,7 @@ static void policy_section(pctx *c, const ynode *root) {
     return;
   }
   a->policy_pos = parse_pos(p);
+  parse_keys_check(c, p, PARSE_POLICY, "policy");
   parse_string(c, p, "id", "policy", 1, &a->id);
   parse_string(c, p, "name", "policy", 1, &a->name);
   parse_string(c, p, "file", "policy", 1, &a->file);
@@ -196,6 +47,7 @@ static void requirements_section(pctx *c, const ynode *root) {
   }
   c->ast->has_requirements = 1;
   k->pos = parse_pos(r);
+  parse_keys_check(c, r, PARSE_REQUIREMENTS, "requirements");
   /* 5.x renamed title to name and still reads title. */
   const char *title = c->schema == 5 && ynode_get(r, "name") ? "name" : "title";
   parse_string(c, r, title, "requirements", 1, &k->title);
@@ -209,6 +61,15 @@ static void variables_section(pctx *c, const ynode *root) {
   const ynode *v = ynode_get(root, "variables");
   char hint[128];
   if (!v) return;
+  if (v->kind == YNODE_SCALAR) { /* Wazuh iterates its children: a scalar has none (§1.4) */
+    if (!v->len)
+      parse_warning(c, v, "empty-section", "section 'variables' is empty: Wazuh reads no variable from it");
+    else
+      parse_warning(c, v, "empty-section",
+                    "section 'variables' is a %s, not a mapping: Wazuh reads no variable from it",
+                    ynode_kind_name(v));
+    return;
+  }
   if (v->kind != YNODE_MAPPING) {
     parse_error(c, v, "type", "section 'variables' must be a mapping, not a %s", ynode_kind_name(v));
     return;
@@ -263,6 +124,7 @@ static void document(pctx *c, const ynode *root) {
   }
   const ynode *checks = ynode_get(root, "checks");
   c->schema = c->ast->schema = parse_schema(checks);
+  parse_keys_check(c, root, PARSE_TOP, NULL);
   policy_section(c, root);
   requirements_section(c, root);
   variables_section(c, root);
@@ -334,7 +196,7 @@ policy_ast *policy_parse_file(const char *path, diag_list *diags) {
     return NULL;
   }
   policy_ast *a = policy_parse_buffer(path, buf, len, diags);
-  free(buf);
+  diag_source_adopt(diags, path, buf, len); /* for source lines under diagnostics; no copy */
   return a;
 }
 

@@ -1,8 +1,9 @@
 /* parse_check.c — the `checks` section: ids and their registry (SCA-SEMANTICS §1.5, §1.7),
  * metadata, compliance in both shapes (§1.6 and §10), mitre, condition and rules.
  *
- * Types and shapes only: rule grammar and condition values are codegen's. */
-#include "parse_int.h"
+ * Types and shapes only: rule grammar and condition values are codegen's. The middle layer of
+ * the front end: called by parse.c, it calls parse_field.c and parse_keys.c. */
+#include "parse_check.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -336,6 +337,7 @@ static int one_check(pctx *c, const ynode *m, ast_check *k) {
     snprintf(ctx, sizeof(ctx), "check %lld", (long long)k->id);
   else
     snprintf(ctx, sizeof(ctx), "check");
+  parse_keys_check(c, m, PARSE_CHECK, ctx);
   /* 5.x renamed title to name and still reads title. */
   const char *title = c->schema == 5 && !(ynode_get(m, "title") && !ynode_get(m, "name")) ? "name" : "title";
   parse_string(c, m, title, ctx, 1, &k->title);

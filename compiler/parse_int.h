@@ -1,5 +1,7 @@
-/* parse_int.h — shared between parse.c (policy, requirements, variables, entry points) and
- * parse_check.c (checks, ids, compliance, mitre): the parse context and the field helpers.
+/* parse_int.h — the bottom layer of the policy front end, shared by parse.c (policy,
+ * requirements, variables, entry points) and parse_check.c (checks): the parse context, the field
+ * helpers (parse_field.c) and the key check (parse_keys.c). The layers call downwards only:
+ * parse.c -> parse_check.c (parse_check.h) -> parse_field.c, parse_keys.c.
  *
  * Every helper reports what is wrong at the node at fault (a missing field at the mapping that
  * lacks it) and carries on, so one run lists every problem. Allocation failures latch `oom`; the
@@ -46,18 +48,19 @@ const char *parse_hint(const ynode *v, const char *key, char *buf, size_t n);
  * type is an error (ctx names the owner in the message: "policy", "check 1000"). Returns 1 when
  * out was set. */
 int parse_string(pctx *c, const ynode *m, const char *key, const char *ctx, int required, ast_string *out);
-/* Optional list of strings (references): non-string items are dropped with a warning. */
+/* Optional list of strings (references), read as Wazuh reads it (SCA-SEMANTICS §1.6): a scalar is
+ * dropped and a mapping's values are used, with a warning; non-string items are dropped with a
+ * warning. */
 void parse_strlist(pctx *c, const ynode *m, const char *key, const char *ctx, ast_strlist *out);
 /* The required `rules` list: non-empty strings, at most PARSE_MAX_RULES; an empty list is an
  * error unless allow_empty. */
 void parse_rules(pctx *c, const ynode *m, const char *ctx, int allow_empty, ast_check *out);
 
-/* parse_check.c: 5 when any check uses `name` without `title`, a mapping `compliance` or
- * `mitre`; else 4. checks may be anything. */
-int parse_schema(const ynode *checks);
-/* parse_check.c: the `checks` section (present) into c->ast->checks. */
-void parse_checks(pctx *c, const ynode *checks);
-/* Free what a check owns (not the check itself). */
-void parse_check_clear(ast_check *k);
+/* Where a mapping sits in a policy, for the keys valid there (parse_keys.c). */
+typedef enum { PARSE_TOP, PARSE_POLICY, PARSE_REQUIREMENTS, PARSE_CHECK } parse_place;
+/* Warn about every key of mapping m that Wazuh does not read at place (-Wunknown-key, with a
+ * did-you-mean) or reads only ignoring case (-Wkey-case). ctx prefixes the message ("check 1");
+ * NULL for the top level. */
+void parse_keys_check(pctx *c, const ynode *m, parse_place place, const char *ctx);
 
 #endif

@@ -23,8 +23,10 @@ typedef struct ast_string {
 } ast_string;
 
 typedef struct ast_strlist {
-  int present;       /* the key was there (an empty list is present with n = 0) */
-  ast_string *items; /* string items only (non-strings were dropped with a warning) */
+  int present;       /* a list (or mapping) was there, maybe empty (n = 0); a scalar is dropped as
+                        Wazuh drops it (-Wreferences) and leaves present = 0 */
+  ast_string *items; /* string items (a mapping's string values) only; non-strings were dropped
+                        with a warning */
   size_t n;
   srcpos pos;
 } ast_strlist;

@@ -361,6 +361,27 @@ static int byte_at(const builder *b, const yaml_mark_t *m) {
   return -1;
 }
 
+/* A note at libyaml's context mark (where the construct being read began), when it is elsewhere
+ * than the problem: "quote opened here" for an unterminated quote. */
+static void context_note(builder *b, const yaml_parser_t *p) {
+  const yaml_mark_t *c = &p->context_mark, *m = &p->problem_mark;
+  if (c->line == m->line && c->column == m->column) return;
+  uint32_t line = (uint32_t)c->line + 1, col = (uint32_t)c->column + 1;
+  const char *ctx = p->context, *what = ctx;
+  static const char *const lead[] = {"while scanning an ", "while scanning a ", "while parsing an ",
+                                     "while parsing a "};
+  if (strcmp(ctx, "while scanning a quoted scalar") == 0) {
+    diag_note_add(b->diags, line, col, "quote opened here");
+    return;
+  }
+  for (size_t i = 0; i < sizeof(lead) / sizeof(*lead); i++)
+    if (strncmp(ctx, lead[i], strlen(lead[i])) == 0) {
+      what = ctx + strlen(lead[i]);
+      break;
+    }
+  diag_note_add(b->diags, line, col, "the %s started here", what);
+}
+
 static void syntax_error(builder *b, const yaml_parser_t *p) {
   char msg[256];
   yaml_mark_t m = p->problem_mark;
@@ -381,7 +402,9 @@ static void syntax_error(builder *b, const yaml_parser_t *p) {
     else
       snprintf(msg, sizeof(msg), "%s%s", problem, tab);
   }
+  int had = b->failed;
   fail(b, &m, msg);
+  if (!had && p->error != YAML_READER_ERROR && p->context) context_note(b, p);
 }
 
 /* After the first document: warn when another one follows (it is not read). */
