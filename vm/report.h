@@ -19,11 +19,27 @@
 
 #include "scan.h"
 
+/* A waiver applying to one check (see `tenet scan --waivers`): the check is still evaluated and its
+ * result and the results hash are unchanged; formats other than jsonl show it as "waived" (or, once
+ * expired, the real result with the waiver marked expired) and gates do not count an active one. */
+typedef struct report_waiver {
+  const char *justification; /* why the check is waived */
+  const char *owner;         /* who answers for it */
+  const char *expires;       /* expiry date as written (YYYY-MM-DD) */
+  int expired;               /* 1: past its expiry at scan time, so it no longer applies */
+} report_waiver;
+
+/* The waiver for (policy id, check id), or NULL. Owned by whoever supplies the function. */
+typedef const report_waiver *(*report_waiver_fn)(void *arg, const char *policy_id, int64_t check_id);
+
 typedef struct report_options {
   FILE *out;      /* where the report goes */
   int color;      /* ANSI colours allowed (text formats) */
   double seconds; /* wall time of the whole run */
+  report_waiver_fn waiver; /* may be NULL: no waivers */
+  void *waiver_arg;
 } report_options;
+
 
 typedef struct report_ctx {
   const report_options *opt;
@@ -31,6 +47,9 @@ typedef struct report_ctx {
   size_t nscans;
   void *state; /* the format's own, NULL at begin; the format frees it by end */
 } report_ctx;
+
+/* The waiver of check r of scan s under ctx's options, or NULL (none supplied or none applies). */
+const report_waiver *report_check_waiver(const report_ctx *ctx, const policy_scan *s, const check_result *r);
 
 /* Renderer functions return TN_OK or a status (TN_EIO, TN_ENOMEM) that stops the report. */
 typedef int (*report_fn_begin)(report_ctx *ctx);
