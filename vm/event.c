@@ -26,7 +26,11 @@ void event_json_number(strbuf *b, double d) {
   strbuf_puts(b, buf);
 }
 
-static const char *const loc_keys[LOC__COUNT] = {"file", "directory", "process", "registry", "command"};
+static const char *const loc_keys[LOC__COUNT] = {
+#define RULE(letter, op, eval, loc, key, ...) [loc] = key,
+#include "rules.def"
+#undef RULE
+};
 
 char *event_render_check(const program *p, const prog_check *chk, int64_t scan_id, int result,
                          const char *reason, const eval_ctx *c) {
