@@ -415,7 +415,6 @@ static void test_every_rule_kind_parses_by_its_shape(void) {
   char msg[128];
   snprintf(msg, sizeof msg, "unknown rule type 'q' (expected %s)", letters);
   bad("q:/x", 0, msg);
-  CHECK_STR(letters, "f, d, c, p or r");
 }
 
 int main(void) {
