@@ -5,8 +5,8 @@
 #include "program.h"
 
 static const vm_rule_kind kinds[VM_RULE_KIND_COUNT] = {
-#define RULE(letter, op, eval, loc, key, marker, epos, apos, shape, flags, progflags, empty, name,   \
-             label, note)                                                                          \
+#define RULE(letter, op, eval, loc, key, marker, epos, apos, shape, flags, progflags, empty, name, label,    \
+             note)                                                                                           \
   {letter, OP_##op, epos, apos, shape, flags, progflags, #progflags, key, marker, empty, name, label, note},
 #include "rules.def"
 #undef RULE
@@ -14,10 +14,11 @@ static const vm_rule_kind kinds[VM_RULE_KIND_COUNT] = {
 
 /* Every row names a RULE-class opcode, with its positions in range (test_isa checks the rest:
  * positions are permutations, the nouns match the shape) ... */
-#define RULE(letter, op, eval, loc, key, marker, epos, apos, shape, flags, progflags, empty, name,    \
-             label, note)                                                                           \
-  _Static_assert((int)VM_OPCLASS_##op == (int)OPC_RULE, "rules.def: " #letter " names " #op ", not a rule opcode"); \
-  _Static_assert((epos) < VM_RULE_KIND_COUNT && (apos) < VM_RULE_KIND_COUNT,                          \
+#define RULE(letter, op, eval, loc, key, marker, epos, apos, shape, flags, progflags, empty, name, label,    \
+             note)                                                                                           \
+  _Static_assert((int)VM_OPCLASS_##op == (int)OPC_RULE,                                                      \
+                 "rules.def: " #letter " names " #op ", not a rule opcode");                                 \
+  _Static_assert((epos) < VM_RULE_KIND_COUNT && (apos) < VM_RULE_KIND_COUNT,                                 \
                  "rules.def: " #letter " has a position past the table");
 #include "rules.def"
 #undef RULE
@@ -29,7 +30,8 @@ enum {
 #include "opcodes.def"
 #undef OP
 };
-_Static_assert((int)RULE_OPCODES == (int)VM_RULE_KIND_COUNT, "every RULE opcode of opcodes.def needs a row in rules.def");
+_Static_assert((int)RULE_OPCODES == (int)VM_RULE_KIND_COUNT,
+               "every RULE opcode of opcodes.def needs a row in rules.def");
 
 const vm_rule_kind *vm_rule_kind_at(size_t i) { return i < VM_RULE_KIND_COUNT ? &kinds[i] : NULL; }
 

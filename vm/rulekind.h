@@ -20,8 +20,8 @@ enum rule_shape {
 /* The number of rule kinds (rows of rules.def). */
 enum {
   VM_RULE_KIND_COUNT = 0
-#define RULE(letter, op, eval, loc, key, marker, epos, apos, shape, flags, progflags, empty, name,   \
-             label, note)                                                                          \
+#define RULE(letter, op, eval, loc, key, marker, epos, apos, shape, flags, progflags, empty, name, label,    \
+             note)                                                                                           \
   +1
 #include "rules.def"
 #undef RULE

@@ -50,7 +50,8 @@ static uint32_t good(const fixture *f, int slot, unsigned kind) {
 /* Values of `kind` the verifier must reject (the end of the list is N+1). */
 static void bad_values(const fixture *f, unsigned kind, uint32_t out[4]) {
   const uint32_t end = N - 1; /* a sentinel no kind accepts here */
-  for (int i = 0; i < 4; i++) out[i] = end;
+  for (int i = 0; i < 4; i++)
+    out[i] = end;
   switch (kind) {
   case OPK_STR:
   case OPK_CMPTEXT: out[0] = f->p->strtab_len, out[1] = f->str + 1, out[2] = N; break;
@@ -81,7 +82,9 @@ static void set_slot(insn *in, int slot, uint32_t v) {
   }
 }
 
-static uint8_t step_of(uint8_t cond) { return cond == COND_ALL ? OP_ALL : cond == COND_ANY ? OP_ANY : OP_NONE; }
+static uint8_t step_of(uint8_t cond) {
+  return cond == COND_ALL ? OP_ALL : cond == COND_ANY ? OP_ANY : OP_NONE;
+}
 
 /* Build the fixture of opcode op: the instruction under test has good operands everywhere. */
 static fixture build(uint8_t op) {
@@ -102,26 +105,41 @@ static fixture build(uint8_t op) {
   uint32_t step_at = o->cls == OPC_NOT ? 2 : 1;
   f.result = step_at + 1;
   f.matcher = f.result + 1;
-  f.at = o->cls == OPC_RULE ? rule_at : o->cls == OPC_NOT ? not_at : o->cls == OPC_STEP ? step_at
-       : o->cls == OPC_RESULT ? f.result : f.matcher;
+  f.at = o->cls == OPC_RULE     ? rule_at
+         : o->cls == OPC_NOT    ? not_at
+         : o->cls == OPC_STEP   ? step_at
+         : o->cls == OPC_RESULT ? f.result
+                                : f.matcher;
   for (uint32_t i = 0; i <= f.result + 2; i++) {
     insn in = {0};
-    if (i == rule_at) in = (insn){.op = OP_FILE, .a = f.str, .b = f.matcher, .c = N};
-    else if (i == not_at) in = (insn){.op = OP_NOT};
-    else if (i == step_at) in = (insn){.op = step_of(f.cond), .a = f.result};
-    else if (i == f.result) in = (insn){.op = OP_RESULT, .x = f.cond};
-    else if (i == f.matcher) in = (insn){.op = OP_MREGEX, .a = 0};
-    else in = (insn){.op = OP_MEND};
+    if (i == rule_at)
+      in = (insn){.op = OP_FILE, .a = f.str, .b = f.matcher, .c = N};
+    else if (i == not_at)
+      in = (insn){.op = OP_NOT};
+    else if (i == step_at)
+      in = (insn){.op = step_of(f.cond), .a = f.result};
+    else if (i == f.result)
+      in = (insn){.op = OP_RESULT, .x = f.cond};
+    else if (i == f.matcher)
+      in = (insn){.op = OP_MREGEX, .a = 0};
+    else
+      in = (insn){.op = OP_MEND};
     if (i == f.at) {
       in = (insn){.op = op};
-      for (int s = 0; s < SLOT__COUNT; s++) set_slot(&in, s, good(&f, s, o->kind[s]));
+      for (int s = 0; s < SLOT__COUNT; s++)
+        set_slot(&in, s, good(&f, s, o->kind[s]));
     }
     program_emit(p, in.op, in.flags, in.x, in.a, in.b, in.c, 10 + i);
   }
   const vm_rule_kind *rk = vm_rule_kind_by_op(op);
   if (rk) p->flags |= rk->progflags;
-  prog_check c = {.id = 1, .title = program_intern(p, "t"), .condition = f.cond, .code = 0,
-                  .code_len = p->ncode, .meta = program_intern(p, "\"id\":1"), .line = 5};
+  prog_check c = {.id = 1,
+                  .title = program_intern(p, "t"),
+                  .condition = f.cond,
+                  .code = 0,
+                  .code_len = p->ncode,
+                  .meta = program_intern(p, "\"id\":1"),
+                  .line = 5};
   program_add_check(p, &c);
   program_freeze(p);
   return f;
@@ -144,8 +162,10 @@ static void test_every_opcode_is_verified_by_its_kinds(void) {
     CHECK_INT(verify(&f), TN_OK);
     for (int s = 0; s < SLOT__COUNT; s++) {
       const unsigned kind = o->kind[s];
-      const uint32_t keep = s == SLOT_X ? under_test(&f)->x : s == SLOT_A ? under_test(&f)->a
-                            : s == SLOT_B ? under_test(&f)->b : under_test(&f)->c;
+      const uint32_t keep = s == SLOT_X   ? under_test(&f)->x
+                            : s == SLOT_A ? under_test(&f)->a
+                            : s == SLOT_B ? under_test(&f)->b
+                                          : under_test(&f)->c;
       uint32_t bad[4];
       bad_values(&f, kind, bad);
       for (int k = 0; k < 4 && bad[k] != N - 1; k++) {
@@ -153,7 +173,7 @@ static void test_every_opcode_is_verified_by_its_kinds(void) {
         int rc = verify(&f);
         if (rc != TN_ECORRUPT || !strstr(err, o->name))
           fprintf(stderr, "%s slot %c (%s) = %u: rc %d '%s'\n", o->name, "xabc"[s],
-                  vm_operand_kind_info(kind)->name, bad[k], rc, err);
+                  vm_operand_kind_info(kind) -> name, bad[k], rc, err);
         CHECK_INT(rc, TN_ECORRUPT);
         CHECK(strstr(err, o->name) != NULL);
       }
@@ -174,7 +194,8 @@ static void test_every_opcode_is_verified_by_its_kinds(void) {
       under_test(&f)->flags = (uint8_t)(1u << bit);
       int allowed = (o->flags >> bit) & 1u;
       int rc = verify(&f);
-      if (rc != (allowed ? TN_OK : TN_ECORRUPT)) fprintf(stderr, "%s flag 0x%x: rc %d '%s'\n", o->name, 1u << bit, rc, err);
+      if (rc != (allowed ? TN_OK : TN_ECORRUPT))
+        fprintf(stderr, "%s flag 0x%x: rc %d '%s'\n", o->name, 1u << bit, rc, err);
       CHECK_INT(rc, allowed ? TN_OK : TN_ECORRUPT);
       if (!allowed) CHECK(strstr(err, "flags") != NULL);
     }
@@ -214,9 +235,12 @@ static void test_every_opcode_is_disassembled_by_its_kinds(void) {
       sscanf(line + 7 * (s - SLOT_A), "%7s", col);
       const unsigned kind = o->kind[s];
       uint32_t v = good(&f, s, kind);
-      if (kind == OPK_NONE) snprintf(want, sizeof want, "-");
-      else snprintf(want, sizeof want, "%c%u", vm_operand_kind_info(kind)->letter, v);
-      if (strcmp(col, want) != 0) fprintf(stderr, "%s slot %c: column '%s', want '%s'\n", o->name, "xabc"[s], col, want);
+      if (kind == OPK_NONE)
+        snprintf(want, sizeof want, "-");
+      else
+        snprintf(want, sizeof want, "%c%u", vm_operand_kind_info(kind)->letter, v);
+      if (strcmp(col, want) != 0)
+        fprintf(stderr, "%s slot %c: column '%s', want '%s'\n", o->name, "xabc"[s], col, want);
       CHECK_STR(col, want);
     }
     /* the comment names the strings and regexes the operands point at */
@@ -260,10 +284,12 @@ static void test_isa_listing_has_every_row(void) {
     for (int s = 0; s < SLOT__COUNT; s++)
       if (o->kind[s] != OPK_NONE) CHECK(strstr(row, vm_operand_kind_info(o->kind[s])->name) != NULL);
   }
-  for (unsigned k = 0; k < OPK__COUNT; k++) CHECK(strstr(buf, vm_operand_kind_info(k)->what) != NULL);
+  for (unsigned k = 0; k < OPK__COUNT; k++)
+    CHECK(strstr(buf, vm_operand_kind_info(k)->what) != NULL);
   for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++) {
     char row[64];
-    snprintf(row, sizeof row, "  %c:    %-8s", vm_rule_kind_at(i)->letter, vm_opcode_name(vm_rule_kind_at(i)->op));
+    snprintf(row, sizeof row, "  %c:    %-8s", vm_rule_kind_at(i)->letter,
+             vm_opcode_name(vm_rule_kind_at(i)->op));
     CHECK(strstr(buf, row) != NULL);
   }
   free(buf);
@@ -272,7 +298,8 @@ static void test_isa_listing_has_every_row(void) {
 static void test_rule_kinds_agree_with_opcodes(void) {
   int event_seen[VM_RULE_KIND_COUNT] = {0}, alert_seen[VM_RULE_KIND_COUNT] = {0};
   size_t rule_ops = 0;
-  for (unsigned op = 0; op < OP__COUNT; op++) rule_ops += vm_opcode_info(op)->cls == OPC_RULE;
+  for (unsigned op = 0; op < OP__COUNT; op++)
+    rule_ops += vm_opcode_info(op)->cls == OPC_RULE;
   CHECK_INT(rule_ops, VM_RULE_KIND_COUNT);
   for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++) {
     const vm_rule_kind *k = vm_rule_kind_at(i);
@@ -296,7 +323,8 @@ static void test_rule_kinds_agree_with_opcodes(void) {
     }
     CHECK(k->key && k->marker);
   }
-  for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++) CHECK(event_seen[i] == 1 && alert_seen[i] == 1);
+  for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++)
+    CHECK(event_seen[i] == 1 && alert_seen[i] == 1);
   /* Wazuh's orders, which events and alerts must keep byte for byte */
   static const char *const event_order[] = {"file", "directory", "process", "registry", "command"};
   static const char *const alert_order[] = {"file", "directory", "registry", "process", "command"};
