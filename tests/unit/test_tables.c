@@ -6,6 +6,8 @@
  * agrees with its opcode, its positions are permutations and its program flags are required. */
 #include "test.h"
 
+#include <sys/wait.h>
+
 #include "bundle.h"
 #include "disasm.h"
 #include "err.h"
@@ -295,6 +297,33 @@ static void test_isa_listing_has_every_row(void) {
   free(buf);
 }
 
+/* `tenet inspect --isa` prints exactly that listing; with a bundle argument it is a usage error. */
+static void test_cli_prints_the_isa(void) {
+  const char *bin = test_env("TENET_BIN", "build/tenet");
+  char cmd[4200], *want = NULL, got[65536];
+  size_t wlen = 0, glen = 0;
+  FILE *out = open_memstream(&want, &wlen);
+  disasm_isa(out);
+  fclose(out);
+  snprintf(cmd, sizeof cmd, "'%s' inspect --isa", bin);
+  FILE *pp = popen(cmd, "r");
+  REQUIRE(pp != NULL);
+  size_t n;
+  while (glen < sizeof got - 1 && (n = fread(got + glen, 1, sizeof got - 1 - glen, pp)) > 0)
+    glen += n;
+  got[glen] = '\0';
+  CHECK_INT(pclose(pp), 0);
+  CHECK_STR(got, want);
+  free(want);
+  snprintf(cmd, sizeof cmd, "'%s' inspect --isa x.tnb 2>/dev/null", bin);
+  pp = popen(cmd, "r");
+  REQUIRE(pp != NULL);
+  while (fread(got, 1, sizeof got, pp) > 0) {
+  }
+  int st = pclose(pp);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+
 static void test_rule_kinds_agree_with_opcodes(void) {
   int event_seen[VM_RULE_KIND_COUNT] = {0}, alert_seen[VM_RULE_KIND_COUNT] = {0};
   size_t rule_ops = 0;
@@ -367,6 +396,7 @@ int main(void) {
   RUN(test_every_opcode_is_verified_by_its_kinds);
   RUN(test_every_opcode_is_disassembled_by_its_kinds);
   RUN(test_isa_listing_has_every_row);
+  RUN(test_cli_prints_the_isa);
   RUN(test_rule_kinds_agree_with_opcodes);
   RUN(test_rule_kind_constraints);
   return test_report();
