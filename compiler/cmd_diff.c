@@ -67,29 +67,26 @@ static void render_logic(const program *p, const prog_check *ck, strbuf *b) {
   for (uint32_t k = ck->code; k < ck->code + ck->code_len && k < p->ncode; k++) {
     const insn *in = &p->code[k];
     strbuf_printf(b, "%s/%u", vm_opcode_name(in->op) ? vm_opcode_name(in->op) : "?", in->flags);
-    const char *ops = vm_opcode_operands(in->op);
-    for (const char *t = ops ? ops : ""; *t;) {
-      while (*t == ' ')
-        t++;
-      if (!*t) break;
-      char field = t[0];
-      const char *kind = t[1] == '=' ? t + 2 : t + 1;
-      size_t klen = strcspn(kind, " ");
-      uint32_t v = field == 'a' ? in->a : field == 'b' ? in->b : field == 'c' ? in->c : in->x;
-      if (field == 'x' || kind[0] == '@' || v == PROG_NONE) {
-        strbuf_printf(b, " %c=%u", field, (unsigned)v);
-      } else if (klen == 2 && strncmp(kind, "rx", 2) == 0) {
+    const vm_opinfo *info = vm_opcode_info(in->op);
+    static const char slot_names[SLOT__COUNT] = {'x', 'a', 'b', 'c'};
+    for (int slot = 0; info && slot < SLOT__COUNT; slot++) {
+      const vm_operand_info *kind = vm_operand_kind_info(info->kind[slot]);
+      if (!kind || info->kind[slot] == OPK_NONE) continue;
+      char field = slot_names[slot];
+      uint32_t v = slot == SLOT_X ? in->x : slot == SLOT_A ? in->a : slot == SLOT_B ? in->b : in->c;
+      if (strcmp(kind->domain, "rx") == 0 && v != PROG_NONE) {
         const prog_regex *r = v < p->nregexes ? &p->regexes[v] : NULL;
         strbuf_printf(b, " %c=rx(%u,%u,", field, r ? r->dialect : 0, r ? r->flags : 0);
         strbuf_json_str(b, r ? program_str(p, r->source) : "");
         strbuf_puts(b, ",");
         strbuf_json_str(b, r ? program_str(p, r->lowered) : "");
         strbuf_puts(b, ")");
-      } else {
+      } else if (strcmp(kind->domain, "str") == 0 && v != PROG_NONE) {
         strbuf_printf(b, " %c=", field);
         strbuf_json_str(b, program_str(p, v));
+      } else {
+        strbuf_printf(b, " %c=%u", field, (unsigned)v);
       }
-      t = kind + klen;
     }
     strbuf_puts(b, "\n");
   }

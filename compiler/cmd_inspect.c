@@ -56,18 +56,31 @@ static void header(const char *path, const loaded_policy *lp, const vm_image *im
 int cmd_inspect(int argc, char **argv) {
   static const struct option opts[] = {{"pubkey", required_argument, 0, 'p'},
                                        {"check", required_argument, 0, 'c'},
+                                       {"isa", no_argument, 0, 'i'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *pub = NULL, *only = NULL;
-  int c;
+  int c, isa = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'p': pub = optarg; break;
     case 'c': only = optarg; break;
-    case 'h': printf("usage: tenet inspect [--pubkey KEY.pub] [--check ID] BUNDLE|POLICY.yml\n"); return 0;
+    case 'i': isa = 1; break;
+    case 'h':
+      printf("usage: tenet inspect [--pubkey KEY.pub] [--check ID] BUNDLE|POLICY.yml\n"
+             "       tenet inspect --isa   (the instruction set, operand kinds and rule kinds)\n");
+      return 0;
     default: return 2;
     }
+  }
+  if (isa) { /* the VM's own tables: no bundle */
+    if (optind != argc) {
+      fprintf(stderr, "usage: tenet inspect --isa\n");
+      return 2;
+    }
+    disasm_isa(stdout);
+    return 0;
   }
   if (optind != argc - 1) {
     fprintf(stderr, "usage: tenet inspect [--pubkey KEY.pub] [--check ID] BUNDLE|POLICY.yml\n");

@@ -2,7 +2,7 @@
  *
  * Each check becomes one code range laid out as opcodes.def describes:
  *
- *   @0   RULE   (FILE/DIR/CMD/PROC/REG, operands point at the rule's matcher, if any)
+ *   @0   RULE   (the opcode of the rule's kind in rules.def; operands point at its matcher, if any)
  *        [NOT]  (the rule was written "not ...")
  *        STEP   ALL/ANY/NONE a=@RESULT  (F_NOSHORT in the 5.x dialect: no short-circuit)
  *        ... one RULE [NOT] STEP per rule ...
@@ -11,9 +11,9 @@
  *
  * This file holds the policy- and check-level decisions of SCA-SEMANTICS §1.4 (variables), §2.4
  * (the regex engine of a check) and §3 (conditions, requirements); codegen_match.c emits matchers
- * and checks regexes, meta.c renders the event metadata, subst.c substitutes variables.
- * Diagnostics point into the YAML: a rule's columns are its scalar's column plus the offset in
- * the rule string. */
+ * and checks regexes, meta.c renders the event metadata, subst.c substitutes variables,
+ * codegen_diag.c places a rule's diagnostics. How a rule's instruction is laid out comes from its
+ * kind's row of vm/rules.def. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,28 +22,8 @@
 #include "codegen_int.h"
 #include "compile.h"
 #include "err.h"
+#include "rulekind.h"
 #include "strbuf.h"
-
-void cg_rule_pos(const cg_rule *cr, uint32_t off, uint32_t *line, uint32_t *col) {
-  *line = cr->ar->pos.line;
-  *col = cr->exact_cols ? cr->ar->pos.col + (cr->ar->quoted ? 1u : 0u) + off : cr->ar->pos.col;
-}
-
-void cg_rule_warn(cg *g, const cg_rule *cr, uint32_t off, const char *code, const char *fmt, ...) {
-  char *msg = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vasprintf(&msg, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    g->oom = 1;
-    return;
-  }
-  uint32_t line, col;
-  cg_rule_pos(cr, off, &line, &col);
-  diag_add(g->diags, DIAG_WARNING, code, g->file, line, col, "%s", msg);
-  free(msg);
-}
 
 static int dialect_of(const policy_ast *ast, const compile_options *opt) {
   if (opt && (opt->dialect == DIALECT_WAZUH4 || opt->dialect == DIALECT_WAZUH5)) return opt->dialect;
@@ -141,11 +121,11 @@ static uint32_t intern(cg *g, const char *s) {
   return id;
 }
 
-/* The location string of a rule's instruction: 4.x substitutes variables in f:/d:/c: locations
- * only (§1.4); 5.x has already substituted the whole rule. */
-static uint32_t location_str(cg *g, const cg_rule *cr) {
+/* The location string of a rule's instruction: 4.x substitutes variables in the locations of the
+ * kinds rules.def marks RULE_SUBST4 (f:, d:, c:; §1.4); 5.x has already substituted the whole rule. */
+static uint32_t location_str(cg *g, const cg_rule *cr, const vm_rule_kind *k) {
   const rule *r = &cr->r;
-  if (g->dialect == DIALECT_WAZUH5 || r->type == RULE_REG) {
+  if (g->dialect == DIALECT_WAZUH5 || !(k->flags & RULE_SUBST4)) {
     uint32_t id = program_intern_len(g->p, r->src + r->location.off, r->location.len);
     if (id == PROG_NONE) g->oom = 1;
     return id;
@@ -160,30 +140,30 @@ static uint32_t location_str(cg *g, const cg_rule *cr) {
   return id;
 }
 
-/* Emit a rule's instruction (its matcher address is already in cr->expr). */
+/* Emit a rule's instruction (its matcher address is already in cr->expr), laid out as its kind's
+ * row of rules.def says: a = the location (the content text for a content-only kind), then the
+ * name for a kind that has one (a regex or a string, as the opcode's b slot says), then the
+ * content expression. The program gets the flags the kind needs (PROGF_REGISTRY for r:). */
 static void emit_rule(cg *g, const cg_rule *cr) {
   const rule *r = &cr->r;
-  uint32_t line = cr->ar->pos.line, a, b = PROG_NONE, c = PROG_NONE;
-  uint8_t op;
-  switch (r->type) {
-  case RULE_FILE: op = OP_FILE, a = location_str(g, cr), b = cr->expr; break;
-  case RULE_CMD: op = OP_CMD, a = location_str(g, cr), b = cr->expr; break;
-  case RULE_DIR:
-    op = OP_DIR, a = location_str(g, cr), c = cr->expr;
-    if (r->has_name) b = cg_dir_name(g, cr);
-    break;
-  case RULE_PROC:
-    op = OP_PROC, b = cr->expr;
+  const vm_rule_kind *k = vm_rule_kind_by_letter(r->type);
+  uint32_t line = cr->ar->pos.line, a, b = cr->expr, c = PROG_NONE;
+  if (k->shape == RULE_SHAPE_ONLY_CONTENT)
     a = program_intern_len(g->p, r->src + r->content.off, r->content.len);
-    break;
-  default: /* RULE_REG: runs on Windows only */
-    op = OP_REG, a = location_str(g, cr), c = cr->expr;
-    if (r->has_name) b = program_intern_len(g->p, r->src + r->name.off, r->name.len);
-    g->p->flags |= PROGF_REGISTRY;
-    if (r->has_name && b == PROG_NONE) g->oom = 1;
-    break;
+  else
+    a = location_str(g, cr, k);
+  if (k->shape == RULE_SHAPE_NAME_CONTENT) {
+    c = cr->expr;
+    b = PROG_NONE;
+    if (r->has_name) {
+      b = vm_opcode_info(k->op)->kind[SLOT_B] == OPK_RX_OPT
+              ? cg_name_regex(g, cr)
+              : program_intern_len(g->p, r->src + r->name.off, r->name.len);
+      if (b == PROG_NONE) g->oom = 1;
+    }
   }
-  if (a == PROG_NONE || g->oom || program_emit(g->p, op, 0, 0, a, b, c, line) == PROG_NONE) g->oom = 1;
+  g->p->flags |= k->progflags;
+  if (a == PROG_NONE || g->oom || program_emit(g->p, k->op, 0, 0, a, b, c, line) == PROG_NONE) g->oom = 1;
 }
 
 /* Emit the code of a check whose rules are parsed: rules, steps, RESULT, then matchers. */

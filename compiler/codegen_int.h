@@ -1,6 +1,7 @@
 /* codegen_int.h — what the code generator's files share: codegen.c (checks, rules, steps),
- * codegen_match.c (regexes and content matchers), subst.c (policy variables) and meta.c (the
- * pre-rendered event JSON). Not a public API: only compile.h's codegen_policy is. */
+ * codegen_match.c (regexes and content matchers), codegen_diag.c (a rule's diagnostics), subst.c
+ * (policy variables) and meta.c (the pre-rendered event JSON). Each file depends only on those
+ * after it in that list, never back. Not a public API: only compile.h's codegen_policy is. */
 #ifndef TENET_CODEGEN_INT_H
 #define TENET_CODEGEN_INT_H
 
@@ -74,18 +75,23 @@ typedef struct cg_rule {
   uint32_t expr;  /* @address of the rule's matcher within the check, or PROG_NONE */
 } cg_rule;
 
+/* ---- codegen_diag.c ---- */
+
 /* YAML line and column of byte offset off of a rule's parsed text. */
 void cg_rule_pos(const cg_rule *cr, uint32_t off, uint32_t *line, uint32_t *col);
 /* A warning at byte offset off of a rule (printf-style message). */
 void cg_rule_warn(cg *g, const cg_rule *cr, uint32_t off, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* ---- codegen_match.c ---- */
+
 /* Emit the matcher of a rule's content: one M* per minterm then MEND. Regexes are checked and
  * added to the table, with warnings for what Wazuh evaluates as never matching or not applicable.
  * Returns the index of the first instruction, or PROG_NONE on allocation failure (g->oom set). */
 uint32_t cg_emit_content(cg *g, const cg_rule *cr, cg_engine eng);
-/* The regex-table index of a d: rule's file-name pattern (always OS_Regex with "r:", OS_Match
- * otherwise or when that does not compile); PROG_NONE on allocation failure. */
-uint32_t cg_dir_name(cg *g, const cg_rule *cr);
+/* The regex-table index of a rule's name when its kind's name is a regex (d:'s file-name pattern:
+ * always OS_Regex with "r:", OS_Match otherwise or when that does not compile; 5.x: PCRE2);
+ * PROG_NONE on allocation failure (codegen_match.c). */
+uint32_t cg_name_regex(cg *g, const cg_rule *cr);
 
 #endif

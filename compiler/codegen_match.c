@@ -196,7 +196,7 @@ uint32_t cg_emit_content(cg *g, const cg_rule *cr, cg_engine eng) {
   return first;
 }
 
-uint32_t cg_dir_name(cg *g, const cg_rule *cr) {
+uint32_t cg_name_regex(cg *g, const cg_rule *cr) {
   rule_span name = cr->r.name;
   char *whole = rule_span_dup(&cr->r, name);
   if (!whole) {

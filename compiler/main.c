@@ -21,8 +21,6 @@ static const struct {
     {"pki", cmd_pki, "pki init|issue-manager|issue-agent ...   (certificates for agent <-> manager TLS)"},
 };
 
-int cli_use_color(FILE *f) { return isatty(fileno(f)) && !getenv("NO_COLOR"); }
-
 static void usage(FILE *out) {
   fprintf(out, "usage: tenet COMMAND [ARGS]\n\n");
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) fprintf(out, "  tenet %s\n", commands[i].usage);

@@ -3,7 +3,8 @@
  * The lexing follows Wazuh 4.x exactly (SCA-SEMANTICS §2.1): "not "/"NOT " only at position 0, the
  * type is everything before the first ':', " -> " splits at its first occurrence, " && " splits
  * minterms with empty tokens dropped and nothing trimmed, r:/n: prefixes are case-insensitive, one
- * leading '!' negates a minterm. What Wazuh rejects when it loads a policy, or aborts on while
+ * leading '!' negates a minterm. The types, the shape of their bodies and their messages come
+ * from vm/rules.def. What Wazuh rejects when it loads a policy, or aborts on while
  * scanning, is a syntax error here (a deliberate divergence, SCA-SEMANTICS §11.19). */
 #include "rules.h"
 
@@ -16,6 +17,7 @@
 
 #include "err.h"
 #include "opcodes.h"
+#include "rulekind.h"
 
 #define ARROW " -> "
 #define AND " && "
@@ -133,12 +135,15 @@ static int parse_content(const char *src, size_t off, size_t end, rule *r) {
   return TN_OK;
 }
 
-static const char *location_name(char type) {
-  switch (type) {
-  case RULE_FILE: return "f: rule has an empty file list";
-  case RULE_DIR: return "d: rule has an empty directory list";
-  case RULE_CMD: return "c: rule has an empty command";
-  default: return "r: rule has an empty registry key";
+/* "f, d, c, p or r": the letters of rules.def, for the unknown-type error. */
+static void kind_letters(char *buf, size_t n) {
+  size_t at = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < VM_RULE_KIND_COUNT && at < n; i++) {
+    const char *sep = i == 0 ? "" : i + 1 == VM_RULE_KIND_COUNT ? " or " : ", ";
+    int w = snprintf(buf + at, n - at, "%s%c", sep, vm_rule_kind_at(i)->letter);
+    if (w < 0) break;
+    at += (size_t)w;
   }
 }
 
@@ -167,17 +172,19 @@ int rule_parse(const char *src, rule *out, rule_error *err) {
   const char *colon = memchr(src + pos, ':', n - pos);
   if (!colon) return fail(err, pos, "missing ':' after the rule type");
   size_t tlen = (size_t)(colon - (src + pos));
-  if (tlen != 1 || !strchr("fdcpr", src[pos])) {
-    char type[48];
+  const vm_rule_kind *kind = tlen == 1 ? vm_rule_kind_by_letter(src[pos]) : NULL;
+  if (!kind) {
+    char type[48], letters[64];
     snprintf(type, sizeof type, "%.*s%s", tlen > 32 ? 32 : (int)tlen, src + pos, tlen > 32 ? "..." : "");
-    return fail(err, pos, "unknown rule type '%s' (expected f, d, c, p or r)", type);
+    kind_letters(letters, sizeof letters);
+    return fail(err, pos, "unknown rule type '%s' (expected %s)", type, letters);
   }
   out->type = src[pos];
   size_t body = pos + 2;
   out->body = span(body, n - body);
 
   int rc = TN_OK;
-  if (out->type == RULE_PROC) {
+  if (kind->shape == RULE_SHAPE_ONLY_CONTENT) {
     out->location = span(body, 0);
     out->has_content = 1;
     out->content = out->body;
@@ -185,9 +192,9 @@ int rule_parse(const char *src, rule *out, rule_error *err) {
   } else {
     size_t arrow = find(src, body, n, ARROW);
     out->location = span(body, arrow - body);
-    if (arrow == body) return fail(err, body, "%s", location_name(out->type));
+    if (arrow == body) return fail(err, body, "%c: rule has an empty %s", kind->letter, kind->empty);
     size_t rest = arrow + strlen(ARROW); /* start of the part after " -> " (when arrow < n) */
-    if (arrow < n && (out->type == RULE_DIR || out->type == RULE_REG)) {
+    if (arrow < n && kind->shape == RULE_SHAPE_NAME_CONTENT) {
       size_t arrow2 = find(src, rest, n, ARROW);
       out->has_name = 1;
       out->name = span(rest, arrow2 - rest);

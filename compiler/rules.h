@@ -1,9 +1,9 @@
 /* rules.h — the grammar of one SCA rule string (SCA-SEMANTICS §2.1, §5).
  *
- *   rule     := [ "not " | "NOT " ] type ":" body          type: f d c p r
- *   f: / c:  := location [ " -> " content ]
- *   d: / r:  := location [ " -> " name [ " -> " content ] ]
- *   p:       := content
+ *   rule     := [ "not " | "NOT " ] type ":" body          type: a letter of vm/rules.def
+ *   body     := location [ " -> " content ]                 shape RULE_SHAPE_CONTENT (f: c:)
+ *             | location [ " -> " name [ " -> " content ] ] shape RULE_SHAPE_NAME_CONTENT (d: r:)
+ *             | content                                     shape RULE_SHAPE_ONLY_CONTENT (p:)
  *   content  := minterm { " && " minterm }                  empty tokens dropped, nothing trimmed
  *   minterm  := [ "!" ] ( ("r:"|"R:") regex | ("n:"|"N:") regex " compare " op value | literal )
  *
@@ -18,8 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Rule types: the letter before the first ':'. */
-enum rule_type { RULE_FILE = 'f', RULE_DIR = 'd', RULE_CMD = 'c', RULE_PROC = 'p', RULE_REG = 'r' };
+/* Rule types: the letter before the first ':', one per row of vm/rules.def (RULE_FILE = 'f', ...:
+ * RULE_<opcode>); the row also gives the body's shape and the grammar's messages. */
+enum rule_type {
+#define RULE(letter, op, ...) RULE_##op = letter,
+#include "rules.def"
+#undef RULE
+};
 
 /* Minterm kinds. */
 enum minterm_kind { MINTERM_REGEX = 1, MINTERM_NUMERIC, MINTERM_LITERAL };
@@ -50,8 +55,9 @@ typedef struct rule {
   char type;          /* enum rule_type */
   rule_span body;     /* everything after "type:" */
   rule_span location; /* f: files, d: directories, c: command, r: key (before the first " -> ");
-                         p: empty */
-  int has_name;       /* d: file-name pattern / r: value name present */
+                         empty for a content-only kind (p:) */
+  int has_name;       /* the name of a RULE_SHAPE_NAME_CONTENT kind is present (d: file-name
+                         pattern, r: value name) */
   rule_span name;
   int has_content; /* a content expression is present (p: always) */
   rule_span content;

@@ -159,7 +159,11 @@ void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const 
     strbuf_putc(&b, '}');
   }
   if (d) member(&b, &first, "references", text(d->references));
-  static const char *const locs[] = {"file", "directory", "registry", "process", "command"};
+  static const char *const locs[] = { /* in alert order: rules.def's alert_pos */
+#define RULE(letter, op, eval, loc, key, marker, epos, apos, ...) [apos] = key,
+#include "rules.def"
+#undef RULE
+  };
   for (size_t i = 0; i < sizeof locs / sizeof *locs; i++)
     member_list(&b, &first, locs[i], location(d, locs[i]));
   member(&b, &first, "result", result);

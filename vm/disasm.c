@@ -1,8 +1,12 @@
-/* disasm.c — the disassembler behind `tenet inspect` (see disasm.h). Every opcode's notation comes
- * from opcodes.def; the comment column spells out operands (strings quoted, regexes by source). */
+/* disasm.c — the disassembler behind `tenet inspect` (see disasm.h), driven by the tables: the p1..p3
+ * columns print each slot by its operand kind (operands.def), the comment column spells rules as
+ * rules.def writes them and other instructions as opcodes.def's prefix then their operands
+ * (strings quoted, regexes by source); `tenet inspect --isa` lists the tables themselves. */
 #include "disasm.h"
 
 #include <string.h>
+
+#include "rulekind.h"
 
 #define SHOW_MAX 72
 
@@ -30,47 +34,68 @@ static const char *dialect_name(unsigned d) {
   return "?";
 }
 
-static void operand(FILE *out, uint32_t v, char kind) {
-  if (v == PROG_NONE) fprintf(out, " %-6s", "-");
-  else fprintf(out, " %c%-5u", kind, v);
+static uint32_t slot_value(const insn *in, int slot) {
+  switch (slot) {
+  case SLOT_X: return in->x;
+  case SLOT_A: return in->a;
+  case SLOT_B: return in->b;
+  default: return in->c;
+  }
 }
 
-static void comment(FILE *out, const program *p, const insn *in) {
-  switch (in->op) {
-  case OP_FILE: fputs("f:", out); quoted(out, program_str(p, in->a)); break;
-  case OP_DIR:
-    fputs("d:", out);
-    quoted(out, program_str(p, in->a));
-    if (in->b != PROG_NONE) fputs(" name ", out), quoted(out, program_str(p, p->regexes[in->b].source));
+/* A p1..p3 column: the value with its kind's letter, "-" for PROG_NONE or an unused slot. */
+static void operand(FILE *out, const insn *in, int slot, unsigned kind) {
+  uint32_t v = slot_value(in, slot);
+  if (kind == OPK_NONE || v == PROG_NONE) fprintf(out, " %-6s", "-");
+  else fprintf(out, " %c%-5u", vm_operand_kind_info(kind)->letter, v);
+}
+
+/* An operand in the comment column, shown as its kind says (regexes by their source, strings
+ * quoted, conditions and comparisons by name); addresses are in the p columns only. */
+static void show(FILE *out, const program *p, const insn *in, int slot, unsigned kind) {
+  uint32_t v = slot_value(in, slot);
+  switch ((enum vm_operand_kind)kind) {
+  case OPK_STR: quoted(out, program_str(p, v)); break;
+  case OPK_STR_OPT:
+    if (v != PROG_NONE) quoted(out, program_str(p, v));
     break;
-  case OP_CMD:
-    fputs("c:", out);
-    quoted(out, program_str(p, in->a));
-    if (in->b == PROG_NONE) fputs(" (no pattern: passes without running)", out);
+  case OPK_RX:
+  case OPK_RX_OPT:
+  case OPK_RX_CMP:
+    if (v != PROG_NONE) quoted(out, program_str(p, p->regexes[v].source));
     break;
-  case OP_PROC: fputs("p:", out); quoted(out, program_str(p, in->a)); break;
-  case OP_REG:
-    fputs("r:", out);
-    quoted(out, program_str(p, in->a));
-    if (in->b != PROG_NONE) fputs(" value ", out), quoted(out, program_str(p, in->b));
+  case OPK_CMPTEXT: /* the text, when the comparison could not be read from it */
+    if (in->x >= CMP_ERR_BASE) fputs(" in ", out), quoted(out, program_str(p, v));
     break;
-  case OP_RESULT: fprintf(out, "condition %s", vm_condition_name(in->x)); break;
-  case OP_MREGEX:
-    fputs(in->flags & F_NEG ? "!r:" : "r:", out);
-    quoted(out, program_str(p, p->regexes[in->a].source));
+  case OPK_DIGITS:
+    if (in->x < CMP_ERR_BASE) fprintf(out, " %s", program_str(p, v));
     break;
-  case OP_MNUMERIC:
-    fputs(in->flags & F_NEG ? "!n:" : "n:", out);
-    if (in->a != PROG_NONE) quoted(out, program_str(p, p->regexes[in->a].source));
-    if (in->x >= CMP_ERR_BASE) fprintf(out, " %s in ", vm_cmp_name(in->x)), quoted(out, program_str(p, in->b));
-    else fprintf(out, " %s %s", vm_cmp_name(in->x), program_str(p, in->c));
-    break;
-  case OP_MLITERAL:
-    fputs(in->flags & F_NEG ? "!equals " : "equals ", out);
-    quoted(out, program_str(p, in->a));
-    break;
+  case OPK_COND: fputs(vm_condition_name(v), out); break;
+  case OPK_CMP: fprintf(out, " %s", vm_cmp_name(v)); break;
   default: break;
   }
+}
+
+/* The comment column: a rule as rules.def writes it ("d:'/etc' name '.conf'"), anything else as
+ * its prefix then its operands in slot order ("!n:'(\d+)' > 3"). */
+static void comment(FILE *out, const program *p, const insn *in) {
+  const vm_opinfo *op = vm_opcode_info(in->op);
+  if (!op) return;
+  const vm_rule_kind *rk = op->cls == OPC_RULE ? vm_rule_kind_by_op(in->op) : NULL;
+  if (rk) {
+    fprintf(out, "%c:", rk->letter);
+    show(out, p, in, SLOT_A, op->kind[SLOT_A]);
+    if (rk->shape == RULE_SHAPE_NAME_CONTENT && in->b != PROG_NONE)
+      fprintf(out, " %s ", rk->name_label), show(out, p, in, SLOT_B, op->kind[SLOT_B]);
+    uint32_t expr = rk->shape == RULE_SHAPE_NAME_CONTENT ? in->c : in->b;
+    if (rk->note && expr == PROG_NONE) fprintf(out, " (%s)", rk->note);
+    return;
+  }
+  if (op->cls == OPC_MATCH && (in->flags & F_NEG)) fputc('!', out);
+  fputs(op->prefix, out);
+  show(out, p, in, SLOT_A, op->kind[SLOT_A]);
+  for (int s = SLOT_X; s < SLOT__COUNT; s++)
+    if (s != SLOT_A) show(out, p, in, s, op->kind[s]);
 }
 
 void disasm_check(FILE *out, const program *p, const prog_check *chk, const char *label) {
@@ -78,28 +103,52 @@ void disasm_check(FILE *out, const program *p, const prog_check *chk, const char
   fprintf(out, "  addr  opcode    p1     p2     p3     flags  line  comment\n");
   for (uint32_t i = 0; i < chk->code_len && chk->code + i < p->ncode; i++) {
     const insn *in = &p->code[chk->code + i];
-    const char *name = vm_opcode_name(in->op);
-    fprintf(out, "  %4u  %-8s ", i, name ? name : "???");
-    switch (in->op) {
-    case OP_FILE: case OP_CMD: case OP_PROC:
-      operand(out, in->a, 's'), operand(out, in->b, '@'), operand(out, PROG_NONE, ' ');
-      break;
-    case OP_DIR: operand(out, in->a, 's'), operand(out, in->b, 'r'), operand(out, in->c, '@'); break;
-    case OP_REG: operand(out, in->a, 's'), operand(out, in->b, 's'), operand(out, in->c, '@'); break;
-    case OP_ALL: case OP_ANY: case OP_NONE:
-      operand(out, in->a, '@'), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' ');
-      break;
-    case OP_MREGEX: operand(out, in->a, 'r'), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '); break;
-    case OP_MNUMERIC: operand(out, in->a, 'r'), operand(out, in->b, 's'), operand(out, in->c, 's'); break;
-    case OP_MLITERAL: operand(out, in->a, 's'), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '); break;
-    default: operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '), operand(out, PROG_NONE, ' '); break;
-    }
+    const vm_opinfo *op = vm_opcode_info(in->op);
+    fprintf(out, "  %4u  %-8s ", i, op ? op->name : "???");
+    for (int s = SLOT_A; s < SLOT__COUNT; s++)
+      operand(out, in, s, op ? op->kind[s] : OPK_NONE);
     char flags[8] = "";
     if (in->flags & F_NEG) strcat(flags, "neg ");
     if (in->flags & F_NOSHORT) strcat(flags, "ns");
     fprintf(out, " %-6s %5u  ", flags, p->lines ? p->lines[chk->code + i] : 0);
     comment(out, p, in);
     fputc('\n', out);
+  }
+}
+
+void disasm_isa(FILE *out) {
+  fprintf(out, "instruction set, ISA version %d: 16 bytes each, op (u8) flags (u8) x (u16) a b c (u32)\n\n",
+          VM_ISA_VERSION);
+  static const int width[SLOT__COUNT] = {6, 7, 9, 9};
+  fprintf(out, "  %2s  %-8s  %-6s  %-9s", "op", "opcode", "class", "flags");
+  for (int s = 0; s < SLOT__COUNT; s++) fprintf(out, "  %-*c", width[s], "xabc"[s]);
+  fprintf(out, " notation\n");
+  for (unsigned i = 0; i < OP__COUNT; i++) {
+    const vm_opinfo *op = vm_opcode_info(i);
+    char flags[16] = "";
+    if (op->flags & F_NEG) strcat(flags, "neg ");
+    if (op->flags & F_NOSHORT) strcat(flags, "ns ");
+    if (!flags[0]) strcpy(flags, "-");
+    fprintf(out, "  %2u  %-8s  %-6s  %-9s", i, op->name, vm_opclass_name(op->cls), flags);
+    for (int s = 0; s < SLOT__COUNT; s++) {
+      const char *k = op->kind[s] == OPK_NONE ? "-" : vm_operand_kind_info(op->kind[s])->name;
+      fprintf(out, "  %-*s", width[s], k);
+    }
+    fprintf(out, " %s\n", op->notation);
+  }
+  fprintf(out, "\noperand kinds\n");
+  for (unsigned k = 0; k < OPK__COUNT; k++) {
+    const vm_operand_info *o = vm_operand_kind_info(k);
+    fprintf(out, "  %-9s %-4s  %c  %s\n", o->name, o->domain, o->letter == ' ' ? '-' : o->letter, o->what);
+  }
+  fprintf(out, "\nrule kinds\n");
+  fprintf(out, "  type  opcode    body                                   location key\n");
+  static const char *const shapes[] = {[RULE_SHAPE_CONTENT] = "location [-> content]",
+                                       [RULE_SHAPE_NAME_CONTENT] = "location [-> name [-> content]]",
+                                       [RULE_SHAPE_ONLY_CONTENT] = "content"};
+  for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++) {
+    const vm_rule_kind *rk = vm_rule_kind_at(i);
+    fprintf(out, "  %c:    %-8s  %-38s %s\n", rk->letter, vm_opcode_name(rk->op), shapes[rk->shape], rk->key);
   }
 }
 

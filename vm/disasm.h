@@ -13,5 +13,9 @@
 void disasm_program(FILE *out, const program *p, const vm_image *img);
 /* Print the code of one check (used by tests and by `tenet inspect --check ID`). */
 void disasm_check(FILE *out, const program *p, const prog_check *chk, const char *label);
+/* Print the instruction set (`tenet inspect --isa`): every opcode with its class, flags, operand
+ * kinds and notation line (opcodes.def), the operand kinds (operands.def) and the rule kinds
+ * (rules.def). */
+void disasm_isa(FILE *out);
 
 #endif

@@ -1,11 +1,11 @@
 /* eval.h — the evaluation context shared by the interpreter (exec.c) and the rule evaluators
- * (eval_file.c, eval_dir.c, eval_command.c, eval_process.c), which implement SCA-SEMANTICS §2.5-§2.8
- * exactly, on top of the per-scan cache (cache.h).
+ * (eval_<kind>.c, one per row of rules.def), which implement SCA-SEMANTICS §2.5-§2.8 exactly, on
+ * top of the per-scan cache (cache.h).
  *
  * A rule evaluator returns EV_NOT_FOUND, EV_FOUND or EV_INVALID; it sets the check's reason only
  * through eval_set_reason (the first reason set wins, §2.10) and records the event location
  * message through eval_note_location (" File: ...", §6.2). Content is matched line by line through
- * vm_exec_matcher (exec.c), which returns the raw per-line product of §2.3 (0, 1, 2, 3, 4, 6, ...);
+ * vm_exec_matcher (content.c), which returns the raw per-line product of §2.3 (0, 1, 2, 3, 4, 6, ...);
  * each evaluator applies its own source's rule for odd values (§2.3, §11.11). */
 #ifndef TENET_EVAL_H
 #define TENET_EVAL_H
@@ -15,12 +15,19 @@
 
 #include "program.h"
 #include "regex.h"
+#include "rulekind.h"
 #include "strbuf.h"
 
 enum ev_result { EV_NOT_FOUND = 0, EV_FOUND = 1, EV_INVALID = 2 };
 
-/* Kinds of event location message, in the order the event prints them. */
-enum ev_location { LOC_FILE = 0, LOC_DIRECTORY, LOC_PROCESS, LOC_REGISTRY, LOC_COMMAND, LOC__COUNT };
+/* Kinds of event location message (rules.def's LOC column), numbered in the order the event
+ * prints them (its event_pos column). */
+enum ev_location {
+#define RULE(letter, op, eval, loc, key, marker, epos, ...) loc = epos,
+#include "rules.def"
+#undef RULE
+  LOC__COUNT = VM_RULE_KIND_COUNT
+};
 
 typedef struct scan_cache scan_cache; /* cache.h */
 
@@ -56,13 +63,13 @@ void eval_ctx_reset(eval_ctx *c);
 void eval_ctx_free(eval_ctx *c);
 
 /* Run the matcher that starts at instruction `expr` of the current check on one line; returns the
- * raw product value of SCA-SEMANTICS §2.3 (exec.c). */
+ * raw product value of SCA-SEMANTICS §2.3 (content.c). */
 int vm_exec_matcher(eval_ctx *c, uint32_t expr, const char *line, size_t len);
 
-/* Rule evaluators (one file each). `in` is the rule instruction (OP_FILE, OP_DIR, OP_CMD, OP_PROC). */
-int eval_file(eval_ctx *c, const insn *in);
-int eval_dir(eval_ctx *c, const insn *in);
-int eval_command(eval_ctx *c, const insn *in);
-int eval_process(eval_ctx *c, const insn *in);
+/* Rule evaluators, one per row of rules.def, each in its own file (eval_file.c, ...). `in` is the
+ * rule instruction (the row's opcode); the result is EV_NOT_FOUND, EV_FOUND or EV_INVALID. */
+#define RULE(letter, op, eval, ...) int eval(eval_ctx *c, const insn *in);
+#include "rules.def"
+#undef RULE
 
 #endif

@@ -11,8 +11,12 @@
 #define LOC_MAX_MESSAGES 255
 #define LOC_MAX_MESSAGE 1024
 
-static const char *const markers[LOC__COUNT] = {"File: ", "Directory: ", "Process: ", "Registry: ",
-                                                "Command: "};
+/* " File: " ... by location kind (rules.def's marker column). */
+static const char *const markers[LOC__COUNT] = {
+#define RULE(letter, op, eval, loc, key, marker, ...) [loc] = marker ": ",
+#include "rules.def"
+#undef RULE
+};
 
 void eval_set_reason(eval_ctx *c, const char *fmt, ...) {
   if (c->reason) return;
@@ -34,14 +38,14 @@ void eval_note_location(eval_ctx *c, int kind, const char *value) {
   c->loc_seen = n;
   if (!(c->loc_seen[c->nloc_seen] = strdup(msg))) return;
   c->nloc_seen++;
-  /* The message's kind is the first marker it contains, in Wazuh's order (§11.31). */
-  static const int order[LOC__COUNT] = {LOC_FILE, LOC_DIRECTORY, LOC_PROCESS, LOC_REGISTRY, LOC_COMMAND};
+  /* The message's kind is the first marker it contains, in Wazuh's order (§11.31), which is the
+   * order of the kinds' values (rules.def's event_pos). */
   for (int i = 0; i < LOC__COUNT; i++) {
-    const char *hit = strstr(msg, markers[order[i]]);
+    const char *hit = strstr(msg, markers[i]);
     if (!hit) continue;
-    strbuf *b = &c->loc[order[i]];
+    strbuf *b = &c->loc[i];
     if (b->len) strbuf_putc(b, ',');
-    strbuf_puts(b, hit + strlen(markers[order[i]]));
+    strbuf_puts(b, hit + strlen(markers[i]));
     return;
   }
 }

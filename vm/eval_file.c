@@ -11,7 +11,7 @@
  *              2 makes the list invalid, anything else is no match in that file.
  * 5.x: the location is one path; existence is "a regular file" through symlinks (errors other than
  * a missing path are invalid); content needs an existing regular file (else invalid) and is
- * matched by eval_content5. */
+ * matched by eval_content5 (content.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -136,27 +136,6 @@ static int list4(eval_ctx *c, const char *list, uint32_t expr) {
 }
 
 /* ---- 5.x ---- */
-
-int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
-  const insn *m = &c->code[expr];
-  int single_negated = (m->flags & F_NEG) && expr + 1 < c->code_len && c->code[expr + 1].op == OP_MEND;
-  lines_cursor cur;
-  lines_cursor_init(&cur, text, len);
-  const char *line;
-  size_t n;
-  if (len == 0) return EV_NOT_FOUND;
-  while (lines_text5_next(&cur, &line, &n)) {
-    int v = vm_exec_matcher(c, expr, line, n);
-    if (single_negated) {
-      if (v == 0) return EV_NOT_FOUND; /* a line matches the negated pattern */
-    } else if (v == EV_FOUND) {
-      return EV_FOUND;
-    } else if (v == EV_INVALID) {
-      return EV_INVALID;
-    }
-  }
-  return single_negated ? EV_FOUND : EV_NOT_FOUND;
-}
 
 /* stat through symlinks: 1 regular file, 0 anything else or missing, -1 error (reason set). */
 static int regular5(eval_ctx *c, const char *path) {

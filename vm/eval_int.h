@@ -1,5 +1,5 @@
-/* eval_int.h — what the rule evaluators (eval_file.c, eval_dir.c, eval_command.c,
- * eval_process.c) share with each other and nobody else. */
+/* eval_int.h — what the rule evaluators (eval_<kind>.c) and the content matching they share
+ * (content.c) have in common, for nobody else. */
 #ifndef TENET_EVAL_INT_H
 #define TENET_EVAL_INT_H
 
@@ -11,7 +11,7 @@
 /* The f: list logic of SCA-SEMANTICS §2.5 on a location list as written (after substitution):
  * existence when expr is PROG_NONE, else content matched by the matcher at expr. 4.x splits the
  * list on ','; 5.x takes it as one path (§10). Also used by d: for every matching entry. Sets
- * reasons; records no location. Returns EV_NOT_FOUND, EV_FOUND or EV_INVALID. */
+ * reasons; records no location. Returns EV_NOT_FOUND, EV_FOUND or EV_INVALID (eval_file.c). */
 int eval_file_list(eval_ctx *c, const char *list, uint32_t expr);
 
 /* Run the content matcher at expr over every line of a text in the 5.x way (§10): FOUND when a

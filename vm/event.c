@@ -26,7 +26,11 @@ void event_json_number(strbuf *b, double d) {
   strbuf_puts(b, buf);
 }
 
-static const char *const loc_keys[LOC__COUNT] = {"file", "directory", "process", "registry", "command"};
+static const char *const loc_keys[LOC__COUNT] = {
+#define RULE(letter, op, eval, loc, key, ...) [loc] = key,
+#include "rules.def"
+#undef RULE
+};
 
 const char *event_location_key(int kind) { return kind >= 0 && kind < LOC__COUNT ? loc_keys[kind] : NULL; }
 

@@ -6,17 +6,18 @@
  *   check code   := main matchers
  *   main         := (rule NOT? step)* RESULT      every step is the one of the check's condition
  *                                                 and jumps to that RESULT
- *   rule         := FILE | DIR | CMD | PROC | REG
- *   matchers     := (matcher* MEND)*              matcher := MREGEX | MNUMERIC | MLITERAL
+ *   matchers     := (matcher* MEND)*
  *
- * Operands: string ids are inside the table at the start of a string; regex indexes are inside the
- * regex table; a rule's @expr (relative to the check's first instruction) is "-" where the notation
- * allows it or the first instruction of a matcher sequence of the same check; RESULT's x is the
- * check's condition; MNUMERIC's x is a known comparison, and its regex is "-" exactly when x is
- * CMP_ERR_NOCOMPARE. Flags: F_NOSHORT only on steps, F_NEG only on matchers. Tables: regexes have
- * a known dialect, known flags and a lowered form iff RXF_LOWERED; checks have unique ids and
- * disjoint code ranges inside the code (checked first, so verifying is linear in the code size);
- * every instruction has a line; a registry rule anywhere requires PROGF_REGISTRY.
+ * where rule, NOT, step, RESULT, matcher and MEND are the instruction classes of opcodes.def.
+ * Flags and operands are checked by the table, not per opcode: an instruction carries only the
+ * flag bits its row allows, and each slot (x, a, b, c) holds what its operand kind says
+ * (operands.def: string ids at the start of a string, regex indexes inside the table, @expr the
+ * first instruction of a matcher sequence of the same check, a step's target its RESULT,
+ * RESULT's condition the check's, ...). A rule also obeys its row of rules.def: a content
+ * expression needs the name before it, and the program carries the flags the kind needs
+ * (PROGF_REGISTRY for r:). Tables: regexes have a known dialect, known flags and a lowered form
+ * iff RXF_LOWERED; checks have unique ids and disjoint code ranges inside the code (checked first,
+ * so verifying is linear in the code size); every instruction has a line.
  *
  * Every rejection names the line of this file that caught it: "invalid bytecode (verify.c:N): …". */
 #include <stdarg.h>
@@ -25,12 +26,13 @@
 
 #include "bundle.h"
 #include "err.h"
+#include "rulekind.h"
 
 typedef struct verifier {
   const program *p;
   char *err;
   size_t errlen;
-  int uses_registry; /* a REG rule was seen */
+  unsigned needs; /* program flags the rule kinds seen need (rules.def's progflags) */
 } verifier;
 
 static int fail(verifier *v, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -98,90 +100,113 @@ static uint8_t step_of(uint8_t condition) {
   return condition == COND_ALL ? OP_ALL : condition == COND_ANY ? OP_ANY : OP_NONE;
 }
 
-static int is_rule(uint8_t op) {
-  return op == OP_FILE || op == OP_DIR || op == OP_CMD || op == OP_PROC || op == OP_REG;
-}
-static int is_matcher(uint8_t op) { return op == OP_MREGEX || op == OP_MNUMERIC || op == OP_MLITERAL; }
+static unsigned class_of(uint8_t op) { return vm_opcode_info(op)->cls; }
 
-/* A rule's @expr operand: "-" when allowed, else the start of a matcher sequence. `result` is the
- * RESULT's relative index; matchers occupy (result, len). */
-static int expr_ok(const insn *code, uint32_t result, uint32_t len, uint32_t e, int optional) {
+/* The check being verified: its code, and the RESULT that splits it into main part and matchers. */
+typedef struct check_code {
+  const char *who;
+  const insn *code;
+  uint32_t len, result;
+  uint8_t condition;
+} check_code;
+
+/* A rule's @expr operand: "-" when allowed, else the start of a matcher sequence. Matchers
+ * occupy (result, len). */
+static int expr_ok(const check_code *k, uint32_t e, int optional) {
   if (e == PROG_NONE) return optional;
-  if (e <= result || e >= len) return 0;
-  return e == result + 1 || code[e - 1].op == OP_MEND;
+  if (e <= k->result || e >= k->len) return 0;
+  return e == k->result + 1 || k->code[e - 1].op == OP_MEND;
 }
 
-static int verify_rule(verifier *v, const char *who, const insn *code, uint32_t i, uint32_t result,
-                       uint32_t len) {
-  const insn *in = &code[i];
-  const uint32_t nrx = v->p->nregexes;
-  const char *name = vm_opcode_name(in->op);
-  if (in->flags) return BAD("%s @%u %s: flags 0x%x on a rule", who, i, name, in->flags);
-  if (!str_ok(v, in->a)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->a);
-  switch (in->op) {
-  case OP_FILE:
-  case OP_CMD:
-    if (!expr_ok(code, result, len, in->b, 1))
-      return BAD("%s @%u %s: expression @%u is not a matcher of this check", who, i, name, in->b);
-    break;
-  case OP_PROC:
-    if (!expr_ok(code, result, len, in->b, 0))
-      return BAD("%s @%u %s: expression @%u is not a matcher of this check", who, i, name, in->b);
-    break;
-  case OP_DIR:
-    if (in->b != PROG_NONE && in->b >= nrx)
-      return BAD("%s @%u %s: regex %u out of range", who, i, name, in->b);
-    if (!expr_ok(code, result, len, in->c, 1))
-      return BAD("%s @%u %s: expression @%u is not a matcher of this check", who, i, name, in->c);
-    if (in->c != PROG_NONE && in->b == PROG_NONE)
-      return BAD("%s @%u %s: content expression without a file pattern", who, i, name);
-    break;
-  case OP_REG:
-    v->uses_registry = 1;
-    if (!str_opt_ok(v, in->b)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->b);
-    if (!expr_ok(code, result, len, in->c, 1))
-      return BAD("%s @%u %s: expression @%u is not a matcher of this check", who, i, name, in->c);
-    if (in->c != PROG_NONE && in->b == PROG_NONE)
-      return BAD("%s @%u %s: content expression without a value name", who, i, name);
-    break;
+static uint32_t slot_value(const insn *in, int slot) {
+  switch (slot) {
+  case SLOT_X: return in->x;
+  case SLOT_A: return in->a;
+  case SLOT_B: return in->b;
+  default: return in->c;
   }
-  return TN_OK;
 }
 
-static int verify_matcher(verifier *v, const char *who, const insn *in, uint32_t i) {
-  const char *name = vm_opcode_name(in->op);
-  if (in->op == OP_MEND) {
-    if (in->flags) return BAD("%s @%u MEND: flags 0x%x", who, i, in->flags);
+/* One operand, by the kind opcodes.def gives its slot (operands.def says what each kind holds). */
+static int verify_operand(verifier *v, const check_code *k, uint32_t i, int slot, unsigned kind) {
+  const insn *in = &k->code[i];
+  const char *who = k->who, *name = vm_opcode_name(in->op);
+  const uint32_t val = slot_value(in, slot), nrx = v->p->nregexes;
+  switch ((enum vm_operand_kind)kind) {
+  case OPK_NONE: return TN_OK;
+  case OPK_STR:
+  case OPK_CMPTEXT:
+    if (!str_ok(v, val)) return BAD("%s @%u %s: bad string id %u", who, i, name, val);
     return TN_OK;
-  }
-  if (in->flags & ~F_NEG) return BAD("%s @%u %s: flags 0x%x on a matcher", who, i, name, in->flags);
-  switch (in->op) {
-  case OP_MREGEX:
-    if (in->a >= v->p->nregexes) return BAD("%s @%u %s: regex %u out of range", who, i, name, in->a);
-    break;
-  case OP_MNUMERIC:
-    if (!((in->x >= CMP_EQ && in->x <= CMP_GT) ||
-          (in->x >= CMP_ERR_NOCOMPARE && in->x <= CMP_ERR_BADOP)))
-      return BAD("%s @%u %s: unknown comparison %u", who, i, name, in->x);
+  case OPK_STR_OPT:
+    if (!str_opt_ok(v, val)) return BAD("%s @%u %s: bad string id %u", who, i, name, val);
+    return TN_OK;
+  case OPK_RX:
+    if (val >= nrx) return BAD("%s @%u %s: regex %u out of range", who, i, name, val);
+    return TN_OK;
+  case OPK_RX_OPT:
+    if (val != PROG_NONE && val >= nrx) return BAD("%s @%u %s: regex %u out of range", who, i, name, val);
+    return TN_OK;
+  case OPK_RX_CMP:
     /* Without " compare " there is nothing to split off a regex: the compiler emits none. */
     if (in->x == CMP_ERR_NOCOMPARE) {
-      if (in->a != PROG_NONE) return BAD("%s @%u %s: a regex without 'compare'", who, i, name);
-    } else if (in->a >= v->p->nregexes) {
-      return BAD("%s @%u %s: regex %u out of range", who, i, name, in->a);
+      if (val != PROG_NONE) return BAD("%s @%u %s: a regex without 'compare'", who, i, name);
+    } else if (val >= nrx) {
+      return BAD("%s @%u %s: regex %u out of range", who, i, name, val);
     }
-    if (!str_ok(v, in->b)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->b);
-    /* c: the expected value's digits, present exactly when the comparison has an integer */
-    if ((in->x >= CMP_EQ && in->x <= CMP_GT) || in->x == CMP_ERR_BADOP ? !str_ok(v, in->c) : in->c != PROG_NONE)
-      return BAD("%s @%u %s: bad expected-value string %u", who, i, name, in->c);
-    break;
-  case OP_MLITERAL:
-    if (!str_ok(v, in->a)) return BAD("%s @%u %s: bad string id %u", who, i, name, in->a);
-    break;
+    return TN_OK;
+  case OPK_DIGITS: /* present exactly when the comparison has an integer */
+    if (vm_cmp_has_value(in->x) ? !str_ok(v, val) : val != PROG_NONE)
+      return BAD("%s @%u %s: bad expected-value string %u", who, i, name, val);
+    return TN_OK;
+  case OPK_EXPR:
+  case OPK_EXPR_OPT:
+    if (!expr_ok(k, val, kind == OPK_EXPR_OPT))
+      return BAD("%s @%u %s: expression @%u is not a matcher of this check", who, i, name, val);
+    return TN_OK;
+  case OPK_RESULT:
+    if (val != k->result)
+      return BAD("%s @%u %s: jump to @%u, not to the RESULT @%u", who, i, name, val, k->result);
+    return TN_OK;
+  case OPK_COND:
+    if (val != k->condition)
+      return BAD("%s @%u %s: condition %u differs from the check's %u", who, i, name, val, k->condition);
+    return TN_OK;
+  case OPK_CMP:
+    if (!vm_cmp_known(val)) return BAD("%s @%u %s: unknown comparison %u", who, i, name, val);
+    return TN_OK;
+  case OPK__COUNT: break;
   }
+  return BAD("%s @%u %s: operand %c has an unknown kind %u", who, i, name, "xabc"[slot], kind);
+}
+
+/* One instruction whose place in the check is known: its flags and operands as opcodes.def
+ * declares them, then what rules.def adds for a rule (a content expression needs the name before
+ * it; the program flags the kind needs). */
+static int verify_insn(verifier *v, const check_code *k, uint32_t i) {
+  static const char *const flag_place[OPC__COUNT] = {[OPC_RULE] = " on a rule", [OPC_STEP] = " on a step",
+                                                     [OPC_MATCH] = " on a matcher"};
+  const insn *in = &k->code[i];
+  const vm_opinfo *op = vm_opcode_info(in->op);
+  if (in->flags & ~op->flags) {
+    const char *place = flag_place[op->cls] ? flag_place[op->cls] : "";
+    return BAD("%s @%u %s: flags 0x%x%s", k->who, i, op->name, in->flags, place);
+  }
+  for (int s = 0; s < SLOT__COUNT; s++) {
+    int rc = verify_operand(v, k, i, s, op->kind[s]);
+    if (rc != TN_OK) return rc;
+  }
+  if (op->cls != OPC_RULE) return TN_OK;
+  const vm_rule_kind *rk = vm_rule_kind_by_op(in->op);
+  if (!rk) return BAD("%s @%u %s: a rule opcode without a rule kind", k->who, i, op->name);
+  if (rk->shape == RULE_SHAPE_NAME_CONTENT && in->c != PROG_NONE && in->b == PROG_NONE)
+    return BAD("%s @%u %s: content expression without a %s", k->who, i, op->name, rk->name);
+  v->needs |= rk->progflags;
   return TN_OK;
 }
 
-/* One check (or the requirements): code range, main part, then matcher area. */
+/* One check (or the requirements): code range, the layout of main part and matcher area by
+ * instruction class, then every instruction's flags and operands. */
 static int verify_check(verifier *v, const prog_check *c, const char *who) {
   const program *p = v->p;
   if (c->condition > COND_NONE) return BAD("%s: unknown condition %u", who, c->condition);
@@ -198,13 +223,10 @@ static int verify_check(verifier *v, const prog_check *c, const char *who) {
   uint32_t i = 0;
   const uint8_t step = step_of(c->condition);
   while (i < len && code[i].op != OP_RESULT) {
-    if (!is_rule(code[i].op))
+    if (class_of(code[i].op) != OPC_RULE)
       return BAD("%s @%u: %s where a rule or RESULT belongs", who, i, vm_opcode_name(code[i].op));
     i++;
-    if (i < len && code[i].op == OP_NOT) {
-      if (code[i].flags) return BAD("%s @%u NOT: flags 0x%x", who, i, code[i].flags);
-      i++;
-    }
+    if (i < len && class_of(code[i].op) == OPC_NOT) i++;
     if (i >= len) return BAD("%s: rule without a step at the end of the code", who);
     if (code[i].op != step)
       return BAD("%s @%u: %s where the step %s of condition %s belongs", who, i,
@@ -213,36 +235,20 @@ static int verify_check(verifier *v, const prog_check *c, const char *who) {
     i++;
   }
   if (i >= len) return BAD("%s: no RESULT", who);
-  const uint32_t result = i;
-  if (code[result].flags) return BAD("%s @%u RESULT: flags 0x%x", who, result, code[result].flags);
-  if (code[result].x != c->condition)
-    return BAD("%s @%u RESULT: condition %u differs from the check's %u", who, result,
-               code[result].x, c->condition);
+  const check_code k = {who, code, len, i, c->condition};
 
   /* Matcher area: sequences of matchers, each ended by MEND. */
-  for (i = result + 1; i < len; i++) {
-    if (!is_matcher(code[i].op) && code[i].op != OP_MEND)
+  for (i = k.result + 1; i < len; i++)
+    if (class_of(code[i].op) != OPC_MATCH && class_of(code[i].op) != OPC_MEND)
       return BAD("%s @%u: %s after RESULT (only matchers belong there)", who, i,
                  vm_opcode_name(code[i].op));
-    int rc = verify_matcher(v, who, &code[i], i);
-    if (rc != TN_OK) return rc;
-  }
-  if (len > result + 1 && code[len - 1].op != OP_MEND)
+  if (len > k.result + 1 && code[len - 1].op != OP_MEND)
     return BAD("%s @%u: matcher sequence not ended by MEND", who, len - 1);
 
-  /* Now that the layout is known: the operands of rules and steps. */
-  for (i = 0; i < result; i++) {
-    const insn *in = &code[i];
-    if (is_rule(in->op)) {
-      int rc = verify_rule(v, who, code, i, result, len);
-      if (rc != TN_OK) return rc;
-    } else if (in->op == step) {
-      if (in->flags & ~F_NOSHORT)
-        return BAD("%s @%u %s: flags 0x%x on a step", who, i, vm_opcode_name(in->op), in->flags);
-      if (in->a != result)
-        return BAD("%s @%u %s: jump to @%u, not to the RESULT @%u", who, i,
-                   vm_opcode_name(in->op), in->a, result);
-    }
+  /* Now that the layout is known: every instruction's flags and operands. */
+  for (i = 0; i < len; i++) {
+    int rc = verify_insn(v, &k, i);
+    if (rc != TN_OK) return rc;
   }
   return TN_OK;
 }
@@ -328,7 +334,10 @@ int program_verify(const program *p, char *err, size_t errlen) {
     if (!str_ok(v, c->title)) return BAD("requirements: bad title string id %u", c->title);
     if ((rc = verify_check(v, c, "requirements")) != TN_OK) return rc;
   }
-  if (v->uses_registry && !(p->flags & PROGF_REGISTRY))
-    return BAD("registry rules without the PROGF_REGISTRY flag");
+  for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++) {
+    const vm_rule_kind *rk = vm_rule_kind_at(i);
+    if ((v->needs & rk->progflags) && (rk->progflags & ~p->flags))
+      return BAD("%s rules without the %s flag", rk->key, rk->progflag_name);
+  }
   return TN_OK;
 }

@@ -12,6 +12,7 @@
 #include "osregex_lower.h"
 #include "policy.h"
 #include "program.h"
+#include "rulekind.h"
 #include "strbuf.h"
 #include "test.h"
 
@@ -899,6 +900,45 @@ static void test_dir_names_5x(void) {
   free_policy(a);
 }
 
+/* Code generation lays every kind of vm/rules.def out by its row: its opcode; a = the location (the
+ * content text for a content-only kind); the name, when the shape has one, then the expression;
+ * the kind's program flags; and the 4.x dialect substitutes variables in the location exactly for
+ * RULE_SUBST4 kinds. */
+static void test_rule_kinds_from_table(void) {
+  for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++) {
+    const vm_rule_kind *k = vm_rule_kind_at(i);
+    char text[64];
+    if (k->shape == RULE_SHAPE_NAME_CONTENT)
+      snprintf(text, sizeof text, "%c:$D/loc -> n -> r:x", k->letter);
+    else if (k->shape == RULE_SHAPE_CONTENT)
+      snprintf(text, sizeof text, "%c:$D/loc -> r:x", k->letter);
+    else
+      snprintf(text, sizeof text, "%c:r:x", k->letter);
+    policy_ast *a = new_policy(4);
+    add_var(a, "$D", "/etc");
+    add_check(a, 1, "all", text, NULL);
+    diag_list *d = diag_list_new();
+    program *p = gen(a, d);
+    REQUIRE(p != NULL);
+    const insn *in = &p->code[p->checks[0].code];
+    CHECK_INT(in->op, k->op);
+    const char *want_a = k->shape == RULE_SHAPE_ONLY_CONTENT ? "r:x"
+                         : (k->flags & RULE_SUBST4)          ? "/etc/loc"
+                                                             : "$D/loc";
+    CHECK_STR(program_str(p, in->a), want_a);
+    uint32_t expr = k->shape == RULE_SHAPE_NAME_CONTENT ? in->c : in->b;
+    CHECK_INT(expr, 3); /* rule, step, RESULT, then the matcher */
+    if (k->shape == RULE_SHAPE_NAME_CONTENT)
+      CHECK(in->b != PROG_NONE);
+    else
+      CHECK_INT(in->c, PROG_NONE);
+    CHECK_INT(p->flags & k->progflags, k->progflags);
+    program_free(p);
+    diag_list_free(d);
+    free_policy(a);
+  }
+}
+
 int main(void) {
   RUN(test_single_rule_layout);
   RUN(test_every_rule_kind);
@@ -922,5 +962,6 @@ int main(void) {
   RUN(test_deterministic);
   RUN(test_from_yaml);
   RUN(test_dir_names_5x);
+  RUN(test_rule_kinds_from_table);
   return test_report();
 }

@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "opcodes.h"
+#include "rulekind.h"
 #include "rules.h"
 #include "test.h"
 
@@ -370,6 +371,52 @@ static void test_prefixes_stay_in_bounds(void) {
   }
 }
 
+/* The grammar is driven by vm/rules.def: every row's letter is a rule type whose body splits as
+ * its shape says, whose empty location is the row's error, and the unknown-type error lists the
+ * letters in row order. */
+static void test_every_rule_kind_parses_by_its_shape(void) {
+  char letters[64] = "";
+  for (size_t i = 0; i < VM_RULE_KIND_COUNT; i++) {
+    const vm_rule_kind *k = vm_rule_kind_at(i);
+    char src[64];
+    rule r;
+    snprintf(src, sizeof src, "%c:loc -> name -> r:x", k->letter);
+    ok(src, &r);
+    CHECK_INT(r.type, k->letter);
+    CHECK(r.has_content);
+    switch (k->shape) {
+    case RULE_SHAPE_CONTENT:
+      CHECK_STR(sp(&r, r.location), "loc");
+      CHECK(!r.has_name);
+      CHECK_STR(sp(&r, r.content), "name -> r:x");
+      break;
+    case RULE_SHAPE_NAME_CONTENT:
+      CHECK_STR(sp(&r, r.location), "loc");
+      CHECK(r.has_name);
+      CHECK_STR(sp(&r, r.name), "name");
+      CHECK_STR(sp(&r, r.content), "r:x");
+      break;
+    default:
+      CHECK_INT(r.location.len, 0);
+      CHECK_STR(sp(&r, r.content), "loc -> name -> r:x");
+      break;
+    }
+    rule_free(&r);
+    if (k->empty) {
+      char msg[96];
+      snprintf(src, sizeof src, "%c: -> r:x", k->letter);
+      snprintf(msg, sizeof msg, "%c: rule has an empty %s", k->letter, k->empty);
+      bad(src, 2, msg);
+    }
+    size_t n = strlen(letters);
+    snprintf(letters + n, sizeof letters - n, "%s%c", i == 0 ? "" : i + 1 == VM_RULE_KIND_COUNT ? " or " : ", ",
+             k->letter);
+  }
+  char msg[128];
+  snprintf(msg, sizeof msg, "unknown rule type 'q' (expected %s)", letters);
+  bad("q:/x", 0, msg);
+}
+
 int main(void) {
   RUN(test_file_existence);
   RUN(test_file_list_and_content);
@@ -386,5 +433,6 @@ int main(void) {
   RUN(test_not_is_not_the_n_prefix);
   RUN(test_span_dup);
   RUN(test_prefixes_stay_in_bounds);
+  RUN(test_every_rule_kind_parses_by_its_shape);
   return test_report();
 }

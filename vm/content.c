@@ -1,0 +1,72 @@
+/* content.c — content matching shared by the rule evaluators: the matcher dispatch loop (one
+ * subject line against an M* ... MEND sequence, SCA-SEMANTICS §2.3) and the 5.x rule for a whole
+ * text (§10). The n: minterm itself is in numeric.c. */
+#include <string.h>
+#include <strings.h>
+
+#include "eval_int.h"
+#include "lines.h"
+#include "vm.h"
+
+#define vmdispatch(op) switch (op)
+#define vmcase(name) case OP_##name:
+#define vmbreak break
+
+int vm_exec_matcher(eval_ctx *c, uint32_t expr, const char *line, size_t len) {
+  const insn *first = &c->code[expr];
+  if (first->op == OP_MREGEX && first[1].op == OP_MEND) { /* most matchers: one regex, no loop */
+    const rx *re = c->rx[first->a];
+    return (int)(first->flags & F_NEG) ^ (re ? rx_match_line(re, line, len) : 0);
+  }
+  int v = 1;
+  for (uint32_t pc = expr; pc < c->code_len; pc++) {
+    const insn *in = &c->code[pc];
+    int r = 0;
+    vmdispatch(in->op) {
+      vmcase(MREGEX) {
+        const rx *re = c->rx[in->a];
+        r = re ? rx_match_line(re, line, len) : 0; /* a regex that does not compile never matches */
+        vmbreak;
+      }
+      vmcase(MNUMERIC) {
+        r = vm_numeric_minterm(c, in, line, len);
+        vmbreak;
+      }
+      vmcase(MLITERAL) {
+        const char *lit = program_str(c->prog, in->a);
+        size_t n = strlen(lit);
+        if (c->prog->dialect == DIALECT_WAZUH5)
+          r = n == len && memcmp(lit, line, n) == 0; /* 5.x: case-sensitive equality */
+        else
+          r = n == len && strncasecmp(lit, line, n) == 0;
+        vmbreak;
+      }
+      vmcase(MEND) { return v; }
+    default:
+      return v; /* unreachable in a verified program */
+    }
+    v *= (int)(in->flags & F_NEG) ^ r;
+  }
+  return v;
+}
+
+int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
+  const insn *m = &c->code[expr];
+  int single_negated = (m->flags & F_NEG) && expr + 1 < c->code_len && c->code[expr + 1].op == OP_MEND;
+  lines_cursor cur;
+  lines_cursor_init(&cur, text, len);
+  const char *line;
+  size_t n;
+  if (len == 0) return EV_NOT_FOUND;
+  while (lines_text5_next(&cur, &line, &n)) {
+    int v = vm_exec_matcher(c, expr, line, n);
+    if (single_negated) {
+      if (v == 0) return EV_NOT_FOUND; /* a line matches the negated pattern */
+    } else if (v == EV_FOUND) {
+      return EV_FOUND;
+    } else if (v == EV_INVALID) {
+      return EV_INVALID;
+    }
+  }
+  return single_negated ? EV_FOUND : EV_NOT_FOUND;
+}
