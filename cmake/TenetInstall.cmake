@@ -8,7 +8,7 @@
 #   share/doc/tenet/                                    README, DAEMONS.md, copyright, changelog
 #   /etc/tenet/agent.conf, manager.conf, bundles/       commented samples (packaging/etc)
 #   /lib/systemd/system/tenet-{agent,manager}.service   units (packaging/systemd/*.service.in)
-#   /var/lib/tenet, /var/log/tenet                      state and log directories
+#   /var/lib/tenet{,/bundles}, /var/log/tenet           state (agent bundles) and log directories
 # The default prefix is /usr, not /usr/local: the systemd units, the sample configuration and the
 # package all describe the Debian layout (/usr/bin, /etc/tenet), so build/ is the tree CPack packs.
 if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
@@ -37,7 +37,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/policies/debian12-baseline.yml
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/etc/agent.conf ${CMAKE_SOURCE_DIR}/packaging/etc/manager.conf
         DESTINATION ${TENET_CONFDIR} PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(DIRECTORY DESTINATION ${TENET_CONFDIR}/bundles)
-install(DIRECTORY DESTINATION ${TENET_STATEDIR})
+install(DIRECTORY DESTINATION ${TENET_STATEDIR}/bundles) # the agent installs offered bundles here
 install(DIRECTORY DESTINATION ${TENET_LOGDIR})
 
 foreach(unit tenet-agent tenet-manager)
