@@ -46,6 +46,7 @@ const char *cli_suggest(const char *word, const char *const *cands, size_t ncand
   size_t len = strlen(word), best_d = (size_t)-1, nprefix = 0;
   const char *best = NULL, *prefix = NULL;
   for (size_t i = 0; i < ncands; i++) {
+    if (strcmp(cands[i], word) == 0) return NULL; /* a known name: nothing to suggest */
     if (len >= 2 && strncmp(cands[i], word, len) == 0) {
       nprefix++;
       prefix = cands[i];
