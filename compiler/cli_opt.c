@@ -8,7 +8,8 @@
 
 #define CLI_MAX_CANDS 64 /* options of one command, plus --help */
 
-void cli_parser_init(cli_parser *p, const char *prog, const cli_opt *opts, size_t nopts, int argc, char **argv) {
+void cli_parser_init(cli_parser *p, const char *prog, const cli_opt *opts, size_t nopts, int argc,
+                     char **argv) {
   *p = (cli_parser){.prog = prog, .opts = opts, .nopts = nopts, .argc = argc, .argv = argv, .i = 1};
   p->pos = argv + 1;
 }
@@ -27,8 +28,10 @@ size_t cli_edit_distance(const char *a, const char *b) {
   size_t n = strlen(a), m = strlen(b);
   if (n > 64 || m > 64) return n > m ? n : m; /* longer than any option or command: never near */
   size_t d[65][65];
-  for (size_t i = 0; i <= n; i++) d[i][0] = i;
-  for (size_t j = 0; j <= m; j++) d[0][j] = j;
+  for (size_t i = 0; i <= n; i++)
+    d[i][0] = i;
+  for (size_t j = 0; j <= m; j++)
+    d[0][j] = j;
   for (size_t i = 1; i <= n; i++)
     for (size_t j = 1; j <= m; j++) {
       size_t cost = a[i - 1] != b[j - 1];
@@ -68,7 +71,8 @@ const char *cli_suggest(const char *word, const char *const *cands, size_t ncand
 static int unknown(cli_parser *p, const char *arg, int is_long, size_t namelen) {
   const char *cands[CLI_MAX_CANDS];
   size_t n = 0;
-  for (size_t i = 0; i < p->nopts && n < CLI_MAX_CANDS - 1; i++) cands[n++] = p->opts[i].name;
+  for (size_t i = 0; i < p->nopts && n < CLI_MAX_CANDS - 1; i++)
+    cands[n++] = p->opts[i].name;
   cands[n++] = "help";
   char word[128];
   const char *name = is_long ? arg + 2 : arg + 1;
@@ -123,7 +127,8 @@ int cli_parser_next(cli_parser *p) {
   while (p->i < p->argc) {
     char *a = p->argv[p->i++];
     if (strcmp(a, "--") == 0) { /* everything after is an operand */
-      while (p->i < p->argc) p->pos[p->npos++] = p->argv[p->i++];
+      while (p->i < p->argc)
+        p->pos[p->npos++] = p->argv[p->i++];
       break;
     }
     if (a[0] != '-' || a[1] == '\0') { /* an operand ("-" alone too: stdin by convention) */
@@ -165,7 +170,8 @@ void cli_opt_print_help(FILE *out, const char *usage, const cli_opt *opts, size_
   fprintf(out, "\noptions:\n");
   for (size_t i = 0; i < nopts; i++) {
     char left[160];
-    snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+    snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+             opts[i].arg ? opts[i].arg : "");
     if (opts[i].short_name)
       fprintf(out, "  -%c, %-*s  %s\n", opts[i].short_name, (int)width, left, opts[i].help);
     else

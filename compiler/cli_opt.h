@@ -47,7 +47,8 @@ typedef struct cli_parser {
 } cli_parser;
 
 /* Start parsing argv[1..argc-1] (argv[0] is the command name). argv is reordered in place. */
-void cli_parser_init(cli_parser *p, const char *prog, const cli_opt *opts, size_t nopts, int argc, char **argv);
+void cli_parser_init(cli_parser *p, const char *prog, const cli_opt *opts, size_t nopts, int argc,
+                     char **argv);
 
 /* The id of the next option (p->value holds its argument), CLI_HELP, CLI_ERROR, or CLI_END once
  * every argument is read (then p->pos / p->npos hold the operands). */

@@ -21,7 +21,9 @@ int cmd_keygen(int argc, char **argv) {
     }
     return 2; /* CLI_ERROR: reported */
   }
-  if (p.npos != 1) return cli_usage_error("tenet keygen", "%s", p.npos ? "one NAME only" : "missing NAME (the file name of the key pair)");
+  if (p.npos != 1)
+    return cli_usage_error("tenet keygen", "%s",
+                           p.npos ? "one NAME only" : "missing NAME (the file name of the key pair)");
   const char *name = p.pos[0];
   char err[512];
   if (crypto_keygen(name, err, sizeof err) != TN_OK) {
@@ -38,7 +40,8 @@ int cmd_keygen(int argc, char **argv) {
     crypto_hex(id, sizeof id, hex);
   }
   crypto_key_free(k);
-  printf("wrote %s.key (private, keep it secret) and %s.pub (give it to agents); key id %s\n", name, name, hex);
+  printf("wrote %s.key (private, keep it secret) and %s.pub (give it to agents); key id %s\n", name, name,
+         hex);
   return 0;
 }
 
@@ -55,11 +58,14 @@ int cmd_verify(int argc, char **argv) {
   for (int id; (id = cli_parser_next(&cl)) != CLI_END;) {
     switch (id) {
     case OPT_PUBKEY: pub = cl.value; break;
-    case CLI_HELP: cli_opt_print_help(stdout, verify_usage, verify_opts, sizeof verify_opts / sizeof *verify_opts); return 0;
+    case CLI_HELP:
+      cli_opt_print_help(stdout, verify_usage, verify_opts, sizeof verify_opts / sizeof *verify_opts);
+      return 0;
     default: return 2;
     }
   }
-  if (!pub) return cli_usage_error("tenet verify", "missing --pubkey KEY.pub (the key bundles must be signed by)");
+  if (!pub)
+    return cli_usage_error("tenet verify", "missing --pubkey KEY.pub (the key bundles must be signed by)");
   if (cl.npos == 0) return cli_usage_error("tenet verify", "missing BUNDLE (one or more .tnb files)");
   char err[512];
   crypto_key *k = crypto_key_load_public(pub, err, sizeof err);

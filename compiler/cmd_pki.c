@@ -28,26 +28,31 @@ static const char usage_text[] =
 enum { OPT_DAYS = 1, OPT_FORCE, OPT_NAME, OPT_SAN };
 
 /* The options of each subcommand: one table each, sharing rows. */
-#define ROW_DAYS {OPT_DAYS, "days", 0, "N", "validity in days (default 3650 for the CA, 825 for certificates)"}
-#define ROW_FORCE {OPT_FORCE, "force", 0, NULL, "replace existing files"}
+#define ROW_DAYS                                                                                             \
+  { OPT_DAYS, "days", 0, "N", "validity in days (default 3650 for the CA, 825 for certificates)" }
+#define ROW_FORCE                                                                                            \
+  { OPT_FORCE, "force", 0, NULL, "replace existing files" }
 static const cli_opt init_opts[] = {
     {OPT_NAME, "name", 0, "CA_NAME", "the CA's common name"}, ROW_DAYS, ROW_FORCE};
 static const cli_opt manager_opts[] = {
-    {OPT_SAN, "san", 0, "HOST", "a name agents dial: DNS name or IP address (repeatable)"}, ROW_DAYS, ROW_FORCE};
+    {OPT_SAN, "san", 0, "HOST", "a name agents dial: DNS name or IP address (repeatable)"},
+    ROW_DAYS,
+    ROW_FORCE};
 static const cli_opt agent_opts[] = {ROW_DAYS, ROW_FORCE};
 
 static const struct {
   const char *name;
   const cli_opt *opts;
   size_t nopts;
-  int nargs;           /* operands after the subcommand */
+  int nargs; /* operands after the subcommand */
   const char *synopsis;
   const char *missing; /* what a short command line lacks */
 } subs[] = {
-    {"init", init_opts, sizeof init_opts / sizeof *init_opts, 1, "tenet pki init DIR [--name CA_NAME] [--days N] [--force]",
-     "init needs DIR"},
+    {"init", init_opts, sizeof init_opts / sizeof *init_opts, 1,
+     "tenet pki init DIR [--name CA_NAME] [--days N] [--force]", "init needs DIR"},
     {"issue-manager", manager_opts, sizeof manager_opts / sizeof *manager_opts, 2,
-     "tenet pki issue-manager DIR NAME [--san HOST]... [--days N] [--force]", "issue-manager needs DIR and NAME"},
+     "tenet pki issue-manager DIR NAME [--san HOST]... [--days N] [--force]",
+     "issue-manager needs DIR and NAME"},
     {"issue-agent", agent_opts, sizeof agent_opts / sizeof *agent_opts, 2,
      "tenet pki issue-agent DIR AGENT_ID [--days N] [--force]", "issue-agent needs DIR and AGENT_ID"},
 };
@@ -79,10 +84,12 @@ int cmd_pki(int argc, char **argv) {
   }
   const char *sub = argv[1];
   size_t k = 0;
-  while (k < NSUBS && strcmp(sub, subs[k].name) != 0) k++;
+  while (k < NSUBS && strcmp(sub, subs[k].name) != 0)
+    k++;
   if (k == NSUBS) {
     const char *names[NSUBS];
-    for (size_t i = 0; i < NSUBS; i++) names[i] = subs[i].name;
+    for (size_t i = 0; i < NSUBS; i++)
+      names[i] = subs[i].name;
     const char *near = cli_suggest(sub, names, NSUBS);
     if (near) return cli_usage_error("tenet pki", "unknown command '%.60s'; did you mean '%s'?", sub, near);
     return cli_usage_error("tenet pki", "unknown command '%.60s' (init, issue-manager or issue-agent)", sub);
@@ -108,7 +115,8 @@ int cmd_pki(int argc, char **argv) {
     case OPT_NAME: ca_name = cl.value; break;
     case OPT_SAN: sans[nsans++] = cl.value; break;
     case OPT_DAYS:
-      if (parse_days(cl.value, &opt.days) != 0) rc = cli_usage_error(prog, "--days needs a number of days from 1 to 36500");
+      if (parse_days(cl.value, &opt.days) != 0)
+        rc = cli_usage_error(prog, "--days needs a number of days from 1 to 36500");
       break;
     case CLI_HELP:
       cli_opt_print_help(stdout, subs[k].synopsis, subs[k].opts, subs[k].nopts);
@@ -152,8 +160,8 @@ int cmd_pki(int argc, char **argv) {
     printf("  tenet pki issue-manager %s MANAGER_NAME [--san HOST]...\n", dir);
     printf("  tenet pki issue-agent %s AGENT_ID\n", dir);
   } else if (is_mgr) {
-    printf("\nnext: in manager.conf set cert = %s, key = %s and ca = %s/ca.crt (docs/DAEMONS.md);\n", res.cert,
-           res.key, dir);
+    printf("\nnext: in manager.conf set cert = %s, key = %s and ca = %s/ca.crt (docs/DAEMONS.md);\n",
+           res.cert, res.key, dir);
     printf("agents must reach it by one of the names above (agent.conf: manager, manager_name). Issue "
            "agents:\n");
     printf("  tenet pki issue-agent %s AGENT_ID\n", dir);

@@ -37,7 +37,8 @@ int cli_use_color(FILE *f) { return isatty(fileno(f)) && !getenv("NO_COLOR"); }
 
 static void usage(FILE *out) {
   fprintf(out, "usage: tenet COMMAND [ARGS]\n       tenet --version | --help | help COMMAND\n\ncommands:\n");
-  for (size_t i = 0; i < NCOMMANDS; i++) fprintf(out, "  tenet %s\n", commands[i].synopsis);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(out, "  tenet %s\n", commands[i].synopsis);
   fprintf(out, "\nRun `tenet COMMAND --help` for a command's options (`man tenet` for the manual).\n");
 }
 
@@ -56,7 +57,8 @@ static int find_command(const char *name) {
 static int unknown(const char *word) {
   const char *cands[NCOMMANDS + 3];
   size_t n = 0;
-  for (size_t i = 0; i < NCOMMANDS; i++) cands[n++] = commands[i].name;
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    cands[n++] = commands[i].name;
   const char *near;
   if (word[0] == '-') {
     const char *opts[] = {"--version", "--help"};

@@ -17,7 +17,9 @@
 #define TEST_SKIP 77 /* exit status CTest reports as "skipped" (SKIP_RETURN_CODE) */
 
 /* 1 if argv asks for the corpus part (--corpus). */
-static inline int test_corpus_wanted(int argc, char **argv) { return argc > 1 && strcmp(argv[1], "--corpus") == 0; }
+static inline int test_corpus_wanted(int argc, char **argv) {
+  return argc > 1 && strcmp(argv[1], "--corpus") == 0;
+}
 
 /* Fill buf with SHARED/corpus/sub and return it, or print why the corpus tests are skipped and
  * return NULL when that directory does not exist. */
