@@ -6,8 +6,8 @@
 # Build output goes to build-logs/*.log (its tail is printed when a build fails) unless -v or
 # TENET_VERBOSE=1. TENET_SKIP_SANITIZE=1 skips the sanitizer pass. The last two lines are the
 # summary, e.g.
-#   tests: 49 run, 47 passed, 2 skipped, 0 failed (build); 48 run, 46 passed, 2 skipped, 0 failed (asan)
-#   93 passed, 0 failed, 4 skipped
+#   tests: 48 run, 46 passed, 2 skipped, 0 failed (build); 47 run, 45 passed, 2 skipped, 0 failed (asan)
+#   91 passed, 0 failed, 4 skipped
 # Exit status 0 only when every build succeeded and no test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
