@@ -44,6 +44,7 @@ suite() {
   if ! quiet "$log" bash scripts/build.sh "$dir" "${cmake_args[@]}"; then
     if [ "$verbose" != 1 ]; then echo "build ($name) FAILED; the end of $log:"; tail -n 40 "$log"; fi
     summary+=("build failed ($name)")
+    total_fail=$((total_fail + 1)) # counted as one failure: the totals line must not read "0 failed"
     status=1
     return
   fi
@@ -53,6 +54,7 @@ suite() {
   (cd "$dir" && ctest --output-on-failure -j"$jobs" --output-junit "$junit" "${ctest_args[@]}") || status=1
   if [ ! -f "$junit" ]; then
     summary+=("no test results ($name)")
+    total_fail=$((total_fail + 1))
     status=1
     return
   fi
