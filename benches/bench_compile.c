@@ -60,7 +60,7 @@ static int collect(const char *dir, char **out, int n) {
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int main(int argc, char **argv) {
-  const char *shared = argc > 1 ? argv[1] : "../shared";
+  const char *shared = bench_shared_dir(argc, argv);
   int reps = argc > 2 ? atoi(argv[2]) : 9;
   if (reps < 1) reps = 9;
   char corpus[4096];

@@ -10,7 +10,7 @@
  * rx_match and bare are repeated (7 times by default, interleaved) and the medians reported, with
  * MB/s of subject bytes and the ratio rx_match / bare (target >= 0.8); native runs 3 times.
  *
- * Usage: bench_regex [SHARED_DIR [LINE_KB [REPEATS]]]   (default SHARED_DIR: ../shared of the repo) */
+ * Usage: bench_regex [SHARED_DIR [LINE_KB [REPEATS]]]   (default SHARED_DIR: $TENET_SHARED_DIR, else ../shared) */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ftw.h>
 #include <pcre2.h>
@@ -208,14 +208,7 @@ static long run_bare(pcre2_code **c, size_t n, pcre2_match_data *md) {
 }
 
 int main(int argc, char **argv) {
-  char def[4096];
-  const char *src = __FILE__, *slash = strrchr(src, '/');
-  if (src[0] == '/' && slash) { /* <repo>/benches/bench_regex.c -> <repo>/../shared */
-    snprintf(def, sizeof def, "%.*s/../../shared", (int)(slash - src), src);
-  } else {
-    snprintf(def, sizeof def, "../shared");
-  }
-  const char *shared = argc > 1 ? argv[1] : def;
+  const char *shared = bench_shared_dir(argc, argv);
   size_t line_kb = argc > 2 ? (size_t)atol(argv[2]) : 1024;
   int repeats = argc > 3 ? atoi(argv[3]) : 7;
   if (repeats < 1) repeats = 1;

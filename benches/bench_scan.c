@@ -43,7 +43,7 @@ static double scan_all(vm_image **imgs, int jobs, int cache_on, size_t *checks, 
 }
 
 int main(int argc, char **argv) {
-  const char *shared = argc > 1 ? argv[1] : "../shared";
+  const char *shared = bench_shared_dir(argc, argv);
   int reps = argc > 2 ? atoi(argv[2]) : 5;
   if (reps < 1) reps = 5;
   program *progs[NPOL];

@@ -18,6 +18,15 @@ static int bench_cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The shared/ folder whose corpus/ the corpus benchmarks read: argv[1] when given, else
+ * $TENET_SHARED_DIR, else ../shared (relative to the current directory: run them from the
+ * repository root). Never a path fixed at build time. */
+static inline const char *bench_shared_dir(int argc, char **argv) {
+  if (argc > 1) return argv[1];
+  const char *env = getenv("TENET_SHARED_DIR");
+  return env && *env ? env : "../shared";
+}
+
 /* Median of n samples (sorts them in place). */
 static inline double bench_median(double *v, int n) {
   qsort(v, (size_t)n, sizeof *v, bench_cmp_double);

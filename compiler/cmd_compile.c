@@ -190,6 +190,7 @@ int cmd_compile(int argc, char **argv) {
   }
   int ninputs = argc - optind;
   if (ninputs < 1) {
+    fprintf(stderr, "tenet compile: missing POLICY.yml (the policy file(s) to compile)\n");
     help(stderr);
     diag_list_free(wopts);
     return 2;

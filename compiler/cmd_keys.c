@@ -5,21 +5,35 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "crypto.h"
 #include "err.h"
 #include "keyring.h"
 
+static const char keygen_usage[] = "tenet keygen NAME   (writes NAME.key, mode 0600, and NAME.pub)";
+
 int cmd_keygen(int argc, char **argv) {
-  if (argc != 2 || argv[1][0] == '-') {
-    fprintf(stderr, "usage: tenet keygen NAME   (writes NAME.key, mode 0600, and NAME.pub)\n");
-    return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+  cli_parser p;
+  cli_parser_init(&p, "tenet keygen", NULL, 0, argc, argv);
+  for (int id; (id = cli_parser_next(&p)) != CLI_END;) {
+    if (id == CLI_HELP) {
+      cli_opt_print_help(stdout, keygen_usage, NULL, 0);
+      return 0;
+    }
+    return 2; /* CLI_ERROR: reported */
   }
+  if (p.npos != 1)
+    return cli_usage_error("tenet keygen", "%s",
+                           p.npos ? "one NAME only" : "missing NAME (the file name of the key pair)");
+  const char *name = p.pos[0];
   char err[512];
-  if (crypto_keygen(argv[1], err, sizeof err) != TN_OK) {
+  if (crypto_keygen(name, err, sizeof err) != TN_OK) {
     fprintf(stderr, "tenet keygen: %s\n", err);
     return 1;
   }
-  crypto_key *k = crypto_key_load_public(strcat(strcpy((char[4096]){0}, argv[1]), ".pub"), err, sizeof err);
+  char pubpath[4096];
+  snprintf(pubpath, sizeof pubpath, "%s.pub", name);
+  crypto_key *k = crypto_key_load_public(pubpath, err, sizeof err);
   uint8_t id[CRYPTO_KEYID_LEN];
   char hex[2 * CRYPTO_KEYID_LEN + 1] = "?";
   if (k) {
@@ -27,24 +41,33 @@ int cmd_keygen(int argc, char **argv) {
     crypto_hex(id, sizeof id, hex);
   }
   crypto_key_free(k);
-  printf("wrote %s.key (private, keep it secret) and %s.pub (give it to agents); key id %s\n", argv[1], argv[1], hex);
+  printf("wrote %s.key (private, keep it secret) and %s.pub (give it to agents); key id %s\n", name, name,
+         hex);
   return 0;
 }
 
+enum { OPT_PUBKEY = 1 };
+static const cli_opt verify_opts[] = {
+    {OPT_PUBKEY, "pubkey", 'p', "KEY.pub", "the public key bundles must be signed by (required)"},
+};
+static const char verify_usage[] = "tenet verify --pubkey KEY.pub BUNDLE...";
+
 int cmd_verify(int argc, char **argv) {
   const char *pub = NULL;
-  int first = 1;
-  if (argc >= 3 && strcmp(argv[1], "--pubkey") == 0) {
-    pub = argv[2];
-    first = 3;
-  } else if (argc >= 2 && strncmp(argv[1], "--pubkey=", 9) == 0) {
-    pub = argv[1] + 9;
-    first = 2;
+  cli_parser cl;
+  cli_parser_init(&cl, "tenet verify", verify_opts, sizeof verify_opts / sizeof *verify_opts, argc, argv);
+  for (int id; (id = cli_parser_next(&cl)) != CLI_END;) {
+    switch (id) {
+    case OPT_PUBKEY: pub = cl.value; break;
+    case CLI_HELP:
+      cli_opt_print_help(stdout, verify_usage, verify_opts, sizeof verify_opts / sizeof *verify_opts);
+      return 0;
+    default: return 2;
+    }
   }
-  if (!pub || first >= argc) {
-    fprintf(stderr, "usage: tenet verify --pubkey KEY.pub BUNDLE...\n");
-    return 2;
-  }
+  if (!pub)
+    return cli_usage_error("tenet verify", "missing --pubkey KEY.pub (the key bundles must be signed by)");
+  if (cl.npos == 0) return cli_usage_error("tenet verify", "missing BUNDLE (one or more .tnb files)");
   char err[512];
   keyring *kr = keyring_new();
   if (!kr || keyring_add_path(kr, pub, err, sizeof err) != TN_OK) {
@@ -54,14 +77,14 @@ int cmd_verify(int argc, char **argv) {
   }
   keyring_rules rules = {.no_expiry = 1}; /* signature + integrity: expiry is for those who run it */
   int bad = 0;
-  for (int i = first; i < argc; i++) {
+  for (int i = 0; i < cl.npos; i++) {
     keyring_admitted a;
-    if (keyring_admit_file(kr, argv[i], &rules, &a, err, sizeof err) != TN_OK) {
-      fprintf(stderr, "%s: FAILED: %s\n", argv[i], err);
+    if (keyring_admit_file(kr, cl.pos[i], &rules, &a, err, sizeof err) != TN_OK) {
+      fprintf(stderr, "tenet verify: %s: FAILED: %s\n", cl.pos[i], err);
       bad = 1;
       continue;
     }
-    printf("%s: OK: policy %s version %llu, bundle hash %s, signed by key %s\n", argv[i],
+    printf("%s: OK: policy %s version %llu, bundle hash %s, signed by key %s\n", cl.pos[i],
            program_str(a.prog, a.prog->policy_id), (unsigned long long)a.prog->policy_version, a.bundle_hash,
            a.signer);
     keyring_admitted_clear(&a);

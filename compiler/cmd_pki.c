@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "pki.h"
 
@@ -24,11 +25,38 @@ static const char usage_text[] =
     "  --days N       validity (default 3650 for the CA, 825 for certificates)\n"
     "  --force        replace existing files\n";
 
-static int usage(const char *msg) {
-  if (msg) fprintf(stderr, "tenet pki: %s\n", msg);
-  fputs(usage_text, stderr);
-  return 2;
-}
+enum { OPT_DAYS = 1, OPT_FORCE, OPT_NAME, OPT_SAN };
+
+/* The options of each subcommand: one table each, sharing rows. */
+#define ROW_DAYS                                                                                             \
+  { OPT_DAYS, "days", 0, "N", "validity in days (default 3650 for the CA, 825 for certificates)" }
+#define ROW_FORCE                                                                                            \
+  { OPT_FORCE, "force", 0, NULL, "replace existing files" }
+static const cli_opt init_opts[] = {
+    {OPT_NAME, "name", 0, "CA_NAME", "the CA's common name"}, ROW_DAYS, ROW_FORCE};
+static const cli_opt manager_opts[] = {
+    {OPT_SAN, "san", 0, "HOST", "a name agents dial: DNS name or IP address (repeatable)"},
+    ROW_DAYS,
+    ROW_FORCE};
+static const cli_opt agent_opts[] = {ROW_DAYS, ROW_FORCE};
+
+static const struct {
+  const char *name;
+  const cli_opt *opts;
+  size_t nopts;
+  int nargs; /* operands after the subcommand */
+  const char *synopsis;
+  const char *missing; /* what a short command line lacks */
+} subs[] = {
+    {"init", init_opts, sizeof init_opts / sizeof *init_opts, 1,
+     "tenet pki init DIR [--name CA_NAME] [--days N] [--force]", "init needs DIR"},
+    {"issue-manager", manager_opts, sizeof manager_opts / sizeof *manager_opts, 2,
+     "tenet pki issue-manager DIR NAME [--san HOST]... [--days N] [--force]",
+     "issue-manager needs DIR and NAME"},
+    {"issue-agent", agent_opts, sizeof agent_opts / sizeof *agent_opts, 2,
+     "tenet pki issue-agent DIR AGENT_ID [--days N] [--force]", "issue-agent needs DIR and AGENT_ID"},
+};
+#define NSUBS (sizeof subs / sizeof *subs)
 
 static int parse_days(const char *s, int *days) {
   char *end;
@@ -46,73 +74,67 @@ static void print_result(const pki_result *r) {
 }
 
 int cmd_pki(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-      strcmp(argv[1], "help") == 0) {
-    if (argc < 2) return usage(NULL);
+  if (argc < 2) {
+    cli_usage_error("tenet pki", "missing a command: init, issue-manager or issue-agent");
+    return 2;
+  }
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     fputs(usage_text, stdout);
     return 0;
   }
   const char *sub = argv[1];
-  int is_init = strcmp(sub, "init") == 0, is_mgr = strcmp(sub, "issue-manager") == 0,
-      is_agent = strcmp(sub, "issue-agent") == 0;
-  if (!is_init && !is_mgr && !is_agent) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "unknown command '%.60s'", sub);
-    return usage(msg);
+  size_t k = 0;
+  while (k < NSUBS && strcmp(sub, subs[k].name) != 0)
+    k++;
+  if (k == NSUBS) {
+    const char *names[NSUBS];
+    for (size_t i = 0; i < NSUBS; i++)
+      names[i] = subs[i].name;
+    const char *near = cli_suggest(sub, names, NSUBS);
+    if (near) return cli_usage_error("tenet pki", "unknown command '%.60s'; did you mean '%s'?", sub, near);
+    return cli_usage_error("tenet pki", "unknown command '%.60s' (init, issue-manager or issue-agent)", sub);
   }
+  int is_init = k == 0, is_mgr = k == 1;
+  char prog[64];
+  snprintf(prog, sizeof prog, "tenet pki %s", sub);
 
   pki_options opt = {0, 0};
-  const char *pos[2] = {NULL, NULL};
-  int npos = 0, want = is_init ? 1 : 2;
   const char *ca_name = NULL;
   const char **sans = calloc((size_t)argc, sizeof *sans);
   size_t nsans = 0;
   if (!sans) {
-    fprintf(stderr, "tenet pki: out of memory\n");
+    fprintf(stderr, "%s: out of memory\n", prog);
     return 1;
   }
-  int rc = 0;
-  for (int i = 2; i < argc && rc == 0; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--force") == 0) {
-      opt.force = 1;
-    } else if (strcmp(a, "--days") == 0 || strcmp(a, "--san") == 0 || strcmp(a, "--name") == 0) {
-      if (i + 1 >= argc) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "%s needs a value", a);
-        rc = usage(msg);
-      } else if (strcmp(a, "--days") == 0) {
-        if (parse_days(argv[++i], &opt.days) != 0)
-          rc = usage("--days needs a number of days from 1 to 36500");
-      } else if (strcmp(a, "--san") == 0 && is_mgr) {
-        sans[nsans++] = argv[++i];
-      } else if (strcmp(a, "--name") == 0 && is_init) {
-        ca_name = argv[++i];
-      } else {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s is not an option of '%s'", a, sub);
-        rc = usage(msg);
-      }
-    } else if (a[0] == '-' && a[1]) {
-      char msg[96];
-      snprintf(msg, sizeof msg, "unknown option '%.60s'", a);
-      rc = usage(msg);
-    } else if (npos < want) {
-      pos[npos++] = a;
-    } else {
-      char msg[96];
-      snprintf(msg, sizeof msg, "unexpected argument '%.60s'", a);
-      rc = usage(msg);
+  cli_parser cl;
+  cli_parser_init(&cl, prog, subs[k].opts, subs[k].nopts, argc - 1, argv + 1);
+  for (int id; (id = cli_parser_next(&cl)) != CLI_END;) {
+    int rc = -1;
+    switch (id) {
+    case OPT_FORCE: opt.force = 1; break;
+    case OPT_NAME: ca_name = cl.value; break;
+    case OPT_SAN: sans[nsans++] = cl.value; break;
+    case OPT_DAYS:
+      if (parse_days(cl.value, &opt.days) != 0)
+        rc = cli_usage_error(prog, "--days needs a number of days from 1 to 36500");
+      break;
+    case CLI_HELP:
+      cli_opt_print_help(stdout, subs[k].synopsis, subs[k].opts, subs[k].nopts);
+      rc = 0;
+      break;
+    default: rc = 2; break;
+    }
+    if (rc >= 0) {
+      free(sans);
+      return rc;
     }
   }
-  if (rc == 0 && npos < want)
-    rc = usage(is_init  ? "init needs DIR"
-               : is_mgr ? "issue-manager needs DIR and NAME"
-                        : "issue-agent needs DIR and AGENT_ID");
-  if (rc != 0) {
+  if (cl.npos != subs[k].nargs) {
     free(sans);
-    return rc;
+    if (cl.npos < subs[k].nargs) return cli_usage_error(prog, "%s", subs[k].missing);
+    return cli_usage_error(prog, "unexpected argument '%.60s'", cl.pos[subs[k].nargs]);
   }
+  const char *pos[2] = {cl.pos[0], cl.npos > 1 ? cl.pos[1] : NULL};
 
   const char *dir = pos[0];
   char err[PKI_ERR_LEN] = "";
@@ -126,7 +148,7 @@ int cmd_pki(int argc, char **argv) {
     st = pki_issue_agent(dir, pos[1], &opt, &res, err, sizeof err);
   free(sans);
   if (st != TN_OK) {
-    fprintf(stderr, "tenet pki %s: %s\n", sub, err[0] ? err : tn_strerror(st));
+    fprintf(stderr, "%s: %s\n", prog, err[0] ? err : tn_strerror(st));
     return 1;
   }
 
@@ -138,8 +160,8 @@ int cmd_pki(int argc, char **argv) {
     printf("  tenet pki issue-manager %s MANAGER_NAME [--san HOST]...\n", dir);
     printf("  tenet pki issue-agent %s AGENT_ID\n", dir);
   } else if (is_mgr) {
-    printf("\nnext: in manager.conf set cert = %s, key = %s and ca = %s/ca.crt (docs/DAEMONS.md);\n", res.cert,
-           res.key, dir);
+    printf("\nnext: in manager.conf set cert = %s, key = %s and ca = %s/ca.crt (docs/DAEMONS.md);\n",
+           res.cert, res.key, dir);
     printf("agents must reach it by one of the names above (agent.conf: manager, manager_name). Issue "
            "agents:\n");
     printf("  tenet pki issue-agent %s AGENT_ID\n", dir);

@@ -3,10 +3,14 @@
 # Safe to run repeatedly: it only calls apt-get when a package is absent.
 set -euo pipefail
 
+# build + tests; then: man pages (scdoc, man-db), the Debian package and its checks (dpkg-dev for
+# dpkg-shlibdeps, lintian, systemd for systemd-analyze verify, adduser for the package's postinst),
+# git for CI's plain-clone run.
 PKGS=(gcc make cmake pkg-config
       libyaml-dev libpcre2-dev libxxhash-dev libssl-dev libsqlite3-dev
       libprotobuf-c-dev protobuf-c-compiler
-      clang libclang-rt-14-dev sqlite3 procps)
+      clang libclang-rt-14-dev sqlite3 procps
+      scdoc man-db dpkg-dev lintian systemd adduser git)
 
 missing=()
 for p in "${PKGS[@]}"; do

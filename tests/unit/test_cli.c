@@ -1,11 +1,16 @@
 /* test_cli.c — the `tenet` binary end to end: deterministic bundles, keygen / sign / verify with
- * every rejection path (tampered byte, wrong key, unsigned where a key is required), inspect, and
- * compile diagnostics with exit status 1. Real processes in a temp dir. */
+ * every rejection path (tampered byte, wrong key, unsigned where a key is required), inspect,
+ * compile diagnostics with exit status 1, and the CLI basics (--version, every --help, did-you-mean,
+ * `tenet CMD: message` errors, the usage listing scan's options). Real processes in a temp dir; the
+ * option-table parser (compiler/cli_opt.c) is also tested directly. */
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bundle.h"
+#include "cli_opt.h"
+#include "opcodes.h"
 #include "test.h"
 
 static char dir[] = "/tmp/tenet-cli-XXXXXX";
@@ -129,6 +134,152 @@ static void test_compile_errors_exit_1_with_positions(void) {
   CHECK(access(bad, F_OK) != 0);
 }
 
+/* ---- CLI basics ------------------------------------------------------------------------------ */
+
+static void test_version_names_isa_and_format(void) {
+  char out[1024], want[128];
+  CHECK_INT(sh(out, sizeof out, "$TENET --version"), 0);
+  CHECK(strncmp(out, "tenet ", 6) == 0);
+  snprintf(want, sizeof want, "ISA version %d, bundle format version %d\n", VM_ISA_VERSION, BUNDLE_FORMAT_VERSION);
+  CHECK(strstr(out, want) != NULL);
+}
+
+static void test_every_help_exits_0(void) {
+  static const char *cmds[] = {"",        "compile",   "inspect",           "keygen",
+                               "verify",  "scan",      "pki",               "pki init",
+                               "pki issue-manager",    "pki issue-agent"};
+  char out[16384];
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    int rc = sh(out, sizeof out, "$TENET %s --help 2>/dev/null", cmds[i]);
+    if (rc != 0 || !strstr(out, "usage:")) fprintf(stderr, "tenet %s --help: status %d: %s\n", cmds[i], rc, out);
+    CHECK_INT(rc, 0);
+    CHECK(strstr(out, "usage:") != NULL);
+  }
+  CHECK_INT(sh(out, sizeof out, "$TENET help verify"), 0);
+  CHECK(strstr(out, "--pubkey") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET -h"), 0);
+}
+
+static void test_unknown_names_get_the_nearest(void) {
+  char out[4096];
+  CHECK_INT(sh(out, sizeof out, "$TENET scna x"), 2);
+  CHECK(strstr(out, "tenet: unknown command 'scna'; did you mean 'scan'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET complie x"), 2);
+  CHECK(strstr(out, "did you mean 'compile'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET --verison"), 2);
+  CHECK(strstr(out, "tenet: unknown option '--verison'; did you mean '--version'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET frobnicate"), 2);
+  CHECK(strstr(out, "tenet: unknown command 'frobnicate'\n") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET verify --pubky k1.pub s.tnb"), 2);
+  CHECK(strstr(out, "tenet verify: unknown option '--pubky'; did you mean '--pubkey'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET pki isue-agent pki a"), 2);
+  CHECK(strstr(out, "tenet pki: unknown command 'isue-agent'; did you mean 'issue-agent'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET pki issue-agent pki a --dyas 3"), 2);
+  CHECK(strstr(out, "tenet pki issue-agent: unknown option '--dyas'; did you mean '--days'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET pki init pki --san x"), 2); /* --san is issue-manager's */
+  CHECK(strstr(out, "tenet pki init: unknown option '--san'") != NULL);
+}
+
+static void test_missing_operands_are_named(void) {
+  char out[4096];
+  CHECK_INT(sh(out, sizeof out, "$TENET compile"), 2);
+  CHECK(strstr(out, "tenet compile: missing POLICY.yml") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET keygen"), 2);
+  CHECK(strstr(out, "tenet keygen: missing NAME") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET verify s.tnb"), 2);
+  CHECK(strstr(out, "tenet verify: missing --pubkey") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET verify --pubkey k1.pub"), 2);
+  CHECK(strstr(out, "tenet verify: missing BUNDLE") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET verify --pubkey"), 2);
+  CHECK(strstr(out, "tenet verify: --pubkey needs a value") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET pki issue-manager pki"), 2);
+  CHECK(strstr(out, "tenet pki issue-manager: issue-manager needs DIR and NAME") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET pki init pki extra"), 2);
+  CHECK(strstr(out, "tenet pki init: unexpected argument 'extra'") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET pki"), 2);
+  CHECK(strstr(out, "tenet pki: missing a command") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET"), 2);
+  CHECK(strstr(out, "usage: tenet COMMAND") != NULL);
+}
+
+/* The top-level usage lists every option `tenet scan --help` documents. */
+static void test_usage_lists_every_scan_option(void) {
+  char scan[8192], top[8192];
+  REQUIRE(sh(scan, sizeof scan, "$TENET scan --help") == 0);
+  REQUIRE(sh(top, sizeof top, "$TENET --help") == 0);
+  int n = 0;
+  for (const char *p = strstr(scan, "--"); p; p = strstr(p + 2, "--")) {
+    char opt[64];
+    size_t k = 0;
+    while (k < sizeof opt - 1 && (p[k] == '-' || (p[k] >= 'a' && p[k] <= 'z'))) opt[k] = p[k], k++;
+    opt[k] = '\0';
+    if (k <= 2 || strcmp(opt, "--help") == 0) continue;
+    n++;
+    if (!strstr(top, opt)) fprintf(stderr, "tenet --help does not list scan's %s\n", opt);
+    CHECK(strstr(top, opt) != NULL);
+  }
+  CHECK(n >= 7);
+}
+
+/* The parser itself: every accepted form, operands in order, errors. */
+static void test_option_parser(void) {
+  enum { O_OUT = 1, O_KEY, O_QUIET, O_STRICT };
+  static const cli_opt opts[] = {{O_OUT, "output", 'o', "OUT", "where"},
+                                 {O_KEY, "key", 'k', "KEY", "key"},
+                                 {O_QUIET, "quiet", 'q', NULL, "quiet"},
+                                 {O_STRICT, "strict", 's', NULL, "strict"}};
+  char *argv[] = {"compile", "a.yml", "-o", "x.tnb", "--key=k.key", "-qs", "b.yml", "-kK2", "--", "-c.yml", NULL};
+  cli_parser p;
+  cli_parser_init(&p, "tenet compile", opts, 4, 10, argv);
+  int ids[8], n = 0, id;
+  const char *vals[8];
+  while ((id = cli_parser_next(&p)) != CLI_END && n < 8) {
+    vals[n] = p.value;
+    ids[n++] = id;
+  }
+  REQUIRE(n == 5);
+  CHECK_INT(ids[0], O_OUT);
+  CHECK_STR(vals[0], "x.tnb");
+  CHECK_INT(ids[1], O_KEY);
+  CHECK_STR(vals[1], "k.key");
+  CHECK_INT(ids[2], O_QUIET);
+  CHECK_INT(ids[3], O_STRICT);
+  CHECK_INT(ids[4], O_KEY);
+  CHECK_STR(vals[4], "K2");
+  REQUIRE(p.npos == 3);
+  CHECK_STR(p.pos[0], "a.yml");
+  CHECK_STR(p.pos[1], "b.yml");
+  CHECK_STR(p.pos[2], "-c.yml");
+
+  char *bad1[] = {"x", "--quiet=yes", NULL}, *bad2[] = {"x", "-o", NULL}, *help[] = {"x", "-qh", NULL};
+  FILE *saved = stderr;
+  stderr = fopen("/dev/null", "w"); /* the parser reports to stderr */
+  cli_parser_init(&p, "x", opts, 4, 2, bad1);
+  CHECK_INT(cli_parser_next(&p), CLI_ERROR);
+  cli_parser_init(&p, "x", opts, 4, 2, bad2);
+  CHECK_INT(cli_parser_next(&p), CLI_ERROR);
+  fclose(stderr);
+  stderr = saved;
+  cli_parser_init(&p, "x", opts, 4, 2, help);
+  CHECK_INT(cli_parser_next(&p), O_QUIET);
+  CHECK_INT(cli_parser_next(&p), CLI_HELP);
+}
+
+static void test_edit_distance_and_suggestions(void) {
+  CHECK_INT(cli_edit_distance("kitten", "sitting"), 3);
+  CHECK_INT(cli_edit_distance("scna", "scan"), 1); /* a transposition counts once */
+  CHECK_INT(cli_edit_distance("", "abc"), 3);
+  CHECK_INT(cli_edit_distance("same", "same"), 0);
+  static const char *cmds[] = {"compile", "inspect", "keygen", "verify", "scan", "pki"};
+  CHECK_STR(cli_suggest("scna", cmds, 6), "scan");
+  CHECK_STR(cli_suggest("inspec", cmds, 6), "inspect");
+  CHECK_STR(cli_suggest("comp", cmds, 6), "compile"); /* an unambiguous abbreviation */
+  CHECK_STR(cli_suggest("verfiy", cmds, 6), "verify");
+  CHECK(cli_suggest("x", cmds, 6) == NULL);
+  CHECK(cli_suggest("frobnicate", cmds, 6) == NULL);
+  CHECK(cli_suggest("scan", cmds, 6) == NULL); /* an exact name is not a suggestion */
+}
+
 int main(void) {
   tenet = test_env("TENET_BIN", "build/tenet");
   REQUIRE(mkdtemp(dir) != NULL);
@@ -138,6 +289,13 @@ int main(void) {
   RUN(test_tampered_bytes_are_refused);
   RUN(test_inspect_shows_header_and_code);
   RUN(test_compile_errors_exit_1_with_positions);
+  RUN(test_version_names_isa_and_format);
+  RUN(test_every_help_exits_0);
+  RUN(test_unknown_names_get_the_nearest);
+  RUN(test_missing_operands_are_named);
+  RUN(test_usage_lists_every_scan_option);
+  RUN(test_option_parser);
+  RUN(test_edit_distance_and_suggestions);
   char cmd[4200];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -1,5 +1,5 @@
 /* test_osregex.c — the native OS_Regex and OS_Match engines against Wazuh's real behaviour:
- * every vector of shared/conformance/osregex-vectors.json (match, captured groups and the pointer
+ * every vector of tests/data/osregex-vectors.json (match, captured groups and the pointer
  * OS_Regex returns), the SCA examples of SCA-SEMANTICS §4.4 and the OS_Match table of §4.6. */
 #include <ctype.h>
 #include <stdint.h>
@@ -165,8 +165,7 @@ static const jv *jget(const jv *o, const char *key) {
 
 static jv *load_vectors(void) {
   char path[4096];
-  snprintf(path, sizeof path, "%s/conformance/osregex-vectors.json",
-           test_env("TENET_SHARED_DIR", "../shared"));
+  snprintf(path, sizeof path, "%s/tests/data/osregex-vectors.json", test_env("TENET_SOURCE_DIR", "."));
   FILE *f = fopen(path, "rb");
   if (!f) {
     fprintf(stderr, "cannot open %s\n", path);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "crypto.h"
 #include "policy.h"
 #include "test.h"
@@ -503,20 +504,25 @@ static int corpus_one(const char *path, const struct stat *st, int type, struct 
   return 0;
 }
 
+static char corpus4[4096], corpus5[4096]; /* SHARED/corpus/wazuh-4.14.7 and wazuh-5.x-head (corpus.h) */
+
 static void test_corpus(void) {
-  const char *shared = test_env("TENET_SHARED_DIR", "/work/shared");
-  char dir[4096];
-  snprintf(dir, sizeof(dir), "%s/corpus/wazuh-4.14.7", shared);
-  CHECK_INT(nftw(dir, corpus_one, 16, FTW_PHYS), 0);
+  CHECK_INT(nftw(corpus4, corpus_one, 16, FTW_PHYS), 0);
   int n4 = corpus_files;
-  snprintf(dir, sizeof(dir), "%s/corpus/wazuh-5.x-head", shared);
-  CHECK_INT(nftw(dir, corpus_one, 16, FTW_PHYS), 0);
+  CHECK_INT(nftw(corpus5, corpus_one, 16, FTW_PHYS), 0);
   CHECK(n4 >= 10);
   CHECK(corpus_files - n4 >= 10);
   CHECK_INT(corpus_errors, 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (test_corpus_wanted(argc, argv)) { /* CTest: corpus/test_parse, skipped without the corpus */
+    if (!test_corpus_dir("wazuh-4.14.7", corpus4, sizeof corpus4) ||
+        !test_corpus_dir("wazuh-5.x-head", corpus5, sizeof corpus5))
+      return TEST_SKIP;
+    RUN(test_corpus);
+    return test_report();
+  }
   RUN(test_scalar_typing);
   RUN(test_positions);
   RUN(test_keys_case_and_duplicates);
@@ -534,6 +540,5 @@ int main(void) {
   RUN(test_rules_limits);
   RUN(test_compliance_shapes);
   RUN(test_missing_file);
-  RUN(test_corpus);
   return test_report();
 }
