@@ -2,6 +2,8 @@
  * did-you-mean suggestions (cli_opt.h). */
 #include "cli_opt.h"
 
+#include <getopt.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,4 +180,30 @@ void cli_opt_print_help(FILE *out, const char *usage, const cli_opt *opts, size_
       fprintf(out, "      %-*s  %s\n", (int)width, left, opts[i].help);
   }
   fprintf(out, "  -h, %-*s  %s\n", (int)width, "--help", "show this help and exit");
+}
+
+int cli_getopt_error(const char *prog, const struct option *longopts, char **argv) {
+  const char *word = optind > 0 ? argv[optind - 1] : "";
+  if (strncmp(word, "--", 2) != 0 || !word[2]) { /* a short option: unknown, or missing its value */
+    for (const struct option *o = longopts; optopt && o->name; o++)
+      if (o->val == optopt && o->has_arg == required_argument)
+        return cli_usage_error(prog, "option '-%c' (--%s) needs a value", optopt, o->name);
+    if (optopt) return cli_usage_error(prog, "unknown option '-%c'", optopt);
+    return cli_usage_error(prog, "unknown option '%s'", word);
+  }
+  char name[128];
+  size_t n = strcspn(word + 2, "=");
+  snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n : sizeof name - 1), word + 2);
+  const char *cands[128];
+  size_t ncands = 0;
+  for (const struct option *o = longopts; o->name && ncands < 128; o++) {
+    if (strcmp(o->name, name) == 0) {
+      if (o->has_arg == no_argument) return cli_usage_error(prog, "option '--%s' takes no value", name);
+      return cli_usage_error(prog, "option '--%s' needs a value", name);
+    }
+    cands[ncands++] = o->name;
+  }
+  const char *near = cli_suggest(name, cands, ncands);
+  if (near) return cli_usage_error(prog, "unknown option '--%s'; did you mean '--%s'?", name, near);
+  return cli_usage_error(prog, "unknown option '--%s'", name);
 }

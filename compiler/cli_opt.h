@@ -68,4 +68,11 @@ size_t cli_edit_distance(const char *a, const char *b);
  * The returned pointer is one of cands (not owned by the caller). */
 const char *cli_suggest(const char *word, const char *const *cands, size_t ncands);
 
+/* For commands still parsed with getopt_long (opterr set to 0 before the loop): report the option
+ * getopt_long just refused ('?') the way cli_parser does — "PROG: unknown option '--formt'; did you
+ * mean '--format'?" or "PROG: option '--jobs' needs a value" — using getopt's optind/optopt and the
+ * command's long options. Returns 2, the exit status of a usage error. */
+struct option;
+int cli_getopt_error(const char *prog, const struct option *longopts, char **argv);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "compile.h"
 #include "crypto.h"
 #include "err.h"
@@ -113,6 +114,7 @@ int cmd_compile(int argc, char **argv) {
   }
   char werr[256];
   optind = 1;
+  opterr = 0; /* unknown options are reported by cli_getopt_error, with a suggestion */
   while ((c = getopt_long(argc, argv, "o:k:V:e:sd:nqhW:w", opts, NULL)) != -1) {
     char *end;
     switch (c) {
@@ -183,9 +185,8 @@ int cmd_compile(int argc, char **argv) {
       diag_list_free(wopts);
       return 0;
     default:
-      help(stderr);
       diag_list_free(wopts);
-      return 2;
+      return cli_getopt_error("tenet compile", opts, argv);
     }
   }
   int ninputs = argc - optind;

@@ -14,6 +14,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "crypto.h"
 #include "err.h"
 #include "load.h"
@@ -145,6 +146,7 @@ int cmd_diff(int argc, char **argv) {
   int json = 0, c;
   const char *pub = NULL;
   optind = 1;
+  opterr = 0; /* unknown options are reported by cli_getopt_error, with a suggestion */
   while ((c = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
     switch (c) {
     case 'f':
@@ -157,7 +159,7 @@ int cmd_diff(int argc, char **argv) {
       break;
     case 'p': pub = optarg; break;
     case 'h': help(stdout); return 0;
-    default: help(stderr); return 2;
+    default: return cli_getopt_error("tenet diff", opts, argv);
     }
   }
   if (argc - optind != 2) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "crypto.h"
 #include "disasm.h"
 #include "err.h"
@@ -62,6 +63,7 @@ int cmd_inspect(int argc, char **argv) {
   const char *pub = NULL, *only = NULL;
   int c, isa = 0;
   optind = 1;
+  opterr = 0; /* unknown options are reported by cli_getopt_error, with a suggestion */
   while ((c = getopt_long(argc, argv, "p:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'p': pub = optarg; break;
@@ -71,7 +73,7 @@ int cmd_inspect(int argc, char **argv) {
       printf("usage: tenet inspect [--pubkey KEY.pub] [--check ID] BUNDLE|POLICY.yml\n"
              "       tenet inspect --isa   (the instruction set, operand kinds and rule kinds)\n");
       return 0;
-    default: return 2;
+    default: return cli_getopt_error("tenet inspect", opts, argv);
     }
   }
   if (isa) { /* the VM's own tables: no bundle */

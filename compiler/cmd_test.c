@@ -15,6 +15,7 @@
 
 #include "cache.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "err.h"
 #include "fs.h"
 #include "load.h"
@@ -237,6 +238,7 @@ int cmd_test(int argc, char **argv) {
   int update = 0, jobs = 0, quiet = 0, o;
   const char *only = NULL;
   optind = 1;
+  opterr = 0; /* unknown options are reported by cli_getopt_error, with a suggestion */
   while ((o = getopt_long(argc, argv, "uc:j:qh", opts, NULL)) != -1) {
     char *end;
     switch (o) {
@@ -251,7 +253,7 @@ int cmd_test(int argc, char **argv) {
       }
       break;
     case 'h': help(stdout); return 0;
-    default: help(stderr); return 2;
+    default: return cli_getopt_error("tenet test", opts, argv);
     }
   }
   if (optind >= argc || argc - optind > 2) {

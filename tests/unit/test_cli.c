@@ -147,7 +147,8 @@ static void test_version_names_isa_and_format(void) {
 static void test_every_help_exits_0(void) {
   static const char *cmds[] = {"",        "compile",   "inspect",           "keygen",
                                "verify",  "scan",      "pki",               "pki init",
-                               "pki issue-manager",    "pki issue-agent"};
+                               "pki issue-manager",    "pki issue-agent",   "test",
+                               "diff"};
   char out[16384];
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
     int rc = sh(out, sizeof out, "$TENET %s --help 2>/dev/null", cmds[i]);
@@ -178,6 +179,19 @@ static void test_unknown_names_get_the_nearest(void) {
   CHECK(strstr(out, "tenet pki issue-agent: unknown option '--dyas'; did you mean '--days'?") != NULL);
   CHECK_INT(sh(out, sizeof out, "$TENET pki init pki --san x"), 2); /* --san is issue-manager's */
   CHECK(strstr(out, "tenet pki init: unknown option '--san'") != NULL);
+  /* commands parsed with getopt_long report through cli_getopt_error */
+  CHECK_INT(sh(out, sizeof out, "$TENET compile --chek p.yml"), 2);
+  CHECK(strstr(out, "tenet compile: unknown option '--chek'; did you mean '--check'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET inspect --pubkee k.pub b.tnb"), 2);
+  CHECK(strstr(out, "tenet inspect: unknown option '--pubkee'; did you mean '--pubkey'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET test --updte p.yml"), 2);
+  CHECK(strstr(out, "tenet test: unknown option '--updte'; did you mean '--update'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET diff --formta json a b"), 2);
+  CHECK(strstr(out, "tenet diff: unknown option '--formta'; did you mean '--format'?") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET compile p.yml -o"), 2);
+  CHECK(strstr(out, "tenet compile: option '-o' (--output) needs a value") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET compile --quiet=1 p.yml"), 2);
+  CHECK(strstr(out, "tenet compile: option '--quiet' takes no value") != NULL);
 }
 
 static void test_missing_operands_are_named(void) {
