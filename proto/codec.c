@@ -12,15 +12,21 @@
 const char *codec_body_name(Tenet__Envelope__BodyCase body) {
   switch (body) {
   case TENET__ENVELOPE__BODY__NOT_SET: return "none";
-  case TENET__ENVELOPE__BODY_HELLO: return "hello";
-  case TENET__ENVELOPE__BODY_CHECK_DELTAS: return "check_deltas";
-  case TENET__ENVELOPE__BODY_SCAN_SUMMARY: return "scan_summary";
-  case TENET__ENVELOPE__BODY_POLICY_LIST: return "policy_list";
-  case TENET__ENVELOPE__BODY_DUMP_END: return "dump_end";
-  case TENET__ENVELOPE__BODY_ACK: return "ack";
-  case TENET__ENVELOPE__BODY_DUMP_REQUEST: return "dump_request";
-  case TENET__ENVELOPE__BODY_BUNDLE_OFFER: return "bundle_offer";
+#define MESSAGE(BODY, member, name, dir, check, rep, repname)                                                \
+  case TENET__ENVELOPE__BODY_##BODY: return name;
+#include "messages.def"
+#undef MESSAGE
   default: return "unknown";
+  }
+}
+
+int codec_body_direction(Tenet__Envelope__BodyCase body) {
+  switch (body) {
+#define MESSAGE(BODY, member, name, dir, check, rep, repname)                                                \
+  case TENET__ENVELOPE__BODY_##BODY: return dir;
+#include "messages.def"
+#undef MESSAGE
+  default: return 0;
   }
 }
 
@@ -176,39 +182,37 @@ static int check_policy_list(const Tenet__PolicyList *l, char *err, size_t errle
   return TN_OK;
 }
 
+static int check_dump_end(const Tenet__DumpEnd *d, char *err, size_t errlen) {
+  TRY(check_str(d->policy_id, 1, "dump_end.policy_id", err, errlen));
+  if (d->scan_id < -1) return tn_err_set(err, errlen, TN_EPROTO, "dump_end.scan_id is below -1");
+  return TN_OK;
+}
+
+static int check_ack(const Tenet__Ack *a, char *err, size_t errlen) {
+  (void)a, (void)err, (void)errlen;
+  return TN_OK;
+}
+
+static int check_dump_request(const Tenet__DumpRequest *d, char *err, size_t errlen) {
+  return check_str(d->policy_id, 1, "dump_request.policy_id", err, errlen);
+}
+
+static int check_bundle_offer(const Tenet__BundleOffer *o, char *err, size_t errlen) {
+  TRY(check_str(o->policy_id, 1, "bundle_offer.policy_id", err, errlen));
+  if (o->bundle.len == 0 || !o->bundle.data) return tn_err_set(err, errlen, TN_EPROTO, "bundle_offer.bundle is empty");
+  return TN_OK;
+}
+
 int codec_validate(const Tenet__Envelope *m, char *err, size_t errlen) {
   if (!m) return tn_err_set(err, errlen, TN_EPROTO, "no message");
   switch (m->body_case) {
   case TENET__ENVELOPE__BODY__NOT_SET: return tn_err_set(err, errlen, TN_EPROTO, "envelope has no body");
-  case TENET__ENVELOPE__BODY_HELLO:
-    if (!m->hello) break;
-    return check_hello(m->hello, err, errlen);
-  case TENET__ENVELOPE__BODY_CHECK_DELTAS:
-    if (!m->check_deltas) break;
-    return check_deltas(m->check_deltas, err, errlen);
-  case TENET__ENVELOPE__BODY_SCAN_SUMMARY:
-    if (!m->scan_summary) break;
-    return check_summary(m->scan_summary, err, errlen);
-  case TENET__ENVELOPE__BODY_POLICY_LIST:
-    if (!m->policy_list) break;
-    return check_policy_list(m->policy_list, err, errlen);
-  case TENET__ENVELOPE__BODY_DUMP_END:
-    if (!m->dump_end) break;
-    TRY(check_str(m->dump_end->policy_id, 1, "dump_end.policy_id", err, errlen));
-    if (m->dump_end->scan_id < -1) return tn_err_set(err, errlen, TN_EPROTO, "dump_end.scan_id is below -1");
-    return TN_OK;
-  case TENET__ENVELOPE__BODY_ACK:
-    if (!m->ack) break;
-    return TN_OK;
-  case TENET__ENVELOPE__BODY_DUMP_REQUEST:
-    if (!m->dump_request) break;
-    return check_str(m->dump_request->policy_id, 1, "dump_request.policy_id", err, errlen);
-  case TENET__ENVELOPE__BODY_BUNDLE_OFFER:
-    if (!m->bundle_offer) break;
-    TRY(check_str(m->bundle_offer->policy_id, 1, "bundle_offer.policy_id", err, errlen));
-    if (m->bundle_offer->bundle.len == 0 || !m->bundle_offer->bundle.data)
-      return tn_err_set(err, errlen, TN_EPROTO, "bundle_offer.bundle is empty");
-    return TN_OK;
+#define MESSAGE(BODY, member, name, dir, check, rep, repname)                                                \
+  case TENET__ENVELOPE__BODY_##BODY:                                                                         \
+    if (!m->member) break;                                                                                   \
+    return check(m->member, err, errlen);
+#include "messages.def"
+#undef MESSAGE
   default: return tn_err_set(err, errlen, TN_EPROTO, "envelope body case %d is unknown", (int)m->body_case);
   }
   return tn_err_set(err, errlen, TN_EPROTO, "envelope body %s is NULL", codec_body_name(m->body_case));
@@ -359,11 +363,12 @@ static int check_repeated(const uint8_t *buf, size_t len, char *err, size_t errl
     uint32_t body, repeated;
     const char *name;
   } bodies[] = {
-      {TENET__ENVELOPE__BODY_HELLO, 4, "hello.policies"},
-      {TENET__ENVELOPE__BODY_CHECK_DELTAS, 3, "check_deltas.checks"},
-      {TENET__ENVELOPE__BODY_POLICY_LIST, 1, "policy_list.policy_ids"},
+#define MESSAGE(BODY, member, name, dir, check, rep, repname) {TENET__ENVELOPE__BODY_##BODY, rep, repname},
+#include "messages.def"
+#undef MESSAGE
   };
   for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+    if (!bodies[i].repeated) continue;
     body_count bc = {bodies[i].repeated, 0};
     size_t seen = 0;
     if (walk(buf, buf + len, bodies[i].body, count_in_body, &bc, &seen) != 0)

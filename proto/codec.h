@@ -46,6 +46,11 @@ void codec_hash_to_hex(const ProtobufCBinaryData *src, char out[2 * CODEC_HASH_L
  * NOT_SET, "unknown" otherwise). Static string. */
 const char *codec_body_name(Tenet__Envelope__BodyCase body);
 
+/* Who may send a message body (messages.def): CODEC_FROM_AGENT or CODEC_FROM_MANAGER; 0 for
+ * NOT_SET or an unknown body. */
+enum { CODEC_FROM_AGENT = 1, CODEC_FROM_MANAGER = 2 };
+int codec_body_direction(Tenet__Envelope__BodyCase body);
+
 /* The Wazuh result string of a check result: "passed", "failed", "not applicable" ("" for
  * anything else). Static string. */
 const char *codec_result_name(Tenet__CheckResult result);
