@@ -534,7 +534,32 @@ static void test_validation(void) {
   codec_free(NULL);
 }
 
+/* Every body of the Envelope's oneof (read from the generated descriptor) has a row in
+ * messages.def: a name that is the schema's field name, a direction from its field number (16-31:
+ * agent -> manager, 32-47: manager -> agent), and a validation that refuses it without its body. */
+static void test_message_table_covers_the_schema(void) {
+  const ProtobufCMessageDescriptor *d = &tenet__envelope__descriptor;
+  int bodies = 0;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) continue;
+    bodies++;
+    Tenet__Envelope__BodyCase body = (Tenet__Envelope__BodyCase)f->id;
+    CHECK_STR(codec_body_name(body), f->name);
+    CHECK_INT(codec_body_direction(body), f->id < 32 ? CODEC_FROM_AGENT : CODEC_FROM_MANAGER);
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.body_case = body; /* the body pointer left NULL */
+    char err[128];
+    CHECK_INT(codec_validate(&env, err, sizeof err), TN_EPROTO);
+    CHECK(strstr(err, "is NULL") != NULL);
+  }
+  CHECK(bodies >= 8);
+  CHECK_STR(codec_body_name((Tenet__Envelope__BodyCase)99), "unknown");
+  CHECK_INT(codec_body_direction((Tenet__Envelope__BodyCase)99), 0);
+}
+
 int main(void) {
+  RUN(test_message_table_covers_the_schema);
   RUN(test_hello);
   RUN(test_check_deltas);
   RUN(test_scan_summary);
