@@ -7,7 +7,8 @@
  * Directives: %a %A %b %B %d %D %f %F %g %G %h %i %n %o %s %t %T %u %U %w %W %x %X %y %Y %z %Z
  * %Hd %Ld %Hr %Lr %%, with the flags - 0 # and a width / precision (not on times).
  * A PATH that cannot be stat'ed prints "ARGV0: cannot statx 'PATH': <strerror>" on stderr and
- * makes the exit status 1; stdout (fully buffered on the pipe) is flushed at exit.
+ * makes the exit status 1. stat flushes stdout after every PATH, so the merged stream is in
+ * PATH order. Times are local times (TZ, as the program reads it).
  * Declines: other options or directives (%N, %m, %C, ...), `--`, a PATH the messages would quote
  * or escape in a way not reproduced here, SELinux enabled (the report would gain "Context:"). */
 #include <errno.h>
@@ -120,11 +121,14 @@ static void put(strbuf *b, const char *spec, char kind, const char *s, uint64_t 
   char f[64];
   size_t n = 0;
   f[n++] = '%';
-  for (const char *p = spec; *p && n < sizeof f - 8; p++) {
+  const char *p = spec;
+  for (; (*p == '-' || *p == '0' || *p == '#') && n < sizeof f - 8; p++) { /* flags */
     if ((*p == '#' || *p == '0') && kind == 's') continue;
     if (*p == '#' && (kind == 'd' || kind == 'u')) continue;
     f[n++] = *p;
   }
+  for (; *p && n < sizeof f - 8; p++) /* width and precision */
+    f[n++] = *p;
   f[n] = 0;
   switch (kind) {
   case 's': strcat(f, "s"); strbuf_printf(b, f, s); break;
@@ -279,7 +283,9 @@ int builtin_stat_run(char *const *argv, size_t argc, bout *o) {
 
   strbuf pending = STRBUF_INIT;
   int failures = 0, rc = TN_OK;
+  tzset();
   for (size_t k = 0; k < nops && rc == TN_OK; k++) {
+    strbuf_reset(&pending);
     target t = {.name = *ops[k], .deref = deref, .in_default = fmt == NULL};
     unsigned mask = STATX_BASIC_STATS | STATX_BTIME;
     int flags = AT_NO_AUTOMOUNT | (deref ? 0 : AT_SYMLINK_NOFOLLOW);
@@ -306,8 +312,9 @@ int builtin_stat_run(char *const *argv, size_t argc, bout *o) {
           !expand(&pending, DEFAULT_TAIL, &t))
         rc = TN_ENOTFOUND;
     }
+    if (rc == TN_OK && !strbuf_ok(&pending)) rc = TN_ENOMEM;
+    if (rc == TN_OK) bout_out(o, pending.data, pending.len); /* flushed per PATH */
   }
-  if (rc == TN_OK && !bout_flush_at_exit(o, &pending)) rc = TN_ENOTFOUND;
   strbuf_free(&pending);
   o->exit_code = failures ? 1 : 0;
   return rc;
