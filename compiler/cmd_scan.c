@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "cache.h"
 #include "cli.h"
 #include "crypto.h"
@@ -39,6 +40,7 @@ static void help(FILE *out) {
           "                        (default: text on a terminal, jsonl otherwise)\n"
           "  -j, --jobs N          worker threads (default: one per core)\n"
           "      --no-cache        run every command and read every file each time it is asked for\n"
+          "      --no-builtins     run every command, never answer one natively (docs/BUILTINS.md)\n"
           "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
           "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
           "      --allow-unsigned  run bundles without checking a signature\n"
@@ -83,7 +85,7 @@ int cmd_scan(int argc, char **argv) {
       {"format", required_argument, 0, 'f'}, {"jobs", required_argument, 0, 'j'},
       {"no-cache", no_argument, 0, 'C'},     {"timeout", required_argument, 0, 't'},
       {"pubkey", required_argument, 0, 'p'}, {"allow-unsigned", no_argument, 0, 'U'},
-      {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
+      {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {"no-builtins", no_argument, 0, 'B'},
       {0, 0, 0, 0}};
   int text = isatty(STDOUT_FILENO), use_cache = 1, c;
   scan_options so = {.jobs = 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = -1};
@@ -109,6 +111,7 @@ int cmd_scan(int argc, char **argv) {
       }
       break;
     case 'C': use_cache = 0; break;
+    case 'B': builtin_set_enabled(0); break;
     case 't':
       so.eval.command_timeout = (int)strtol(optarg, &end, 10);
       if (*end || so.eval.command_timeout < 1 || so.eval.command_timeout > 3600) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -186,6 +187,40 @@ const char *builtin_name_for(const char *cmd) {
   const builtin_row *r = argc ? row_for(argv[0]) : NULL;
   runner_argv_free(argv);
   return r ? r->id : NULL;
+}
+
+void builtin_describe_program(FILE *out, const program *p) {
+  /* distinct command strings, in code order (a command appears in many checks) */
+  uint32_t *seen = calloc(p->ncode ? p->ncode : 1, sizeof *seen);
+  size_t nseen = 0, with = 0;
+  if (!seen) return;
+  for (uint32_t a = 0; a < p->ncode; a++) {
+    const insn *in = &p->code[a];
+    if (in->op != OP_CMD || (in->b == PROG_NONE && p->dialect != DIALECT_WAZUH5)) continue; /* never runs */
+    size_t k = 0;
+    while (k < nseen && seen[k] != in->a)
+      k++;
+    if (k < nseen) continue;
+    seen[nseen++] = in->a;
+    with += builtin_name_for(program_str(p, in->a)) != NULL;
+  }
+  fprintf(out, "  builtins      %zu of %zu commands have a builtin (native: answered on this host now)\n", with, nseen);
+  for (size_t k = 0; k < nseen; k++) {
+    const char *cmd = program_str(p, seen[k]);
+    const char *id = builtin_name_for(cmd);
+    if (!id) continue;
+    char **argv;
+    size_t argc;
+    int native = 0;
+    if (runner_tokenize(cmd, &argv, &argc) == TN_OK) {
+      builtin_result r;
+      native = builtin_run(argv, argc, &r) == TN_OK;
+      builtin_result_free(&r);
+      runner_argv_free(argv);
+    }
+    fprintf(out, "                %-6s  %-10s  %s\n", native ? "native" : "runs", id, cmd);
+  }
+  free(seen);
 }
 
 int builtin_run(char *const *argv, size_t argc, builtin_result *res) {

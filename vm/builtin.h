@@ -9,6 +9,9 @@
 #define TENET_BUILTIN_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include "program.h"
 
 /* What a builtin answered. `output` is the merged stream (owned, NUL-terminated, output_len
  * bytes); `out`/`err` the bytes that went to stdout and to stderr (owned), for tests. */
@@ -30,6 +33,11 @@ void builtin_result_free(builtin_result *res);
  * by program name only (its table id, e.g. "stat"), or NULL. For `tenet inspect`: whether it
  * answers depends on the host, so this says "may be answered natively". */
 const char *builtin_name_for(const char *cmd);
+
+/* For `tenet inspect`: print to out a line "  builtins      N of M commands have a builtin" and
+ * then, for each distinct command the program runs that has one, whether it answers it on this
+ * host right now ("native") or declines ("runs"), and the command. */
+void builtin_describe_program(FILE *out, const program *p);
 
 /* Process-wide switch (default on; the environment variable TENET_NO_BUILTINS=1 turns it off at
  * start-up). runner_run consults the builtins only when enabled. */
