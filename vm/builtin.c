@@ -34,6 +34,7 @@ static const builtin_row rows[] = {
 /* ---- the switch ---- */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static size_t answered;
 static int enabled = 1;
 
 static void init_enabled(void) {
@@ -45,6 +46,8 @@ void builtin_set_enabled(int on) {
   pthread_once(&once, init_enabled);
   __atomic_store_n(&enabled, on ? 1 : 0, __ATOMIC_RELAXED);
 }
+
+size_t builtin_answered_count(void) { return __atomic_load_n(&answered, __ATOMIC_RELAXED); }
 
 int builtin_enabled(void) {
   pthread_once(&once, init_enabled);
@@ -254,6 +257,7 @@ int builtin_run(char *const *argv, size_t argc, builtin_result *res) {
     builtin_result_free(res);
     return rc == TN_ENOMEM ? TN_ENOMEM : TN_ENOTFOUND;
   }
+  __atomic_add_fetch(&answered, 1, __ATOMIC_RELAXED);
   return TN_OK;
 }
 

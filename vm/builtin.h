@@ -39,6 +39,9 @@ const char *builtin_name_for(const char *cmd);
  * host right now ("native") or declines ("runs"), and the command. */
 void builtin_describe_program(FILE *out, const program *p);
 
+/* How many commands the builtins answered in this process so far (for benchmarks). */
+size_t builtin_answered_count(void);
+
 /* Process-wide switch (default on; the environment variable TENET_NO_BUILTINS=1 turns it off at
  * start-up). runner_run consults the builtins only when enabled. */
 void builtin_set_enabled(int on);
