@@ -46,8 +46,10 @@ static sample scan_all(vm_image **imgs, int mode) {
   scan_options so = {.jobs = mode == M_WAZUH ? 1 : 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = 1};
   policy_scan ps[NPOL];
   if (scan_run_many((const vm_image *const *)imgs, NULL, NPOL, cache, &so, ps) == 0)
-    for (int i = 0; i < NPOL; i++) s.checks += ps[i].nchecks;
-  for (int i = 0; i < NPOL; i++) policy_scan_free(&ps[i]);
+    for (int i = 0; i < NPOL; i++)
+      s.checks += ps[i].nchecks;
+  for (int i = 0; i < NPOL; i++)
+    policy_scan_free(&ps[i]);
   s.asked = scan_cache_commands_run(cache);
   scan_cache_free(cache);
   s.wall = bench_now() - t0;
@@ -94,12 +96,13 @@ int main(int argc, char **argv) {
       last[m] = s;
     }
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  printf("policies: %s + %s (%zu checks per scan), %ld cores, %d reps interleaved\n", policies[0], policies[1],
-         last[0].checks, cores, reps);
+  printf("policies: %s + %s (%zu checks per scan), %ld cores, %d reps interleaved\n", policies[0],
+         policies[1], last[0].checks, cores, reps);
   double mw[NMODES];
   for (int m = 0; m < NMODES; m++) {
     mw[m] = bench_median(wall[m], reps);
-    printf("%-44s wall %.3f s  CPU %.3f s (tenet %.3f + commands %.3f)  commands asked %zu, answered natively %zu\n",
+    printf("%-44s wall %.3f s  CPU %.3f s (tenet %.3f + commands %.3f)  commands asked %zu, answered "
+           "natively %zu\n",
            mode_name[m], mw[m], bench_median(cpu[m], reps), bench_median(self[m], reps),
            bench_median(child[m], reps), last[m].asked, last[m].native);
   }

@@ -120,8 +120,10 @@ static inline int diff_once(char *const *argv) {
   snprintf(sc, sizeof sc, "exit %d", code);
   snprintf(bc, sizeof bc, "exit %d", b.exit_code);
   if (code != b.exit_code) diff_show("exit status", argv, bc, sc), bad = 1;
-  if (out.len != b.out_len || memcmp(out.data, b.out, b.out_len)) diff_show("stdout", argv, b.out, out.data), bad = 1;
-  if (err.len != b.err_len || memcmp(err.data, b.err, b.err_len)) diff_show("stderr", argv, b.err, err.data), bad = 1;
+  if (out.len != b.out_len || memcmp(out.data, b.out, b.out_len))
+    diff_show("stdout", argv, b.out, out.data), bad = 1;
+  if (err.len != b.err_len || memcmp(err.data, b.err, b.err_len))
+    diff_show("stderr", argv, b.err, err.data), bad = 1;
   strbuf_free(&out);
   strbuf_free(&err);
 
@@ -154,9 +156,12 @@ static inline int diff_argv(char *const *argv) {
     r = diff_once(argv);
     if (r >= 0) break;
   }
-  if (r > 0) diff_.answered++;
-  else if (r == 0) diff_.declined++;
-  else diff_.mismatched++;
+  if (r > 0)
+    diff_.answered++;
+  else if (r == 0)
+    diff_.declined++;
+  else
+    diff_.mismatched++;
   return r;
 }
 

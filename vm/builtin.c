@@ -25,7 +25,8 @@ typedef struct builtin_row {
 } builtin_row;
 
 static const builtin_row rows[] = {
-#define BUILTIN(id, name, program, package, version, desc) {#id, name, program, package, version, builtin_##id##_run},
+#define BUILTIN(id, name, program, package, version, desc)                                                   \
+  {#id, name, program, package, version, builtin_##id##_run},
 #include "builtins.def"
 #undef BUILTIN
 };
@@ -207,7 +208,8 @@ void builtin_describe_program(FILE *out, const program *p) {
     seen[nseen++] = in->a;
     with += builtin_name_for(program_str(p, in->a)) != NULL;
   }
-  fprintf(out, "  builtins      %zu of %zu commands have a builtin (native: answered on this host now)\n", with, nseen);
+  fprintf(out, "  builtins      %zu of %zu commands have a builtin (native: answered on this host now)\n",
+          with, nseen);
   for (size_t k = 0; k < nseen; k++) {
     const char *cmd = program_str(p, seen[k]);
     const char *id = builtin_name_for(cmd);
@@ -234,7 +236,8 @@ int builtin_run(char *const *argv, size_t argc, builtin_result *res) {
   char real[PATH_MAX];
   if (!resolve(argv[0], real) || strcmp(real, r->program) != 0) return TN_ENOTFOUND;
   char ver[128];
-  if (!builtin_dpkg_installed_version(r->package, ver, sizeof ver) || strncmp(ver, r->version, strlen(r->version)))
+  if (!builtin_dpkg_installed_version(r->package, ver, sizeof ver) ||
+      strncmp(ver, r->version, strlen(r->version)))
     return TN_ENOTFOUND;
 
   bout o = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, 0};

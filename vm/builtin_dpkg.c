@@ -13,8 +13,8 @@
  * Declines: other options, names dpkg would fold or treat as patterns (anything but
  * [a-z0-9][a-z0-9+.-]+), a package with several instances or in any state but
  * "install ok installed", a name absent from the status file but present in the available file,
- * a package named in dpkg's pending journal (/var/lib/dpkg/updates, while dpkg runs), format directives other than the plain fields below,
- * format escapes, and outputs whose stdout/stderr interleaving is not certain.
+ * a package named in dpkg's pending journal (/var/lib/dpkg/updates, while dpkg runs), format directives other
+ * than the plain fields below, format escapes, and outputs whose stdout/stderr interleaving is not certain.
  *
  * The status file is parsed once and re-read when its identity, size or mtime changes. */
 #include <dirent.h>
@@ -36,26 +36,26 @@
 #define DB_MAX ((size_t)256 << 20)
 
 typedef struct pkg {
-  const char *name;     /* points into the db text, NUL-terminated copies below */
+  const char *name; /* points into the db text, NUL-terminated copies below */
   size_t name_len;
-  const char *stanza;   /* the stanza, through its last "\n" */
+  const char *stanza; /* the stanza, through its last "\n" */
   size_t stanza_len;
   const char *status, *arch, *multiarch, *version; /* field values (copies), or "" */
-  int dup;              /* another stanza has the same name */
+  int dup;                                         /* another stanza has the same name */
 } pkg;
 
 typedef struct db {
   struct stat st_status, st_avail;
   int have_avail;
-  char *text;      /* the status file */
-  pkg *pkgs;       /* sorted by name */
+  char *text; /* the status file */
+  pkg *pkgs;  /* sorted by name */
   size_t n;
-  char **avail;    /* sorted names in the available file */
+  char **avail; /* sorted names in the available file */
   size_t navail;
   struct stat st_updates;
-  char **touched;  /* sorted names of the packages in dpkg's pending journal (updates/NNNN) */
+  char **touched; /* sorted names of the packages in dpkg's pending journal (updates/NNNN) */
   size_t ntouched;
-  char *arena;     /* field value copies */
+  char *arena; /* field value copies */
 } db;
 
 static pthread_mutex_t db_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -241,8 +241,10 @@ static void add_name(void *arg, char *st, size_t len) {
     ns->v = nv;
     ns->cap = nc;
   }
-  if (!(ns->v[ns->n] = strndup(v, vl))) ns->bad = 1;
-  else ns->n++;
+  if (!(ns->v[ns->n] = strndup(v, vl)))
+    ns->bad = 1;
+  else
+    ns->n++;
 }
 
 /* The packages named in dpkg's journal (updates/ files with all-digit names, which dpkg-query
@@ -339,8 +341,10 @@ static const pkg *find(const char *name) {
     size_t mid = (lo + hi) / 2;
     int c = strcmp(cur.pkgs[mid].name, name);
     if (c == 0) return &cur.pkgs[mid];
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return NULL;
 }

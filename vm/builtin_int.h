@@ -35,7 +35,8 @@ int builtin_pkg_name_ok(const char *name);
  * buf; 0 when unknown. Used by the dispatcher to check the program's version. */
 int builtin_dpkg_installed_version(const char *package, char *buf, size_t cap);
 
-#define BUILTIN(id, name, program, package, version, desc) int builtin_##id##_run(char *const *argv, size_t argc, bout *o);
+#define BUILTIN(id, name, program, package, version, desc)                                                   \
+  int builtin_##id##_run(char *const *argv, size_t argc, bout *o);
 #include "builtins.def"
 #undef BUILTIN
 

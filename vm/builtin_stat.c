@@ -31,8 +31,9 @@
 #define DEFAULT_HEAD "  File: %N\n  Size: %-10s\tBlocks: %-10b IO Block: %-6o %F\n"
 #define DEFAULT_DEV "Device: %Hd,%Ld\tInode: %-11i Links: %-5h Device type: %Hr,%Lr\n"
 #define DEFAULT_NODEV "Device: %Hd,%Ld\tInode: %-11i Links: %h\n"
-#define DEFAULT_TAIL                                                                                        \
-  "Access: (%04a/%10.10A)  Uid: (%5u/%8U)   Gid: (%5g/%8G)\nAccess: %x\nModify: %y\nChange: %z\n Birth: %w\n"
+#define DEFAULT_TAIL                                                                                         \
+  "Access: (%04a/%10.10A)  Uid: (%5u/%8U)   Gid: (%5g/%8G)\nAccess: %x\nModify: %y\nChange: %z\n Birth: "    \
+  "%w\n"
 
 typedef struct target {
   const char *name;
@@ -131,11 +132,26 @@ static void put(strbuf *b, const char *spec, char kind, const char *s, uint64_t 
     f[n++] = *p;
   f[n] = 0;
   switch (kind) {
-  case 's': strcat(f, "s"); strbuf_printf(b, f, s); break;
-  case 'u': strcat(f, PRIu64); strbuf_printf(b, f, u); break;
-  case 'o': strcat(f, PRIo64); strbuf_printf(b, f, u); break;
-  case 'x': strcat(f, PRIx64); strbuf_printf(b, f, u); break;
-  default: strcat(f, PRId64); strbuf_printf(b, f, d); break;
+  case 's':
+    strcat(f, "s");
+    strbuf_printf(b, f, s);
+    break;
+  case 'u':
+    strcat(f, PRIu64);
+    strbuf_printf(b, f, u);
+    break;
+  case 'o':
+    strcat(f, PRIo64);
+    strbuf_printf(b, f, u);
+    break;
+  case 'x':
+    strcat(f, PRIx64);
+    strbuf_printf(b, f, u);
+    break;
+  default:
+    strcat(f, PRId64);
+    strbuf_printf(b, f, d);
+    break;
   }
 }
 
@@ -206,21 +222,30 @@ static int expand(strbuf *b, const char *fmt, const target *t) {
     case 'U': put(b, spec, 's', user_name(x->stx_uid, tmp, sizeof tmp) ? tmp : "UNKNOWN", 0, 0); break;
     case 'G': put(b, spec, 's', group_name(x->stx_gid, tmp, sizeof tmp) ? tmp : "UNKNOWN", 0, 0); break;
     case 'd':
-      if (mod == 'H') put(b, spec, 'u', NULL, x->stx_dev_major, 0);
-      else if (mod == 'L') put(b, spec, 'u', NULL, x->stx_dev_minor, 0);
-      else put(b, spec, 'u', NULL, dev, 0);
+      if (mod == 'H')
+        put(b, spec, 'u', NULL, x->stx_dev_major, 0);
+      else if (mod == 'L')
+        put(b, spec, 'u', NULL, x->stx_dev_minor, 0);
+      else
+        put(b, spec, 'u', NULL, dev, 0);
       break;
     case 'D': put(b, spec, 'x', NULL, dev, 0); break;
     case 'r':
-      if (mod == 'H') put(b, spec, 'u', NULL, x->stx_rdev_major, 0);
-      else if (mod == 'L') put(b, spec, 'u', NULL, x->stx_rdev_minor, 0);
-      else return 0;
+      if (mod == 'H')
+        put(b, spec, 'u', NULL, x->stx_rdev_major, 0);
+      else if (mod == 'L')
+        put(b, spec, 'u', NULL, x->stx_rdev_minor, 0);
+      else
+        return 0;
       break;
     case 't': put(b, spec, 'x', NULL, x->stx_rdev_major, 0); break;
     case 'T': put(b, spec, 'x', NULL, x->stx_rdev_minor, 0); break;
-    case 'w': case 'x': case 'y': case 'z': {
+    case 'w':
+    case 'x':
+    case 'y':
+    case 'z': {
       if (has_prec) return 0;
-      const struct statx_timestamp *ts = conv == 'w' ? &x->stx_btime
+      const struct statx_timestamp *ts = conv == 'w'   ? &x->stx_btime
                                          : conv == 'x' ? &x->stx_atime
                                          : conv == 'y' ? &x->stx_mtime
                                                        : &x->stx_ctime;
@@ -232,9 +257,12 @@ static int expand(strbuf *b, const char *fmt, const target *t) {
       }
       break;
     }
-    case 'W': case 'X': case 'Y': case 'Z': {
+    case 'W':
+    case 'X':
+    case 'Y':
+    case 'Z': {
       if (has_prec) return 0;
-      const struct statx_timestamp *ts = conv == 'W' ? &x->stx_btime
+      const struct statx_timestamp *ts = conv == 'W'   ? &x->stx_btime
                                          : conv == 'X' ? &x->stx_atime
                                          : conv == 'Y' ? &x->stx_mtime
                                                        : &x->stx_ctime;
@@ -261,18 +289,24 @@ int builtin_stat_run(char *const *argv, size_t argc, bout *o) {
       continue;
     }
     if (a[1] == '-') {
-      if (!strcmp(a, "--dereference")) deref = 1;
-      else if (!strncmp(a, "--format=", 9)) fmt = a + 9;
-      else return TN_ENOTFOUND;
+      if (!strcmp(a, "--dereference"))
+        deref = 1;
+      else if (!strncmp(a, "--format=", 9))
+        fmt = a + 9;
+      else
+        return TN_ENOTFOUND;
       continue;
     }
     for (const char *c = a + 1; *c; c++) {
       if (*c == 'L') {
         deref = 1;
       } else if (*c == 'c') {
-        if (c[1]) fmt = c + 1;
-        else if (i + 1 < argc) fmt = argv[++i];
-        else return TN_ENOTFOUND;
+        if (c[1])
+          fmt = c + 1;
+        else if (i + 1 < argc)
+          fmt = argv[++i];
+        else
+          return TN_ENOTFOUND;
         break;
       } else {
         return TN_ENOTFOUND;

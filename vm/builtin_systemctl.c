@@ -26,16 +26,17 @@
 extern char **environ;
 
 #define NOT_BOOTED                                                                                           \
-  "System has not been booted with systemd as init system (PID 1). Can't operate.\n"                       \
+  "System has not been booted with systemd as init system (PID 1). Can't operate.\n"                         \
   "Failed to connect to bus: Host is down\n"
 
 /* The system unit search path of systemd 252 (lookup_paths_init), plus /lib for split-usr builds. */
-static const char *const unit_dirs[] = {
-    "/etc/systemd/system.control", "/run/systemd/system.control", "/run/systemd/transient",
-    "/run/systemd/generator.early", "/etc/systemd/system",        "/etc/systemd/system.attached",
-    "/run/systemd/system",         "/run/systemd/system.attached", "/run/systemd/generator",
-    "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",   "/lib/systemd/system",
-    "/run/systemd/generator.late", NULL};
+static const char *const unit_dirs[] = {"/etc/systemd/system.control", "/run/systemd/system.control",
+                                        "/run/systemd/transient",      "/run/systemd/generator.early",
+                                        "/etc/systemd/system",         "/etc/systemd/system.attached",
+                                        "/run/systemd/system",         "/run/systemd/system.attached",
+                                        "/run/systemd/generator",      "/usr/local/lib/systemd/system",
+                                        "/usr/lib/systemd/system",     "/lib/systemd/system",
+                                        "/run/systemd/generator.late", NULL};
 
 static const char *const unit_types[] = {".service", ".socket", ".target", ".device", ".mount", ".automount",
                                          ".swap",    ".timer",  ".path",   ".slice",  ".scope", NULL};
@@ -108,7 +109,8 @@ int builtin_systemctl_run(char *const *argv, size_t argc, bout *o) {
   const char *verb = argv[1];
   if (!strcmp(verb, "is-enabled")) return argc > 2 ? is_enabled(argv + 2, argc - 2, o) : TN_ENOTFOUND;
   int needs_unit = !strcmp(verb, "is-active") || !strcmp(verb, "is-failed");
-  int bus_verb = needs_unit || !strcmp(verb, "status") || !strcmp(verb, "show") || !strcmp(verb, "list-units");
+  int bus_verb =
+      needs_unit || !strcmp(verb, "status") || !strcmp(verb, "show") || !strcmp(verb, "list-units");
   if (!bus_verb || (needs_unit && argc < 3)) return TN_ENOTFOUND;
   bout_errs(o, NOT_BOOTED);
   o->exit_code = 1;

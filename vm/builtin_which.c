@@ -49,8 +49,10 @@ int builtin_which_run(char *const *argv, size_t argc, bout *o) {
         const char *e = colon ? colon : end;
         if (!colon && e == p && !extra) break; /* the dropped final empty field */
         strbuf_reset(&cand);
-        if (e == p) strbuf_putc(&cand, '.');
-        else strbuf_append(&cand, p, (size_t)(e - p));
+        if (e == p)
+          strbuf_putc(&cand, '.');
+        else
+          strbuf_append(&cand, p, (size_t)(e - p));
         strbuf_putc(&cand, '/');
         strbuf_puts(&cand, prog);
         if (!strbuf_ok(&cand)) break;

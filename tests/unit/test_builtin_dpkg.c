@@ -33,8 +33,8 @@ static void load_packages(void) {
   fclose(f);
 }
 
-static const char *const absent[] = {"tenet-no-such-package", "nftables-x", "telnetd-ssl-x", "xinetd-x", "z9",
-                                     "a.b+c-d", NULL};
+static const char *const absent[] = {
+    "tenet-no-such-package", "nftables-x", "telnetd-ssl-x", "xinetd-x", "z9", "a.b+c-d", NULL};
 
 /* Whether dpkg is at rest (no journal in updates/): otherwise the builtin rightly declines, and
  * the tests only require that nothing it answers differs. */
@@ -113,12 +113,12 @@ static void test_absent_and_mixed(void) {
 static void test_declines(void) {
   builtin_result b;
   const char *const cases[][6] = {
-      {"dpkg-query", "-s", "Bash", NULL},           /* dpkg folds case */
-      {"dpkg-query", "-s", "b*", NULL},             /* a pattern (an error for -s) */
-      {"dpkg-query", "-W", "lib*", NULL},           /* a pattern */
-      {"dpkg-query", "-s", "libc6:amd64", NULL},    /* arch-qualified */
-      {"dpkg-query", "-l", "bash", NULL},           /* another command */
-      {"dpkg-query", "-s", NULL},                   /* no package */
+      {"dpkg-query", "-s", "Bash", NULL},                      /* dpkg folds case */
+      {"dpkg-query", "-s", "b*", NULL},                        /* a pattern (an error for -s) */
+      {"dpkg-query", "-W", "lib*", NULL},                      /* a pattern */
+      {"dpkg-query", "-s", "libc6:amd64", NULL},               /* arch-qualified */
+      {"dpkg-query", "-l", "bash", NULL},                      /* another command */
+      {"dpkg-query", "-s", NULL},                              /* no package */
       {"dpkg-query", "-W", "-f=${Description}", "bash", NULL}, /* a field not reproduced */
       {"dpkg-query", "-W", "-f=${Package}\\n", "bash", NULL},  /* an escape */
       {"dpkg", "-l", "bash", NULL},
@@ -131,13 +131,16 @@ static void test_declines(void) {
     CHECK_INT(builtin_run((char *const *)cases[i], argc, &b), TN_ENOTFOUND);
   }
   setenv("DPKG_ADMINDIR", "/tmp", 1);
-  CHECK_INT(builtin_run((char *const *)(const char *const[]){"dpkg-query", "-s", "bash", NULL}, 3, &b), TN_ENOTFOUND);
+  CHECK_INT(builtin_run((char *const *)(const char *const[]){"dpkg-query", "-s", "bash", NULL}, 3, &b),
+            TN_ENOTFOUND);
   unsetenv("DPKG_ADMINDIR");
   setenv("LC_ALL", "de_DE.UTF-8", 1);
-  CHECK_INT(builtin_run((char *const *)(const char *const[]){"dpkg-query", "-s", "bash", NULL}, 3, &b), TN_ENOTFOUND);
+  CHECK_INT(builtin_run((char *const *)(const char *const[]){"dpkg-query", "-s", "bash", NULL}, 3, &b),
+            TN_ENOTFOUND);
   unsetenv("LC_ALL");
   if (dpkg_at_rest()) {
-    CHECK_INT(builtin_run((char *const *)(const char *const[]){"dpkg-query", "-s", "bash", NULL}, 3, &b), TN_OK);
+    CHECK_INT(builtin_run((char *const *)(const char *const[]){"dpkg-query", "-s", "bash", NULL}, 3, &b),
+              TN_OK);
     builtin_result_free(&b);
   }
 }

@@ -40,9 +40,9 @@ static void build_tree(void) {
   make_file("no-bits", "x", 0, 0, 0);
   make_file("with space", "x", 0644, 0, 0);
   make_file("semi;colon(paren)$dollar", "x", 0644, 0, 0);
-  make_file("it's", "x", 0644, 0, 0);          /* the builtin declines: quoting */
-  make_file("new\nline", "x", 0644, 0, 0);     /* the builtin declines: escaping */
-  make_file("caf\xc3\xa9", "x", 0644, 0, 0);   /* the builtin declines: non-ASCII */
+  make_file("it's", "x", 0644, 0, 0);        /* the builtin declines: quoting */
+  make_file("new\nline", "x", 0644, 0, 0);   /* the builtin declines: escaping */
+  make_file("caf\xc3\xa9", "x", 0644, 0, 0); /* the builtin declines: non-ASCII */
   const char *d = add("subdir");
   mkdir(d, 01777);
   chmod(d, 01777);
@@ -64,16 +64,39 @@ static void build_tree(void) {
   mknod(add("blockdev"), S_IFBLK | 0660, makedev(7, 200));
   add("missing");
   /* system paths the corpus stats */
-  const char *sys[] = {"/etc/passwd", "/etc/shadow", "/etc/cron.d", "/boot", "/dev/null", "/dev/shm", "/proc/1",
-                       "/usr/bin/which", "/sbin/auditctl", "/etc/issue.net", "/tmp", "/", "/proc/sys/kernel/osrelease"};
+  const char *sys[] = {"/etc/passwd",
+                       "/etc/shadow",
+                       "/etc/cron.d",
+                       "/boot",
+                       "/dev/null",
+                       "/dev/shm",
+                       "/proc/1",
+                       "/usr/bin/which",
+                       "/sbin/auditctl",
+                       "/etc/issue.net",
+                       "/tmp",
+                       "/",
+                       "/proc/sys/kernel/osrelease"};
   for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++)
     snprintf(paths[npaths++], sizeof paths[0], "%s", sys[i]);
 }
 
 static const char *const formats[] = {
-    "%a", "%#a %u %U %g %G", "%n %a %U %G", "%u-%g-%a", "%n %u %U %g %G", "%U %G", "%G", "%a %U %G",
-    "%A %F %h %i %s %b %B %o", "%d %D %f %t %T %Hd %Ld %Hr %Lr", "%x|%y|%z|%w", "%X %Y %Z %W",
-    "%-10s|%10n|%05a|%-6o|%8U|%-8G|%10.3A|%#x", "100%% %n", "%04a/%10.10A (%5u/%8U)",
+    "%a",
+    "%#a %u %U %g %G",
+    "%n %a %U %G",
+    "%u-%g-%a",
+    "%n %u %U %g %G",
+    "%U %G",
+    "%G",
+    "%a %U %G",
+    "%A %F %h %i %s %b %B %o",
+    "%d %D %f %t %T %Hd %Ld %Hr %Lr",
+    "%x|%y|%z|%w",
+    "%X %Y %Z %W",
+    "%-10s|%10n|%05a|%-6o|%8U|%-8G|%10.3A|%#x",
+    "100%% %n",
+    "%04a/%10.10A (%5u/%8U)",
 };
 
 static void test_every_file_every_format(void) {
@@ -119,10 +142,18 @@ static void test_forms(void) {
 
 static void test_declines(void) {
   const char *const cases[][5] = {
-      {"stat", "-f", "/", NULL},          {"stat", "-t", "/", NULL},        {"stat", "-c", "%N", "/", NULL},
-      {"stat", "-c", "%m", "/", NULL},    {"stat", "-c", "%C", "/", NULL},  {"stat", "--printf=%n", "/", NULL},
-      {"stat", "--", "/", NULL},          {"stat", "-", NULL},              {"stat", NULL},
-      {"stat", "-c", "%x.3", "/", NULL},  {"stat", "-c", "%.3X", "/", NULL}, {"stat", "-c", "%j", "/", NULL},
+      {"stat", "-f", "/", NULL},
+      {"stat", "-t", "/", NULL},
+      {"stat", "-c", "%N", "/", NULL},
+      {"stat", "-c", "%m", "/", NULL},
+      {"stat", "-c", "%C", "/", NULL},
+      {"stat", "--printf=%n", "/", NULL},
+      {"stat", "--", "/", NULL},
+      {"stat", "-", NULL},
+      {"stat", NULL},
+      {"stat", "-c", "%x.3", "/", NULL},
+      {"stat", "-c", "%.3X", "/", NULL},
+      {"stat", "-c", "%j", "/", NULL},
   };
   builtin_result r;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -131,8 +162,10 @@ static void test_declines(void) {
       argc++;
     int rc = builtin_run((char *const *)cases[i], argc, &r);
     if (rc == TN_OK) builtin_result_free(&r);
-    if (i == 9) CHECK_INT(rc, TN_OK); /* "%x.3": a time then ".3", answered */
-    else CHECK_INT(rc, TN_ENOTFOUND);
+    if (i == 9)
+      CHECK_INT(rc, TN_OK); /* "%x.3": a time then ".3", answered */
+    else
+      CHECK_INT(rc, TN_ENOTFOUND);
   }
   setenv("QUOTING_STYLE", "c", 1);
   CHECK_INT(builtin_run((char *const *)(const char *const[]){"stat", "/", NULL}, 2, &r), TN_ENOTFOUND);

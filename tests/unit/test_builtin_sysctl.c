@@ -7,9 +7,17 @@
 
 /* Counters the kernel changes between any two reads (every process started moves them): their
  * values cannot be compared across two runs, only the shape of the answer. */
-static const char *const volatile_keys[] = {"fs.dentry-state", "fs.file-nr", "fs.inode-nr", "fs.inode-state",
-                                            "fs.aio-nr", "kernel.random.uuid", "kernel.random.entropy_avail",
-                                            "kernel.ns_last_pid", "kernel.pty.nr", "fs.quota.syncs", NULL};
+static const char *const volatile_keys[] = {"fs.dentry-state",
+                                            "fs.file-nr",
+                                            "fs.inode-nr",
+                                            "fs.inode-state",
+                                            "fs.aio-nr",
+                                            "kernel.random.uuid",
+                                            "kernel.random.entropy_avail",
+                                            "kernel.ns_last_pid",
+                                            "kernel.pty.nr",
+                                            "fs.quota.syncs",
+                                            NULL};
 
 static int is_volatile(const char *k) {
   for (const char *const *v = volatile_keys; *v; v++)
@@ -27,7 +35,8 @@ static int collect(const char *path, const struct stat *st, int flag, struct FTW
   const char *k = path + strlen("/proc/sys/");
   char *key = strdup(k);
   for (char *p = key; *p; p++)
-    if (*p == '/') *p = '.';
+    if (*p == '/')
+      *p = '.';
     else if (*p == '.') { /* a dot in a component (a VLAN interface): not expressible with dots */
       free(key);
       return 0;
@@ -88,9 +97,9 @@ static void test_volatile_shape(void) {
 
 static void test_declines(void) {
   const char *const cases[][4] = {
-      {"sysctl", "-a", NULL},          {"sysctl", "net.ipv4", NULL},       {"sysctl", "net/ipv4/ip_forward", NULL},
-      {"sysctl", "", NULL},            {"sysctl", "-w", "a.b=1", NULL},   {"sysctl", NULL},
-      {"sysctl", "-e", "x.y", NULL},   {"sysctl", "a.b=1", NULL},
+      {"sysctl", "-a", NULL},        {"sysctl", "net.ipv4", NULL},    {"sysctl", "net/ipv4/ip_forward", NULL},
+      {"sysctl", "", NULL},          {"sysctl", "-w", "a.b=1", NULL}, {"sysctl", NULL},
+      {"sysctl", "-e", "x.y", NULL}, {"sysctl", "a.b=1", NULL},
   };
   builtin_result b;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -48,7 +48,8 @@ static void test_shapes(void) {
   DIFF("which");
   DIFF("which", "");
   char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
-  const char *shapes[] = {"%s:/usr/bin", ":%s", "/usr/bin::%s", "%s:", "/usr/bin:", "::", ":", "", ".:%s", "%s/../tenet_nope:%s"};
+  const char *shapes[] = {
+      "%s:/usr/bin", ":%s", "/usr/bin::%s", "%s:", "/usr/bin:", "::", ":", "", ".:%s", "%s/../tenet_nope:%s"};
   REQUIRE(chdir(dir) == 0);
   snprintf(rel, sizeof rel, "%s", "tenet-exe");
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
@@ -69,11 +70,14 @@ static void test_shapes(void) {
 
 static void test_declines(void) {
   builtin_result b;
-  CHECK_INT(builtin_run((char *const *)(const char *const[]){"which", "-a", "sh", NULL}, 3, &b), TN_ENOTFOUND);
-  CHECK_INT(builtin_run((char *const *)(const char *const[]){"which", "sh", "-x", NULL}, 3, &b), TN_ENOTFOUND);
+  CHECK_INT(builtin_run((char *const *)(const char *const[]){"which", "-a", "sh", NULL}, 3, &b),
+            TN_ENOTFOUND);
+  CHECK_INT(builtin_run((char *const *)(const char *const[]){"which", "sh", "-x", NULL}, 3, &b),
+            TN_ENOTFOUND);
   char *old = strdup(getenv("PATH"));
   unsetenv("PATH");
-  CHECK_INT(builtin_run((char *const *)(const char *const[]){"/usr/bin/which", "sh", NULL}, 2, &b), TN_ENOTFOUND);
+  CHECK_INT(builtin_run((char *const *)(const char *const[]){"/usr/bin/which", "sh", NULL}, 2, &b),
+            TN_ENOTFOUND);
   setenv("PATH", old, 1);
   free(old);
 }
