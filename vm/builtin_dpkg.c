@@ -273,7 +273,7 @@ static int read_journal(db *d) {
   d->touched = ns.v;
   d->ntouched = ns.n;
   if (ns.bad) return 0;
-  qsort(d->touched, d->ntouched, sizeof *d->touched, by_str);
+  if (d->ntouched) qsort(d->touched, d->ntouched, sizeof *d->touched, by_str);
   return 1;
 }
 
