@@ -32,6 +32,7 @@ static const conf_option options[] = {
     OPT("workers", CONF_INT, workers, "0", 0, 0, 64, "scan worker threads (0: one per CPU)"),
     OPT("command_timeout", CONF_DURATION, command_timeout, "30s", 0, 1, 300, "timeout of each c: command"),
     OPT("skip_nfs", CONF_BOOL, skip_nfs, "yes", 0, 0, 0, "d: rules on NFS/CIFS mounts are not applicable"),
+    OPT("builtins", CONF_BOOL, builtins, "yes", 0, 0, 0, "answer common commands natively (docs/BUILTINS.md)"),
     OPT("connect_timeout", CONF_DURATION, connect_timeout, "10s", 0, 1, 600,
         "TCP connect + TLS handshake timeout"),
     OPT("reconnect_min", CONF_DURATION, reconnect_min, "1s", 0, 1, 3600,

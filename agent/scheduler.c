@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "daemon_log.h"
 #include "err.h"
 #include "keyring.h"
@@ -214,6 +215,7 @@ int agent_cycle_run(agent_cycle *c, int64_t now, agent_cycle_stats *stats) {
       .eval = {(int)c->cfg->command_timeout, c->cfg->skip_nfs, (size_t)64 << 20},
       .scan_id = -1,
   };
+  builtin_set_enabled(c->cfg->builtins);
   int first_err = TN_OK;
   /* Every policy of the cycle is scanned together: one pool, one cache, so a command that several
    * policies run (sshd -T, auditctl -l, ...) runs once per cycle. */

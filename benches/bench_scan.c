@@ -1,11 +1,16 @@
 /* bench_scan.c — scan speed on this host: cis_debian12.yml + sca_distro_independent_linux.yml
- * (Wazuh 4.14.7 corpus), compiled once, scanned repeatedly (together, as `tenet scan A B` does): median wall time with the worker pool
- * and the per-scan cache on (default jobs) and with both off (--jobs 1 --no-cache), interleaved.
- * Usage: bench_scan [SHARED_DIR] [REPS]. */
+ * (Wazuh 4.14.7 corpus), compiled once, scanned repeatedly (together, as `tenet scan A B` does),
+ * in three modes interleaved within each repetition:
+ *   builtins     worker pool + per-scan cache + builtins (the default)
+ *   no-builtins  worker pool + per-scan cache, every command forked
+ *   wazuh-like   --jobs 1 --no-cache --no-builtins: one command after another, as Wazuh runs them
+ * Reports medians of wall time and of CPU (getrusage RUSAGE_SELF + RUSAGE_CHILDREN deltas: tenet's
+ * own CPU plus the commands'). Usage: bench_scan [SHARED_DIR] [REPS]. */
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "builtin.h"
 #include "cache.h"
 #include "compile.h"
 #include "scan.h"
@@ -22,24 +27,36 @@ static double cpu_of(int who) {
          ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
 }
 
-static double self_cpu, child_cpu; /* CPU seconds of the last scan_all: this process, its commands */
+enum { M_BUILTINS, M_NO_BUILTINS, M_WAZUH, NMODES };
+static const char *const mode_name[NMODES] = {"builtins (pool+cache)", "no builtins (pool+cache)",
+                                              "wazuh-like (jobs 1, no cache, no builtins)"};
 
-static double scan_all(vm_image **imgs, int jobs, int cache_on, size_t *checks, size_t *cmds) {
+typedef struct sample {
+  double wall, self, child;
+  size_t checks, asked, native;
+} sample;
+
+static sample scan_all(vm_image **imgs, int mode) {
+  sample s = {0};
+  builtin_set_enabled(mode == M_BUILTINS);
+  size_t native0 = builtin_answered_count();
   double s0 = cpu_of(RUSAGE_SELF), c0 = cpu_of(RUSAGE_CHILDREN);
   double t0 = bench_now();
-  scan_cache *cache = scan_cache_new(cache_on);
-  scan_options so = {.jobs = jobs, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = 1};
-  *checks = 0;
-  policy_scan s[NPOL];
-  if (scan_run_many((const vm_image *const *)imgs, NULL, NPOL, cache, &so, s) == 0)
-    for (int i = 0; i < NPOL; i++) *checks += s[i].nchecks;
-  for (int i = 0; i < NPOL; i++) policy_scan_free(&s[i]);
-  *cmds = scan_cache_commands_run(cache);
+  scan_cache *cache = scan_cache_new(mode != M_WAZUH);
+  scan_options so = {.jobs = mode == M_WAZUH ? 1 : 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = 1};
+  policy_scan ps[NPOL];
+  if (scan_run_many((const vm_image *const *)imgs, NULL, NPOL, cache, &so, ps) == 0)
+    for (int i = 0; i < NPOL; i++)
+      s.checks += ps[i].nchecks;
+  for (int i = 0; i < NPOL; i++)
+    policy_scan_free(&ps[i]);
+  s.asked = scan_cache_commands_run(cache);
   scan_cache_free(cache);
-  double wall = bench_now() - t0;
-  self_cpu = cpu_of(RUSAGE_SELF) - s0;
-  child_cpu = cpu_of(RUSAGE_CHILDREN) - c0;
-  return wall;
+  s.wall = bench_now() - t0;
+  s.self = cpu_of(RUSAGE_SELF) - s0;
+  s.child = cpu_of(RUSAGE_CHILDREN) - c0;
+  s.native = builtin_answered_count() - native0;
+  return s;
 }
 
 int main(int argc, char **argv) {
@@ -60,33 +77,46 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  double *on = calloc((size_t)reps, sizeof *on), *off = calloc((size_t)reps, sizeof *off);
-  double *on_self = calloc((size_t)reps, sizeof *on), *on_child = calloc((size_t)reps, sizeof *on);
-  size_t checks_on = 0, checks_off = 0, cmds_on = 0, cmds_off = 0;
-  scan_all(imgs, 0, 1, &checks_on, &cmds_on); /* warm the page cache once */
-  for (int r = 0; r < reps; r++) {
-    off[r] = scan_all(imgs, 1, 0, &checks_off, &cmds_off);
-    on[r] = scan_all(imgs, 0, 1, &checks_on, &cmds_on);
-    on_self[r] = self_cpu;
-    on_child[r] = child_cpu;
+  double *wall[NMODES], *cpu[NMODES], *self[NMODES], *child[NMODES];
+  sample last[NMODES];
+  for (int m = 0; m < NMODES; m++) {
+    wall[m] = calloc((size_t)reps, sizeof(double));
+    cpu[m] = calloc((size_t)reps, sizeof(double));
+    self[m] = calloc((size_t)reps, sizeof(double));
+    child[m] = calloc((size_t)reps, sizeof(double));
   }
-  double mon = bench_median(on, reps), moff = bench_median(off, reps);
-  printf("policies: %s + %s\n", policies[0], policies[1]);
-  printf("checks evaluated per scan: %zu (pool+cache) / %zu (sequential, no cache)\n", checks_on, checks_off);
-  printf("commands executed per scan: %zu with cache, %zu without\n", cmds_on, cmds_off);
-  printf("pool+cache (%ld workers): median %.3f s  (CPU: tenet %.3f s, commands %.3f s)\n", cores, mon,
-         bench_median(on_self, reps), bench_median(on_child, reps));
-  printf("jobs 1, no cache:        median %.3f s\n", moff);
-  printf("speed-up: %.2fx; vs the Wazuh 4.14.7 reference of 2.1 s: %.2fx (%d reps each, interleaved)\n", moff / mon,
-         2.1 / mon, reps);
+  scan_all(imgs, M_BUILTINS); /* warm the page cache and the command costs once */
+  for (int r = 0; r < reps; r++)
+    for (int m = NMODES - 1; m >= 0; m--) {
+      sample s = scan_all(imgs, m);
+      wall[m][r] = s.wall;
+      cpu[m][r] = s.self + s.child;
+      self[m][r] = s.self;
+      child[m][r] = s.child;
+      last[m] = s;
+    }
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  printf("policies: %s + %s (%zu checks per scan), %ld cores, %d reps interleaved\n", policies[0],
+         policies[1], last[0].checks, cores, reps);
+  double mw[NMODES];
+  for (int m = 0; m < NMODES; m++) {
+    mw[m] = bench_median(wall[m], reps);
+    printf("%-44s wall %.3f s  CPU %.3f s (tenet %.3f + commands %.3f)  commands asked %zu, answered "
+           "natively %zu\n",
+           mode_name[m], mw[m], bench_median(cpu[m], reps), bench_median(self[m], reps),
+           bench_median(child[m], reps), last[m].asked, last[m].native);
+  }
+  printf("wall: builtins / wazuh-like = %.3f; builtins / no builtins = %.3f\n", mw[M_BUILTINS] / mw[M_WAZUH],
+         mw[M_BUILTINS] / mw[M_NO_BUILTINS]);
   for (int i = 0; i < NPOL; i++) {
     vm_image_free(imgs[i]);
     program_free(progs[i]);
   }
-  free(on);
-  free(off);
-  free(on_self);
-  free(on_child);
+  for (int m = 0; m < NMODES; m++) {
+    free(wall[m]);
+    free(cpu[m]);
+    free(self[m]);
+    free(child[m]);
+  }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "builtin.h"
 #include "cli.h"
 #include "cli_opt.h"
 #include "crypto.h"
@@ -51,6 +52,7 @@ static void header(const char *path, const loaded_policy *lp, const vm_image *im
   }
   printf("  size          %u checks, %u instructions, %u regexes (%zu native OS_Regex, %zu lowered to PCRE2 JIT, %zu invalid), %u bytes of strings\n",
          p->nchecks, p->ncode, p->nregexes, native, img ? img->nlowered : 0, bad, p->strtab_len);
+  builtin_describe_program(stdout, p);
   printf("\n");
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "cache.h"
 #include "cli.h"
 #include "crypto.h"
@@ -37,6 +38,7 @@ static void help(FILE *out) {
             report_format_at(i)->description);
   fprintf(out, "  -j, --jobs N          worker threads (default: one per core)\n"
                "      --no-cache        run every command and read every file each time it is asked for\n"
+               "      --no-builtins     run every command, never answer one natively (docs/BUILTINS.md)\n"
                "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
                "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
                "      --allow-unsigned  run bundles without checking a signature\n"
@@ -50,7 +52,7 @@ int cmd_scan(int argc, char **argv) {
       {"no-cache", no_argument, 0, 'C'},     {"timeout", required_argument, 0, 't'},
       {"pubkey", required_argument, 0, 'p'}, {"allow-unsigned", no_argument, 0, 'U'},
       {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
-      {"root", required_argument, 0, 'r'},
+      {"root", required_argument, 0, 'r'}, {"no-builtins", no_argument, 0, 'B'},
       {0, 0, 0, 0}};
   const report_format *fmt = report_format_find(isatty(STDOUT_FILENO) ? "text" : "jsonl");
   int use_cache = 1, c;
@@ -78,6 +80,7 @@ int cmd_scan(int argc, char **argv) {
       }
       break;
     case 'C': use_cache = 0; break;
+    case 'B': builtin_set_enabled(0); break;
     case 't':
       so.eval.command_timeout = (int)strtol(optarg, &end, 10);
       if (*end || so.eval.command_timeout < 1 || so.eval.command_timeout > 3600) {

@@ -27,7 +27,7 @@ static const struct {
     {"keygen", cmd_keygen, "keygen NAME                  (writes NAME.key and NAME.pub)"},
     {"verify", cmd_verify, "verify --pubkey KEY.pub BUNDLE..."},
     {"scan", cmd_scan,
-     "scan [--format jsonl|text] [--jobs N] [--no-cache] [--timeout S] [--root DIR]\n"
+     "scan [--format jsonl|text] [--jobs N] [--no-cache] [--no-builtins] [--timeout S] [--root DIR]\n"
      "             [--pubkey KEY.pub | --allow-unsigned] [--dialect wazuh4|wazuh5] BUNDLE|POLICY.yml..."},
     {"test", cmd_test, "test [--update] [--case NAME] POLICY.yml|BUNDLE [TESTFILE]   (offline fixture tests)"},
     {"diff", cmd_diff, "diff [--format text|json] OLD NEW   (bundles or YAML: what a rollout changes)"},

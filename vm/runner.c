@@ -5,12 +5,17 @@
  * ends: a background grandchild still holding the pipe keeps it running until the timeout. On
  * timeout the whole process group gets SIGTERM, then SIGKILL after a short grace period (Wazuh
  * waits forever after SIGTERM; a scan must not). The group is signalled while the leader is still
- * unreaped, so its id cannot have been reused. */
+ * unreaped, so its id cannot have been reused.
+ *
+ * Before forking, the builtins (builtin.h) are asked: a command they answer byte for byte never
+ * runs. Every command's wall time is remembered for the life of the process (runner_cost_us), so
+ * a scan can start the slowest commands of the previous scan first. */
 #include "runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,78 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "err.h"
 #include "strbuf.h"
 
 #define GRACE_MS 1000 /* SIGTERM → SIGKILL */
 #define READ_CHUNK 65536
-
-/* ---- tokenising (Wazuh's w_strtok) ---- */
-
-static int push_word(char ***v, size_t *n, size_t *cap, strbuf *w) {
-  if (*n + 2 > *cap) {
-    size_t nc = *cap ? *cap * 2 : 8;
-    char **nv = realloc(*v, nc * sizeof *nv);
-    if (!nv) return TN_ENOMEM;
-    *v = nv;
-    *cap = nc;
-  }
-  strbuf_append(w, "", 0); /* an empty word still needs its buffer */
-  char *s = strbuf_take(w);
-  if (!s) return TN_ENOMEM;
-  (*v)[(*n)++] = s;
-  (*v)[*n] = NULL;
-  return TN_OK;
-}
-
-int runner_tokenize(const char *cmd, char ***argvp, size_t *argcp) {
-  char **v = calloc(1, sizeof *v);
-  size_t n = 0, cap = 1;
-  strbuf w = STRBUF_INIT;
-  int have = 0, quoting = 0, rc = TN_OK;
-  if (!v) return TN_ENOMEM;
-  for (const char *p = cmd; *p && rc == TN_OK; p++) {
-    switch (*p) {
-    case ' ':
-      if (quoting) {
-        strbuf_putc(&w, ' ');
-        have = 1;
-      } else if (have) {
-        rc = push_word(&v, &n, &cap, &w);
-        have = 0;
-      }
-      break;
-    case '"':
-      if (quoting) have = 1; /* a closing quote always yields a word, "" included */
-      quoting = !quoting;
-      break;
-    case '\\':
-      if (p[1]) {
-        strbuf_putc(&w, *++p);
-        have = 1;
-      }
-      break;
-    default: strbuf_putc(&w, *p); have = 1;
-    }
-  }
-  if (rc == TN_OK && have) rc = push_word(&v, &n, &cap, &w);
-  if (rc == TN_OK && !strbuf_ok(&w)) rc = TN_ENOMEM;
-  strbuf_free(&w);
-  if (rc != TN_OK) {
-    runner_argv_free(v);
-    return rc;
-  }
-  *argvp = v;
-  *argcp = n;
-  return TN_OK;
-}
-
-void runner_argv_free(char **argv) {
-  if (!argv) return;
-  for (char **p = argv; *p; p++)
-    free(*p);
-  free(argv);
-}
 
 /* ---- time ---- */
 
@@ -199,7 +138,79 @@ static void terminate(pid_t pid, int pidfd) {
   kill(pid, SIGKILL);
 }
 
+/* ---- costs ---- */
+
+#define COST_SLOTS 4096 /* open addressing; commands beyond this are simply not remembered */
+
+typedef struct cost_slot {
+  char *cmd;
+  int64_t us;
+} cost_slot;
+
+static pthread_mutex_t cost_mu = PTHREAD_MUTEX_INITIALIZER;
+static cost_slot costs[COST_SLOTS];
+
+static size_t cost_hash(const char *s) {
+  size_t h = 1469598103934665603u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+/* The slot of cmd, or the empty slot where it would go, or NULL when the table is full. Called
+ * with cost_mu held. */
+static cost_slot *cost_find(const char *cmd) {
+  size_t h = cost_hash(cmd);
+  for (size_t i = 0; i < COST_SLOTS; i++) {
+    cost_slot *c = &costs[(h + i) % COST_SLOTS];
+    if (!c->cmd || !strcmp(c->cmd, cmd)) return c;
+  }
+  return NULL;
+}
+
+static void cost_note(const char *cmd, int64_t us) {
+  pthread_mutex_lock(&cost_mu);
+  cost_slot *c = cost_find(cmd);
+  if (c && !c->cmd) c->cmd = strdup(cmd);
+  if (c && c->cmd) c->us = us;
+  pthread_mutex_unlock(&cost_mu);
+}
+
+int64_t runner_cost_us(const char *cmd) {
+  pthread_mutex_lock(&cost_mu);
+  cost_slot *c = cost_find(cmd);
+  int64_t us = c && c->cmd ? c->us : -1;
+  pthread_mutex_unlock(&cost_mu);
+  return us;
+}
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- builtins ---- */
+
+/* Ask the builtins; 1 when one answered (out filled), 0 when the command must run. */
+static int try_builtin(char **argv, size_t argc, size_t output_cap, runner_result *out) {
+  builtin_result b;
+  if (builtin_run(argv, argc, &b) != TN_OK) return 0;
+  if (output_cap && b.output_len >= output_cap) { /* the real run would be cut: let it run */
+    builtin_result_free(&b);
+    return 0;
+  }
+  out->exit_code = b.exit_code;
+  out->output = b.output;
+  out->output_len = b.output_len;
+  b.output = NULL;
+  builtin_result_free(&b);
+  return 1;
+}
+
 /* ---- running ---- */
+
+static int run_forked(char **argv, int timeout_s, size_t output_cap, runner_result *out);
 
 int runner_run(const char *cmd, int timeout_s, size_t output_cap, runner_result *out) {
   memset(out, 0, sizeof *out);
@@ -207,12 +218,25 @@ int runner_run(const char *cmd, int timeout_s, size_t output_cap, runner_result 
   size_t argc;
   int rc = runner_tokenize(cmd, &argv, &argc);
   if (rc != TN_OK) return rc;
-  strbuf buf = STRBUF_INIT;
   if (argc == 0) { /* see runner.h: nothing runs, status 0, no output */
     runner_argv_free(argv);
     out->output = calloc(1, 1);
     return out->output ? TN_OK : TN_ENOMEM;
   }
+  int64_t t0 = now_us();
+  if (try_builtin(argv, argc, output_cap, out)) {
+    runner_argv_free(argv);
+    cost_note(cmd, now_us() - t0);
+    return TN_OK;
+  }
+  rc = run_forked(argv, timeout_s, output_cap, out);
+  cost_note(cmd, now_us() - t0);
+  return rc;
+}
+
+/* Fork and exec argv (owned: freed here), reading its merged output. */
+static int run_forked(char **argv, int timeout_s, size_t output_cap, runner_result *out) {
+  strbuf buf = STRBUF_INIT;
 
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) {

@@ -10,6 +10,7 @@
 #define TENET_RUNNER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The exit status a child reports when its exec fails (Wazuh's EXECVE_ERROR). */
 #define RUNNER_EXEC_FAILED 127
@@ -32,13 +33,18 @@ typedef struct runner_result {
 int runner_tokenize(const char *cmd, char ***argv, size_t *argc);
 void runner_argv_free(char **argv);
 
-/* Run cmd. timeout_s <= 0 waits forever; output_cap 0 means no cap. On TN_OK *out holds the
- * result (free with runner_result_free). A command with no words at all runs nothing and
- * reports exit code 0 with empty output: in Wazuh the child dies in execvp(NULL) and a signal
- * reads as status 0.
- * Returns TN_OK, TN_ENOMEM, or TN_EEXEC when the child could not be started (pipe or fork
- * failure, errno preserved): Wazuh's "Failed to run command" case. */
+/* Run cmd. When the builtins are enabled (builtin.h) and one answers the command exactly, nothing
+ * is forked and the result is the builtin's (output and exit code; never a timeout). timeout_s <= 0 waits
+ * forever; output_cap 0 means no cap. On TN_OK *out holds the result (free with runner_result_free). A
+ * command with no words at all runs nothing and reports exit code 0 with empty output: in Wazuh the child
+ * dies in execvp(NULL) and a signal reads as status 0. Returns TN_OK, TN_ENOMEM, or TN_EEXEC when the child
+ * could not be started (pipe or fork failure, errno preserved): Wazuh's "Failed to run command" case. */
 int runner_run(const char *cmd, int timeout_s, size_t output_cap, runner_result *out);
+/* The wall time in microseconds the last runner_run of exactly this command string took in this
+ * process (builtin answers included), or -1 when it never ran. Remembered across scans (bounded
+ * table), so a scheduler can start the slowest commands first. Thread-safe. */
+int64_t runner_cost_us(const char *cmd);
+
 /* Free the output of a result (the struct itself is the caller's). NULL is a no-op. */
 void runner_result_free(runner_result *r);
 

@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "event.h"
+#include "runner.h"
 
 typedef struct job {
   uint32_t policy; /* index into the scan's images */
@@ -89,11 +90,34 @@ static int starts_with_command(const program *p, const prog_check *chk) {
   return in->op == OP_CMD && (in->b != PROG_NONE || p->dialect == DIALECT_WAZUH5);
 }
 
-/* The order workers take jobs in: checks that start with a command first, so the long commands
- * start early and the cheap file checks fill the tail; otherwise policy order. Results are sorted
- * by check id afterwards, so the order changes nothing but the wall time. */
+/* What a job's commands cost when they last ran in this process (runner_cost_us, microseconds;
+ * a command never run counts as 0): the sort key of schedule(). */
+static int64_t job_cost(const pool *pl, job j) {
+  const program *p = pl->imgs[j.policy]->prog;
+  const prog_check *chk = &p->checks[j.check];
+  int64_t sum = 0;
+  for (uint32_t a = chk->code; a < chk->code + chk->code_len; a++)
+    if (p->code[a].op == OP_CMD) {
+      int64_t us = runner_cost_us(program_str(p, p->code[a].a));
+      if (us > 0) sum += us;
+    }
+  return sum;
+}
+
+static int by_cost(const void *a, const void *b) {
+  const int64_t *x = a, *y = b; /* {cost, original position} */
+  if (x[0] != y[0]) return x[0] < y[0] ? 1 : -1;
+  return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* The order workers take jobs in: checks that start with a command first, the slowest commands of
+ * the previous scans in this process first (an agent learns its host's costs), so one slow
+ * command does not set the wall time at the end of the scan and the cheap file checks fill the
+ * tail; ties (and a first scan) keep policy order. Results are sorted by check id afterwards, so
+ * the order changes nothing but the wall time. */
 static void schedule(pool *pl, const int *runnable, size_t n) {
-  for (int pass = 0; pass < 2; pass++)
+  size_t ncmd = 0;
+  for (int pass = 0; pass < 2; pass++) {
     for (size_t k = 0; k < n; k++) {
       if (!runnable[k]) continue;
       const program *p = pl->imgs[k]->prog;
@@ -101,6 +125,19 @@ static void schedule(pool *pl, const int *runnable, size_t n) {
         if (starts_with_command(p, &p->checks[i]) == !pass)
           pl->jobs[pl->njobs++] = (job){.policy = (uint32_t)k, .check = i};
     }
+    if (pass == 0) ncmd = pl->njobs;
+  }
+  int64_t(*key)[3] = malloc(ncmd * sizeof *key); /* cost, position, job (policy << 32 | check) */
+  if (!key) return;                              /* keep the unsorted order */
+  for (size_t i = 0; i < ncmd; i++) {
+    key[i][0] = job_cost(pl, pl->jobs[i]);
+    key[i][1] = (int64_t)i;
+    key[i][2] = (int64_t)pl->jobs[i].policy << 32 | pl->jobs[i].check;
+  }
+  qsort(key, ncmd, sizeof *key, by_cost);
+  for (size_t i = 0; i < ncmd; i++)
+    pl->jobs[i] = (job){.policy = (uint32_t)(key[i][2] >> 32), .check = (uint32_t)key[i][2]};
+  free(key);
 }
 
 static int by_id(const void *a, const void *b) {
