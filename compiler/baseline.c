@@ -59,7 +59,8 @@ static void fail(parser *ps, const char *fmt, ...) {
   if (ps->failed) return;
   ps->failed = 1;
   int line = 1;
-  for (const char *q = ps->start; q < ps->p && q < ps->end; q++) line += *q == '\n';
+  for (const char *q = ps->start; q < ps->p && q < ps->end; q++)
+    line += *q == '\n';
   char msg[256];
   va_list ap;
   va_start(ap, fmt);
@@ -69,7 +70,8 @@ static void fail(parser *ps, const char *fmt, ...) {
 }
 
 static void ws(parser *ps) {
-  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
+  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    ps->p++;
 }
 
 static int hex4(parser *ps, unsigned *out) {
@@ -77,7 +79,10 @@ static int hex4(parser *ps, unsigned *out) {
   unsigned v = 0;
   for (int i = 0; i < 4; i++) {
     char c = ps->p[i];
-    v = v * 16 + (unsigned)(c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 99);
+    v = v * 16 + (unsigned)(c >= '0' && c <= '9'   ? c - '0'
+                            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                   : 99);
     if (v > 0xFFFF) return 0;
   }
   ps->p += 4;
@@ -86,7 +91,8 @@ static int hex4(parser *ps, unsigned *out) {
 }
 
 static void put_utf8(strbuf *b, unsigned cp) {
-  if (cp < 0x80) strbuf_putc(b, (char)cp);
+  if (cp < 0x80)
+    strbuf_putc(b, (char)cp);
   else if (cp < 0x800) {
     strbuf_putc(b, (char)(0xC0 | (cp >> 6)));
     strbuf_putc(b, (char)(0x80 | (cp & 0x3F)));
@@ -142,8 +148,8 @@ static char *string(parser *ps) {
       break;
     }
     if (cp >= 0xD800 && cp <= 0xDBFF) {
-      if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || (ps->p += 2, !hex4(ps, &lo)) || lo < 0xDC00 ||
-          lo > 0xDFFF) {
+      if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || (ps->p += 2, !hex4(ps, &lo)) ||
+          lo < 0xDC00 || lo > 0xDFFF) {
         fail(ps, "unpaired surrogate in a string");
         break;
       }
@@ -252,20 +258,26 @@ static jval *value(parser *ps, int depth) {
     const char *s = ps->p;
     if (*ps->p == '-') ps->p++;
     size_t digits = 0;
-    while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++, digits++;
+    while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+      ps->p++, digits++;
     if (digits && ps->p < ps->end && *ps->p == '.') {
       ps->p++;
-      while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+      while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+        ps->p++;
     }
     if (digits && ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
       ps->p++;
       if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-')) ps->p++;
-      while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+      while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+        ps->p++;
     }
     v->type = J_NUM;
-    if (!digits) fail(ps, "bad number");
-    else if ((v->str = strndup(s, (size_t)(ps->p - s)))) return v;
-    else fail(ps, "out of memory");
+    if (!digits)
+      fail(ps, "bad number");
+    else if ((v->str = strndup(s, (size_t)(ps->p - s))))
+      return v;
+    else
+      fail(ps, "out of memory");
   } else {
     static const struct {
       const char *word;
@@ -327,13 +339,15 @@ static int collect(baseline *b, const jval *root, char *err, size_t errlen) {
     const jval *checks = member(pols->items[i], "checks", J_ARR);
     const char *pid = member(pols->items[i], "id", J_STR)->str;
     for (size_t j = 0; j < checks->n; j++) {
-      const jval *id = member(checks->items[j], "id", J_NUM), *res = member(checks->items[j], "result", J_STR);
+      const jval *id = member(checks->items[j], "id", J_NUM),
+                 *res = member(checks->items[j], "result", J_STR);
       char *end;
       errno = 0;
       long long v = id ? strtoll(id->str, &end, 10) : 0;
       if (!id || *end || errno || !res || !valid_result(res->str)) {
         snprintf(err, errlen,
-                 "policies[%zu].checks[%zu]: needs an integer \"id\" and a \"result\" of passed, failed or not applicable",
+                 "policies[%zu].checks[%zu]: needs an integer \"id\" and a \"result\" of passed, failed or "
+                 "not applicable",
                  i, j);
         return 0;
       }
@@ -387,7 +401,8 @@ baseline *baseline_load(const char *path, char *err, size_t errlen) {
   strbuf b = STRBUF_INIT;
   char chunk[65536];
   size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= BASELINE_MAX_BYTES) strbuf_append(&b, chunk, n);
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= BASELINE_MAX_BYTES)
+    strbuf_append(&b, chunk, n);
   int rerr = ferror(f);
   fclose(f);
   if (rerr || !strbuf_ok(&b)) {

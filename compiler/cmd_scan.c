@@ -40,11 +40,11 @@ typedef struct target {
 enum { FAIL_ON_NONE, FAIL_ON_FAILED, FAIL_ON_NA };
 
 typedef struct report_args {
-  char *formats;           /* --format text,junit:report.xml,... (NULL: the default) */
-  const char *output;      /* --output FILE: the one target without a path */
-  int fail_on;             /* FAIL_ON_* */
-  double min_score;        /* < 0: no minimum */
-  const char *baseline;    /* --baseline FILE.json */
+  char *formats;        /* --format text,junit:report.xml,... (NULL: the default) */
+  const char *output;   /* --output FILE: the one target without a path */
+  int fail_on;          /* FAIL_ON_* */
+  double min_score;     /* < 0: no minimum */
+  const char *baseline; /* --baseline FILE.json */
   int only_changes;
   target t[MAX_TARGETS];
   size_t nt;
@@ -61,7 +61,6 @@ static void show_progress(void *arg, size_t done, size_t total) {
   fprintf(stderr, "\r\033[K%s: %zu/%zu checks", pr->policy, done, total);
   fflush(stderr);
 }
-
 
 /* ---- report options: formats and outputs, baseline, gate ---------------------------------- */
 
@@ -149,7 +148,8 @@ static int write_target(const target *t, report_options ro, const policy_scan *s
   if (rc == TN_OK && rename(tmp, t->path) != 0) {
     snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
     rc = TN_EIO;
-  } else if (rc != TN_OK) snprintf(err, errlen, "%s: writing the %s report: %s", t->path, t->fmt->name, tn_strerror(rc));
+  } else if (rc != TN_OK)
+    snprintf(err, errlen, "%s: writing the %s report: %s", t->path, t->fmt->name, tn_strerror(rc));
   if (rc != TN_OK) unlink(tmp);
   free(tmp);
   return rc;
@@ -174,7 +174,8 @@ static int gate_failed(const report_args *a, const report_options *ro, const pol
       bad = 1;
     }
     if (a->min_score >= 0 && (double)s->score < a->min_score) {
-      fprintf(stderr, "tenet scan: gate: %s scores %.1f%%, under --min-score %g\n", id, (double)s->score, a->min_score);
+      fprintf(stderr, "tenet scan: gate: %s scores %.1f%%, under --min-score %g\n", id, (double)s->score,
+              a->min_score);
       bad = 1;
     }
   }

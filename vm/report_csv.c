@@ -15,7 +15,8 @@ static void field(strbuf *b, const char *v, int last) {
       strbuf_putc(b, *p);
     }
     strbuf_putc(b, '"');
-  } else strbuf_puts(b, v);
+  } else
+    strbuf_puts(b, v);
   strbuf_puts(b, last ? "\r\n" : ",");
 }
 

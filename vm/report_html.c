@@ -23,12 +23,16 @@ static const char head[] =
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<meta name=\"generator\" content=\"" REPORT_TOOL_NAME " " REPORT_TOOL_VERSION "\">\n"
     "<title>Tenet scan report</title>\n<style>\n"
-    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2430;background:#f4f6f9}\n"
-    "header{background:#1d2430;color:#fff;padding:16px 28px;display:flex;align-items:center;gap:24px;flex-wrap:wrap}\n"
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe "
+    "UI',sans-serif;margin:0;color:#1d2430;background:#f4f6f9}\n"
+    "header{background:#1d2430;color:#fff;padding:16px "
+    "28px;display:flex;align-items:center;gap:24px;flex-wrap:wrap}\n"
     "header h1{font-size:20px;margin:0}header .meta{color:#b8c2d0}\n"
-    "#filter{margin-left:auto;padding:7px 10px;width:320px;border-radius:6px;border:1px solid #8893a5;font-size:14px}\n"
+    "#filter{margin-left:auto;padding:7px 10px;width:320px;border-radius:6px;border:1px solid "
+    "#8893a5;font-size:14px}\n"
     "main{padding:8px 28px 40px}\n"
-    "section.policy{background:#fff;border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin:18px 0;padding:16px 22px}\n"
+    "section.policy{background:#fff;border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin:18px "
+    "0;padding:16px 22px}\n"
     "section.policy h2{margin:0 0 4px;font-size:18px}.pdesc{color:#5a6475;margin:0 0 10px}\n"
     ".stats{display:flex;gap:12px;align-items:center;flex-wrap:wrap;margin:8px 0 14px}\n"
     ".score{font-size:28px;font-weight:700;margin-right:8px}\n"
@@ -36,11 +40,16 @@ static const char head[] =
     ".passed{background:#daf3e1;color:#17642f}.failed{background:#fbdcdc;color:#9b1c1c}\n"
     ".na{background:#fff0cc;color:#7a5200}.waived{background:#e2e6fb;color:#2e3a8c}\n"
     ".changed{background:#f1e0fb;color:#6a1b8c}\n"
-    "table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:6px 8px;border-top:1px solid #e3e7ee}\n"
+    "table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:6px "
+    "8px;border-top:1px solid #e3e7ee}\n"
     "th{font-size:12px;text-transform:uppercase;color:#5a6475;border-top:none}\n"
-    ".badge{display:inline-block;min-width:92px;text-align:center;padding:2px 6px;border-radius:4px;font-size:12px;font-weight:700}\n"
-    ".title{font-weight:600}.detail{margin:6px 0 2px;display:grid;grid-template-columns:130px 1fr;gap:3px 10px}\n"
-    ".detail dt{color:#5a6475;font-weight:600}.detail dd{margin:0;white-space:pre-wrap;word-break:break-word}\n"
+    ".badge{display:inline-block;min-width:92px;text-align:center;padding:2px "
+    "6px;border-radius:4px;font-size:12px;font-weight:700}\n"
+    ".title{font-weight:600}.detail{margin:6px 0 2px;display:grid;grid-template-columns:130px 1fr;gap:3px "
+    "10px}\n"
+    ".detail dt{color:#5a6475;font-weight:600}.detail "
+    "dd{margin:0;white-space:pre-wrap;word-break:break-word}\n"
+    "table.checks td:nth-child(-n+2),table.changes td:first-child{width:1%;white-space:nowrap}\n"
     "table.changes{margin-bottom:14px}h3{font-size:14px;margin:10px 0 4px}\n"
     ".none{color:#5a6475;font-style:italic}footer{color:#5a6475;padding:0 28px 24px}\n"
     "</style>\n</head>\n<body>\n";
@@ -49,14 +58,16 @@ int report_html_begin(report_ctx *ctx) {
   if (!(ctx->state = calloc(1, sizeof(html_state)))) return TN_ENOMEM;
   FILE *out = ctx->opt->out;
   size_t n = 0;
-  for (size_t k = 0; k < ctx->nscans; k++) n += ctx->scans[k].status == SCAN_DONE;
+  for (size_t k = 0; k < ctx->nscans; k++)
+    n += ctx->scans[k].status == SCAN_DONE;
   fputs(head, out);
-  fprintf(out,
-          "<header><h1>Tenet scan report</h1><span class=\"meta\">%zu polic%s scanned in %.2f s%s%s</span>\n"
-          "<input id=\"filter\" type=\"search\" placeholder=\"Filter checks: id, title, result, compliance…\" "
-          "aria-label=\"Filter checks\"><span id=\"shown\" class=\"meta\"></span></header>\n<main>\n",
-          n, n == 1 ? "y" : "ies", ctx->opt->seconds, ctx->opt->baseline ? " · compared with a baseline" : "",
-          ctx->opt->only_changes ? " · only changed checks shown" : "");
+  fprintf(
+      out,
+      "<header><h1>Tenet scan report</h1><span class=\"meta\">%zu polic%s scanned in %.2f s%s%s</span>\n"
+      "<input id=\"filter\" type=\"search\" placeholder=\"Filter checks: id, title, result, compliance…\" "
+      "aria-label=\"Filter checks\"><span id=\"shown\" class=\"meta\"></span></header>\n<main>\n",
+      n, n == 1 ? "y" : "ies", ctx->opt->seconds, ctx->opt->baseline ? " · compared with a baseline" : "",
+      ctx->opt->only_changes ? " · only changed checks shown" : "");
   return TN_OK;
 }
 
@@ -94,8 +105,17 @@ int report_html_check(report_ctx *ctx, const policy_scan *s, const check_result 
     scan_check_meta(s, r, &m);
     report_xml_escape(c, m.title);
     strbuf_puts(c, "</td><td>");
-    if (before) strbuf_printf(c, "<span class=\"badge %s\">%s</span>", strcmp(before, "passed") == 0 ? "passed" : strcmp(before, "failed") == 0 ? "failed" : "na", strcmp(before, "passed") == 0 || strcmp(before, "failed") == 0 || strcmp(before, "not applicable") == 0 ? before : "other");
-    else strbuf_puts(c, "<span class=\"none\">new check</span>");
+    if (before)
+      strbuf_printf(c, "<span class=\"badge %s\">%s</span>",
+                    strcmp(before, "passed") == 0   ? "passed"
+                    : strcmp(before, "failed") == 0 ? "failed"
+                                                    : "na",
+                    strcmp(before, "passed") == 0 || strcmp(before, "failed") == 0 ||
+                            strcmp(before, "not applicable") == 0
+                        ? before
+                        : "other");
+    else
+      strbuf_puts(c, "<span class=\"none\">new check</span>");
     strbuf_printf(c, "</td><td><span class=\"badge %s\">%s</span></td></tr>\n", result_class(r->result),
                   scan_result_name(r->result));
   }
@@ -109,9 +129,10 @@ int report_html_check(report_ctx *ctx, const policy_scan *s, const check_result 
   const char *cls = waived ? "waived" : result_class(r->result);
   strbuf_printf(b, "<tr class=\"check\" data-result=\"%s\" id=\"", report_check_status(ctx, s, r));
   report_xml_escape(b, program_str(s->prog, s->prog ? s->prog->policy_id : PROG_NONE));
-  strbuf_printf(b, "-%lld\"><td><span class=\"badge %s\">%s</span>%s</td><td>%lld</td><td><div class=\"title\">", (long long)r->id,
-                cls, report_check_status(ctx, s, r), changed ? " <span class=\"badge changed\">changed</span>" : "",
-                (long long)r->id);
+  strbuf_printf(b,
+                "-%lld\"><td><span class=\"badge %s\">%s</span>%s</td><td>%lld</td><td><div class=\"title\">",
+                (long long)r->id, cls, report_check_status(ctx, s, r),
+                changed ? " <span class=\"badge changed\">changed</span>" : "", (long long)r->id);
   report_xml_escape(b, m.title);
   strbuf_puts(b, "</div>");
   if (r->result != EV_FOUND || w) {
@@ -124,7 +145,8 @@ int report_html_check(report_ctx *ctx, const policy_scan *s, const check_result 
     }
     if (w && w->expired) {
       strbuf e = STRBUF_INIT;
-      strbuf_printf(&e, "waiver expired on %s (%s)", w->expires ? w->expires : "?", w->justification ? w->justification : "");
+      strbuf_printf(&e, "waiver expired on %s (%s)", w->expires ? w->expires : "?",
+                    w->justification ? w->justification : "");
       item(b, "Waiver", e.data);
       strbuf_free(&e);
     }
@@ -171,17 +193,22 @@ int report_html_summary(report_ctx *ctx, const policy_scan *s) {
                 "<span class=\"n passed\">%d passed</span><span class=\"n failed\">%d failed</span>"
                 "<span class=\"n na\">%d not applicable</span><span class=\"n waived\">%d waived</span>"
                 "<span class=\"meta\">%zu checks · scan %lld · results hash %.12s…</span></div>\n",
-                (double)s->score, passed, failed, invalid, waived, s->nchecks, (long long)s->scan_id, s->hash);
+                (double)s->score, passed, failed, invalid, waived, s->nchecks, (long long)s->scan_id,
+                s->hash);
   if (ctx->opt->baseline) {
     strbuf_printf(&b, "<h3>Changed since the baseline (%d)</h3>\n", st->nchanges);
     if (st->nchanges) {
-      strbuf_puts(&b, "<table class=\"changes\"><thead><tr><th>ID</th><th>Check</th><th>Before</th><th>Now</th></tr>"
-                      "</thead><tbody>\n");
+      strbuf_puts(
+          &b, "<table class=\"changes\"><thead><tr><th>ID</th><th>Check</th><th>Before</th><th>Now</th></tr>"
+              "</thead><tbody>\n");
       strbuf_append(&b, st->changes.data, st->changes.len);
       strbuf_puts(&b, "</tbody></table>\n");
-    } else strbuf_puts(&b, "<p class=\"none\">No check changed.</p>\n");
+    } else
+      strbuf_puts(&b, "<p class=\"none\">No check changed.</p>\n");
   }
-  strbuf_puts(&b, "<table class=\"checks\"><thead><tr><th>Result</th><th>ID</th><th>Check</th></tr></thead><tbody>\n");
+  strbuf_puts(
+      &b,
+      "<table class=\"checks\"><thead><tr><th>Result</th><th>ID</th><th>Check</th></tr></thead><tbody>\n");
   if (st->bad.len) strbuf_append(&b, st->bad.data, st->bad.len);
   if (st->waived.len) strbuf_append(&b, st->waived.data, st->waived.len);
   if (st->passed.len) strbuf_append(&b, st->passed.data, st->passed.len);
@@ -190,7 +217,7 @@ int report_html_summary(report_ctx *ctx, const policy_scan *s) {
   int rc = !strbuf_ok(&b) || !strbuf_ok(&st->bad) || !strbuf_ok(&st->waived) || !strbuf_ok(&st->passed)
                ? TN_ENOMEM
            : fwrite(b.data, 1, b.len, ctx->opt->out) != b.len ? TN_EIO
-                                                             : TN_OK;
+                                                              : TN_OK;
   strbuf_free(&b);
   return rc;
 }

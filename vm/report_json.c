@@ -15,8 +15,10 @@ typedef struct json_state {
 } json_state;
 
 static void jstr(strbuf *b, const char *s) {
-  if (s) strbuf_json_str(b, s);
-  else strbuf_puts(b, "null");
+  if (s)
+    strbuf_json_str(b, s);
+  else
+    strbuf_puts(b, "null");
 }
 
 static int flush(report_ctx *ctx, strbuf *b) {
@@ -59,7 +61,8 @@ static void compliance(strbuf *b, const prog_check_meta *m, const program *p) {
   for (uint32_t i = 0; i < m->ncompliance; i++) {
     uint32_t key = m->compliance[2 * i];
     int seen = 0;
-    for (uint32_t j = 0; j < i && !seen; j++) seen = strcmp(program_str(p, m->compliance[2 * j]), program_str(p, key)) == 0;
+    for (uint32_t j = 0; j < i && !seen; j++)
+      seen = strcmp(program_str(p, m->compliance[2 * j]), program_str(p, key)) == 0;
     if (seen) continue;
     if (!first) strbuf_putc(b, ',');
     first = 0;
@@ -97,7 +100,8 @@ int report_json_check(report_ctx *ctx, const policy_scan *s, const check_result 
     strbuf_puts(&b, ",\"expires\":");
     jstr(&b, w->expires);
     strbuf_printf(&b, ",\"expired\":%s}", w->expired ? "true" : "false");
-  } else strbuf_puts(&b, "null");
+  } else
+    strbuf_puts(&b, "null");
   if (ctx->opt->baseline) {
     const char *before;
     int changed = report_check_changed(ctx, s, r, &before);
@@ -137,15 +141,19 @@ int report_json_check(report_ctx *ctx, const policy_scan *s, const check_result 
 int report_json_summary(report_ctx *ctx, const policy_scan *s) {
   int passed, failed, invalid, waived, changes = 0;
   report_scan_counts(ctx, s, &passed, &failed, &invalid, &waived);
-  for (size_t i = 0; i < s->nchecks; i++) changes += report_check_changed(ctx, s, &s->checks[i], NULL);
+  for (size_t i = 0; i < s->nchecks; i++)
+    changes += report_check_changed(ctx, s, &s->checks[i], NULL);
   strbuf b = STRBUF_INIT;
-  strbuf_printf(&b,
-                "],\n\"counts\":{\"passed\":%d,\"failed\":%d,\"not_applicable\":%d,\"waived\":%d,\"total\":%zu},"
-                "\"wazuh_counts\":{\"passed\":%d,\"failed\":%d,\"not_applicable\":%d},\"score\":%.2f,",
-                passed, failed, invalid, waived, s->nchecks, s->passed, s->failed, s->invalid, (double)s->score);
+  strbuf_printf(
+      &b,
+      "],\n\"counts\":{\"passed\":%d,\"failed\":%d,\"not_applicable\":%d,\"waived\":%d,\"total\":%zu},"
+      "\"wazuh_counts\":{\"passed\":%d,\"failed\":%d,\"not_applicable\":%d},\"score\":%.2f,",
+      passed, failed, invalid, waived, s->nchecks, s->passed, s->failed, s->invalid, (double)s->score);
   if (ctx->opt->baseline) strbuf_printf(&b, "\"changes\":%d,", changes);
-  strbuf_printf(&b, "\"start_time\":%lld,\"end_time\":%lld,\"hash\":\"%s\",\"hash_file\":\"%s\",\"bundle_hash\":\"%s\"}",
-                (long long)s->start_time, (long long)s->end_time, s->hash, s->hash_file, s->bundle_hash);
+  strbuf_printf(
+      &b,
+      "\"start_time\":%lld,\"end_time\":%lld,\"hash\":\"%s\",\"hash_file\":\"%s\",\"bundle_hash\":\"%s\"}",
+      (long long)s->start_time, (long long)s->end_time, s->hash, s->hash_file, s->bundle_hash);
   return flush(ctx, &b);
 }
 
@@ -163,8 +171,9 @@ int report_json_end(report_ctx *ctx) {
     jstr(&b, s->message);
     strbuf_putc(&b, '}');
   }
-  size_t runs = ctx->nscans ? ctx->scans[0].commands_run : 0, reads = ctx->nscans ? ctx->scans[0].files_read : 0;
-  strbuf_printf(&b, "],\n\"timings\":{\"seconds\":%.3f,\"commands_run\":%zu,\"files_read\":%zu}}\n", ctx->opt->seconds,
-                runs, reads);
+  size_t runs = ctx->nscans ? ctx->scans[0].commands_run : 0,
+         reads = ctx->nscans ? ctx->scans[0].files_read : 0;
+  strbuf_printf(&b, "],\n\"timings\":{\"seconds\":%.3f,\"commands_run\":%zu,\"files_read\":%zu}}\n",
+                ctx->opt->seconds, runs, reads);
   return flush(ctx, &b);
 }

@@ -83,7 +83,8 @@ int report_junit_check(report_ctx *ctx, const policy_scan *s, const check_result
     strbuf_puts(b, "\">");
     if (w) text_line(b, "Waiver expired on ", w->expires);
     strbuf_puts(b, "</skipped>\n    </testcase>\n");
-  } else strbuf_puts(b, "/>\n");
+  } else
+    strbuf_puts(b, "/>\n");
   return strbuf_ok(b) ? TN_OK : TN_ENOMEM;
 }
 

@@ -39,7 +39,8 @@ static void properties(strbuf *b, const policy_scan *s, const prog_check_meta *m
   for (uint32_t i = 0; i < m->ncompliance; i++) {
     const char *key = program_str(s->prog, m->compliance[2 * i]);
     int seen = 0;
-    for (uint32_t j = 0; j < i && !seen; j++) seen = strcmp(program_str(s->prog, m->compliance[2 * j]), key) == 0;
+    for (uint32_t j = 0; j < i && !seen; j++)
+      seen = strcmp(program_str(s->prog, m->compliance[2 * j]), key) == 0;
     if (seen) continue;
     strbuf c = STRBUF_INIT;
     for (uint32_t j = i; j < m->ncompliance; j++)
@@ -71,18 +72,23 @@ int report_sarif_check(report_ctx *ctx, const policy_scan *s, const check_result
   if (m.remediation) text_obj(b, "help", m.remediation);
   properties(b, s, &m, r->id);
   strbuf_puts(b, ",\"rationale\":");
-  if (m.rationale) strbuf_json_str(b, m.rationale);
-  else strbuf_puts(b, "null");
+  if (m.rationale)
+    strbuf_json_str(b, m.rationale);
+  else
+    strbuf_puts(b, "null");
   strbuf_puts(b, ",\"references\":");
-  if (m.references) strbuf_json_str(b, m.references);
-  else strbuf_puts(b, "null");
+  if (m.references)
+    strbuf_json_str(b, m.references);
+  else
+    strbuf_puts(b, "null");
   strbuf_puts(b, "}}");
 
   const report_waiver *w = report_check_waiver(ctx, s, r);
   b = &st->results;
   strbuf_puts(b, st->nrules ? ",\n{\"ruleId\":" : "\n{\"ruleId\":");
   strbuf_json_str(b, id.data);
-  strbuf_printf(b, ",\"ruleIndex\":%d,\"kind\":\"fail\",\"level\":\"error\",\"message\":{\"text\":", st->nrules);
+  strbuf_printf(b,
+                ",\"ruleIndex\":%d,\"kind\":\"fail\",\"level\":\"error\",\"message\":{\"text\":", st->nrules);
   strbuf msg = STRBUF_INIT;
   strbuf_printf(&msg, "Check %lld of policy %s failed: %s", (long long)r->id, pid, m.title);
   if (w && w->expired) strbuf_printf(&msg, " (waiver expired on %s)", w->expires ? w->expires : "?");
@@ -132,9 +138,11 @@ int report_sarif_end(report_ctx *ctx) {
   int rc = strbuf_ok(&st->rules) && strbuf_ok(&st->results) ? TN_OK : TN_ENOMEM;
   if (rc == TN_OK) {
     FILE *out = ctx->opt->out;
-    fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{\"tool\":"
+    fputs("{\"$schema\":\"https://json.schemastore.org/"
+          "sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{\"tool\":"
           "{\"driver\":{\"name\":\"" REPORT_TOOL_NAME "\",\"version\":\"" REPORT_TOOL_VERSION "\","
-          "\"informationUri\":\"https://documentation.wazuh.com/current/user-manual/capabilities/sec-config-assessment/\","
+          "\"informationUri\":\"https://documentation.wazuh.com/current/user-manual/capabilities/"
+          "sec-config-assessment/\","
           "\"rules\":[",
           out);
     if (st->rules.len) fwrite(st->rules.data, 1, st->rules.len, out);
@@ -147,10 +155,14 @@ int report_sarif_end(report_ctx *ctx) {
       strbuf b = STRBUF_INIT;
       strbuf_puts(&b, n++ ? ",{\"id\":" : "{\"id\":");
       strbuf_json_str(&b, program_str(s->prog, s->prog ? s->prog->policy_id : PROG_NONE));
-      strbuf_printf(&b, ",\"scan_id\":%lld,\"score\":%.2f,\"passed\":%d,\"failed\":%d,\"not_applicable\":%d,\"hash\":\"%s\"}",
+      strbuf_printf(&b,
+                    ",\"scan_id\":%lld,\"score\":%.2f,\"passed\":%d,\"failed\":%d,\"not_applicable\":%d,"
+                    "\"hash\":\"%s\"}",
                     (long long)s->scan_id, (double)s->score, s->passed, s->failed, s->invalid, s->hash);
-      if (strbuf_ok(&b)) fwrite(b.data, 1, b.len, out);
-      else rc = TN_ENOMEM;
+      if (strbuf_ok(&b))
+        fwrite(b.data, 1, b.len, out);
+      else
+        rc = TN_ENOMEM;
       strbuf_free(&b);
     }
     fputs("]}}]}\n", out);

@@ -17,7 +17,8 @@ const char *report_check_status(const report_ctx *ctx, const policy_scan *s, con
   return w && !w->expired ? "waived" : scan_result_name(r->result);
 }
 
-int report_check_changed(const report_ctx *ctx, const policy_scan *s, const check_result *r, const char **before) {
+int report_check_changed(const report_ctx *ctx, const policy_scan *s, const check_result *r,
+                         const char **before) {
   if (before) *before = NULL;
   if (!ctx->opt->baseline || !s->prog) return 0;
   const char *b = ctx->opt->baseline(ctx->opt->baseline_arg, program_str(s->prog, s->prog->policy_id), r->id);

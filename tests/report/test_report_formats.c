@@ -95,7 +95,8 @@ static void golden(const char *name, const char *got) {
   strbuf b = STRBUF_INIT;
   char chunk[4096];
   size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) strbuf_append(&b, chunk, n);
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    strbuf_append(&b, chunk, n);
   fclose(f);
   if (!b.data || strcmp(b.data, got) != 0) fprintf(stderr, "golden/waived.%s differs; got:\n%s\n", name, got);
   CHECK(b.data && strcmp(b.data, got) == 0);
@@ -114,20 +115,26 @@ static void test_waivers_every_format(void) {
   /* what each format says about the active waiver (1002) and the expired one (1004) */
   CHECK(strstr(out[0], "WAIV  1002") && strstr(out[0], "waived (failed): Accepted risk") &&
         strstr(out[0], "FAIL  1004") && strstr(out[0], "waiver expired on 2020-01-01"));
-  CHECK(strstr(out[1], "\"id\":1002,") && strstr(out[1], "\"result\":\"failed\",\"status\":\"waived\"") &&
-        strstr(out[1], "\"owner\":\"ops-team\",\"expires\":\"2099-12-31\",\"expired\":false") &&
-        strstr(out[1], "\"expires\":\"2020-01-01\",\"expired\":true") &&
-        strstr(out[1], "\"counts\":{\"passed\":1,\"failed\":1,\"not_applicable\":1,\"waived\":1,\"total\":4}"));
-  CHECK(strstr(out[2], "<skipped message=\"waived: Accepted risk: debug &lt;needed&gt; for the &quot;migration&quot; &amp; é\">") &&
+  CHECK(
+      strstr(out[1], "\"id\":1002,") && strstr(out[1], "\"result\":\"failed\",\"status\":\"waived\"") &&
+      strstr(out[1], "\"owner\":\"ops-team\",\"expires\":\"2099-12-31\",\"expired\":false") &&
+      strstr(out[1], "\"expires\":\"2020-01-01\",\"expired\":true") &&
+      strstr(out[1], "\"counts\":{\"passed\":1,\"failed\":1,\"not_applicable\":1,\"waived\":1,\"total\":4}"));
+  CHECK(strstr(out[2], "<skipped message=\"waived: Accepted risk: debug &lt;needed&gt; for the "
+                       "&quot;migration&quot; &amp; é\">") &&
         strstr(out[2], "Waiver expired on 2020-01-01") && strstr(out[2], "failures=\"1\"") &&
         strstr(out[2], "skipped=\"2\""));
-  CHECK(strstr(out[3], "\"suppressions\":[{\"kind\":\"external\",\"status\":\"accepted\",\"justification\":") &&
-        strstr(out[3], "(waiver expired on 2020-01-01)"));
-  CHECK(strstr(out[4], "report_fixture,1002,\"Ensure debug is off, \"\"really\"\" off <now> & é ✓\",failed,waived,") &&
-        strstr(out[4], ",2099-12-31,no\r\n") && strstr(out[4], ",2020-01-01,yes\r\n"));
+  CHECK(
+      strstr(out[3], "\"suppressions\":[{\"kind\":\"external\",\"status\":\"accepted\",\"justification\":") &&
+      strstr(out[3], "(waiver expired on 2020-01-01)"));
+  CHECK(
+      strstr(out[4],
+             "report_fixture,1002,\"Ensure debug is off, \"\"really\"\" off <now> & é ✓\",failed,waived,") &&
+      strstr(out[4], ",2099-12-31,no\r\n") && strstr(out[4], ",2020-01-01,yes\r\n"));
   CHECK(strstr(out[5], "data-result=\"waived\"") && strstr(out[5], "waiver expired on 2020-01-01") &&
         strstr(out[5], "<span class=\"n waived\">1 waived</span>"));
-  for (int i = 0; i < 6; i++) free(out[i]);
+  for (int i = 0; i < 6; i++)
+    free(out[i]);
 
   /* jsonl stays Wazuh-exact: byte-identical with and without waivers */
   char *plain = render("jsonl", &r.scan, 0), *waived = render("jsonl", &r.scan, 1);
@@ -160,12 +167,13 @@ static void test_gate_counts(void) {
 
 static void test_xml_escape(void) {
   strbuf b = STRBUF_INIT;
-  report_xml_escape(&b, "a<b>&\"c'\r\n\t\x01z \xc3\xa9\xe2\x9c\x93 \xff\xc3(\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf");
+  report_xml_escape(
+      &b, "a<b>&\"c'\r\n\t\x01z \xc3\xa9\xe2\x9c\x93 \xff\xc3(\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf");
   CHECK_STR(b.data, "a&lt;b&gt;&amp;&quot;c&#39;&#13;\n\t\xef\xbf\xbdz \xc3\xa9\xe2\x9c\x93 "
-                    "\xef\xbf\xbd\xef\xbf\xbd(" /* \xff, then \xc3 without its continuation */
-                    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"             /* a surrogate: 3 bytes */
+                    "\xef\xbf\xbd\xef\xbf\xbd("            /* \xff, then \xc3 without its continuation */
+                    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" /* a surrogate: 3 bytes */
                     "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" /* past U+10FFFF: 4 */
-                    "\xef\xbf\xbd\xef\xbf\xbd");                         /* overlong '/': 2 */
+                    "\xef\xbf\xbd\xef\xbf\xbd");                       /* overlong '/': 2 */
   strbuf_reset(&b);
   report_xml_escape(&b, NULL);
   CHECK(b.len == 0);
@@ -204,11 +212,16 @@ static void test_baseline_reader(void) {
       {"[]", "no \"policies\" array"},
       {"{\"policies\":{}}", "no \"policies\" array"},
       {"{\"policies\":[{\"id\":1,\"checks\":[]}]}", "policies[0]: needs a string \"id\""},
-      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":\"1\",\"result\":\"passed\"}]}]}", "policies[0].checks[0]"},
-      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":1.5,\"result\":\"passed\"}]}]}", "policies[0].checks[0]"},
-      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":99999999999999999999,\"result\":\"passed\"}]}]}", "policies[0].checks[0]"},
-      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":1,\"result\":\"waived\"}]}]}", "a \"result\" of passed"},
-      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":1,\"result\":\"passed\"},{\"id\":1,\"result\":\"failed\"}]}]}",
+      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":\"1\",\"result\":\"passed\"}]}]}",
+       "policies[0].checks[0]"},
+      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":1.5,\"result\":\"passed\"}]}]}",
+       "policies[0].checks[0]"},
+      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":99999999999999999999,\"result\":\"passed\"}]}]}",
+       "policies[0].checks[0]"},
+      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":1,\"result\":\"waived\"}]}]}",
+       "a \"result\" of passed"},
+      {"{\"policies\":[{\"id\":\"p\",\"checks\":[{\"id\":1,\"result\":\"passed\"},{\"id\":1,\"result\":"
+       "\"failed\"}]}]}",
        "policy p check 1 appears twice"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
