@@ -414,6 +414,7 @@ int cmd_scan(int argc, char **argv) {
     fprintf(stderr, "tenet scan: %s\n", tn_strerror(rc));
     status = 1;
   }
+  /* The reports and the gate both read ro: a waiver lookup (--waivers) belongs in it too. */
   report_options ro = {.out = stdout, .color = color, .seconds = secs};
   if (base) {
     ro.baseline = baseline_result;
