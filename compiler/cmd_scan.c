@@ -183,7 +183,7 @@ static int gate_failed(const report_args *a, const report_options *ro, const pol
 }
 
 /* Tests pin the scan id and times through the environment (hidden, see docs/REPORTS.md):
- * TENET_TEST_SCAN_ID=N fixes every policy's scan id (consecutive from N) and TENET_TEST_SCAN_TIME=T
+ * TENET_TEST_SCAN_ID=N gives every policy the scan id N and TENET_TEST_SCAN_TIME=T
  * sets start and end time to T, the summary event re-rendered to match, and the run's seconds to 0. */
 static int64_t test_scan_id(void) {
   const char *v = getenv("TENET_TEST_SCAN_ID");
