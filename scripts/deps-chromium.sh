@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps-chromium.sh — install Debian's `chromium` package (headless browser) for the HTML report
 # test (tests/report/html_chromium.sh). Idempotent: does nothing when chromium is already on PATH.
-# Needs root and apt; waits (up to 10 minutes) for a dpkg lock held by someone else. Exit status 0
+# Needs root and apt; waits (up to 10 minutes) for a dpkg lock held by someone else, and refreshes
+# the package lists once when the first install fails. Exit status 0
 # when `chromium` runs, else 1 with the reason on stderr.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1; then exit 0; fi
@@ -14,10 +15,9 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-for _ in $(seq 1 60); do
-  if apt-get install -y -o DPkg::Lock::Timeout=10 --no-install-recommends chromium >&2; then break; fi
-  sleep 10
-done
+install() { apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends chromium >&2; }
+# a stale package list is the usual reason for a failed install: refresh it once and retry
+install || { apt-get -o DPkg::Lock::Timeout=600 update >&2 && install; } || true
 if ! command -v chromium >/dev/null 2>&1; then
   echo "deps-chromium.sh: apt-get install chromium failed" >&2
   exit 1
