@@ -39,8 +39,3 @@ int report_write(const report_format *f, const report_options *opt, const policy
   if (fflush(opt->out) != 0 || ferror(opt->out)) return rc == TN_OK ? TN_EIO : rc;
   return rc;
 }
-
-const report_waiver *report_check_waiver(const report_ctx *ctx, const policy_scan *s, const check_result *r) {
-  if (!ctx->opt->waiver || !s->prog) return NULL;
-  return ctx->opt->waiver(ctx->opt->waiver_arg, program_str(s->prog, s->prog->policy_id), r->id);
-}

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "scan.h"
+#include "strbuf.h"
 
 /* A waiver applying to one check (see `tenet scan --waivers`): the check is still evaluated and its
  * result and the results hash are unchanged; formats other than jsonl show it as "waived" (or, once
@@ -32,12 +33,23 @@ typedef struct report_waiver {
 /* The waiver for (policy id, check id), or NULL. Owned by whoever supplies the function. */
 typedef const report_waiver *(*report_waiver_fn)(void *arg, const char *policy_id, int64_t check_id);
 
+/* The result ("passed", "failed", "not applicable") check_id of policy_id had in a previous run
+ * (`tenet scan --baseline`), or NULL when that run did not have the check. Owned by the supplier. */
+typedef const char *(*report_baseline_fn)(void *arg, const char *policy_id, int64_t check_id);
+
+/* The name and version the structured formats (json, sarif, junit, html) print as the tool. */
+#define REPORT_TOOL_NAME "tenet"
+#define REPORT_TOOL_VERSION "0.1.0"
+
 typedef struct report_options {
   FILE *out;      /* where the report goes */
   int color;      /* ANSI colours allowed (text formats) */
   double seconds; /* wall time of the whole run */
   report_waiver_fn waiver; /* may be NULL: no waivers */
   void *waiver_arg;
+  report_baseline_fn baseline; /* may be NULL: no baseline to compare with */
+  void *baseline_arg;
+  int only_changes; /* with a baseline: formats other than jsonl show only the checks that changed */
 } report_options;
 
 
@@ -50,6 +62,29 @@ typedef struct report_ctx {
 
 /* The waiver of check r of scan s under ctx's options, or NULL (none supplied or none applies). */
 const report_waiver *report_check_waiver(const report_ctx *ctx, const policy_scan *s, const check_result *r);
+
+/* What a reader should see for check r: "waived" when an active (unexpired) waiver covers it,
+ * else its result name ("passed", "failed", "not applicable"). Static. */
+const char *report_check_status(const report_ctx *ctx, const policy_scan *s, const check_result *r);
+
+/* 1 when a baseline is set and check r's result differs from it (or the baseline lacks the check);
+ * *before (may be NULL) gets the baseline's result or NULL. 0 otherwise. */
+int report_check_changed(const report_ctx *ctx, const policy_scan *s, const check_result *r, const char **before);
+
+/* 1 when check r belongs in the report: always, except under only_changes for unchanged checks. */
+int report_check_shown(const report_ctx *ctx, const policy_scan *s, const check_result *r);
+
+/* Counts of scan s as a reader sees them: an active waiver moves a check from its result to
+ * waived. Any pointer may be NULL. */
+void report_scan_counts(const report_ctx *ctx, const policy_scan *s, int *passed, int *failed, int *invalid,
+                        int *waived);
+
+/* Append s as XML/HTML character data or attribute text: & < > " ' escaped, invalid UTF-8 and
+ * characters XML 1.0 forbids (controls other than TAB, LF, CR) replaced by U+FFFD. s may be NULL. */
+void report_xml_escape(strbuf *b, const char *s);
+
+/* The compliance pairs of m as "key:value; key:value" (appended to b). */
+void report_compliance_join(strbuf *b, const prog_check_meta *m, const program *p);
 
 /* Renderer functions return TN_OK or a status (TN_EIO, TN_ENOMEM) that stops the report. */
 typedef int (*report_fn_begin)(report_ctx *ctx);

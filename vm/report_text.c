@@ -29,17 +29,41 @@ int report_text_policy(report_ctx *ctx, const policy_scan *s) {
   return TN_OK;
 }
 
+/* A check that did not pass, or (with a baseline) changed result; an active waiver prints it as
+ * waived with its justification, an expired one adds a line saying so. */
 int report_text_check(report_ctx *ctx, const policy_scan *s, const check_result *r) {
-  if (r->result == EV_FOUND) return TN_OK;
+  const char *before;
+  int changed = report_check_changed(ctx, s, r, &before);
+  if ((r->result == EV_FOUND && !changed) || !report_check_shown(ctx, s, r)) return TN_OK;
   prog_check_meta m;
   scan_check_meta(s, r, &m);
   FILE *out = ctx->opt->out;
-  fprintf(out, "  %s  %-7lld %s\n", result_word(r->result, ctx->opt->color), (long long)r->id, m.title);
+  const report_waiver *w = report_check_waiver(ctx, s, r);
+  int color = ctx->opt->color;
+  if (w && !w->expired)
+    fprintf(out, "  %s  %-7lld %s\n", color ? "\033[36mWAIV\033[0m" : "WAIV", (long long)r->id, m.title);
+  else
+    fprintf(out, "  %s  %-7lld %s\n", result_word(r->result, color), (long long)r->id, m.title);
   if (r->result == EV_INVALID) fprintf(out, "                reason: %s\n", r->reason ? r->reason : "");
+  if (w && !w->expired)
+    fprintf(out, "                waived (%s): %s — %s, until %s\n", scan_result_name(r->result),
+            w->justification ? w->justification : "", w->owner ? w->owner : "", w->expires ? w->expires : "");
+  else if (w)
+    fprintf(out, "                waiver expired on %s\n", w->expires ? w->expires : "?");
+  if (changed)
+    fprintf(out, "                changed: %s -> %s\n", before ? before : "(new check)",
+            scan_result_name(r->result));
   return TN_OK;
 }
 
 int report_text_summary(report_ctx *ctx, const policy_scan *s) {
+  int waived, changes = 0;
+  report_scan_counts(ctx, s, NULL, NULL, NULL, &waived);
+  for (size_t i = 0; i < s->nchecks; i++)
+    changes += report_check_changed(ctx, s, &s->checks[i], NULL);
+  if (waived) fprintf(ctx->opt->out, "  %d check%s waived\n", waived, waived == 1 ? "" : "s");
+  if (ctx->opt->baseline)
+    fprintf(ctx->opt->out, "  %d check%s changed since the baseline\n", changes, changes == 1 ? "" : "s");
   fprintf(ctx->opt->out,
           "  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks; scan took %.2f s)\n\n",
           s->passed, s->failed, s->invalid, (double)s->score, s->nchecks, ctx->opt->seconds);
