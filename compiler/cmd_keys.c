@@ -1,5 +1,6 @@
 /* cmd_keys.c — `tenet keygen` (an Ed25519 key pair) and `tenet verify` (signature + integrity of
- * bundles against a trusted public key, with a clear message for every failure). */
+ * bundles, or the detached signature of waiver files (*.yml, *.yaml: see `tenet sign`), against a
+ * trusted public key, with a clear message for every failure). */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include "crypto.h"
 #include "err.h"
 #include "keyring.h"
+#include "load.h"
+#include "waiver.h"
 
 int cmd_keygen(int argc, char **argv) {
   if (argc != 2 || argv[1][0] == '-') {
@@ -42,7 +45,7 @@ int cmd_verify(int argc, char **argv) {
     first = 2;
   }
   if (!pub || first >= argc) {
-    fprintf(stderr, "usage: tenet verify --pubkey KEY.pub BUNDLE...\n");
+    fprintf(stderr, "usage: tenet verify --pubkey KEY.pub BUNDLE|WAIVERS.yml...\n");
     return 2;
   }
   char err[512];
@@ -55,6 +58,18 @@ int cmd_verify(int argc, char **argv) {
   keyring_rules rules = {.no_expiry = 1}; /* signature + integrity: expiry is for those who run it */
   int bad = 0;
   for (int i = first; i < argc; i++) {
+    if (load_is_yaml(argv[i])) { /* a waiver file and its FILE.sig */
+      char signer[17];
+      const char *from = NULL;
+      int rc = waiver_verify_file(argv[i], kr, signer, &from, err, sizeof err);
+      if (rc != TN_OK) {
+        fprintf(stderr, "%s: FAILED: %s: %s\n", argv[i], keyring_refusal(rc), err);
+        bad = 1;
+      } else {
+        printf("%s: OK: waiver file, signed by key %s (%s)\n", argv[i], signer, from ? from : "?");
+      }
+      continue;
+    }
     keyring_admitted a;
     if (keyring_admit_file(kr, argv[i], &rules, &a, err, sizeof err) != TN_OK) {
       fprintf(stderr, "%s: FAILED: %s\n", argv[i], err);

@@ -16,6 +16,7 @@
 #include "report.h"
 #include "scan.h"
 #include "scanroot.h"
+#include "waiver.h"
 
 typedef struct progress {
   const char *policy;
@@ -41,7 +42,8 @@ static void help(FILE *out) {
                "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
                "      --allow-unsigned  run bundles without checking a signature\n"
                "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
-               "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n");
+               "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n"
+               "  -W, --waivers FILE    waivers (repeatable; signed when --pubkey is given); see docs/WAIVERS.md\n");
 }
 
 int cmd_scan(int argc, char **argv) {
@@ -51,12 +53,17 @@ int cmd_scan(int argc, char **argv) {
       {"pubkey", required_argument, 0, 'p'}, {"allow-unsigned", no_argument, 0, 'U'},
       {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
       {"root", required_argument, 0, 'r'},
+      {"waivers", required_argument, 0, 'W'},
       {0, 0, 0, 0}};
   const report_format *fmt = report_format_find(isatty(STDOUT_FILENO) ? "text" : "jsonl");
   int use_cache = 1, c;
   scan_options so = {.jobs = 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = -1};
   load_options lo = {0};
   const char *pub = NULL, *root = NULL;
+  /* --waivers: the paths, loaded once every option (--pubkey, --allow-unsigned) is known */
+  const char *waiver_paths[64];
+  size_t nwaiver_paths = 0;
+  waiver_set *waivers = NULL;
   optind = 1;
   while ((c = getopt_long(argc, argv, "f:j:t:p:d:r:h", opts, NULL)) != -1) {
     char *end;
@@ -96,6 +103,13 @@ int cmd_scan(int argc, char **argv) {
       }
       break;
     case 'r': root = optarg; break;
+    case 'W':
+      if (nwaiver_paths == sizeof waiver_paths / sizeof *waiver_paths) {
+        fprintf(stderr, "tenet scan: at most 64 --waivers files\n");
+        return 2;
+      }
+      waiver_paths[nwaiver_paths++] = optarg;
+      break;
     case 'h': help(stdout); return 0;
     default: help(stderr); return 2;
     }
@@ -159,6 +173,31 @@ int cmd_scan(int argc, char **argv) {
     hashes[n] = lps[n].from_bundle ? lps[n].info.bundle_hash : NULL;
     n++;
   }
+  /* ---- waivers (docs/WAIVERS.md): checked and loaded before the scan; never change its results ---- */
+  if (nwaiver_paths) {
+    diag_list *wd = diag_list_new();
+    const program **wprogs = calloc(n + 1, sizeof *wprogs);
+    char hostname[256] = "", today[11];
+    waivers = waiver_set_new();
+    int wrc = waivers && wd && wprogs ? TN_OK : TN_ENOMEM;
+    for (size_t w = 0; wrc == TN_OK && w < nwaiver_paths; w++)
+      wrc = waiver_set_load_trusted(waivers, waiver_paths[w], key, lo.allow_unsigned, wd, err, sizeof err);
+    if (wd) diag_print(wd, stderr, cli_use_color(stderr));
+    if (wrc != TN_OK && wrc != TN_ENOMEM) fprintf(stderr, "tenet scan: %s\n", err);
+    gethostname(hostname, sizeof hostname - 1);
+    waiver_today(today);
+    if (wrc == TN_OK && (wrc = waiver_set_bind(waivers, hostname, today)) == TN_OK) {
+      for (size_t k = 0; k < n; k++) wprogs[k] = lps[k].prog;
+      waiver_set_check(waivers, wprogs, n, stderr);
+    }
+    if (wrc == TN_ENOMEM) fprintf(stderr, "tenet scan: out of memory\n");
+    free(wprogs);
+    diag_list_free(wd);
+    if (wrc != TN_OK) {
+      status = 1;
+      goto out;
+    }
+  }
   pr.policy = n == 1 ? program_str(lps[0].prog, lps[0].prog->policy_id) : "scanning";
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -174,6 +213,7 @@ int cmd_scan(int argc, char **argv) {
     if (scans[k].status != SCAN_DONE)
       fprintf(stderr, "tenet scan: %s\n", scans[k].message ? scans[k].message : "policy skipped");
   report_options ro = {.out = stdout, .color = color, .seconds = secs};
+  if (waivers) ro.waiver = waiver_set_lookup, ro.waiver_arg = waivers; /* --waivers */
   if (rc == TN_OK && n && (rc = report_write(fmt, &ro, scans, n)) != TN_OK) {
     fprintf(stderr, "tenet scan: writing the report: %s\n", tn_strerror(rc));
     status = 1;
@@ -191,5 +231,6 @@ out:
   if (root) scanroot_end();
   scan_cache_free(cache);
   crypto_key_free(key);
+  waiver_set_free(waivers);
   return status;
 }
