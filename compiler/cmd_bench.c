@@ -254,8 +254,9 @@ static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t
   for (size_t k = 0; k < n; k++)
     fprintf(o, "  policy %s (%s): %u checks\n", program_str(imgs[k]->prog, imgs[k]->prog->policy_id), paths[k],
             imgs[k]->prog->nchecks);
-  fprintf(o, "\n%-22s %-30s %-30s %-30s %9s %9s %9s\n", "mode", "wall s: median [min-max]",
-          "CPU tenet s: median [min-max]", "CPU commands s: median [min-max]", "checks/s", "commands", "cache hits");
+  fprintf(o, "\nmedian [min-max] of %zu runs; CPU own: tenet itself, CPU children: the commands it ran\n", runs);
+  fprintf(o, "%-30s %-24s %-24s %-26s %9s %9s %10s\n", "mode", "wall s", "CPU own s", "CPU children s",
+          "checks/s", "commands", "cache hits");
   for (int m = 0; m < NMODES; m++) {
     stat3 w = stats_of(ms[m].s, runs, WALL), s = stats_of(ms[m].s, runs, SELF), c = stats_of(ms[m].s, runs, CHILD);
     char label[40], a[40], b[40], d[40];
@@ -264,7 +265,7 @@ static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t
     snprintf(a, sizeof a, "%.3f [%.3f-%.3f]", w.median, w.min, w.max);
     snprintf(b, sizeof b, "%.3f [%.3f-%.3f]", s.median, s.min, s.max);
     snprintf(d, sizeof d, "%.3f [%.3f-%.3f]", c.median, c.min, c.max);
-    fprintf(o, "%-22s %-30s %-30s %-30s %9.1f %9zu %9zu\n", label, a, b, d,
+    fprintf(o, "%-30s %-24s %-24s %-26s %9.1f %9zu %10zu\n", label, a, b, d,
             w.median > 0 ? (double)ms[m].checks / w.median : 0.0, ms[m].commands_run, ms[m].cache_hits);
   }
   double tw = stats_of(ms[MODE_TENET].s, runs, WALL).median, ww = stats_of(ms[MODE_WAZUH].s, runs, WALL).median;

@@ -189,6 +189,8 @@ int cmd_scan(int argc, char **argv) {
     if (wrc == TN_OK && (wrc = waiver_set_bind(waivers, hostname, today)) == TN_OK) {
       for (size_t k = 0; k < n; k++) wprogs[k] = lps[k].prog;
       waiver_set_check(waivers, wprogs, n, stderr);
+      fprintf(stderr, "tenet scan: waivers for host %s on %s: %zu active, %zu expired (of %zu)\n", hostname, today,
+              waiver_set_active(waivers), waiver_set_expired(waivers), waiver_set_count(waivers));
     }
     if (wrc == TN_ENOMEM) fprintf(stderr, "tenet scan: out of memory\n");
     free(wprogs);
