@@ -34,7 +34,7 @@ typedef struct sample {
 } sample;
 
 typedef struct mode_stats {
-  sample *s; /* one per run */
+  sample *s;                               /* one per run */
   size_t checks, commands_run, cache_hits; /* of the last run (the same every run) */
 } mode_stats;
 
@@ -75,7 +75,8 @@ static void add_cost(void *arg, const char *cmd, double wall, double cpu) {
   costs *cs = arg;
   pthread_mutex_lock(&cs->mu);
   size_t i = 0;
-  while (i < cs->n && strcmp(cs->c[i].cmd, cmd) != 0) i++;
+  while (i < cs->n && strcmp(cs->c[i].cmd, cmd) != 0)
+    i++;
   if (i == cs->n) {
     if (cs->n == cs->cap) {
       size_t cap = cs->cap ? cs->cap * 2 : 64;
@@ -101,8 +102,8 @@ oom:
 
 /* One scan of every image in the given mode; fills *out and the mode's counters. scans[] gets the
  * results (the caller frees them). */
-static int run_once(vm_image **imgs, const uint8_t **hashes, size_t n, int mode, int jobs, const eval_options *eo,
-                    costs *cs, policy_scan *scans, sample *out, mode_stats *ms) {
+static int run_once(vm_image **imgs, const uint8_t **hashes, size_t n, int mode, int jobs,
+                    const eval_options *eo, costs *cs, policy_scan *scans, sample *out, mode_stats *ms) {
   scan_cache *cache = scan_cache_new(mode == MODE_TENET);
   if (!cache) return TN_ENOMEM;
   if (mode == MODE_WAZUH) scan_cache_set_cost_hook(cache, add_cost, cs);
@@ -113,7 +114,8 @@ static int run_once(vm_image **imgs, const uint8_t **hashes, size_t n, int mode,
   out->cpu_self = cpu_of(RUSAGE_SELF) - s0;
   out->cpu_children = cpu_of(RUSAGE_CHILDREN) - c0;
   ms->checks = 0;
-  for (size_t k = 0; rc == TN_OK && k < n; k++) ms->checks += scans[k].nchecks;
+  for (size_t k = 0; rc == TN_OK && k < n; k++)
+    ms->checks += scans[k].nchecks;
   ms->commands_run = scan_cache_commands_run(cache);
   ms->cache_hits = scan_cache_hits(cache);
   scan_cache_free(cache);
@@ -152,7 +154,8 @@ static int profile_checks(vm_image **imgs, size_t n, const policy_scan *scans, c
       ct->id = p->checks[i].id;
       ct->title = m.title;
       ct->wall = now_mono() - t0;
-      ct->cpu = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 + cpu_of(RUSAGE_CHILDREN) - c0;
+      ct->cpu = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 +
+                cpu_of(RUSAGE_CHILDREN) - c0;
     }
     eval_ctx_free(&c);
   }
@@ -182,7 +185,8 @@ static stat3 stats_of(const sample *s, size_t runs, size_t off) {
   double *v = malloc(runs * sizeof *v);
   stat3 r = {0, 0, 0};
   if (!v) return r;
-  for (size_t i = 0; i < runs; i++) v[i] = *(const double *)((const char *)&s[i] + off);
+  for (size_t i = 0; i < runs; i++)
+    v[i] = *(const double *)((const char *)&s[i] + off);
   qsort(v, runs, sizeof *v, cmp_double);
   r.median = runs % 2 ? v[runs / 2] : (v[runs / 2 - 1] + v[runs / 2]) / 2;
   r.min = v[0];
@@ -210,26 +214,29 @@ static void render_json(strbuf *b, char **paths, vm_image **imgs, size_t n, size
     strbuf_printf(b, ",\"checks\":%u}", imgs[k]->prog->nchecks);
   }
   strbuf_puts(b, "],\"sequence\":[");
-  for (size_t i = 0; i < 2 * runs; i++) strbuf_printf(b, "%s\"%s\"", i ? "," : "", mode_name[order[i]]);
+  for (size_t i = 0; i < 2 * runs; i++)
+    strbuf_printf(b, "%s\"%s\"", i ? "," : "", mode_name[order[i]]);
   strbuf_puts(b, "],\"modes\":{");
   for (int m = 0; m < NMODES; m++) {
     stat3 w = stats_of(ms[m].s, runs, WALL);
-    strbuf_printf(b, "%s\"%s\":{\"jobs\":%d,\"cache\":%s,", m ? "," : "", mode_name[m], m == MODE_TENET ? jobs : 1,
-                  m == MODE_TENET ? "true" : "false");
+    strbuf_printf(b, "%s\"%s\":{\"jobs\":%d,\"cache\":%s,", m ? "," : "", mode_name[m],
+                  m == MODE_TENET ? jobs : 1, m == MODE_TENET ? "true" : "false");
     json_stat(b, "wall", w);
     strbuf_putc(b, ',');
     json_stat(b, "cpu_self", stats_of(ms[m].s, runs, SELF));
     strbuf_putc(b, ',');
     json_stat(b, "cpu_children", stats_of(ms[m].s, runs, CHILD));
-    strbuf_printf(b, ",\"checks\":%zu,\"checks_per_second\":%.1f,\"commands_run\":%zu,\"cache_hits\":%zu,\"samples\":[",
-                  ms[m].checks, w.median > 0 ? (double)ms[m].checks / w.median : 0.0, ms[m].commands_run,
-                  ms[m].cache_hits);
+    strbuf_printf(
+        b, ",\"checks\":%zu,\"checks_per_second\":%.1f,\"commands_run\":%zu,\"cache_hits\":%zu,\"samples\":[",
+        ms[m].checks, w.median > 0 ? (double)ms[m].checks / w.median : 0.0, ms[m].commands_run,
+        ms[m].cache_hits);
     for (size_t i = 0; i < runs; i++)
-      strbuf_printf(b, "%s{\"wall\":%.6f,\"cpu_self\":%.6f,\"cpu_children\":%.6f}", i ? "," : "", ms[m].s[i].wall,
-                    ms[m].s[i].cpu_self, ms[m].s[i].cpu_children);
+      strbuf_printf(b, "%s{\"wall\":%.6f,\"cpu_self\":%.6f,\"cpu_children\":%.6f}", i ? "," : "",
+                    ms[m].s[i].wall, ms[m].s[i].cpu_self, ms[m].s[i].cpu_children);
     strbuf_puts(b, "]}");
   }
-  double tw = stats_of(ms[MODE_TENET].s, runs, WALL).median, ww = stats_of(ms[MODE_WAZUH].s, runs, WALL).median;
+  double tw = stats_of(ms[MODE_TENET].s, runs, WALL).median,
+         ww = stats_of(ms[MODE_WAZUH].s, runs, WALL).median;
   strbuf_printf(b, "},\"speedup\":%.3f,\"slowest_checks\":[", tw > 0 ? ww / tw : 0.0);
   for (size_t i = 0; i < nct && i < TOP; i++) {
     strbuf_puts(b, i ? ",{\"policy\":" : "{\"policy\":");
@@ -242,23 +249,26 @@ static void render_json(strbuf *b, char **paths, vm_image **imgs, size_t n, size
   for (size_t i = 0; i < cs->n && i < TOP; i++) {
     strbuf_puts(b, i ? ",{\"command\":" : "{\"command\":");
     strbuf_json_str(b, cs->c[i].cmd);
-    strbuf_printf(b, ",\"calls_per_scan\":%.1f,\"cpu\":%.6f,\"wall\":%.6f}", (double)cs->c[i].calls / (double)runs,
-                  cs->c[i].cpu / (double)runs, cs->c[i].wall / (double)runs);
+    strbuf_printf(b, ",\"calls_per_scan\":%.1f,\"cpu\":%.6f,\"wall\":%.6f}",
+                  (double)cs->c[i].calls / (double)runs, cs->c[i].cpu / (double)runs,
+                  cs->c[i].wall / (double)runs);
   }
   strbuf_puts(b, "]}\n");
 }
 
-static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t runs, int jobs, mode_stats *ms,
-                        const check_time *ct, size_t nct, const costs *cs) {
+static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t runs, int jobs,
+                        mode_stats *ms, const check_time *ct, size_t nct, const costs *cs) {
   fprintf(o, "tenet bench: %zu run%s of each mode, interleaved (ABBA)\n", runs, runs == 1 ? "" : "s");
   for (size_t k = 0; k < n; k++)
-    fprintf(o, "  policy %s (%s): %u checks\n", program_str(imgs[k]->prog, imgs[k]->prog->policy_id), paths[k],
-            imgs[k]->prog->nchecks);
-  fprintf(o, "\nmedian [min-max] of %zu runs; CPU own: tenet itself, CPU children: the commands it ran\n", runs);
+    fprintf(o, "  policy %s (%s): %u checks\n", program_str(imgs[k]->prog, imgs[k]->prog->policy_id),
+            paths[k], imgs[k]->prog->nchecks);
+  fprintf(o, "\nmedian [min-max] of %zu runs; CPU own: tenet itself, CPU children: the commands it ran\n",
+          runs);
   fprintf(o, "%-30s %-24s %-24s %-26s %9s %9s %10s\n", "mode", "wall s", "CPU own s", "CPU children s",
           "checks/s", "commands", "cache hits");
   for (int m = 0; m < NMODES; m++) {
-    stat3 w = stats_of(ms[m].s, runs, WALL), s = stats_of(ms[m].s, runs, SELF), c = stats_of(ms[m].s, runs, CHILD);
+    stat3 w = stats_of(ms[m].s, runs, WALL), s = stats_of(ms[m].s, runs, SELF),
+          c = stats_of(ms[m].s, runs, CHILD);
     char label[40], a[40], b[40], d[40];
     snprintf(label, sizeof label, "%s (jobs %d%s)", mode_name[m], m == MODE_TENET ? jobs : 1,
              m == MODE_TENET ? ", cache" : ", no cache");
@@ -268,16 +278,19 @@ static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t
     fprintf(o, "%-30s %-24s %-24s %-26s %9.1f %9zu %10zu\n", label, a, b, d,
             w.median > 0 ? (double)ms[m].checks / w.median : 0.0, ms[m].commands_run, ms[m].cache_hits);
   }
-  double tw = stats_of(ms[MODE_TENET].s, runs, WALL).median, ww = stats_of(ms[MODE_WAZUH].s, runs, WALL).median;
-  fprintf(o, "\nspeed-up over the Wazuh-like mode: %.2fx (median wall %.3f s vs %.3f s)\n", tw > 0 ? ww / tw : 0.0,
-          tw, ww);
-  fprintf(o, "\nslowest checks (each alone, sequential, no cache):\n  %10s %10s  %-24s %s\n", "wall s", "CPU s",
-          "policy", "check");
+  double tw = stats_of(ms[MODE_TENET].s, runs, WALL).median,
+         ww = stats_of(ms[MODE_WAZUH].s, runs, WALL).median;
+  fprintf(o, "\nspeed-up over the Wazuh-like mode: %.2fx (median wall %.3f s vs %.3f s)\n",
+          tw > 0 ? ww / tw : 0.0, tw, ww);
+  fprintf(o, "\nslowest checks (each alone, sequential, no cache):\n  %10s %10s  %-24s %s\n", "wall s",
+          "CPU s", "policy", "check");
   for (size_t i = 0; i < nct && i < TOP; i++)
     fprintf(o, "  %10.4f %10.4f  %-24s %lld %s\n", ct[i].wall, ct[i].cpu,
             program_str(imgs[ct[i].policy]->prog, imgs[ct[i].policy]->prog->policy_id), (long long)ct[i].id,
             ct[i].title ? ct[i].title : "");
-  fprintf(o, "\ncostliest commands (per Wazuh-like scan: CPU of the command and its children):\n  %10s %10s %6s  %s\n",
+  fprintf(o,
+          "\ncostliest commands (per Wazuh-like scan: CPU of the command and its children):\n  %10s %10s %6s "
+          " %s\n",
           "CPU s", "wall s", "calls", "command");
   for (size_t i = 0; i < cs->n && i < TOP; i++)
     fprintf(o, "  %10.4f %10.4f %6.1f  %s\n", cs->c[i].cpu / (double)runs, cs->c[i].wall / (double)runs,
@@ -298,12 +311,15 @@ static void help(FILE *out) {
 }
 
 int cmd_bench(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"runs", required_argument, 0, 'n'},   {"jobs", required_argument, 0, 'j'},
-      {"format", required_argument, 0, 'f'}, {"timeout", required_argument, 0, 't'},
-      {"pubkey", required_argument, 0, 'p'}, {"allow-unsigned", no_argument, 0, 'U'},
-      {"verbose", no_argument, 0, 'v'},      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  static const struct option opts[] = {{"runs", required_argument, 0, 'n'},
+                                       {"jobs", required_argument, 0, 'j'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"timeout", required_argument, 0, 't'},
+                                       {"pubkey", required_argument, 0, 'p'},
+                                       {"allow-unsigned", no_argument, 0, 'U'},
+                                       {"verbose", no_argument, 0, 'v'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   long runs = 5;
   int jobs = 0, json = 0, verbose = 0, c;
   eval_options eo = EVAL_OPTIONS_DEFAULT;
@@ -328,8 +344,10 @@ int cmd_bench(int argc, char **argv) {
       }
       break;
     case 'f':
-      if (strcmp(optarg, "json") == 0) json = 1;
-      else if (strcmp(optarg, "text") == 0) json = 0;
+      if (strcmp(optarg, "json") == 0)
+        json = 1;
+      else if (strcmp(optarg, "text") == 0)
+        json = 0;
       else {
         fprintf(stderr, "tenet bench: unknown --format '%s' (text, json)\n", optarg);
         return 2;
@@ -370,7 +388,8 @@ int cmd_bench(int argc, char **argv) {
   const uint8_t **hashes = calloc(n, sizeof *hashes);
   policy_scan *scans = calloc(n, sizeof *scans);
   int *order = calloc((size_t)runs * 2, sizeof *order);
-  mode_stats ms[NMODES] = {{calloc((size_t)runs, sizeof(sample)), 0, 0, 0}, {calloc((size_t)runs, sizeof(sample)), 0, 0, 0}};
+  mode_stats ms[NMODES] = {{calloc((size_t)runs, sizeof(sample)), 0, 0, 0},
+                           {calloc((size_t)runs, sizeof(sample)), 0, 0, 0}};
   costs cs = {.n = 0};
   check_time *ct = NULL;
   int status = 0, rc = TN_OK;
@@ -405,15 +424,17 @@ int cmd_bench(int argc, char **argv) {
       order[2 * r + half] = mode;
       rc = run_once(imgs, hashes, n, mode, jobs, &eo, &cs, scans, &ms[mode].s[r], &ms[mode]);
       if (verbose)
-        fprintf(stderr, "tenet bench: run %ld/%ld %s: %.3f s wall, %zu checks, %zu commands run\n", r + 1, runs,
-                mode_name[mode], ms[mode].s[r].wall, ms[mode].checks, ms[mode].commands_run);
+        fprintf(stderr, "tenet bench: run %ld/%ld %s: %.3f s wall, %zu checks, %zu commands run\n", r + 1,
+                runs, mode_name[mode], ms[mode].s[r].wall, ms[mode].checks, ms[mode].commands_run);
       if (!(r == runs - 1 && half == 1))
-        for (size_t k = 0; k < n; k++) policy_scan_free(&scans[k]);
+        for (size_t k = 0; k < n; k++)
+          policy_scan_free(&scans[k]);
     }
   }
   for (size_t k = 0; rc == TN_OK && k < n; k++)
     if (scans[k].status != SCAN_DONE)
-      fprintf(stderr, "tenet bench: %s: %s\n", argv[optind + (int)k], scans[k].message ? scans[k].message : "skipped");
+      fprintf(stderr, "tenet bench: %s: %s\n", argv[optind + (int)k],
+              scans[k].message ? scans[k].message : "skipped");
   if (rc == TN_OK) rc = profile_checks(imgs, n, scans, &eo, &ct, &nct);
   if (rc == TN_OK && cs.oom) rc = TN_ENOMEM;
   if (rc == TN_OK) {
@@ -422,8 +443,10 @@ int cmd_bench(int argc, char **argv) {
     if (json) {
       strbuf b = STRBUF_INIT;
       render_json(&b, argv + optind, imgs, n, (size_t)runs, jobs, order, ms, ct, nct, &cs);
-      if (!strbuf_ok(&b)) rc = TN_ENOMEM;
-      else fwrite(b.data, 1, b.len, stdout);
+      if (!strbuf_ok(&b))
+        rc = TN_ENOMEM;
+      else
+        fwrite(b.data, 1, b.len, stdout);
       strbuf_free(&b);
     } else {
       render_text(stdout, argv + optind, imgs, n, (size_t)runs, jobs, ms, ct, nct, &cs);
@@ -435,12 +458,14 @@ out:
     fprintf(stderr, "tenet bench: %s\n", tn_strerror(rc));
     status = 1;
   }
-  for (size_t k = 0; k < n && scans; k++) policy_scan_free(&scans[k]);
+  for (size_t k = 0; k < n && scans; k++)
+    policy_scan_free(&scans[k]);
   for (size_t k = 0; k < nload; k++) {
     vm_image_free(imgs[k]);
     loaded_policy_free(&lps[k]);
   }
-  for (size_t i = 0; i < cs.n; i++) free(cs.c[i].cmd);
+  for (size_t i = 0; i < cs.n; i++)
+    free(cs.c[i].cmd);
   free(cs.c);
   pthread_mutex_destroy(&cs.mu);
   free(ct);

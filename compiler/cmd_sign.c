@@ -24,7 +24,8 @@ int cmd_sign(int argc, char **argv) {
     return 0;
   }
   if (!keypath || first >= argc) {
-    fprintf(stderr, "usage: tenet sign --key KEY WAIVERS.yml...   (writes WAIVERS.yml.sig next to each file)\n");
+    fprintf(stderr,
+            "usage: tenet sign --key KEY WAIVERS.yml...   (writes WAIVERS.yml.sig next to each file)\n");
     return 2;
   }
   char err[512];
@@ -45,7 +46,7 @@ int cmd_sign(int argc, char **argv) {
     if (rc != TN_OK) {
       if (diags) diag_print(diags, stderr, cli_use_color(stderr));
       fprintf(stderr, "tenet sign: %s: not signed: %s\n", argv[i],
-                rc == TN_EPOLICY ? "the waiver file has errors" : tn_strerror(rc));
+              rc == TN_EPOLICY ? "the waiver file has errors" : tn_strerror(rc));
       bad = 1;
     } else if (waiver_sign_file(argv[i], key, err, sizeof err) != TN_OK) {
       fprintf(stderr, "tenet sign: %s\n", err);

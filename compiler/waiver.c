@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,8 @@ static void waiver_clear(waiver *w) {
 
 void waiver_set_free(waiver_set *ws) {
   if (!ws) return;
-  for (size_t i = 0; i < ws->n; i++) waiver_clear(&ws->w[i]);
+  for (size_t i = 0; i < ws->n; i++)
+    waiver_clear(&ws->w[i]);
   free(ws->w);
   free(ws->host);
   free(ws);
@@ -71,8 +73,16 @@ typedef struct parser {
   int oom;
 } parser;
 
-static void fail(parser *p, const ynode *at, const char *fmt, const char *a, const char *b) {
-  diag_add(p->diags, DIAG_ERROR, "waiver", p->path, at ? at->line : 0, at ? at->col : 0, fmt, a, b);
+static void fail(parser *p, const ynode *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(parser *p, const ynode *at, const char *fmt, ...) {
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0) msg = NULL;
+  va_end(ap);
+  diag_add(p->diags, DIAG_ERROR, "waiver", p->path, at ? at->line : 0, at ? at->col : 0, "%s",
+           msg ? msg : "out of memory");
+  free(msg);
   p->errors++;
 }
 
@@ -89,7 +99,7 @@ static char *get_string(parser *p, const ynode *v, const char *key) {
     return NULL;
   }
   if (v->len == 0 || strlen(v->text) != v->len) {
-    fail(p, v, "'%s' must be a non-empty string without NUL bytes%s", key, "");
+    fail(p, v, "'%s' must be a non-empty string without NUL bytes", key);
     return NULL;
   }
   return dup_text(p, v);
@@ -109,8 +119,8 @@ static int valid_date(const char *s) {
 
 static void parse_checks(parser *p, const ynode *v, waiver *w) {
   if (!v || v->kind != YNODE_SEQUENCE || v->n == 0) {
-    fail(p, v, "'checks' must be a non-empty list of check ids, not %s%s",
-         v && v->kind == YNODE_SEQUENCE ? "an empty list" : ynode_kind_name(v), "");
+    fail(p, v, "'checks' must be a non-empty list of check ids, not %s",
+         v && v->kind == YNODE_SEQUENCE ? "an empty list" : ynode_kind_name(v));
     return;
   }
   w->checks = calloc(v->n, sizeof *w->checks);
@@ -124,13 +134,16 @@ static void parse_checks(parser *p, const ynode *v, waiver *w) {
     const ynode *c = v->items[i];
     if (c->kind != YNODE_SCALAR || !c->is_number || c->number != floor(c->number) || c->number < 0 ||
         c->number > 9007199254740992.0) {
-      fail(p, c, "a check id must be a non-negative integer, not %s%s",
-           c->kind == YNODE_SCALAR ? (c->quoted ? "a quoted string" : "this") : ynode_kind_name(c), "");
+      if (c->kind == YNODE_SCALAR)
+        fail(p, c, "a check id must be a non-negative integer, not '%s'%s", c->text,
+             c->quoted ? " (quoted: a string)" : "");
+      else
+        fail(p, c, "a check id must be a non-negative integer, not a %s", ynode_kind_name(c));
       continue;
     }
     for (size_t k = 0; k < w->nchecks; k++)
       if (w->checks[k] == (int64_t)c->number) {
-        fail(p, c, "check id %s is listed twice in this waiver%s", c->text, "");
+        fail(p, c, "check id %s is listed twice in this waiver", c->text);
         goto next;
       }
     w->checks[w->nchecks] = (int64_t)c->number;
@@ -146,28 +159,32 @@ static void parse_item(parser *p, const ynode *it, waiver *w) {
   w->line = it->line;
   w->col = it->col;
   if (it->kind != YNODE_MAPPING) {
-    fail(p, it, "a waiver must be a mapping (policy, checks, justification, owner, expires), not a %s%s",
-         ynode_kind_name(it), "");
+    fail(p, it, "a waiver must be a mapping (policy, checks, justification, owner, expires), not a %s",
+         ynode_kind_name(it));
     return;
   }
   const ynode *seen[NKEYS] = {0};
   for (size_t i = 0; i < it->n; i++) {
     const ynode *k = it->pairs[i].key, *v = it->pairs[i].value;
     if (!ynode_is_string(k)) {
-      fail(p, k, "a waiver's keys are names, not a %s%s", ynode_kind_name(k), "");
+      fail(p, k, "a waiver's keys are names, not a %s", ynode_kind_name(k));
       continue;
     }
     size_t j = 0;
-    while (j < NKEYS && strcmp(k->text, item_keys[j]) != 0) j++;
+    while (j < NKEYS && strcmp(k->text, item_keys[j]) != 0)
+      j++;
     if (j == NKEYS) {
       const char *near = diag_suggest(k->text, k->len, item_keys, NKEYS);
-      if (near) fail(p, k, "unknown key '%s' in a waiver (did you mean '%s'?)", k->text, near);
-      else fail(p, k, "unknown key '%s' in a waiver (known: policy, checks, justification, owner, expires, hosts)%s",
-                k->text, "");
+      if (near)
+        fail(p, k, "unknown key '%s' in a waiver (did you mean '%s'?)", k->text, near);
+      else
+        fail(p, k,
+             "unknown key '%s' in a waiver (known: policy, checks, justification, owner, expires, hosts)",
+             k->text);
       continue;
     }
     if (seen[j]) {
-      fail(p, k, "key '%s' given twice in one waiver%s", k->text, "");
+      fail(p, k, "key '%s' given twice in one waiver", k->text);
       continue;
     }
     seen[j] = v;
@@ -178,7 +195,7 @@ static void parse_item(parser *p, const ynode *it, waiver *w) {
     case 3: w->owner = get_string(p, v, "owner"); break;
     case 4:
       if ((w->expires = get_string(p, v, "expires")) && !valid_date(w->expires)) {
-        fail(p, v, "'expires' must be a date written YYYY-MM-DD, not '%s'%s", w->expires, "");
+        fail(p, v, "'expires' must be a date written YYYY-MM-DD, not '%s'", w->expires);
         free(w->expires);
         w->expires = NULL;
       }
@@ -202,22 +219,26 @@ int waiver_set_parse(waiver_set *ws, const char *path, const char *data, size_t 
   if (!doc) return TN_EPOLICY;
   const ynode *root = ydoc_root(doc), *list = NULL;
   if (!root || root->kind != YNODE_MAPPING) {
-    fail(&p, root, "a waiver file is a mapping with one key, 'waivers' (a list), not %s%s",
-         root ? ynode_kind_name(root) : "an empty document", "");
+    fail(&p, root, "a waiver file is a mapping with one key, 'waivers' (a list), not %s%s", root ? "a " : "",
+         root ? ynode_kind_name(root) : "an empty document");
   } else {
     for (size_t i = 0; i < root->n; i++) {
       const ynode *k = root->pairs[i].key;
-      if (ynode_is_string(k) && strcmp(k->text, "waivers") == 0 && !list) list = root->pairs[i].value;
-      else fail(&p, k, "unexpected key '%s' (a waiver file has one key, 'waivers')%s",
-                ynode_is_string(k) ? k->text : ynode_kind_name(k), "");
+      if (ynode_is_string(k) && strcmp(k->text, "waivers") == 0 && !list)
+        list = root->pairs[i].value;
+      else
+        fail(&p, k, "unexpected key '%s' (a waiver file has one key, 'waivers')",
+             ynode_is_string(k) ? k->text : ynode_kind_name(k));
     }
-    if (!list && !p.errors) fail(&p, root, "no 'waivers' list%s%s", "", "");
+    if (!list && !p.errors)
+      fail(&p, root, "no 'waivers' list");
     else if (list && list->kind != YNODE_SEQUENCE)
-      fail(&p, list, "'waivers' must be a list, not a %s%s", ynode_kind_name(list), "");
+      fail(&p, list, "'waivers' must be a list, not a %s", ynode_kind_name(list));
   }
   size_t n = list && list->kind == YNODE_SEQUENCE ? list->n : 0;
   if (ws->n + n > WAIVER_MAX_COUNT) {
-    diag_add(diags, DIAG_ERROR, "limit", path, list->line, list->col, "more than %u waivers", WAIVER_MAX_COUNT);
+    diag_add(diags, DIAG_ERROR, "limit", path, list->line, list->col, "more than %u waivers",
+             WAIVER_MAX_COUNT);
     ydoc_free(doc);
     return TN_ETOOBIG;
   }
@@ -232,8 +253,10 @@ int waiver_set_parse(waiver_set *ws, const char *path, const char *data, size_t 
   if (rc == TN_OK && ws->n + n > ws->cap) {
     size_t cap = ws->n + n + 8;
     waiver *w = realloc(ws->w, cap * sizeof *w);
-    if (!w) rc = TN_ENOMEM;
-    else ws->w = w, ws->cap = cap;
+    if (!w)
+      rc = TN_ENOMEM;
+    else
+      ws->w = w, ws->cap = cap;
   }
   if (rc == TN_OK) {
     for (size_t i = 0; i < n; i++) {
@@ -245,7 +268,8 @@ int waiver_set_parse(waiver_set *ws, const char *path, const char *data, size_t 
     return waiver_set_bind(ws, ws->host ? ws->host : "", ws->today); /* bind the new ones too */
   }
   if (rc == TN_ENOMEM) diag_add(diags, DIAG_ERROR, "oom", path, 0, 0, "out of memory reading the waivers");
-  for (size_t i = 0; i < n; i++) waiver_clear(&ws_new[i]);
+  for (size_t i = 0; i < n; i++)
+    waiver_clear(&ws_new[i]);
   free(ws_new);
   return rc;
 }
@@ -297,9 +321,12 @@ int waiver_set_load(waiver_set *ws, const char *path, diag_list *diags) {
   char *data;
   size_t len;
   int rc = waiver_read_file(path, WAIVER_MAX_FILE, &data, &len);
-  if (rc == TN_ETOOBIG) diag_add(diags, DIAG_ERROR, "limit", path, 0, 0, "waiver file larger than %u bytes", WAIVER_MAX_FILE);
-  else if (rc == TN_EIO) diag_add(diags, DIAG_ERROR, "io", path, 0, 0, "cannot read waiver file: %s", strerror(errno));
-  else if (rc != TN_OK) diag_add(diags, DIAG_ERROR, "oom", path, 0, 0, "out of memory reading the waiver file");
+  if (rc == TN_ETOOBIG)
+    diag_add(diags, DIAG_ERROR, "limit", path, 0, 0, "waiver file larger than %u bytes", WAIVER_MAX_FILE);
+  else if (rc == TN_EIO)
+    diag_add(diags, DIAG_ERROR, "io", path, 0, 0, "cannot read waiver file: %s", strerror(errno));
+  else if (rc != TN_OK)
+    diag_add(diags, DIAG_ERROR, "oom", path, 0, 0, "out of memory reading the waiver file");
   if (rc != TN_OK) return rc;
   rc = waiver_set_parse(ws, path, data, len, diags);
   free(data);
@@ -351,13 +378,15 @@ size_t waiver_set_count(const waiver_set *ws) { return ws ? ws->n : 0; }
 
 size_t waiver_set_active(const waiver_set *ws) {
   size_t n = 0;
-  for (size_t i = 0; ws && i < ws->n; i++) n += ws->w[i].here && !ws->w[i].view.expired;
+  for (size_t i = 0; ws && i < ws->n; i++)
+    n += ws->w[i].here && !ws->w[i].view.expired;
   return n;
 }
 
 size_t waiver_set_expired(const waiver_set *ws) {
   size_t n = 0;
-  for (size_t i = 0; ws && i < ws->n; i++) n += ws->w[i].here && ws->w[i].view.expired;
+  for (size_t i = 0; ws && i < ws->n; i++)
+    n += ws->w[i].here && ws->w[i].view.expired;
   return n;
 }
 
@@ -371,19 +400,23 @@ size_t waiver_set_check(const waiver_set *ws, const program *const *progs, size_
     for (size_t k = 0; k < n && !pr; k++)
       if (progs[k] && strcmp(program_str(progs[k], progs[k]->policy_id), w->policy) == 0) pr = progs[k];
     if (!pr) {
-      fprintf(out, "%s:%u:%u: warning: waiver for policy '%s', which is not among the policies scanned: it applies to nothing\n",
+      fprintf(out,
+              "%s:%u:%u: warning: waiver for policy '%s', which is not among the policies scanned: it "
+              "applies to nothing\n",
               w->file, w->line, w->col, w->policy);
       warned++;
       continue;
     }
     for (size_t k = 0; k < w->nchecks; k++)
       if (program_find_check(pr, w->checks[k]) < 0) {
-        fprintf(out, "%s:%u:%u: warning: policy '%s' has no check %lld: this waiver entry applies to nothing\n",
+        fprintf(out,
+                "%s:%u:%u: warning: policy '%s' has no check %lld: this waiver entry applies to nothing\n",
                 w->file, w->check_line[k], w->check_col[k], w->policy, (long long)w->checks[k]);
         warned++;
       }
     if (w->here && w->view.expired) {
-      fprintf(out, "%s:%u:%u: warning: waiver for policy '%s' (owner %s) expired on %s: its checks count again\n",
+      fprintf(out,
+              "%s:%u:%u: warning: waiver for policy '%s' (owner %s) expired on %s: its checks count again\n",
               w->file, w->line, w->col, w->policy, w->owner, w->expires);
       warned++;
     }

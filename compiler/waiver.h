@@ -83,8 +83,8 @@ int waiver_sign_file(const char *path, const crypto_key *priv, char *err, size_t
 int waiver_verify_data(const char *path, const char *data, size_t len, const keyring *kr, char signer[17],
                        const char **signer_name, char *err, size_t errlen);
 /* The same, reading the file at path (bounded by WAIVER_MAX_FILE). */
-int waiver_verify_file(const char *path, const keyring *kr, char signer[17], const char **signer_name, char *err,
-                       size_t errlen);
+int waiver_verify_file(const char *path, const keyring *kr, char signer[17], const char **signer_name,
+                       char *err, size_t errlen);
 /* Read path once, check its signature when pubkey is not NULL (a missing path.sig is accepted only
  * with allow_unsigned; a malformed, tampered or untrusted one never), then parse the same bytes into
  * ws. Returns TN_OK, or a status with a message in err: "PATH: refused: WORD: why" (keyring_refusal

@@ -118,15 +118,21 @@ int waiver_verify_data(const char *path, const char *data, size_t len, const key
   int rc = waiver_read_file(sp, SIG_MAX, &text, &tlen);
   if (rc == TN_EIO && errno == ENOENT)
     rc = tn_err_set(err, errlen, TN_EUNSIGNED, "waiver file is not signed (no %s)", sp);
-  else if (rc == TN_EIO) rc = tn_err_set(err, errlen, rc, "cannot read %s: %s", sp, strerror(errno));
-  else if (rc == TN_ETOOBIG) rc = tn_err_set(err, errlen, TN_ECORRUPT, "%s is not a signature (too long)", sp);
-  else if (rc != TN_OK) rc = tn_err_set(err, errlen, rc, "out of memory");
+  else if (rc == TN_EIO)
+    rc = tn_err_set(err, errlen, rc, "cannot read %s: %s", sp, strerror(errno));
+  else if (rc == TN_ETOOBIG)
+    rc = tn_err_set(err, errlen, TN_ECORRUPT, "%s is not a signature (too long)", sp);
+  else if (rc != TN_OK)
+    rc = tn_err_set(err, errlen, rc, "out of memory");
   bundle_info info = {.is_signed = 1};
   int line;
   if (rc == TN_OK && (strlen(text) != tlen || (line = parse_sig(text, &info)) != 0))
-    rc = tn_err_set(err, errlen, TN_ECORRUPT, "%s: line %d: not a tenet signature (expected '" SIG_MAGIC
-                    "', 'key KEYID', 'ed25519 SIGNATURE')", sp, strlen(text) != tlen ? 1 : line);
-  if (rc == TN_OK && (rc = digest_of(data, len, info.bundle_hash)) != TN_OK) tn_err_set(err, errlen, rc, "out of memory");
+    rc = tn_err_set(err, errlen, TN_ECORRUPT,
+                    "%s: line %d: not a tenet signature (expected '" SIG_MAGIC
+                    "', 'key KEYID', 'ed25519 SIGNATURE')",
+                    sp, strlen(text) != tlen ? 1 : line);
+  if (rc == TN_OK && (rc = digest_of(data, len, info.bundle_hash)) != TN_OK)
+    tn_err_set(err, errlen, rc, "out of memory");
   if (rc == TN_OK) {
     char why[512];
     rc = keyring_check_signature(kr, &info, KEYRING_EMPTY_REFUSES, signer, signer_name, why, sizeof why);
@@ -147,8 +153,8 @@ int waiver_verify_data(const char *path, const char *data, size_t len, const key
   return rc;
 }
 
-int waiver_verify_file(const char *path, const keyring *kr, char signer[17], const char **signer_name, char *err,
-                       size_t errlen) {
+int waiver_verify_file(const char *path, const keyring *kr, char signer[17], const char **signer_name,
+                       char *err, size_t errlen) {
   char *data;
   size_t len;
   int rc = waiver_read_file(path, WAIVER_MAX_FILE, &data, &len);
@@ -174,10 +180,13 @@ int waiver_set_load_trusted(waiver_set *ws, const char *path, const crypto_key *
     if (!kr || keyring_add_key(kr, pubkey, "--pubkey") != TN_OK) {
       rc = tn_err_set(err, errlen, TN_ENOMEM, "out of memory");
     } else if ((rc = waiver_verify_data(path, data, len, kr, signer, NULL, why, sizeof why)) != TN_OK) {
-      if (rc == TN_EUNSIGNED && allow_unsigned) rc = TN_OK;
+      if (rc == TN_EUNSIGNED && allow_unsigned)
+        rc = TN_OK;
       else
         tn_err_set(err, errlen, rc, "%s: refused: %s: %s%s", path, keyring_refusal(rc), why,
-                   rc == TN_EUNSIGNED ? " (sign it with `tenet sign --key KEY FILE`, or give --allow-unsigned)" : "");
+                   rc == TN_EUNSIGNED
+                       ? " (sign it with `tenet sign --key KEY FILE`, or give --allow-unsigned)"
+                       : "");
     }
     keyring_free(kr);
   }

@@ -46,7 +46,8 @@ static waiver_set *parse(const char *text, diag_list **diags, int *rc) {
 static const char *first_error(diag_list *d, char *buf, size_t n) {
   for (size_t i = 0; i < d->n; i++)
     if (d->items[i].level == DIAG_ERROR) {
-      snprintf(buf, n, "%u:%u: %s", (unsigned)d->items[i].line, (unsigned)d->items[i].col, d->items[i].message);
+      snprintf(buf, n, "%u:%u: %s", (unsigned)d->items[i].line, (unsigned)d->items[i].col,
+               d->items[i].message);
       return buf;
     }
   return "";
@@ -119,28 +120,36 @@ static void expect_error(const char *text, const char *want) {
 
 static void test_strict_errors(void) {
   expect_error("", "0:0: a waiver file is a mapping with one key, 'waivers' (a list), not an empty document");
-  expect_error("- a\n", "1:1: a waiver file is a mapping with one key, 'waivers' (a list), not sequence");
+  expect_error("- a\n", "1:1: a waiver file is a mapping with one key, 'waivers' (a list), not a sequence");
   expect_error("waiver: []\n", "1:1: unexpected key 'waiver' (a waiver file has one key, 'waivers')");
   expect_error("waivers: 3\n", "1:10: 'waivers' must be a list, not a number");
   expect_error("waivers:\n  - policy: p\n    checks: [1]\n    justification: j\n    owner: o\n",
                "2:5: this waiver has no 'expires' (every waiver expires: give a date YYYY-MM-DD)");
-  expect_error("waivers:\n  - policy: p\n    checks: [1]\n    justification: j\n    owner: o\n    expires: 2024-02-30\n",
+  expect_error("waivers:\n  - policy: p\n    checks: [1]\n    justification: j\n    owner: o\n    expires: "
+               "2024-02-30\n",
                "6:14: 'expires' must be a date written YYYY-MM-DD, not '2024-02-30'");
-  expect_error("waivers:\n  - policy: p\n    checks: [1]\n    justification: j\n    owner: o\n    expires: 20240101\n",
-               "6:14: 'expires' must be a string, not a number (quote it)");
-  expect_error("waivers:\n  - policy: p\n    chekcs: [1]\n", "3:5: unknown key 'chekcs' in a waiver (did you mean 'checks'?)");
-  expect_error("waivers:\n  - policy: p\n    checks: []\n    justification: j\n    owner: o\n    expires: 2024-01-01\n",
+  expect_error(
+      "waivers:\n  - policy: p\n    checks: [1]\n    justification: j\n    owner: o\n    expires: 20240101\n",
+      "6:14: 'expires' must be a string, not a number (quote it)");
+  expect_error("waivers:\n  - policy: p\n    chekcs: [1]\n",
+               "3:5: unknown key 'chekcs' in a waiver (did you mean 'checks'?)");
+  expect_error("waivers:\n  - policy: p\n    checks: []\n    justification: j\n    owner: o\n    expires: "
+               "2024-01-01\n",
                "3:13: 'checks' must be a non-empty list of check ids, not an empty list");
-  expect_error("waivers:\n  - policy: p\n    checks: [1, x]\n    justification: j\n    owner: o\n    expires: 2024-01-01\n",
-               "3:17: a check id must be a non-negative integer, not this");
-  expect_error("waivers:\n  - policy: p\n    checks: [1.5]\n    justification: j\n    owner: o\n    expires: 2024-01-01\n",
-               "3:14: a check id must be a non-negative integer, not this");
-  expect_error("waivers:\n  - policy: p\n    checks: [1, 1]\n    justification: j\n    owner: o\n    expires: 2024-01-01\n",
+  expect_error("waivers:\n  - policy: p\n    checks: [1, x]\n    justification: j\n    owner: o\n    "
+               "expires: 2024-01-01\n",
+               "3:17: a check id must be a non-negative integer, not 'x'");
+  expect_error("waivers:\n  - policy: p\n    checks: [1.5]\n    justification: j\n    owner: o\n    expires: "
+               "2024-01-01\n",
+               "3:14: a check id must be a non-negative integer, not '1.5'");
+  expect_error("waivers:\n  - policy: p\n    checks: [1, 1]\n    justification: j\n    owner: o\n    "
+               "expires: 2024-01-01\n",
                "3:17: check id 1 is listed twice in this waiver");
   expect_error("waivers:\n  - policy: p\n    policy: q\n", "3:5: key 'policy' given twice in one waiver");
   expect_error("waivers:\n  - policy: ''\n", "2:13: 'policy' must be a non-empty string without NUL bytes");
-  expect_error("waivers:\n  - just a string\n",
-               "2:5: a waiver must be a mapping (policy, checks, justification, owner, expires), not a string");
+  expect_error(
+      "waivers:\n  - just a string\n",
+      "2:5: a waiver must be a mapping (policy, checks, justification, owner, expires), not a string");
   /* the YAML reader's own error */
   diag_list *d;
   int rc;
@@ -171,14 +180,18 @@ static void test_unknown_policy_and_check(void) {
   size_t n = waiver_set_check(ws, progs, 1, f);
   fclose(f);
   CHECK_INT(n, 3);
-  CHECK_STR(out, "w.yml:8:14: warning: policy 'pol_a' has no check 3: this waiver entry applies to nothing\n"
-                 "w.yml:7:5: warning: waiver for policy 'pol_a' (owner bob) expired on 2020-01-31: its checks count again\n"
-                 "w.yml:13:14: warning: policy 'pol_a' has no check 4: this waiver entry applies to nothing\n");
+  CHECK_STR(out,
+            "w.yml:8:14: warning: policy 'pol_a' has no check 3: this waiver entry applies to nothing\n"
+            "w.yml:7:5: warning: waiver for policy 'pol_a' (owner bob) expired on 2020-01-31: its checks "
+            "count again\n"
+            "w.yml:13:14: warning: policy 'pol_a' has no check 4: this waiver entry applies to nothing\n");
   free(out);
   f = open_memstream(&out, &len);
   CHECK_INT(waiver_set_check(ws, NULL, 0, f), 3); /* no policy scanned: every waiver is for an unknown one */
   fclose(f);
-  CHECK(strstr(out, "w.yml:2:5: warning: waiver for policy 'pol_a', which is not among the policies scanned") == out);
+  CHECK(
+      strstr(out, "w.yml:2:5: warning: waiver for policy 'pol_a', which is not among the policies scanned") ==
+      out);
   free(out);
   waiver_set_free(ws);
   diag_list_free(d);
@@ -279,10 +292,11 @@ static const report_waiver *lookup_even(void *arg, const char *policy, int64_t i
 }
 
 static void test_jsonl_unchanged(void) {
-  const char *yml = "policy:\n  id: pol_j\n  file: j.yml\n  name: J\n  description: D\n"
-                    "checks:\n  - id: 1\n    title: one\n    condition: all\n    rules: ['f:/etc/passwd -> r:^root']\n"
-                    "  - id: 2\n    title: two\n    condition: all\n    rules: ['f:/etc/passwd -> r:^tenet_nobody']\n"
-                    "  - id: 3\n    title: three\n    condition: all\n    rules: ['f:/tenet/none -> r:x']\n";
+  const char *yml =
+      "policy:\n  id: pol_j\n  file: j.yml\n  name: J\n  description: D\n"
+      "checks:\n  - id: 1\n    title: one\n    condition: all\n    rules: ['f:/etc/passwd -> r:^root']\n"
+      "  - id: 2\n    title: two\n    condition: all\n    rules: ['f:/etc/passwd -> r:^tenet_nobody']\n"
+      "  - id: 3\n    title: three\n    condition: all\n    rules: ['f:/tenet/none -> r:x']\n";
   diag_list *cd = diag_list_new();
   compile_options co = COMPILE_OPTIONS_DEFAULT;
   program *p = compile_policy_buffer("j.yml", yml, strlen(yml), &co, cd);
