@@ -199,6 +199,38 @@ static void test_unknown_policy_and_check(void) {
   diag_list_free(cd);
 }
 
+/* Hostile input: every prefix of a valid file, and every single-byte change to it, parses to either
+ * a whole set or an error that adds nothing (never a partial set, never a crash under ASan). */
+static void test_hostile_inputs(void) {
+  size_t n = strlen(good), ok = 0, refused = 0;
+  char *buf = malloc(n + 1);
+  REQUIRE(buf != NULL);
+  for (size_t cut = 0; cut <= n; cut++) {
+    for (int flip = -1; flip < (cut < n ? 3 : 0); flip++) {
+      memcpy(buf, good, n + 1);
+      if (flip >= 0) buf[cut] = (char[]){'\0', ':', '['}[flip];
+      size_t len = flip >= 0 ? n : cut;
+      waiver_set *ws = waiver_set_new();
+      diag_list *d = diag_list_new();
+      int rc = waiver_set_parse(ws, "h.yml", buf, len, d);
+      if (rc == TN_OK) {
+        ok++;
+        CHECK(waiver_set_count(ws) <= 3);
+        CHECK_INT(diag_errors(d), 0);
+      } else {
+        refused++;
+        CHECK_INT(rc, TN_EPOLICY);
+        CHECK_INT(waiver_set_count(ws), 0);
+        CHECK(diag_errors(d) >= 1);
+      }
+      waiver_set_free(ws);
+      diag_list_free(d);
+    }
+  }
+  CHECK(ok > 0 && refused > 0);
+  free(buf);
+}
+
 /* ---- signatures, with real key files ---- */
 
 static char dir[] = "/tmp/tenet-test-waiver-XXXXXX";
@@ -334,6 +366,7 @@ int main(void) {
   RUN(test_active_wins);
   RUN(test_strict_errors);
   RUN(test_unknown_policy_and_check);
+  RUN(test_hostile_inputs);
   RUN(test_signatures);
   RUN(test_jsonl_unchanged);
   test_rm_rf(dir);
