@@ -353,7 +353,7 @@ int waiver_set_bind(waiver_set *ws, const char *hostname, const char *today) {
   memmove(ws->today, today, 11);
   for (size_t i = 0; i < ws->n; i++) {
     waiver *w = &ws->w[i];
-    w->here = !w->hosts || fnmatch(w->hosts, ws->host, 0) == 0;
+    w->here = !w->hosts || fnmatch(w->hosts, ws->host, FNM_CASEFOLD) == 0;
     w->view.expired = strcmp(ws->today, w->expires) > 0;
   }
   return TN_OK;

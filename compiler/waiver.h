@@ -8,7 +8,7 @@
  *       justification: "CUPS serves the office printers"
  *       owner: "it-ops@example.com"
  *       expires: 2027-06-30                 # YYYY-MM-DD, required; applies through that day
- *       hosts: "print-*"                    # optional: glob on the hostname (fnmatch)
+ *       hosts: "print-*"                    # optional: glob on the hostname (fnmatch, ignoring case)
  *
  * A waiver never changes an evaluation, an event or a results hash: it is looked up by the report
  * renderers (report_options.waiver) and the gate, and only for the hosts its pattern matches. Past

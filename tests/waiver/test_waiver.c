@@ -78,6 +78,8 @@ static void test_active_expired_hosts(void) {
   REQUIRE(waiver_set_bind(ws, "web-7", "2030-06-30") == TN_OK); /* the expiry day still applies */
   CHECK(waiver_set_lookup(ws, "pol_a", 4) == NULL || waiver_set_lookup(ws, "pol_a", 4)->expired == 1);
   CHECK_INT(waiver_set_lookup(ws, "pol_a", 1)->expired, 0);
+  REQUIRE(waiver_set_bind(ws, "WEB-7", "2029-12-31") == TN_OK); /* host names ignore case */
+  CHECK(waiver_set_lookup(ws, "pol_a", 4) != NULL);
   REQUIRE(waiver_set_bind(ws, "web-7", "2029-12-31") == TN_OK);
   REQUIRE(waiver_set_lookup(ws, "pol_a", 4) != NULL);
   CHECK_STR(waiver_set_lookup(ws, "pol_a", 4)->owner, "carol");
