@@ -43,7 +43,7 @@ static void help(FILE *out) {
                "      --allow-unsigned  run bundles without checking a signature\n"
                "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
                "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n"
-               "  -W, --waivers FILE    waivers (repeatable; signed when --pubkey is given); see docs/WAIVERS.md\n");
+               "      --waivers FILE    waivers (repeatable; signed when --pubkey is given); see docs/WAIVERS.md\n");
 }
 
 int cmd_scan(int argc, char **argv) {
