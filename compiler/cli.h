@@ -13,6 +13,8 @@ int cmd_scan(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Colour only on a terminal and when NO_COLOR is unset. */
 int cli_use_color(FILE *f);

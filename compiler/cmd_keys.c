@@ -1,5 +1,6 @@
 /* cmd_keys.c — `tenet keygen` (an Ed25519 key pair) and `tenet verify` (signature + integrity of
- * bundles against a trusted public key, with a clear message for every failure). */
+ * bundles, or the detached signature of waiver files (*.yml, *.yaml: see `tenet sign`), against a
+ * trusted public key, with a clear message for every failure). */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@
 #include "crypto.h"
 #include "err.h"
 #include "keyring.h"
+#include "load.h"
+#include "waiver.h"
 
 static const char keygen_usage[] = "tenet keygen NAME   (writes NAME.key, mode 0600, and NAME.pub)";
 
@@ -50,7 +53,7 @@ enum { OPT_PUBKEY = 1 };
 static const cli_opt verify_opts[] = {
     {OPT_PUBKEY, "pubkey", 'p', "KEY.pub", "the public key bundles must be signed by (required)"},
 };
-static const char verify_usage[] = "tenet verify --pubkey KEY.pub BUNDLE...";
+static const char verify_usage[] = "tenet verify --pubkey KEY.pub BUNDLE|WAIVERS.yml...";
 
 int cmd_verify(int argc, char **argv) {
   const char *pub = NULL;
@@ -67,7 +70,7 @@ int cmd_verify(int argc, char **argv) {
   }
   if (!pub)
     return cli_usage_error("tenet verify", "missing --pubkey KEY.pub (the key bundles must be signed by)");
-  if (cl.npos == 0) return cli_usage_error("tenet verify", "missing BUNDLE (one or more .tnb files)");
+  if (cl.npos == 0) return cli_usage_error("tenet verify", "missing BUNDLE (one or more .tnb files, or waiver files)");
   char err[512];
   keyring *kr = keyring_new();
   if (!kr || keyring_add_path(kr, pub, err, sizeof err) != TN_OK) {
@@ -78,6 +81,18 @@ int cmd_verify(int argc, char **argv) {
   keyring_rules rules = {.no_expiry = 1}; /* signature + integrity: expiry is for those who run it */
   int bad = 0;
   for (int i = 0; i < cl.npos; i++) {
+    if (load_is_yaml(cl.pos[i])) { /* a waiver file and its FILE.sig */
+      char signer[17];
+      const char *from = NULL;
+      int rc = waiver_verify_file(cl.pos[i], kr, signer, &from, err, sizeof err);
+      if (rc != TN_OK) {
+        fprintf(stderr, "tenet verify: %s: FAILED: %s: %s\n", cl.pos[i], keyring_refusal(rc), err);
+        bad = 1;
+      } else {
+        printf("%s: OK: waiver file, signed by key %s (%s)\n", cl.pos[i], signer, from ? from : "?");
+      }
+      continue;
+    }
     keyring_admitted a;
     if (keyring_admit_file(kr, cl.pos[i], &rules, &a, err, sizeof err) != TN_OK) {
       fprintf(stderr, "tenet verify: %s: FAILED: %s\n", cl.pos[i], err);

@@ -16,6 +16,7 @@
 #include "baseline.h"
 #include "cache.h"
 #include "cli.h"
+#include "cli_opt.h"
 #include "crypto.h"
 #include "err.h"
 #include "event.h"
@@ -23,6 +24,7 @@
 #include "report.h"
 #include "scan.h"
 #include "scanroot.h"
+#include "waiver.h"
 
 /* Exit statuses (docs/REPORTS.md): 0 ok, 1 an error (a policy that cannot be loaded, a report that
  * cannot be written, ...), 2 bad usage, 3 the results fail the gate (--fail-on, --min-score). */
@@ -233,6 +235,7 @@ static void help(FILE *out) {
                "      --allow-unsigned  run bundles without checking a signature\n"
                "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
                "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n"
+               "      --waivers FILE    waivers (repeatable; signed when --pubkey is given); see docs/WAIVERS.md\n"
                "exit status: 0 ok (gate passed), 1 error (a policy not loaded, a report not written),\n"
                "             2 bad usage, 3 the gate failed (--fail-on, --min-score); see docs/REPORTS.md\n");
 }
@@ -249,13 +252,19 @@ int cmd_scan(int argc, char **argv) {
       {"only-changes", no_argument, 0, 'c'},  {"fail-on", required_argument, 0, 'F'},
       {"min-score", required_argument, 0, 'm'},
       {"no-builtins", no_argument, 0, 'N'},
+      {"waivers", required_argument, 0, 'W'},
       {0, 0, 0, 0}};
   report_args ra = {.fail_on = FAIL_ON_NONE, .min_score = -1};
   int use_cache = 1, c;
   scan_options so = {.jobs = 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = -1};
   load_options lo = {0};
   const char *pub = NULL, *root = NULL;
+  /* --waivers: the paths, loaded once every option (--pubkey, --allow-unsigned) is known */
+  const char *waiver_paths[64];
+  size_t nwaiver_paths = 0;
+  waiver_set *waivers = NULL;
   optind = 1;
+  opterr = 0; /* unknown options are reported by cli_getopt_error, with a suggestion */
   while ((c = getopt_long(argc, argv, "f:o:j:t:p:d:r:h", opts, NULL)) != -1) {
     char *end;
     switch (c) {
@@ -307,8 +316,15 @@ int cmd_scan(int argc, char **argv) {
       }
       break;
     case 'r': root = optarg; break;
+    case 'W':
+      if (nwaiver_paths == sizeof waiver_paths / sizeof *waiver_paths) {
+        fprintf(stderr, "tenet scan: at most 64 --waivers files\n");
+        return 2;
+      }
+      waiver_paths[nwaiver_paths++] = optarg;
+      break;
     case 'h': help(stdout); return 0;
-    default: help(stderr); return 2;
+    default: return cli_getopt_error("tenet scan", opts, argv);
     }
   }
   if (optind >= argc) {
@@ -400,6 +416,33 @@ int cmd_scan(int argc, char **argv) {
     hashes[n] = lps[n].from_bundle ? lps[n].info.bundle_hash : NULL;
     n++;
   }
+  /* ---- waivers (docs/WAIVERS.md): checked and loaded before the scan; never change its results ---- */
+  if (nwaiver_paths) {
+    diag_list *wd = diag_list_new();
+    const program **wprogs = calloc(n + 1, sizeof *wprogs);
+    char hostname[256] = "", today[11];
+    waivers = waiver_set_new();
+    int wrc = waivers && wd && wprogs ? TN_OK : TN_ENOMEM;
+    for (size_t w = 0; wrc == TN_OK && w < nwaiver_paths; w++)
+      wrc = waiver_set_load_trusted(waivers, waiver_paths[w], key, lo.allow_unsigned, wd, err, sizeof err);
+    if (wd) diag_print(wd, stderr, cli_use_color(stderr));
+    if (wrc != TN_OK && wrc != TN_ENOMEM) fprintf(stderr, "tenet scan: %s\n", err);
+    gethostname(hostname, sizeof hostname - 1);
+    waiver_today(today);
+    if (wrc == TN_OK && (wrc = waiver_set_bind(waivers, hostname, today)) == TN_OK) {
+      for (size_t k = 0; k < n; k++) wprogs[k] = lps[k].prog;
+      waiver_set_check(waivers, wprogs, n, stderr);
+      fprintf(stderr, "tenet scan: waivers for host %s on %s: %zu active, %zu expired (of %zu)\n", hostname, today,
+              waiver_set_active(waivers), waiver_set_expired(waivers), waiver_set_count(waivers));
+    }
+    if (wrc == TN_ENOMEM) fprintf(stderr, "tenet scan: out of memory\n");
+    free(wprogs);
+    diag_list_free(wd);
+    if (wrc != TN_OK) {
+      status = 1;
+      goto out;
+    }
+  }
   pr.policy = n == 1 ? program_str(lps[0].prog, lps[0].prog->policy_id) : "scanning";
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -418,8 +461,9 @@ int cmd_scan(int argc, char **argv) {
     fprintf(stderr, "tenet scan: %s\n", tn_strerror(rc));
     status = 1;
   }
-  /* The reports and the gate both read ro: a waiver lookup (--waivers) belongs in it too. */
+  /* The reports and the gate both read ro, with the waiver lookup (--waivers). */
   report_options ro = {.out = stdout, .color = color, .seconds = secs};
+  if (waivers) ro.waiver = waiver_set_lookup, ro.waiver_arg = waivers;
   if (base) {
     ro.baseline = baseline_result;
     ro.baseline_arg = base;
@@ -446,5 +490,6 @@ out:
   crypto_key_free(key);
   baseline_free(base);
   free(formats);
+  waiver_set_free(waivers);
   return status;
 }

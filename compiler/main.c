@@ -26,11 +26,15 @@ static const struct {
     {"inspect", cmd_inspect, "inspect [--pubkey KEY.pub] [--check ID] BUNDLE|POLICY.yml"},
     {"keygen", cmd_keygen, "keygen NAME                  (writes NAME.key and NAME.pub)"},
     {"verify", cmd_verify, "verify --pubkey KEY.pub BUNDLE..."},
+    {"sign", cmd_sign, "sign --key KEY WAIVERS.yml...        (a detached signature: WAIVERS.yml.sig)"},
     {"scan", cmd_scan,
-     "scan [--format jsonl|text] [--jobs N] [--no-cache] [--no-builtins] [--timeout S] [--root DIR]\n"
-     "             [--pubkey KEY.pub | --allow-unsigned] [--dialect wazuh4|wazuh5] BUNDLE|POLICY.yml..."},
+     "scan [--format F[:PATH],...] [--output FILE] [--jobs N] [--no-cache] [--no-builtins] [--timeout S]\n"
+     "             [--root DIR] [--pubkey KEY.pub | --allow-unsigned] [--dialect wazuh4|wazuh5]\n"
+     "             [--waivers FILE]... [--baseline OLD.json [--only-changes]]\n"
+     "             [--fail-on failed|not-applicable|none] [--min-score N] BUNDLE|POLICY.yml..."},
     {"test", cmd_test, "test [--update] [--case NAME] POLICY.yml|BUNDLE [TESTFILE]   (offline fixture tests)"},
     {"diff", cmd_diff, "diff [--format text|json] OLD NEW   (bundles or YAML: what a rollout changes)"},
+    {"bench", cmd_bench, "bench [--runs N] [--jobs N] [--format text|json] BUNDLE|POLICY.yml...   (scan speed vs the Wazuh-like mode)"},
     {"pki", cmd_pki, "pki init|issue-manager|issue-agent DIR ...   (certificates for agent <-> manager TLS)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)

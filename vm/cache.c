@@ -17,7 +17,9 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <xxhash.h>
 
 #include "err.h"
@@ -53,7 +55,9 @@ struct scan_cache {
   void *command_arg;
   scan_cache_processes_fn processes_fn;
   void *processes_arg;
-  size_t commands_run, files_read; /* updated atomically */
+  size_t commands_run, files_read, hits; /* updated atomically */
+  scan_cache_cost_fn cost_fn;             /* per-command cost hook (cache.h); NULL: none */
+  void *cost_arg;
 };
 
 scan_cache *scan_cache_new(int enabled) {
@@ -112,6 +116,7 @@ size_t scan_cache_commands_run(const scan_cache *c) {
 size_t scan_cache_files_read(const scan_cache *c) {
   return __atomic_load_n(&c->files_read, __ATOMIC_RELAXED);
 }
+size_t scan_cache_hits(const scan_cache *c) { return __atomic_load_n(&c->hits, __ATOMIC_RELAXED); }
 
 /* ---- the table ---- */
 
@@ -155,6 +160,7 @@ static entry *acquire(scan_cache *c, int kind, const char *key, int *produce) {
     while (!e->ready)
       pthread_cond_wait(&c->ready, &c->mu);
     *produce = 0;
+    __atomic_add_fetch(&c->hits, 1, __ATOMIC_RELAXED);
   } else if ((e = entry_new(kind, key, klen, h))) {
     if (c->count >= c->nslot) grow(c);
     e->next = c->slot[h & (c->nslot - 1)];
@@ -232,6 +238,17 @@ void scan_cache_release_file(scan_cache *c, const cache_file *f) { release(c, f)
 
 /* ---- commands ---- */
 
+/* User + system seconds between two getrusage samples. */
+static double rusage_delta(const struct rusage *a, const struct rusage *b) {
+  return (double)(b->ru_utime.tv_sec - a->ru_utime.tv_sec) + (double)(b->ru_stime.tv_sec - a->ru_stime.tv_sec) +
+         (double)(b->ru_utime.tv_usec - a->ru_utime.tv_usec + b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e6;
+}
+
+void scan_cache_set_cost_hook(scan_cache *c, scan_cache_cost_fn fn, void *arg) {
+  c->cost_fn = fn;
+  c->cost_arg = arg;
+}
+
 const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int timeout_s,
                                             size_t output_cap) {
   int produce;
@@ -239,6 +256,12 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
   if (!e) return NULL;
   if (produce) {
     cache_command *r = &e->u.command;
+    struct timespec t0, t1;
+    struct rusage u0, u1;
+    if (c->cost_fn) {
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      getrusage(RUSAGE_CHILDREN, &u0);
+    }
     if (c->command_fn) {
       r->status = c->command_fn(c->command_arg, cmd, timeout_s, output_cap, &r->result, &r->reason);
       if (r->status != TN_OK && !r->reason) r->status = TN_ENOMEM;
@@ -247,6 +270,12 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
       r->status = runner_run(cmd, timeout_s, output_cap, &r->result);
     }
     r->error = r->status == TN_EEXEC ? errno : 0;
+    if (c->cost_fn) {
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      getrusage(RUSAGE_CHILDREN, &u1);
+      c->cost_fn(c->cost_arg, cmd, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                 rusage_delta(&u0, &u1));
+    }
     __atomic_add_fetch(&c->commands_run, 1, __ATOMIC_RELAXED);
     publish(c, e);
   }

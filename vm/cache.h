@@ -21,6 +21,15 @@ void scan_cache_free(scan_cache *c);
 /* Counters (for tests and benchmarks): commands actually executed, files actually read. */
 size_t scan_cache_commands_run(const scan_cache *c);
 size_t scan_cache_files_read(const scan_cache *c);
+/* Requests answered from the cache without producing anything (commands, files, directories). */
+size_t scan_cache_hits(const scan_cache *c);
+
+/* Per-command cost (`tenet bench`): when set, fn is called after every command the cache runs, from
+ * the worker that ran it, with the command, its wall time and the CPU its children used (the
+ * RUSAGE_CHILDREN delta around it: exact only when no other command runs at the same time, i.e.
+ * with one worker). Set it before the scan starts; fn NULL turns it off. */
+typedef void (*scan_cache_cost_fn)(void *arg, const char *cmd, double wall_s, double children_cpu_s);
+void scan_cache_set_cost_hook(scan_cache *c, scan_cache_cost_fn fn, void *arg);
 
 /* Providers: stand-ins for this host's commands and processes, for scans of something other than
  * this host (`tenet test` answers from a test case, `tenet scan --root` runs commands chrooted).

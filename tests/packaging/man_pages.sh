@@ -13,7 +13,7 @@ for p in "${pages[@]}"; do
   if [ -n "$w" ]; then echo "$p: $w"; fail=1; else echo "ok: $(basename "$p") renders without warnings"; fi
 done
 
-for cmd in compile inspect keygen verify scan test diff; do
+for cmd in compile inspect keygen verify scan test diff sign bench; do
   for opt in $("$build/tenet" "$cmd" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
     [ "$opt" = --help ] && continue
     grep -q -- "\*$opt\*" "$src/docs/man/tenet.1.scd" || { echo "tenet.1: 'tenet $cmd $opt' is not documented"; fail=1; }

@@ -148,7 +148,7 @@ static void test_every_help_exits_0(void) {
   static const char *cmds[] = {"",        "compile",   "inspect",           "keygen",
                                "verify",  "scan",      "pki",               "pki init",
                                "pki issue-manager",    "pki issue-agent",   "test",
-                               "diff"};
+                               "diff",    "sign",      "bench"};
   char out[16384];
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
     int rc = sh(out, sizeof out, "$TENET %s --help 2>/dev/null", cmds[i]);
