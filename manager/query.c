@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon_log.h"
 #include "daemon_proc.h"
 #include "err.h"
 #include "store.h"
@@ -24,6 +25,16 @@ static void when(int64_t t, char *buf, size_t len) {
   struct tm tm;
   localtime_r(&tt, &tm);
   strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Text output quotes what agents sent (ids, names, titles, reasons): control characters are
+ * escaped so nothing reaches the operator's terminal raw (JSON output escapes them already).
+ * Returns buf. */
+#define ESC_LEN 1024
+static const char *esc(char buf[ESC_LEN], const char *s) {
+  if (!s) s = "";
+  dlog_escape(buf, ESC_LEN, s, strlen(s));
+  return buf;
 }
 
 static void json_kv_str(FILE *out, const char *k, const char *v, int comma) {
@@ -66,8 +77,9 @@ static int print_policy(void *arg, const mstore_policy *p) {
     json_kv_str(out, "bundle_hash", p->bundle_hash, 1);
     fprintf(out, "}");
   } else {
+    char e1[ESC_LEN];
     fprintf(out, "    %-28s v%-4llu score %3d%%  %4lld passed %4lld failed %4lld n/a  last scan %s\n",
-            p->policy_id, (unsigned long long)p->policy_version, (int)p->score, (long long)p->passed,
+            esc(e1, p->policy_id), (unsigned long long)p->policy_version, (int)p->score, (long long)p->passed,
             (long long)p->failed, (long long)p->invalid, last);
   }
   pc->first = 0;
@@ -101,7 +113,8 @@ static void print_presence(FILE *out, const mstore_agent *ag, int running) {
   char t[32];
   if (connected_now(ag, running)) {
     when(ag->connected_at, t, sizeof t);
-    fprintf(out, "connected since %s from %s", t, ag->peer[0] ? ag->peer : "?");
+    char e1[ESC_LEN];
+    fprintf(out, "connected since %s from %s", t, esc(e1, ag->peer[0] ? ag->peer : "?"));
   } else if (!running) {
     fprintf(out, "not connected (the manager is not running)");
   } else if (ag->disconnected_at) {
@@ -138,7 +151,8 @@ static int query_agents(mstore *st, int json, int running, FILE *out, FILE *errf
       json_kv_str(out, "peer", ag->peer, 1);
       fprintf(out, ",\"policies\":[");
     } else {
-      fprintf(out, "agent %s  (version %s, ", ag->agent_id, ag->version[0] ? ag->version : "?");
+      char e1[ESC_LEN], e2[ESC_LEN];
+      fprintf(out, "agent %s  (version %s, ", esc(e1, ag->agent_id), esc(e2, ag->version[0] ? ag->version : "?"));
       print_presence(out, ag, running);
       fprintf(out, ", last seen %s)\n", seen);
     }
@@ -179,8 +193,9 @@ static int print_check(void *arg, const mstore_check *c) {
     json_kv_str(cc->out, "title", title ? title : "", 1);
     fprintf(cc->out, ",\"scan_id\":%lld,\"updated\":%lld}", (long long)c->scan_id, (long long)c->updated);
   } else {
-    fprintf(cc->out, "%-10lld %-15s %s%s%s%s\n", (long long)c->check_id, c->result, title ? title : "",
-            c->reason[0] ? "  (" : "", c->reason, c->reason[0] ? ")" : "");
+    char e1[ESC_LEN], e2[ESC_LEN], e3[ESC_LEN];
+    fprintf(cc->out, "%-10lld %-15s %s%s%s%s\n", (long long)c->check_id, esc(e1, c->result), esc(e2, title),
+            c->reason[0] ? "  (" : "", esc(e3, c->reason), c->reason[0] ? ")" : "");
   }
   cc->n++;
   return 0;
@@ -199,7 +214,8 @@ static int query_checks(mstore *st, const char *agent, const char *policy, int j
     return 1;
   }
   if (!found && !n) {
-    fprintf(errf, "tenet-manager: no results for agent '%s' policy '%s'\n", agent, policy);
+    char e1[ESC_LEN], e2[ESC_LEN];
+    fprintf(errf, "tenet-manager: no results for agent '%s' policy '%s'\n", esc(e1, agent), esc(e2, policy));
     mstore_policy_free(&p);
     return 1;
   }
@@ -212,8 +228,9 @@ static int query_checks(mstore *st, const char *agent, const char *policy, int j
     json_kv_str(out, "summary_hash", found ? p.summary_hash : "", 1);
     fprintf(out, ",\"checks\":[");
   } else {
-    fprintf(out, "agent %s, policy %s%s%s: %zu checks, results hash %s%s\n", agent, policy,
-            found && p.name[0] ? " — " : "", found ? p.name : "", n, hash,
+    char e1[ESC_LEN], e2[ESC_LEN], e3[ESC_LEN];
+    fprintf(out, "agent %s, policy %s%s%s: %zu checks, results hash %s%s\n", esc(e1, agent), esc(e2, policy),
+            found && p.name[0] ? " — " : "", esc(e3, found ? p.name : ""), n, hash,
             found && strcmp(hash, p.summary_hash) != 0 ? " (differs from the last summary: a dump is due)"
                                                        : "");
     fprintf(out, "%-10s %-15s %s\n", "ID", "RESULT", "TITLE");
@@ -253,7 +270,8 @@ static int print_stats(void *arg, const mstore_agent *ag) {
       fprintf(sc->out, ",\"%s\":%lld", counter_names[i], (long long)v[i]);
     fprintf(sc->out, "}");
   } else {
-    fprintf(sc->out, "agent %s  last_seq=%llu\n", ag->agent_id, (unsigned long long)ag->last_seq);
+    char e1[ESC_LEN];
+    fprintf(sc->out, "agent %s  last_seq=%llu\n", esc(e1, ag->agent_id), (unsigned long long)ag->last_seq);
     for (int i = 0; i < MSTORE_NCOUNTERS; i++)
       fprintf(sc->out, "    %-16s %lld\n", counter_names[i], (long long)v[i]);
   }
