@@ -184,18 +184,24 @@ static void explain_full(const char *path, char *err, size_t errlen) {
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
-  if (slash)
-    slash == dir ? (void)(dir[1] = '\0') : (void)(*slash = '\0');
-  else
+  if (!slash)
     snprintf(dir, sizeof dir, ".");
+  else if (slash == dir)
+    dir[1] = '\0';
+  else
+    *slash = '\0';
   struct statvfs v;
   if (statvfs(dir, &v) != 0) return;
   unsigned long long avail = (unsigned long long)v.f_bavail * v.f_frsize;
   if (avail >= STORE_MIN_FREE && v.f_favail > 0) return;
   char why[1024];
-  snprintf(why, sizeof why, "%s", err);
-  snprintf(err, errlen, "%s: disk full (%llu bytes, %llu inodes free on the file system holding it): %s", path,
-           avail, (unsigned long long)v.f_favail, why);
+  size_t plen = strlen(path);
+  /* err is "PATH: what SQLite said" */
+  snprintf(why, sizeof why, "%s", strncmp(err, path, plen) == 0 && err[plen] == ':' && err[plen + 1] == ' ' ? err + plen + 2 : err);
+  if (v.f_favail == 0)
+    snprintf(err, errlen, "%s: disk full (no inode free on its file system; SQLite said: %s)", path, why);
+  else
+    snprintf(err, errlen, "%s: disk full (%llu bytes free on its file system; SQLite said: %s)", path, avail, why);
 }
 
 mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen) {
