@@ -56,7 +56,8 @@ static int detail_fill(detail_buf *b, const policy_scan *scan, const check_resul
   if (m.has_compliance) {
     tenet__compliance__init(&b->comp);
     if (m.ncompliance) {
-      if (!(b->kv = calloc(m.ncompliance, sizeof *b->kv)) || !(b->kvp = calloc(m.ncompliance, sizeof *b->kvp)))
+      if (!(b->kv = calloc(m.ncompliance, sizeof *b->kv)) ||
+          !(b->kvp = calloc(m.ncompliance, sizeof *b->kvp)))
         return -1;
       for (uint32_t i = 0; i < m.ncompliance; i++) {
         tenet__key_value__init(&b->kv[i]);
@@ -280,7 +281,8 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     while (j < nstored && ids[j] < c->id)
       j++;
     int same = j < nstored && ids[j] == c->id && results[j] == r;
-    agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : "", NULL, 0};
+    agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : "",
+                          NULL,  0};
     int has_detail = detail_fill(&details[i], scan, c);
     if (has_detail < 0) {
       rc = TN_ENOMEM;
@@ -370,7 +372,8 @@ out:
   free(results);
   free(deltas);
   free(dptr);
-  for (size_t i = 0; details && i < scan->nchecks; i++) detail_buf_free(&details[i]);
+  for (size_t i = 0; details && i < scan->nchecks; i++)
+    detail_buf_free(&details[i]);
   free(details);
   strbuf_free(&enc);
   return rc;

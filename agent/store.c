@@ -68,11 +68,13 @@ static const char *const sql[ST__COUNT] = {
     [ST_POLICY_DEL] = "DELETE FROM policies WHERE policy_id = ?1",
     [ST_POLICY_DEL_CHECKS] = "DELETE FROM checks WHERE policy_id = ?1",
     [ST_POLICY_IDS] = "SELECT policy_id FROM policies UNION SELECT DISTINCT policy_id FROM checks ORDER BY 1",
-    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, detail FROM checks WHERE policy_id = ?1 "
-                       "ORDER BY check_id",
+    [ST_CHECKS_EACH] =
+        "SELECT check_id, result, reason, scan_id, event, detail FROM checks WHERE policy_id = ?1 "
+        "ORDER BY check_id",
     [ST_CHECK_RESULTS] = "SELECT check_id, result FROM checks WHERE policy_id = ?1 ORDER BY check_id",
-    [ST_CHECK_PUT] = "INSERT OR REPLACE INTO checks(policy_id, check_id, result, reason, scan_id, event, detail) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_CHECK_PUT] =
+        "INSERT OR REPLACE INTO checks(policy_id, check_id, result, reason, scan_id, event, detail) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_CHECKS_DEL_STALE] = "DELETE FROM checks WHERE policy_id = ?1 AND scan_id != ?2",
     [ST_VERSION_GET] = "SELECT max_version FROM versions WHERE policy_id = ?1",
     [ST_VERSION_RAISE] = "INSERT INTO versions(policy_id, max_version) VALUES(?1, ?2) ON CONFLICT(policy_id) "
@@ -84,8 +86,9 @@ static const char *const sql[ST__COUNT] = {
     [ST_OUTBOX_STATS] = "SELECT count(*), coalesce(sum(length(frame)), 0) FROM outbox",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
-    [ST_OUTBOX_POLICY] = "SELECT seq, kind, frame FROM outbox WHERE policy_id = ?1 AND kind IN ('check_deltas', "
-                         "'scan_summary') ORDER BY seq",
+    [ST_OUTBOX_POLICY] =
+        "SELECT seq, kind, frame FROM outbox WHERE policy_id = ?1 AND kind IN ('check_deltas', "
+        "'scan_summary') ORDER BY seq",
     [ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
     [ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE policy_id = ?1 AND kind = ?2",
 };
@@ -133,7 +136,8 @@ static int ensure_store_id(sqlite_db *d) {
   for (int i = 0; i < 16; i++)
     snprintf(hex + 2 * i, 3, "%02x", r[i]);
   snprintf(ins, sizeof ins, "INSERT OR IGNORE INTO meta(key, value) VALUES('store_id', '%s')", hex);
-  return sqlite3_exec(db, ins, NULL, NULL, NULL) == SQLITE_OK ? TN_OK : sqlite_db_fail(d, "creating the store id");
+  return sqlite3_exec(db, ins, NULL, NULL, NULL) == SQLITE_OK ? TN_OK
+                                                              : sqlite_db_fail(d, "creating the store id");
 }
 
 /* A new store: outbox sequence numbers start at its creation time in milliseconds (the manager
@@ -148,7 +152,6 @@ static int seed_outbox(sqlite_db *d, void *arg) {
     return sqlite_db_fail(d, "creating the outbox");
   return ensure_store_id(d);
 }
-
 
 /* The store holds the agent's results and its outbox: owner-only (0600), its -wal and -shm too
  * (SQLite gives them the database's mode when it creates them, so they are fixed right after the
@@ -532,7 +535,8 @@ int agent_store_meta_put(agent_store *s, const char *key, const char *value) {
 
 /* ---- outbox coalescing ---- */
 
-int agent_store_outbox_policy_each(agent_store *s, const char *policy_id, agent_store_outbox_fn fn, void *arg) {
+int agent_store_outbox_policy_each(agent_store *s, const char *policy_id, agent_store_outbox_fn fn,
+                                   void *arg) {
   sqlite3_stmt *st = stmt(s, ST_OUTBOX_POLICY);
   sqlite3_bind_text(st, 1, policy_id, -1, SQLITE_STATIC);
   int rc;

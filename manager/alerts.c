@@ -23,12 +23,12 @@ struct alerts {
   strbuf queued; /* without a store: the batch's alert lines */
   size_t nqueued;
   uint64_t written;
-  mstore *store;        /* with a store: lines go to its alert outbox (alerts_attach) */
-  int64_t cap;          /* most alerts queued in the store */
-  int64_t pending;      /* queued in the store, this batch included */
-  int64_t batch;        /* queued by the open batch */
-  int failing;          /* the last write failed (logged once until it works again) */
-  int full_logged;      /* the cap was reported */
+  mstore *store;   /* with a store: lines go to its alert outbox (alerts_attach) */
+  int64_t cap;     /* most alerts queued in the store */
+  int64_t pending; /* queued in the store, this batch included */
+  int64_t batch;   /* queued by the open batch */
+  int failing;     /* the last write failed (logged once until it works again) */
+  int full_logged; /* the cap was reported */
 };
 
 alerts *alerts_open(const char *path, char *err, size_t errlen) {
@@ -160,8 +160,8 @@ static const char *location(const Tenet__CheckDetail *d, const char *kind) {
 static const char *text(const Tenet__Text *t) { return t ? t->value : NULL; }
 
 int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
-                  int64_t scan_id, int64_t check_id, const char *result, const char *reason,
-                  const Tenet__CheckDetail *d, const char *previous) {
+                 int64_t scan_id, int64_t check_id, const char *result, const char *reason,
+                 const Tenet__CheckDetail *d, const char *previous) {
   const char *pname = d ? d->policy : NULL;
   if (!pname) pname = policy_name && *policy_name ? policy_name : policy_id;
   strbuf b = STRBUF_INIT;
@@ -188,7 +188,8 @@ int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const c
     strbuf_putc(&b, '}');
   }
   if (d) member(&b, &first, "references", text(d->references));
-  static const char *const locs[] = { /* in alert order: rules.def's alert_pos */
+  static const char *const locs[] = {
+      /* in alert order: rules.def's alert_pos */
 #define RULE(letter, op, eval, loc, key, marker, epos, apos, ...) [apos] = key,
 #include "rules.def"
 #undef RULE
@@ -293,8 +294,9 @@ static int drain(alerts *a) {
     }
     if (a->fd >= 0 && (rc = write_all(a, d.buf.data, d.buf.len)) != TN_OK) {
       if (!a->failing)
-        log_error("Cannot write the alerts file %s: %s (%lld alerts kept in the store until it can be written)",
-                  a->path, strerror(errno), (long long)a->pending);
+        log_error(
+            "Cannot write the alerts file %s: %s (%lld alerts kept in the store until it can be written)",
+            a->path, strerror(errno), (long long)a->pending);
       a->failing = 1;
       strbuf_free(&d.buf);
       break;
@@ -338,9 +340,10 @@ void alerts_discard(alerts *a) {
 int alerts_full(alerts *a) {
   if (!a->store || a->pending < a->cap) return 0;
   if (!a->full_logged)
-    log_error("Alert backlog full: %lld alerts wait for the alerts file %s; agent messages are not acknowledged "
-              "until it drains",
-              (long long)a->pending, a->path ? a->path : "(none)");
+    log_error(
+        "Alert backlog full: %lld alerts wait for the alerts file %s; agent messages are not acknowledged "
+        "until it drains",
+        (long long)a->pending, a->path ? a->path : "(none)");
   a->full_logged = 1;
   return 1;
 }

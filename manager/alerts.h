@@ -59,8 +59,8 @@ struct Tenet__CheckDetail;
  * for a check seen for the first time. Returns TN_OK, TN_ENOMEM or TN_EDB (queuing it in the
  * store failed: the batch must roll back). */
 int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
-                  int64_t scan_id, int64_t check_id, const char *result, const char *reason,
-                  const struct Tenet__CheckDetail *detail, const char *previous);
+                 int64_t scan_id, int64_t check_id, const char *result, const char *reason,
+                 const struct Tenet__CheckDetail *detail, const char *previous);
 /* Queue a summary alert from the policy as stored after the summary. Returns like alerts_check. */
 int alerts_summary(alerts *a, const mstore_policy *p);
 

@@ -145,7 +145,8 @@ static int check_store(integrity *ig, integrity_agent *a, const Tenet__Hello *h)
   mstore_agent ag;
   if ((rc = mstore_agent_get(ig->store, a->agent_id, &ag, &agent_found)) != TN_OK) return rc;
   int forget = agent_found && ag.last_seq > 0;
-  if ((rc = mstore_agent_new_store(ig->store, a->agent_id, h->store_id, forget)) != TN_OK || !forget) return rc;
+  if ((rc = mstore_agent_new_store(ig->store, a->agent_id, h->store_id, forget)) != TN_OK || !forget)
+    return rc;
   log_warn("Agent '%s' has a new state store (id %s, was %s): its sequence numbers start over (%llu were "
            "applied); requesting a dump of every policy",
            a->agent_id, h->store_id, found ? known : "unknown", (unsigned long long)ag.last_seq);
@@ -200,8 +201,8 @@ static int apply_deltas(integrity *ig, integrity_agent *a, const Tenet__CheckDel
         c->check_id, result, c->reason, d->scan_id, c->event_json, now, c->detail ? c->detail->title : ""};
     if ((rc = mstore_check_put(ig->store, a->agent_id, d->policy_id, &row)) != TN_OK) return db(ig, rc);
     if ((!found || strcmp(prev, result) != 0) &&
-        (rc = alerts_check(ig->al, a->agent_id, d->policy_id, NULL, d->scan_id, c->check_id, result, c->reason,
-                           c->detail, found ? prev : NULL)) != TN_OK)
+        (rc = alerts_check(ig->al, a->agent_id, d->policy_id, NULL, d->scan_id, c->check_id, result,
+                           c->reason, c->detail, found ? prev : NULL)) != TN_OK)
       return db(ig, rc);
   }
   return TN_OK;
@@ -216,7 +217,8 @@ static char *dup_or_keep(char *old, const char *nv) {
 
 static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSummary *s, int64_t now) {
   a->c.summaries++;
-  char results_hex[2 * CODEC_HASH_LEN + 1], bundle_hex[2 * CODEC_HASH_LEN + 1], source_hex[2 * CODEC_HASH_LEN + 1];
+  char results_hex[2 * CODEC_HASH_LEN + 1], bundle_hex[2 * CODEC_HASH_LEN + 1],
+      source_hex[2 * CODEC_HASH_LEN + 1];
   codec_hash_to_hex(&s->results_hash, results_hex);
   codec_hash_to_hex(&s->bundle_hash, bundle_hex);
   codec_hash_to_hex(&s->source_hash, source_hex);
@@ -367,7 +369,8 @@ int integrity_apply(integrity *ig, integrity_agent *a, const Tenet__Envelope *m,
   }
   /* Backpressure: with the alert outbox at its cap, nothing that may alert is applied (the batch
    * rolls back, nothing is acknowledged, the agent sends it again later). */
-  if ((m->body_case == TENET__ENVELOPE__BODY_CHECK_DELTAS || m->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY) &&
+  if ((m->body_case == TENET__ENVELOPE__BODY_CHECK_DELTAS ||
+       m->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY) &&
       alerts_full(ig->al))
     return TN_ETOOBIG;
   if (m->seq > a->ack) a->ack = m->seq;

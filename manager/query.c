@@ -152,7 +152,8 @@ static int query_agents(mstore *st, int json, int running, FILE *out, FILE *errf
       fprintf(out, ",\"policies\":[");
     } else {
       char e1[ESC_LEN], e2[ESC_LEN];
-      fprintf(out, "agent %s  (version %s, ", esc(e1, ag->agent_id), esc(e2, ag->version[0] ? ag->version : "?"));
+      fprintf(out, "agent %s  (version %s, ", esc(e1, ag->agent_id),
+              esc(e2, ag->version[0] ? ag->version : "?"));
       print_presence(out, ag, running);
       fprintf(out, ", last seen %s)\n", seen);
     }

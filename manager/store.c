@@ -52,7 +52,8 @@ static const char schema[] =
     "  agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, peer TEXT NOT NULL,"
     "  connected_at INTEGER NOT NULL, disconnected_at INTEGER NOT NULL) WITHOUT ROWID;"
     /* the id of the agent's own store (Hello.store_id): a new one means its seqs started over */
-    "CREATE TABLE IF NOT EXISTS agent_stores(agent_id TEXT PRIMARY KEY, store_id TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS agent_stores(agent_id TEXT PRIMARY KEY, store_id TEXT NOT NULL) WITHOUT "
+    "ROWID;"
     /* alerts committed with the state they describe, deleted once written to the alerts file */
     "CREATE TABLE IF NOT EXISTS alert_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, line BLOB NOT NULL);";
 
@@ -159,7 +160,6 @@ static sqlite3_stmt *stmt(mstore *s, int id) { return sqlite_db_stmt(s->d, (size
 
 static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) { return sqlite_db_exec(s->d, st, what); }
 
-
 /* The store holds every agent's results: owner-only (0600), its -wal and -shm too (SQLite gives
  * them the database's mode when it creates them, so they are fixed right after the first open). */
 static void restrict_mode(const char *path) {
@@ -197,11 +197,13 @@ static void explain_full(const char *path, char *err, size_t errlen) {
   char why[1024];
   size_t plen = strlen(path);
   /* err is "PATH: what SQLite said" */
-  snprintf(why, sizeof why, "%s", strncmp(err, path, plen) == 0 && err[plen] == ':' && err[plen + 1] == ' ' ? err + plen + 2 : err);
+  snprintf(why, sizeof why, "%s",
+           strncmp(err, path, plen) == 0 && err[plen] == ':' && err[plen + 1] == ' ' ? err + plen + 2 : err);
   if (v.f_favail == 0)
     snprintf(err, errlen, "%s: disk full (no inode free on its file system; SQLite said: %s)", path, why);
   else
-    snprintf(err, errlen, "%s: disk full (%llu bytes free on its file system; SQLite said: %s)", path, avail, why);
+    snprintf(err, errlen, "%s: disk full (%llu bytes free on its file system; SQLite said: %s)", path, avail,
+             why);
 }
 
 mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen) {

@@ -125,7 +125,8 @@ void dlog(int level, const char *fmt, ...) {
   va_end(ap);
   /* Messages quote what agents send: one message stays one line, and no control sequence reaches
    * the operator's terminal. */
-  if (k > 0) n += dlog_escape(line + n, sizeof line - n - 1, msg, (size_t)k < sizeof msg ? (size_t)k : sizeof msg - 1);
+  if (k > 0)
+    n += dlog_escape(line + n, sizeof line - n - 1, msg, (size_t)k < sizeof msg ? (size_t)k : sizeof msg - 1);
   if (n >= sizeof line - 1) n = sizeof line - 2;
   line[n++] = '\n';
   int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;

@@ -76,7 +76,7 @@ static void test_alerts_survive_full_disk(void) {
   if (mounted) {
     struct stat st;
     REQUIRE(stat(mgr.alerts, &st) == 0);
-    CHECK_INT(st.st_size, 0); /* nothing half-written */
+    CHECK_INT(st.st_size, 0);     /* nothing half-written */
     REQUIRE(unlink(filler) == 0); /* the disk frees */
   } else {
     e2e_join(mgr.alerts, sizeof mgr.alerts, mgr.dir, "alerts.json");
@@ -100,7 +100,8 @@ static void test_alerts_survive_full_disk(void) {
   e2e_flag(&ag, 1000, "ok");
   REQUIRE(e2e_agent_rescan(&ag) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "seed") == 0);
-  CHECK(e2e_wait_text(mgr.alerts, "\"result\":\"passed\",\"previous_result\":\"failed\"", 1, E2E_WAIT_MS) == 0);
+  CHECK(e2e_wait_text(mgr.alerts, "\"result\":\"passed\",\"previous_result\":\"failed\"", 1, E2E_WAIT_MS) ==
+        0);
   CHECK(e2e_wait_text(mgr.alerts, "\"type\":\"summary\"", 3, E2E_WAIT_MS) == 0);
   CHECK_INT(e2e_lines(mgr.alerts), 9);
 }

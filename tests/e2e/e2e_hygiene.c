@@ -100,8 +100,9 @@ static void test_hostile_strings(void) {
   codec_free(m);
   e2e_client_close(&cl);
 
-  REQUIRE(e2e_wait_text(mgr.log, "sent Hello as 'x\\x0a2026/01/01 00:00:00 tenet-manager: ERROR: forged\\x1b[31m'",
-                        1, E2E_WAIT_MS) == 0);
+  REQUIRE(e2e_wait_text(mgr.log,
+                        "sent Hello as 'x\\x0a2026/01/01 00:00:00 tenet-manager: ERROR: forged\\x1b[31m'", 1,
+                        E2E_WAIT_MS) == 0);
   char *log = tmp_read(mgr.log);
   REQUIRE(log);
   CHECK(!has_esc(log));

@@ -81,7 +81,8 @@ static void test_outbox_bounded(void) {
           strcmp(result, "failed") == 0);
   }
   mstore_close(s);
-  CHECK(e2e_wait_text(mgr.alerts, "\"result\":\"failed\",\"previous_result\":\"passed\"", NCHECKS, E2E_WAIT_MS) == 0);
+  CHECK(e2e_wait_text(mgr.alerts, "\"result\":\"failed\",\"previous_result\":\"passed\"", NCHECKS,
+                      E2E_WAIT_MS) == 0);
 }
 
 static void test_daemons_exit_cleanly(void) { CHECK(e2e_daemons_ok()); }

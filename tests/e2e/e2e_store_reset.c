@@ -63,7 +63,8 @@ static void test_recreated_store_behind(void) {
 }
 
 /* The results hash of results[0..n) ("passed", ...) as 32 raw bytes into raw. */
-static void hash_of(const char *const *results, size_t n, uint8_t raw[CODEC_HASH_LEN], ProtobufCBinaryData *h) {
+static void hash_of(const char *const *results, size_t n, uint8_t raw[CODEC_HASH_LEN],
+                    ProtobufCBinaryData *h) {
   char hex[65];
   scan_results_hash_strings(results, n, hex);
   codec_hash_from_hex(h, raw, hex);
