@@ -50,7 +50,9 @@ static void test_recreated_store_behind(void) {
   CHECK(seq_after < seq_before);
   CHECK(seq_before - seq_after > 80000000ULL); /* ~a day of milliseconds */
   CHECK_INT(tmp_count(mgr.alerts, "\"id\":\"1001\",\"title\":\"Flag 1001 is ok\""), 2);
-  CHECK(tmp_count(mgr.alerts, "\"result\":\"failed\",\"previous_result\":\"passed\"") >= 1);
+  /* 1001 failed is alerted: as a change, or as first seen when the dump of the empty new store
+   * reached the manager before the first scan did (both leave the same state) */
+  CHECK_INT(tmp_count(mgr.alerts, "\"result\":\"failed\""), 1);
 
   /* A restart with the same store is not a new store. */
   e2e_agent_stop(&ag, SIGTERM);
