@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -129,6 +130,9 @@ static int loop_size(void) {
 }
 
 int main(int argc, char **argv) {
+  /* Nothing this daemon creates is for other users: state, alerts and logs are 0640 at most (the
+   * stores restrict themselves to 0600, store.c). */
+  umask(027);
   const char *conf = NULL;
   int foreground = 0, test_only = 0;
   for (int i = 1; i < argc; i++) {

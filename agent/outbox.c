@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "codec.h"
+#include "daemon_log.h"
 #include "err.h"
 #include "eval.h"
+#include "frame.h"
 #include "event.h"
 #include "strbuf.h"
 
@@ -54,7 +56,8 @@ static int detail_fill(detail_buf *b, const policy_scan *scan, const check_resul
   if (m.has_compliance) {
     tenet__compliance__init(&b->comp);
     if (m.ncompliance) {
-      if (!(b->kv = calloc(m.ncompliance, sizeof *b->kv)) || !(b->kvp = calloc(m.ncompliance, sizeof *b->kvp)))
+      if (!(b->kv = calloc(m.ncompliance, sizeof *b->kv)) ||
+          !(b->kvp = calloc(m.ncompliance, sizeof *b->kvp)))
         return -1;
       for (uint32_t i = 0; i < m.ncompliance; i++) {
         tenet__key_value__init(&b->kv[i]);
@@ -153,6 +156,91 @@ static void fill_meta(Tenet__ScanSummary *sum, const agent_policy_meta *m, uint8
   codec_hash_from_hex(&sum->source_hash, src_hash, m->source_hash);
 }
 
+/* ---- coalescing ---- */
+
+/* What the waiting rows of a policy say, gathered before they are replaced by the net change. */
+typedef struct pending_rows {
+  uint64_t *seqs; /* rows to delete */
+  size_t nseqs, capseqs;
+  int64_t *ids; /* checks they carry, sorted and unique after collect */
+  size_t nids, capids;
+  int had_meta; /* a deleted summary carried the policy's metadata */
+  int oom, bad;
+} pending_rows;
+
+static int push_seq(pending_rows *p, uint64_t seq) {
+  if (p->nseqs == p->capseqs) {
+    size_t n = p->capseqs ? p->capseqs * 2 : 16;
+    uint64_t *v = realloc(p->seqs, n * sizeof *v);
+    if (!v) return p->oom = 1;
+    p->seqs = v;
+    p->capseqs = n;
+  }
+  p->seqs[p->nseqs++] = seq;
+  return 0;
+}
+
+static int push_id(pending_rows *p, int64_t id) {
+  if (p->nids == p->capids) {
+    size_t n = p->capids ? p->capids * 2 : 64;
+    int64_t *v = realloc(p->ids, n * sizeof *v);
+    if (!v) return p->oom = 1;
+    p->ids = v;
+    p->capids = n;
+  }
+  p->ids[p->nids++] = id;
+  return 0;
+}
+
+/* One waiting row: scan deltas and plain summaries are superseded; dumps and the summary ending a
+ * dump answer a DumpRequest and stay as they are. */
+static int collect_pending(void *arg, uint64_t seq, const char *kind, const uint8_t *frame, size_t len) {
+  pending_rows *p = arg;
+  Tenet__Envelope *m = NULL;
+  char why[128];
+  if (len < FRAME_HEADER_LEN ||
+      codec_decode(frame + FRAME_HEADER_LEN, len - FRAME_HEADER_LEN, len, &m, why, sizeof why) != TN_OK) {
+    p->bad = 1; /* left alone: sent as it is */
+    return 0;
+  }
+  int rc = 0;
+  if (m->body_case == TENET__ENVELOPE__BODY_CHECK_DELTAS && !m->check_deltas->dump) {
+    for (size_t i = 0; !rc && i < m->check_deltas->n_checks; i++)
+      rc = push_id(p, m->check_deltas->checks[i]->check_id);
+    if (!rc) rc = push_seq(p, seq);
+  } else if (m->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY && !m->scan_summary->end_of_dump) {
+    if (m->scan_summary->policy_name[0]) p->had_meta = 1;
+    rc = push_seq(p, seq);
+  }
+  codec_free(m);
+  return rc;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* With AGENT_OUTBOX_COALESCE_SCANS summaries of the policy waiting, take its waiting scan deltas and
+ * summaries out of the outbox; the scan being recorded sends the current result of every check
+ * they carried (the net change) and one summary. Inside the transaction. */
+static int coalesce(agent_store *s, const char *pid, pending_rows *p) {
+  size_t nsum = 0;
+  int rc = agent_store_outbox_count(s, pid, "scan_summary", &nsum);
+  if (rc != TN_OK || nsum < AGENT_OUTBOX_COALESCE_SCANS) return rc;
+  if ((rc = agent_store_outbox_policy_each(s, pid, collect_pending, p)) != TN_OK) return rc;
+  if (p->oom) return TN_ENOMEM;
+  for (size_t i = 0; i < p->nseqs; i++)
+    if ((rc = agent_store_outbox_delete(s, p->seqs[i])) != TN_OK) return rc;
+  qsort(p->ids, p->nids, sizeof *p->ids, cmp_i64);
+  size_t k = 0;
+  for (size_t i = 0; i < p->nids; i++)
+    if (!k || p->ids[k - 1] != p->ids[i]) p->ids[k++] = p->ids[i];
+  p->nids = k;
+  log_debug("Policy '%s': %zu waiting messages coalesced (%zu checks carry a net change)", pid, p->nseqs, k);
+  return TN_OK;
+}
+
 int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const policy_scan *scan,
                              const agent_outbox_limits *lim, agent_record_result *res, char *err,
                              size_t errlen) {
@@ -168,6 +256,7 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
   strbuf full = STRBUF_INIT;
   agent_policy_row row;
   memset(&row, 0, sizeof row);
+  pending_rows pend = {0};
   int rc = TN_ENOMEM, found = 0;
   if (!deltas || !dptr || !details) {
     snprintf(err, errlen, "out of memory");
@@ -178,6 +267,11 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
   res->invalidated = found && strcmp(row.bundle_hash, m->bundle_hash) != 0;
   if (res->invalidated && (rc = agent_store_checks_delete(s, pid)) != TN_OK) goto dberr_rb;
   if ((rc = agent_store_check_results(s, pid, &ids, &results, &nstored)) != TN_OK) goto dberr_rb;
+  if ((rc = coalesce(s, pid, &pend)) == TN_ENOMEM) {
+    snprintf(err, errlen, "out of memory");
+    goto rb;
+  }
+  if (rc != TN_OK) goto dberr_rb;
 
   /* Both lists ascend by check id: merge to find what is new or changed. */
   size_t j = 0, nd = 0;
@@ -187,7 +281,8 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     while (j < nstored && ids[j] < c->id)
       j++;
     int same = j < nstored && ids[j] == c->id && results[j] == r;
-    agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : "", NULL, 0};
+    agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : "",
+                          NULL,  0};
     int has_detail = detail_fill(&details[i], scan, c);
     if (has_detail < 0) {
       rc = TN_ENOMEM;
@@ -199,7 +294,7 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     cr.detail = enc.data;
     cr.detail_len = has_detail ? enc.len : 0;
     if ((rc = agent_store_check_put(s, pid, &cr)) != TN_OK) goto dberr_rb;
-    if (same) continue;
+    if (same && !(pend.nids && bsearch(&c->id, pend.ids, pend.nids, sizeof *pend.ids, cmp_i64))) continue;
     Tenet__CheckDelta *d = &deltas[nd];
     tenet__check_delta__init(d);
     d->check_id = c->id;
@@ -240,7 +335,7 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     sum.end_of_dump = 1;
     if ((rc = codec_encode(&env, &full, err, errlen)) != TN_OK) goto rb;
     sum.end_of_dump = 0;
-    int first_of_bundle = !found || res->invalidated || !row.summary;
+    int first_of_bundle = !found || res->invalidated || !row.summary || pend.had_meta;
     if (!first_of_bundle) {
       sum.policy_name = sum.file = sum.description = sum.references = "";
       sum.source_hash.len = 0;
@@ -269,13 +364,16 @@ rb:
 dberr:
   snprintf(err, errlen, "%s", agent_store_error(s));
 out:
+  free(pend.seqs);
+  free(pend.ids);
   agent_policy_row_free(&row);
   strbuf_free(&full);
   free(ids);
   free(results);
   free(deltas);
   free(dptr);
-  for (size_t i = 0; details && i < scan->nchecks; i++) detail_buf_free(&details[i]);
+  for (size_t i = 0; details && i < scan->nchecks; i++)
+    detail_buf_free(&details[i]);
   free(details);
   strbuf_free(&enc);
   return rc;

@@ -13,7 +13,15 @@
  * deletes them when the manager acknowledges them. Summaries carry the policy's metadata (name,
  * file, description, references, source hash) only when the manager may not have it — the first
  * scan of a bundle, and at the end of a flushed dump — which keeps an unchanged scan's only message
- * small. */
+ * small.
+ *
+ * Bounded while the manager is away: when AGENT_OUTBOX_COALESCE_SCANS summaries of a policy wait,
+ * recording the next scan replaces the policy's waiting scan deltas and summaries by the net
+ * change — the current result of every check they carried or that changed now, and one summary
+ * (with the policy's metadata if a replaced one had it). Dumps stay untouched. The outbox of a
+ * policy thus holds at most that many scans' deltas (each at most one entry per check), however
+ * long the outage; the manager still receives the final state of every check that changed, alerts
+ * for each net transition, and the hashes converge. */
 #ifndef TENET_AGENT_OUTBOX_H
 #define TENET_AGENT_OUTBOX_H
 
@@ -30,6 +38,9 @@ typedef struct agent_policy_meta {
   char source_hash[65];
   uint64_t policy_version;
 } agent_policy_meta;
+
+/* Waiting summaries of one policy that trigger coalescing (see above). */
+#define AGENT_OUTBOX_COALESCE_SCANS 8
 
 /* Limits of the messages built. */
 typedef struct agent_outbox_limits {

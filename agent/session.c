@@ -169,8 +169,12 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
     ptrs[k] = &infos[k];
     k++;
   }
+  char *store_id = NULL;
+  if (rc == TN_OK && (rc = agent_store_meta_get(s->store, "store_id", &store_id)) == TN_EDB)
+    snprintf(err, errlen, "%s", agent_store_error(s->store));
   if (rc == TN_OK) {
     Tenet__Hello h = TENET__HELLO__INIT;
+    h.store_id = store_id ? store_id : "";
     h.protocol = CODEC_PROTOCOL_VERSION;
     h.agent_id = s->cfg->agent_id;
     h.agent_version = AGENT_VERSION;
@@ -185,6 +189,7 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
   } else {
     snprintf(err, errlen, "out of memory");
   }
+  free(store_id);
   for (size_t i = 0; rows && i < k; i++)
     agent_policy_row_free(&rows[i]);
   free(rows);

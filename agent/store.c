@@ -3,11 +3,15 @@
  * and reused. */
 #include "store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include "err.h"
@@ -50,6 +54,9 @@ enum {
   ST_OUTBOX_STATS,
   ST_META_GET,
   ST_META_PUT,
+  ST_OUTBOX_POLICY,
+  ST_OUTBOX_DEL,
+  ST_OUTBOX_COUNT,
   ST__COUNT
 };
 
@@ -61,11 +68,13 @@ static const char *const sql[ST__COUNT] = {
     [ST_POLICY_DEL] = "DELETE FROM policies WHERE policy_id = ?1",
     [ST_POLICY_DEL_CHECKS] = "DELETE FROM checks WHERE policy_id = ?1",
     [ST_POLICY_IDS] = "SELECT policy_id FROM policies UNION SELECT DISTINCT policy_id FROM checks ORDER BY 1",
-    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, detail FROM checks WHERE policy_id = ?1 "
-                       "ORDER BY check_id",
+    [ST_CHECKS_EACH] =
+        "SELECT check_id, result, reason, scan_id, event, detail FROM checks WHERE policy_id = ?1 "
+        "ORDER BY check_id",
     [ST_CHECK_RESULTS] = "SELECT check_id, result FROM checks WHERE policy_id = ?1 ORDER BY check_id",
-    [ST_CHECK_PUT] = "INSERT OR REPLACE INTO checks(policy_id, check_id, result, reason, scan_id, event, detail) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_CHECK_PUT] =
+        "INSERT OR REPLACE INTO checks(policy_id, check_id, result, reason, scan_id, event, detail) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_CHECKS_DEL_STALE] = "DELETE FROM checks WHERE policy_id = ?1 AND scan_id != ?2",
     [ST_VERSION_GET] = "SELECT max_version FROM versions WHERE policy_id = ?1",
     [ST_VERSION_RAISE] = "INSERT INTO versions(policy_id, max_version) VALUES(?1, ?2) ON CONFLICT(policy_id) "
@@ -77,6 +86,11 @@ static const char *const sql[ST__COUNT] = {
     [ST_OUTBOX_STATS] = "SELECT count(*), coalesce(sum(length(frame)), 0) FROM outbox",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+    [ST_OUTBOX_POLICY] =
+        "SELECT seq, kind, frame FROM outbox WHERE policy_id = ?1 AND kind IN ('check_deltas', "
+        "'scan_summary') ORDER BY seq",
+    [ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
+    [ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE policy_id = ?1 AND kind = ?2",
 };
 
 struct agent_store {
@@ -96,22 +110,64 @@ static int exec_step(agent_store *s, sqlite3_stmt *st, const char *what) {
   return sqlite_db_exec(s->d, st, what);
 }
 
+/* The wall clock in milliseconds. Builds with TENET_TEST_HOOKS shift it by the seconds in
+ * TENET_TEST_CLOCK_OFFSET, so tests can create a store with the clock really behind. */
 static int64_t now_ms(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+  int64_t ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+#ifdef TENET_TEST_HOOKS
+  const char *off = getenv("TENET_TEST_CLOCK_OFFSET");
+  if (off && *off) ms += strtoll(off, NULL, 10) * 1000;
+#endif
+  return ms;
 }
 
-/* A new store: outbox sequence numbers start at its creation time in milliseconds. */
+/* The store's id (meta 'store_id'): 128 random bits as 32 hex digits, drawn once per store and
+ * sent in Hello, so the manager tells a re-created store from the one it knew. */
+static int ensure_store_id(sqlite_db *d) {
+  sqlite3 *db = sqlite_db_handle(d);
+  uint8_t r[16];
+  char hex[33], ins[160];
+  if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+    snprintf(ins, sizeof ins, "no random bytes for the store id: %s", strerror(errno));
+    return sqlite_db_fail(d, ins);
+  }
+  for (int i = 0; i < 16; i++)
+    snprintf(hex + 2 * i, 3, "%02x", r[i]);
+  snprintf(ins, sizeof ins, "INSERT OR IGNORE INTO meta(key, value) VALUES('store_id', '%s')", hex);
+  return sqlite3_exec(db, ins, NULL, NULL, NULL) == SQLITE_OK ? TN_OK
+                                                              : sqlite_db_fail(d, "creating the store id");
+}
+
+/* A new store: outbox sequence numbers start at its creation time in milliseconds (the manager
+ * tells stores apart by their id, not by their numbers). */
 static int seed_outbox(sqlite_db *d, void *arg) {
   char ins[160];
   snprintf(ins, sizeof ins,
            "INSERT INTO sqlite_sequence(name, seq) SELECT 'outbox', %lld "
            "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')",
            (long long)now_ms());
-  return sqlite3_exec(sqlite_db_handle(d), ins, NULL, NULL, NULL) == SQLITE_OK
-             ? TN_OK
-             : sqlite_db_fail(d, "creating the outbox");
+  if (sqlite3_exec(sqlite_db_handle(d), ins, NULL, NULL, NULL) != SQLITE_OK)
+    return sqlite_db_fail(d, "creating the outbox");
+  return ensure_store_id(d);
+}
+
+/* The store holds the agent's results and its outbox: owner-only (0600), its -wal and -shm too
+ * (SQLite gives them the database's mode when it creates them, so they are fixed right after the
+ * first open). */
+static void restrict_mode(const char *path) {
+  if (!path || !*path || *path == ':') return;
+  /* chmod by name only: opening and closing the file here would drop this process's SQLite locks
+   * on it (POSIX record locks belong to the process, not to the descriptor). */
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    char f[4096];
+    struct stat st;
+    if (snprintf(f, sizeof f, "%s%s", path, suffix[i]) < (int)sizeof f && stat(f, &st) == 0 &&
+        S_ISREG(st.st_mode) && (st.st_mode & 077))
+      chmod(f, 0600);
+  }
 }
 
 agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
@@ -132,6 +188,13 @@ agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
     return NULL;
   }
   s->db = sqlite_db_handle(s->d);
+  restrict_mode(path);
+  /* a store made before store ids gets one now */
+  if (ensure_store_id(s->d) != TN_OK) {
+    snprintf(err, errlen, "%s: %s", path, sqlite_db_error(s->d));
+    agent_store_close(s);
+    return NULL;
+  }
   return s;
 }
 
@@ -468,4 +531,43 @@ int agent_store_meta_put(agent_store *s, const char *key, const char *value) {
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
   return exec_step(s, st, "writing meta");
+}
+
+/* ---- outbox coalescing ---- */
+
+int agent_store_outbox_policy_each(agent_store *s, const char *policy_id, agent_store_outbox_fn fn,
+                                   void *arg) {
+  sqlite3_stmt *st = stmt(s, ST_OUTBOX_POLICY);
+  sqlite3_bind_text(st, 1, policy_id, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int stop = fn(arg, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                  sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+    if (stop) {
+      sqlite3_reset(st);
+      return stop;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading the outbox");
+}
+
+int agent_store_outbox_delete(agent_store *s, uint64_t seq) {
+  sqlite3_stmt *st = stmt(s, ST_OUTBOX_DEL);
+  sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+  return exec_step(s, st, "deleting an outbox row");
+}
+
+int agent_store_outbox_count(agent_store *s, const char *policy_id, const char *kind, size_t *n) {
+  sqlite3_stmt *st = stmt(s, ST_OUTBOX_COUNT);
+  sqlite3_bind_text(st, 1, policy_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  *n = 0;
+  if (rc == SQLITE_ROW) {
+    *n = (size_t)sqlite3_column_int64(st, 0);
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "counting the outbox");
 }

@@ -114,6 +114,11 @@ int agent_store_outbox_each(agent_store *s, uint64_t after, size_t max, agent_st
 int agent_store_outbox_ack(agent_store *s, uint64_t upto, int *deleted);
 /* Rows and bytes waiting. */
 int agent_store_outbox_stats(agent_store *s, size_t *count, size_t *bytes);
+/* Walk the waiting check_deltas and scan_summary rows of a policy in seq order (outbox.c
+ * coalesces them); delete one row; count a policy's waiting rows of one kind. */
+int agent_store_outbox_policy_each(agent_store *s, const char *policy_id, agent_store_outbox_fn fn, void *arg);
+int agent_store_outbox_delete(agent_store *s, uint64_t seq);
+int agent_store_outbox_count(agent_store *s, const char *policy_id, const char *kind, size_t *n);
 
 /* ---- meta ---- */
 

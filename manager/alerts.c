@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,9 +20,15 @@
 struct alerts {
   char *path;
   int fd;
-  strbuf queued;
+  strbuf queued; /* without a store: the batch's alert lines */
   size_t nqueued;
   uint64_t written;
+  mstore *store;   /* with a store: lines go to its alert outbox (alerts_attach) */
+  int64_t cap;     /* most alerts queued in the store */
+  int64_t pending; /* queued in the store, this batch included */
+  int64_t batch;   /* queued by the open batch */
+  int failing;     /* the last write failed (logged once until it works again) */
+  int full_logged; /* the cap was reported */
 };
 
 alerts *alerts_open(const char *path, char *err, size_t errlen) {
@@ -49,6 +56,16 @@ void alerts_close(alerts *a) {
   strbuf_free(&a->queued);
   free(a->path);
   free(a);
+}
+
+int alerts_attach(alerts *a, mstore *store, int64_t cap) {
+  int64_t bytes = 0;
+  int rc = mstore_alerts_stats(store, &a->pending, &bytes);
+  if (rc != TN_OK) return rc;
+  a->store = store;
+  a->cap = cap > 0 ? cap : ALERTS_MAX_PENDING;
+  a->batch = 0;
+  return TN_OK;
 }
 
 int alerts_reopen(alerts *a) {
@@ -109,16 +126,28 @@ static void member_list(strbuf *b, int *first, const char *key, const char *csv)
   strbuf_putc(b, ']');
 }
 
-static void finish(alerts *a, strbuf *b) {
+static int finish(alerts *a, strbuf *b) {
   strbuf_puts(b, "}}}\n");
   if (!strbuf_ok(b)) {
     log_error("Out of memory building an alert");
     strbuf_free(b);
-    return;
+    return TN_ENOMEM;
   }
-  strbuf_append(&a->queued, b->data, b->len);
-  if (strbuf_ok(&a->queued)) a->nqueued++;
+  int rc = TN_OK;
+  if (a->store) {
+    if ((rc = mstore_alert_add(a->store, b->data, b->len)) == TN_OK) {
+      a->pending++;
+      a->batch++;
+    }
+  } else {
+    strbuf_append(&a->queued, b->data, b->len);
+    if (strbuf_ok(&a->queued))
+      a->nqueued++;
+    else
+      rc = TN_ENOMEM;
+  }
   strbuf_free(b);
+  return rc;
 }
 
 /* The value of the detail's first location of this kind, or NULL. */
@@ -130,9 +159,9 @@ static const char *location(const Tenet__CheckDetail *d, const char *kind) {
 
 static const char *text(const Tenet__Text *t) { return t ? t->value : NULL; }
 
-void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
-                  int64_t scan_id, int64_t check_id, const char *result, const char *reason,
-                  const Tenet__CheckDetail *d, const char *previous) {
+int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
+                 int64_t scan_id, int64_t check_id, const char *result, const char *reason,
+                 const Tenet__CheckDetail *d, const char *previous) {
   const char *pname = d ? d->policy : NULL;
   if (!pname) pname = policy_name && *policy_name ? policy_name : policy_id;
   strbuf b = STRBUF_INIT;
@@ -159,7 +188,8 @@ void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const 
     strbuf_putc(&b, '}');
   }
   if (d) member(&b, &first, "references", text(d->references));
-  static const char *const locs[] = { /* in alert order: rules.def's alert_pos */
+  static const char *const locs[] = {
+      /* in alert order: rules.def's alert_pos */
 #define RULE(letter, op, eval, loc, key, marker, epos, apos, ...) [apos] = key,
 #include "rules.def"
 #undef RULE
@@ -170,10 +200,10 @@ void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const 
   if (reason && *reason) member(&b, &first, "reason", reason);
   if (previous) member(&b, &first, "previous_result", previous);
   strbuf_putc(&b, '}');
-  finish(a, &b);
+  return finish(a, &b);
 }
 
-void alerts_summary(alerts *a, const mstore_policy *p) {
+int alerts_summary(alerts *a, const mstore_policy *p) {
   strbuf b = STRBUF_INIT;
   header(&b, p->agent_id);
   int first = 1;
@@ -188,38 +218,136 @@ void alerts_summary(alerts *a, const mstore_policy *p) {
   member_int(&b, &first, "total_checks", p->total_checks);
   member_int(&b, &first, "score", (int64_t)p->score);
   member(&b, &first, "file", p->file ? p->file : "");
-  finish(a, &b);
+  return finish(a, &b);
 }
 
-int alerts_flush(alerts *a) {
+/* Append buf[0..len) to the file, or nothing: a short write (a full disk) is cut back so the file
+ * never ends in half a line. Returns TN_OK or TN_EIO (errno kept). */
+static int write_all(alerts *a, const char *buf, size_t len) {
+  struct stat st;
+  off_t start = fstat(a->fd, &st) == 0 ? st.st_size : -1;
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(a->fd, buf + off, len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = w < 0 ? errno : ENOSPC;
+      if (off && start >= 0 && ftruncate(a->fd, start) != 0)
+        log_error("Cannot cut a partial alert from %s: %s", a->path, strerror(errno));
+      errno = e;
+      return TN_EIO;
+    }
+    off += (size_t)w;
+  }
+  return TN_OK;
+}
+
+/* Without a store: write the batch's lines (they stay queued on failure). */
+static int flush_memory(alerts *a) {
   if (!a->queued.len) return TN_OK;
   if (a->fd < 0) { /* no file: counted and dropped */
     a->written += a->nqueued;
     alerts_discard(a);
     return TN_OK;
   }
-  size_t off = 0;
-  while (off < a->queued.len) {
-    ssize_t w = write(a->fd, a->queued.data + off, a->queued.len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      log_error("Cannot write the alerts file %s: %s", a->path, strerror(errno));
-      /* keep what was not written */
-      memmove(a->queued.data, a->queued.data + off, a->queued.len - off);
-      a->queued.len -= off;
-      a->queued.data[a->queued.len] = '\0';
-      return TN_EIO;
-    }
-    off += (size_t)w;
+  if (write_all(a, a->queued.data, a->queued.len) != TN_OK) {
+    log_error("Cannot write the alerts file %s: %s", a->path, strerror(errno));
+    return TN_EIO;
   }
   a->written += a->nqueued;
   alerts_discard(a);
   return TN_OK;
 }
 
+typedef struct drain_ctx {
+  strbuf buf;
+  int64_t last;
+  size_t n;
+} drain_ctx;
+
+static int take_line(void *arg, int64_t id, const char *line, size_t len) {
+  drain_ctx *d = arg;
+  strbuf_append(&d->buf, line, len);
+  if (!strbuf_ok(&d->buf)) return TN_ENOMEM;
+  d->last = id;
+  d->n++;
+  return 0;
+}
+
+#define DRAIN_ROWS 512
+
+/* With a store: write queued lines oldest first, then delete them, DRAIN_ROWS at a time. */
+static int drain(alerts *a) {
+  int64_t total = 0;
+  int rc = TN_OK;
+  while (a->pending > 0) {
+    drain_ctx d = {STRBUF_INIT, 0, 0};
+    if ((rc = mstore_alerts_each(a->store, DRAIN_ROWS, take_line, &d)) != TN_OK) {
+      strbuf_free(&d.buf);
+      if (rc == TN_EDB) log_error("Cannot read queued alerts: %s", mstore_error(a->store));
+      break;
+    }
+    if (!d.n) { /* the count drifted: nothing is queued */
+      a->pending = 0;
+      strbuf_free(&d.buf);
+      break;
+    }
+    if (a->fd >= 0 && (rc = write_all(a, d.buf.data, d.buf.len)) != TN_OK) {
+      if (!a->failing)
+        log_error(
+            "Cannot write the alerts file %s: %s (%lld alerts kept in the store until it can be written)",
+            a->path, strerror(errno), (long long)a->pending);
+      a->failing = 1;
+      strbuf_free(&d.buf);
+      break;
+    }
+    strbuf_free(&d.buf);
+    if ((rc = mstore_begin(a->store)) != TN_OK || (rc = mstore_alerts_delete(a->store, d.last)) != TN_OK ||
+        (rc = mstore_commit(a->store)) != TN_OK) {
+      log_error("Cannot delete written alerts from the store: %s", mstore_error(a->store));
+      mstore_rollback(a->store);
+      break;
+    }
+    a->pending -= (int64_t)d.n;
+    a->written += d.n;
+    total += (int64_t)d.n;
+  }
+  if (rc == TN_OK && a->failing) {
+    a->failing = 0;
+    log_info("The alerts file %s is writable again: %lld queued alerts written", a->path, (long long)total);
+  }
+  if (a->pending < a->cap && a->full_logged) {
+    a->full_logged = 0;
+    log_info("Alert backlog below its cap (%lld): accepting agent messages again", (long long)a->cap);
+  }
+  return rc == TN_OK ? TN_OK : TN_EIO;
+}
+
+int alerts_flush(alerts *a) {
+  if (!a->store) return flush_memory(a);
+  if (mstore_in_transaction(a->store)) return TN_OK; /* a batch is open: at its commit */
+  a->batch = 0;
+  return drain(a);
+}
+
 void alerts_discard(alerts *a) {
   strbuf_reset(&a->queued);
   a->nqueued = 0;
+  a->pending -= a->batch; /* rolled back with the batch */
+  a->batch = 0;
 }
+
+int alerts_full(alerts *a) {
+  if (!a->store || a->pending < a->cap) return 0;
+  if (!a->full_logged)
+    log_error(
+        "Alert backlog full: %lld alerts wait for the alerts file %s; agent messages are not acknowledged "
+        "until it drains",
+        (long long)a->pending, a->path ? a->path : "(none)");
+  a->full_logged = 1;
+  return 1;
+}
+
+int64_t alerts_pending(const alerts *a) { return a->store ? a->pending : (int64_t)a->nqueued; }
 
 uint64_t alerts_written(const alerts *a) { return a->written; }

@@ -15,7 +15,17 @@
  * directory, registry, process and command are arrays (the comma-separated event value split).
  * Alerts are queued while the server applies a batch and written only after the batch committed
  * (alerts_flush), or dropped if it rolled back (alerts_discard), so an alert never describes a
- * state the store does not hold. */
+ * state the store does not hold.
+ *
+ * Durable alerts (docs/RELIABILITY.md): once attached to the manager's store (alerts_attach), an
+ * alert is a row of the store's alert outbox inserted in the same transaction as the state change
+ * it reports, so it is durable before the agent's message is acknowledged. alerts_flush writes
+ * the rows to the file oldest first and deletes them; when the file cannot be written (a full
+ * disk) they stay in the store, are retried at every flush, and a restarted manager writes them
+ * first. A write cut short is truncated back so the file holds whole lines only. The outbox is
+ * bounded: at the cap (ALERTS_MAX_PENDING) alerts_full() is true and the manager stops accepting
+ * the messages that would add alerts (their batch rolls back, nothing is acknowledged, the agents
+ * send them again later) until the file takes the backlog. */
 #ifndef TENET_MANAGER_ALERTS_H
 #define TENET_MANAGER_ALERTS_H
 
@@ -30,6 +40,13 @@ typedef struct alerts alerts;
  * benchmarks). NULL with a message in err. */
 alerts *alerts_open(const char *path, char *err, size_t errlen);
 void alerts_close(alerts *a);
+/* The most alerts the store's outbox holds before agents' messages are refused (~100 MB of
+ * alerts at ~1 KB each). */
+#define ALERTS_MAX_PENDING 100000
+
+/* Queue alerts in store's alert outbox from now on (store borrowed; cap <= 0: ALERTS_MAX_PENDING).
+ * Returns TN_OK or TN_EDB. */
+int alerts_attach(alerts *a, mstore *store, int64_t cap);
 /* Reopen the file (after rotation). TN_OK or TN_EIO. */
 int alerts_reopen(alerts *a);
 
@@ -39,17 +56,23 @@ struct Tenet__CheckDetail;
  * check (proto/tenet.proto CheckDetail, borrowed for the call); NULL (an agent that sends none)
  * leaves only id, result and reason. policy_name (may be NULL) names the policy when detail does
  * not; the policy id is the last resort. previous is the stored result before this event, or NULL
- * for a check seen for the first time. */
-void alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
-                  int64_t scan_id, int64_t check_id, const char *result, const char *reason,
-                  const struct Tenet__CheckDetail *detail, const char *previous);
-/* Queue a summary alert from the policy as stored after the summary. */
-void alerts_summary(alerts *a, const mstore_policy *p);
+ * for a check seen for the first time. Returns TN_OK, TN_ENOMEM or TN_EDB (queuing it in the
+ * store failed: the batch must roll back). */
+int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const char *policy_name,
+                 int64_t scan_id, int64_t check_id, const char *result, const char *reason,
+                 const struct Tenet__CheckDetail *detail, const char *previous);
+/* Queue a summary alert from the policy as stored after the summary. Returns like alerts_check. */
+int alerts_summary(alerts *a, const mstore_policy *p);
 
-/* Write the queued alerts. Returns TN_OK or TN_EIO (the alerts stay queued). */
+/* Write the queued alerts (with a store: not while a transaction is open; call it after each
+ * commit and now and then). Returns TN_OK or TN_EIO (the alerts stay queued). */
 int alerts_flush(alerts *a);
-/* Drop the queued alerts. */
+/* Drop the queued alerts of a batch that rolled back. */
 void alerts_discard(alerts *a);
+/* Non-zero (and logged once) when the store's outbox reached its cap: refuse what adds alerts. */
+int alerts_full(alerts *a);
+/* Alerts queued and not yet written. */
+int64_t alerts_pending(const alerts *a);
 /* Alerts written so far. */
 uint64_t alerts_written(const alerts *a);
 

@@ -21,6 +21,8 @@ typedef struct policy_state {
   int pending;      /* a DumpRequest is outstanding */
   int retries;      /* consecutive dumps that did not converge */
   uint64_t version; /* last reported or offered */
+  int dup_summary;  /* the last summary of this batch was a duplicate: its hash is checked at sync */
+  char dup_hash[2 * CODEC_HASH_LEN + 1];
 } policy_state;
 
 struct integrity_agent {
@@ -119,9 +121,48 @@ static int db(integrity *ig, int rc) {
   return rc;
 }
 
+typedef struct resync_ctx {
+  integrity_agent *a;
+  int rc;
+} resync_ctx;
+
+static int resync_policy(void *arg, const mstore_policy *p) {
+  resync_ctx *r = arg;
+  return r->rc = request_dump(r->a, p->policy_id, 1);
+}
+
+/* The agent's Hello names its store: a store the manager has not seen for an agent it has
+ * applied messages from (re-created database, restored snapshot, clock stepped back) numbers its
+ * outbox afresh, possibly below what was applied. Forget the applied seq and ask for a dump of
+ * every policy the manager holds or the agent reports, so both sides converge again. */
+static int check_store(integrity *ig, integrity_agent *a, const Tenet__Hello *h) {
+  if (!h->store_id || !h->store_id[0]) return TN_OK; /* an agent that predates store ids */
+  char known[65];
+  int found, agent_found;
+  int rc = mstore_agent_store_id(ig->store, a->agent_id, known, &found);
+  if (rc != TN_OK) return rc;
+  if (found && strcmp(known, h->store_id) == 0) return TN_OK;
+  mstore_agent ag;
+  if ((rc = mstore_agent_get(ig->store, a->agent_id, &ag, &agent_found)) != TN_OK) return rc;
+  int forget = agent_found && ag.last_seq > 0;
+  if ((rc = mstore_agent_new_store(ig->store, a->agent_id, h->store_id, forget)) != TN_OK || !forget)
+    return rc;
+  log_warn("Agent '%s' has a new state store (id %s, was %s): its sequence numbers start over (%llu were "
+           "applied); requesting a dump of every policy",
+           a->agent_id, h->store_id, found ? known : "unknown", (unsigned long long)ag.last_seq);
+  a->last_seq = 0;
+  resync_ctx r = {a, TN_OK};
+  rc = mstore_policies_each(ig->store, a->agent_id, resync_policy, &r);
+  if (rc == TN_OK) rc = r.rc;
+  for (size_t i = 0; rc == TN_OK && i < h->n_policies; i++)
+    rc = request_dump(a, h->policies[i]->policy_id, 1);
+  return rc;
+}
+
 int integrity_hello(integrity *ig, integrity_agent *a, const Tenet__Hello *h, int64_t now) {
   int rc = mstore_agent_touch(ig->store, a->agent_id, h->agent_version, h->agent_id, now);
   if (rc != TN_OK) return db(ig, rc);
+  if ((rc = check_store(ig, a, h)) != TN_OK) return db(ig, rc);
   mstore_agent ag;
   int found;
   if ((rc = mstore_agent_get(ig->store, a->agent_id, &ag, &found)) != TN_OK) return db(ig, rc);
@@ -159,9 +200,10 @@ static int apply_deltas(integrity *ig, integrity_agent *a, const Tenet__CheckDel
     mstore_check row = {
         c->check_id, result, c->reason, d->scan_id, c->event_json, now, c->detail ? c->detail->title : ""};
     if ((rc = mstore_check_put(ig->store, a->agent_id, d->policy_id, &row)) != TN_OK) return db(ig, rc);
-    if (!found || strcmp(prev, result) != 0)
-      alerts_check(ig->al, a->agent_id, d->policy_id, NULL, d->scan_id, c->check_id, result, c->reason,
-                   c->detail, found ? prev : NULL);
+    if ((!found || strcmp(prev, result) != 0) &&
+        (rc = alerts_check(ig->al, a->agent_id, d->policy_id, NULL, d->scan_id, c->check_id, result,
+                           c->reason, c->detail, found ? prev : NULL)) != TN_OK)
+      return db(ig, rc);
   }
   return TN_OK;
 }
@@ -175,11 +217,14 @@ static char *dup_or_keep(char *old, const char *nv) {
 
 static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSummary *s, int64_t now) {
   a->c.summaries++;
-  char results_hex[2 * CODEC_HASH_LEN + 1], bundle_hex[2 * CODEC_HASH_LEN + 1], source_hex[2 * CODEC_HASH_LEN + 1];
+  char results_hex[2 * CODEC_HASH_LEN + 1], bundle_hex[2 * CODEC_HASH_LEN + 1],
+      source_hex[2 * CODEC_HASH_LEN + 1];
   codec_hash_to_hex(&s->results_hash, results_hex);
   codec_hash_to_hex(&s->bundle_hash, bundle_hex);
   codec_hash_to_hex(&s->source_hash, source_hex);
   integrity_agent_set_version(a, s->policy_id, s->policy_version);
+  policy_state *dup = state(a, s->policy_id, 0);
+  if (dup) dup->dup_summary = 0; /* this summary is checked here */
   mstore_policy p;
   int found, rc = mstore_policy_get(ig->store, a->agent_id, s->policy_id, &p, &found);
   if (rc != TN_OK) return db(ig, rc);
@@ -239,7 +284,7 @@ static int apply_summary(integrity *ig, integrity_agent *a, const Tenet__ScanSum
   if (!found)
     log_info("Agent '%s' reports policy '%s' for the first time: %u checks, results hash %s", a->agent_id,
              s->policy_id, s->total_checks, results_hex);
-  if (hash_changed || s->end_of_dump) alerts_summary(ig->al, &p);
+  if (hash_changed || s->end_of_dump) rc = alerts_summary(ig->al, &p);
 out:
   mstore_policy_free(&p);
   return db(ig, rc);
@@ -307,13 +352,28 @@ int integrity_apply(integrity *ig, integrity_agent *a, const Tenet__Envelope *m,
   case TENET__ENVELOPE__BODY_DUMP_END: break;
   default: return TN_EPROTO;
   }
-  if (m->seq > a->ack) a->ack = m->seq;
   if (m->seq && m->seq <= a->last_seq) {
+    if (m->seq > a->ack) a->ack = m->seq;
     a->c.duplicates++;
     log_debug("Agent '%s': %s #%llu was already applied; skipped", a->agent_id, codec_body_name(m->body_case),
               (unsigned long long)m->seq);
+    /* A skipped summary must not hide a mismatch: its hash is compared at the end of the batch
+     * (integrity_agent_sync), after whatever follows it in the resend. */
+    if (m->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY) {
+      policy_state *ps = state(a, m->scan_summary->policy_id, 1);
+      if (!ps) return TN_ENOMEM;
+      ps->dup_summary = 1;
+      codec_hash_to_hex(&m->scan_summary->results_hash, ps->dup_hash);
+    }
     return TN_OK;
   }
+  /* Backpressure: with the alert outbox at its cap, nothing that may alert is applied (the batch
+   * rolls back, nothing is acknowledged, the agent sends it again later). */
+  if ((m->body_case == TENET__ENVELOPE__BODY_CHECK_DELTAS ||
+       m->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY) &&
+      alerts_full(ig->al))
+    return TN_ETOOBIG;
+  if (m->seq > a->ack) a->ack = m->seq;
   int rc;
   switch (m->body_case) {
   case TENET__ENVELOPE__BODY_CHECK_DELTAS: rc = apply_deltas(ig, a, m->check_deltas, now); break;
@@ -325,8 +385,30 @@ int integrity_apply(integrity *ig, integrity_agent *a, const Tenet__Envelope *m,
   return rc;
 }
 
+/* A duplicate summary was the last word on its policy in this batch: compare its results hash with
+ * the stored checks' and ask for a dump when they differ (and none is outstanding). */
+static int check_duplicates(integrity *ig, integrity_agent *a) {
+  for (size_t i = 0; i < a->nps; i++) {
+    policy_state *ps = &a->ps[i];
+    if (!ps->dup_summary) continue;
+    ps->dup_summary = 0;
+    char mine[65];
+    size_t n;
+    int rc = mstore_results_hash(ig->store, a->agent_id, ps->policy_id, mine, &n);
+    if (rc != TN_OK) return rc;
+    if (strcmp(mine, ps->dup_hash) == 0 || ps->pending) continue;
+    log_info("Scan result integrity failed for policy '%s' of agent '%s' (a summary already applied was sent "
+             "again). Hash from DB: '%s', hash from summary: '%s'. Requesting DB dump.",
+             ps->policy_id, a->agent_id, mine, ps->dup_hash);
+    if ((rc = request_dump(a, ps->policy_id, 1)) != TN_OK) return rc;
+  }
+  return TN_OK;
+}
+
 int integrity_agent_sync(integrity *ig, integrity_agent *a, int64_t now) {
-  int rc = mstore_agent_add_counters(ig->store, a->agent_id, &a->c);
+  int rc = check_duplicates(ig, a);
+  if (rc != TN_OK) return db(ig, rc);
+  rc = mstore_agent_add_counters(ig->store, a->agent_id, &a->c);
   if (rc == TN_OK) rc = mstore_agent_set_last_seq(ig->store, a->agent_id, a->last_seq, now);
   if (rc == TN_OK) memset(&a->c, 0, sizeof a->c);
   return db(ig, rc);

@@ -12,7 +12,12 @@
  * times in a row) if still different PolicyList    delete the policies the agent no longer runs
  *
  * Every message carries its outbox seq: one at or below the highest applied for that agent is a
- * duplicate (a resend after a lost Ack) and is skipped, so nothing is applied twice. Everything
+ * duplicate (a resend after a lost Ack) and is skipped, so nothing is applied twice. Seqs are
+ * only comparable within one agent store: a Hello naming a store id the manager has not recorded
+ * for an agent it applied messages from resets the highest applied seq and requests a dump of
+ * every policy (docs/RELIABILITY.md). A skipped summary never hides a mismatch: when a duplicate
+ * summary is the last word on its policy in a batch, its results hash is compared with the stored
+ * checks' at integrity_agent_sync and a dump is requested when they differ. Everything
  * happens inside the transaction the server opened; the replies (Ack, DumpRequests) are taken
  * after it committed. */
 #ifndef TENET_MANAGER_INTEGRITY_H

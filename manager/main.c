@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alerts.h"
@@ -113,6 +114,9 @@ static int check_dirs(const manager_config *cfg, char *err, size_t errlen) {
 }
 
 int main(int argc, char **argv) {
+  /* Nothing this daemon creates is for other users: state, alerts and logs are 0640 at most (the
+   * stores restrict themselves to 0600, store.c). */
+  umask(027);
   const char *conf = NULL;
   int foreground = 0, test_only = 0, qi = 0;
   for (int i = 1; i < argc; i++) {
@@ -195,6 +199,16 @@ int main(int argc, char **argv) {
       (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
       !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)))
     goto fail;
+  /* Alerts go through the store's outbox: what a stopped manager could not write goes out now. */
+  if (cfg.alerts_file[0] && alerts_attach(al, store, ALERTS_MAX_PENDING) != TN_OK) {
+    snprintf(err, sizeof err, "%s", mstore_error(store));
+    goto fail;
+  }
+  if (alerts_pending(al) > 0) {
+    int64_t n = alerts_pending(al);
+    if (alerts_flush(al) == TN_OK)
+      log_info("Wrote %lld alerts queued before the restart to %s", (long long)n, cfg.alerts_file);
+  }
   integrity_options io = {cfg.test_drop_check, (int)cfg.max_dump_retries};
   if (!(ig = integrity_new(store, al, &io))) {
     snprintf(err, sizeof err, "out of memory");

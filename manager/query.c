@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon_log.h"
 #include "daemon_proc.h"
 #include "err.h"
 #include "store.h"
@@ -24,6 +25,31 @@ static void when(int64_t t, char *buf, size_t len) {
   struct tm tm;
   localtime_r(&tt, &tm);
   strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Text output quotes what agents sent (ids, names, titles, reasons): control characters are
+ * escaped so nothing reaches the operator's terminal raw (JSON output escapes them already).
+ * Returns buf. */
+typedef struct esc_bufs {
+  char *v[3];
+  int n;
+} esc_bufs;
+
+/* s escaped (dlog_escape) into a buffer e owns until esc_free; never truncated. */
+static const char *esc(esc_bufs *e, const char *s) {
+  if (!s) s = "";
+  size_t n = strlen(s);
+  char *o = e->n < 3 ? malloc(4 * n + 1) : NULL;
+  if (!o) return "(out of memory)";
+  dlog_escape(o, 4 * n + 1, s, n);
+  e->v[e->n++] = o;
+  return o;
+}
+
+static void esc_free(esc_bufs *e) {
+  for (int i = 0; i < e->n; i++)
+    free(e->v[i]);
+  e->n = 0;
 }
 
 static void json_kv_str(FILE *out, const char *k, const char *v, int comma) {
@@ -66,9 +92,11 @@ static int print_policy(void *arg, const mstore_policy *p) {
     json_kv_str(out, "bundle_hash", p->bundle_hash, 1);
     fprintf(out, "}");
   } else {
+    esc_bufs e = {0};
     fprintf(out, "    %-28s v%-4llu score %3d%%  %4lld passed %4lld failed %4lld n/a  last scan %s\n",
-            p->policy_id, (unsigned long long)p->policy_version, (int)p->score, (long long)p->passed,
+            esc(&e, p->policy_id), (unsigned long long)p->policy_version, (int)p->score, (long long)p->passed,
             (long long)p->failed, (long long)p->invalid, last);
+    esc_free(&e);
   }
   pc->first = 0;
   pc->n++;
@@ -101,7 +129,9 @@ static void print_presence(FILE *out, const mstore_agent *ag, int running) {
   char t[32];
   if (connected_now(ag, running)) {
     when(ag->connected_at, t, sizeof t);
-    fprintf(out, "connected since %s from %s", t, ag->peer[0] ? ag->peer : "?");
+    esc_bufs e = {0};
+    fprintf(out, "connected since %s from %s", t, esc(&e, ag->peer[0] ? ag->peer : "?"));
+    esc_free(&e);
   } else if (!running) {
     fprintf(out, "not connected (the manager is not running)");
   } else if (ag->disconnected_at) {
@@ -138,7 +168,10 @@ static int query_agents(mstore *st, int json, int running, FILE *out, FILE *errf
       json_kv_str(out, "peer", ag->peer, 1);
       fprintf(out, ",\"policies\":[");
     } else {
-      fprintf(out, "agent %s  (version %s, ", ag->agent_id, ag->version[0] ? ag->version : "?");
+      esc_bufs e = {0};
+      fprintf(out, "agent %s  (version %s, ", esc(&e, ag->agent_id),
+              esc(&e, ag->version[0] ? ag->version : "?"));
+      esc_free(&e);
       print_presence(out, ag, running);
       fprintf(out, ", last seen %s)\n", seen);
     }
@@ -179,8 +212,10 @@ static int print_check(void *arg, const mstore_check *c) {
     json_kv_str(cc->out, "title", title ? title : "", 1);
     fprintf(cc->out, ",\"scan_id\":%lld,\"updated\":%lld}", (long long)c->scan_id, (long long)c->updated);
   } else {
-    fprintf(cc->out, "%-10lld %-15s %s%s%s%s\n", (long long)c->check_id, c->result, title ? title : "",
-            c->reason[0] ? "  (" : "", c->reason, c->reason[0] ? ")" : "");
+    esc_bufs e = {0};
+    fprintf(cc->out, "%-10lld %-15s %s%s%s%s\n", (long long)c->check_id, esc(&e, c->result), esc(&e, title),
+            c->reason[0] ? "  (" : "", esc(&e, c->reason), c->reason[0] ? ")" : "");
+    esc_free(&e);
   }
   cc->n++;
   return 0;
@@ -199,7 +234,9 @@ static int query_checks(mstore *st, const char *agent, const char *policy, int j
     return 1;
   }
   if (!found && !n) {
-    fprintf(errf, "tenet-manager: no results for agent '%s' policy '%s'\n", agent, policy);
+    esc_bufs e = {0};
+    fprintf(errf, "tenet-manager: no results for agent '%s' policy '%s'\n", esc(&e, agent), esc(&e, policy));
+    esc_free(&e);
     mstore_policy_free(&p);
     return 1;
   }
@@ -212,10 +249,12 @@ static int query_checks(mstore *st, const char *agent, const char *policy, int j
     json_kv_str(out, "summary_hash", found ? p.summary_hash : "", 1);
     fprintf(out, ",\"checks\":[");
   } else {
-    fprintf(out, "agent %s, policy %s%s%s: %zu checks, results hash %s%s\n", agent, policy,
-            found && p.name[0] ? " — " : "", found ? p.name : "", n, hash,
+    esc_bufs e = {0};
+    fprintf(out, "agent %s, policy %s%s%s: %zu checks, results hash %s%s\n", esc(&e, agent), esc(&e, policy),
+            found && p.name[0] ? " — " : "", esc(&e, found ? p.name : ""), n, hash,
             found && strcmp(hash, p.summary_hash) != 0 ? " (differs from the last summary: a dump is due)"
                                                        : "");
+    esc_free(&e);
     fprintf(out, "%-10s %-15s %s\n", "ID", "RESULT", "TITLE");
   }
   rc = mstore_checks_each(st, agent, policy, print_check, &cc);
@@ -253,7 +292,9 @@ static int print_stats(void *arg, const mstore_agent *ag) {
       fprintf(sc->out, ",\"%s\":%lld", counter_names[i], (long long)v[i]);
     fprintf(sc->out, "}");
   } else {
-    fprintf(sc->out, "agent %s  last_seq=%llu\n", ag->agent_id, (unsigned long long)ag->last_seq);
+    esc_bufs e = {0};
+    fprintf(sc->out, "agent %s  last_seq=%llu\n", esc(&e, ag->agent_id), (unsigned long long)ag->last_seq);
+    esc_free(&e);
     for (int i = 0; i < MSTORE_NCOUNTERS; i++)
       fprintf(sc->out, "    %-16s %lld\n", counter_names[i], (long long)v[i]);
   }

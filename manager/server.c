@@ -443,6 +443,7 @@ static void on_accept(evloop *l, int lfd, void *arg, int mask) {
 
 static void sweep(evloop *l, void *arg) {
   server *s = arg;
+  alerts_flush(s->al); /* alerts the file refused are retried even when no agent sends anything */
   int64_t now = evloop_now_ms();
   for (conn *c = s->conns, *next; c; c = next) {
     next = c->next;

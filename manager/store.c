@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "scan.h"
@@ -47,7 +50,12 @@ static const char schema[] =
     /* added beside the tables above (a store made before it gets it at the manager's next start) */
     "CREATE TABLE IF NOT EXISTS connections("
     "  agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, peer TEXT NOT NULL,"
-    "  connected_at INTEGER NOT NULL, disconnected_at INTEGER NOT NULL) WITHOUT ROWID;";
+    "  connected_at INTEGER NOT NULL, disconnected_at INTEGER NOT NULL) WITHOUT ROWID;"
+    /* the id of the agent's own store (Hello.store_id): a new one means its seqs started over */
+    "CREATE TABLE IF NOT EXISTS agent_stores(agent_id TEXT PRIMARY KEY, store_id TEXT NOT NULL) WITHOUT "
+    "ROWID;"
+    /* alerts committed with the state they describe, deleted once written to the alerts file */
+    "CREATE TABLE IF NOT EXISTS alert_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, line BLOB NOT NULL);";
 
 enum {
   ST_AGENT_TOUCH,
@@ -71,6 +79,13 @@ enum {
   ST_CHECKS_DEL_OTHER,
   ST_CHECK_RESULTS,
   ST_CHECKS_EACH,
+  ST_STORE_ID_GET,
+  ST_STORE_ID_PUT,
+  ST_AGENT_SEQ_RESET,
+  ST_ALERT_ADD,
+  ST_ALERTS_EACH,
+  ST_ALERTS_DEL,
+  ST_ALERTS_STATS,
   ST__COUNT
 };
 
@@ -123,6 +138,13 @@ static const char *const sql[ST__COUNT] = {
     [ST_CHECK_RESULTS] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
     [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, updated, title FROM checks "
                        "WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
+    [ST_STORE_ID_GET] = "SELECT store_id FROM agent_stores WHERE agent_id = ?1",
+    [ST_STORE_ID_PUT] = "INSERT OR REPLACE INTO agent_stores(agent_id, store_id) VALUES(?1, ?2)",
+    [ST_AGENT_SEQ_RESET] = "UPDATE agents SET last_seq = 0 WHERE agent_id = ?1",
+    [ST_ALERT_ADD] = "INSERT INTO alert_outbox(line) VALUES(?1)",
+    [ST_ALERTS_EACH] = "SELECT id, line FROM alert_outbox ORDER BY id LIMIT ?1",
+    [ST_ALERTS_DEL] = "DELETE FROM alert_outbox WHERE id <= ?1",
+    [ST_ALERTS_STATS] = "SELECT count(*), coalesce(sum(length(line)), 0) FROM alert_outbox",
 };
 
 struct mstore {
@@ -138,6 +160,52 @@ static sqlite3_stmt *stmt(mstore *s, int id) { return sqlite_db_stmt(s->d, (size
 
 static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) { return sqlite_db_exec(s->d, st, what); }
 
+/* The store holds every agent's results: owner-only (0600), its -wal and -shm too (SQLite gives
+ * them the database's mode when it creates them, so they are fixed right after the first open). */
+static void restrict_mode(const char *path) {
+  if (!path || !*path || *path == ':') return;
+  /* chmod by name only: opening and closing the file here would drop this process's SQLite locks
+   * on it (POSIX record locks belong to the process, not to the descriptor). */
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    char f[4096];
+    struct stat st;
+    if (snprintf(f, sizeof f, "%s%s", path, suffix[i]) < (int)sizeof f && stat(f, &st) == 0 &&
+        S_ISREG(st.st_mode) && (st.st_mode & 077))
+      chmod(f, 0600);
+  }
+}
+
+/* SQLite reports a full disk as "disk I/O error" (no room for the -shm), "database or disk is
+ * full" or, read-only, as a store it cannot read: when opening failed and the file system holding
+ * the store has less than STORE_MIN_FREE bytes left, say so first. */
+#define STORE_MIN_FREE (1024 * 1024)
+static void explain_full(const char *path, char *err, size_t errlen) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    snprintf(dir, sizeof dir, ".");
+  else if (slash == dir)
+    dir[1] = '\0';
+  else
+    *slash = '\0';
+  struct statvfs v;
+  if (statvfs(dir, &v) != 0) return;
+  unsigned long long avail = (unsigned long long)v.f_bavail * v.f_frsize;
+  if (avail >= STORE_MIN_FREE && v.f_favail > 0) return;
+  char why[1024];
+  size_t plen = strlen(path);
+  /* err is "PATH: what SQLite said" */
+  snprintf(why, sizeof why, "%s",
+           strncmp(err, path, plen) == 0 && err[plen] == ':' && err[plen + 1] == ' ' ? err + plen + 2 : err);
+  if (v.f_favail == 0)
+    snprintf(err, errlen, "%s: disk full (no inode free on its file system; SQLite said: %s)", path, why);
+  else
+    snprintf(err, errlen, "%s: disk full (%llu bytes free on its file system; SQLite said: %s)", path, avail,
+             why);
+}
+
 mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen) {
   mstore *s = calloc(1, sizeof *s);
   if (!s) {
@@ -152,9 +220,11 @@ mstore *mstore_open(const char *path, int readonly, int durable, char *err, size
       .what = "tenet-manager store",
   };
   if (!(s->d = sqlite_db_open(path, &o, sql, ST__COUNT, err, errlen))) {
+    explain_full(path, err, errlen);
     free(s);
     return NULL;
   }
+  if (!readonly) restrict_mode(path);
   s->db = sqlite_db_handle(s->d);
   return s;
 }
@@ -542,4 +612,74 @@ int mstore_checks_each(mstore *s, const char *agent_id, const char *policy_id, m
   }
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? TN_OK : fail(s, "reading checks");
+}
+
+/* ---- agent stores ---- */
+
+int mstore_agent_store_id(mstore *s, const char *agent_id, char out[65], int *found) {
+  *found = 0;
+  out[0] = '\0';
+  sqlite3_stmt *st = stmt(s, ST_STORE_ID_GET);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    text_into(out, 65, sqlite3_column_text(st, 0));
+    *found = 1;
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading an agent's store id");
+}
+
+int mstore_agent_new_store(mstore *s, const char *agent_id, const char *store_id, int forget) {
+  sqlite3_stmt *st = stmt(s, ST_STORE_ID_PUT);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, store_id, -1, SQLITE_STATIC);
+  int rc = exec_step(s, st, "recording an agent's store id");
+  if (rc != TN_OK || !forget) return rc;
+  st = stmt(s, ST_AGENT_SEQ_RESET);
+  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+  return exec_step(s, st, "resetting an agent's sequence numbers");
+}
+
+/* ---- alert outbox ---- */
+
+int mstore_alert_add(mstore *s, const char *line, size_t len) {
+  sqlite3_stmt *st = stmt(s, ST_ALERT_ADD);
+  sqlite3_bind_blob(st, 1, line, (int)len, SQLITE_STATIC);
+  return exec_step(s, st, "queuing an alert");
+}
+
+int mstore_alerts_each(mstore *s, size_t limit, mstore_alert_fn fn, void *arg) {
+  sqlite3_stmt *st = stmt(s, ST_ALERTS_EACH);
+  sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const void *b = sqlite3_column_blob(st, 1);
+    int stop = fn(arg, sqlite3_column_int64(st, 0), b ? b : "", (size_t)sqlite3_column_bytes(st, 1));
+    if (stop) {
+      sqlite3_reset(st);
+      return stop;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading queued alerts");
+}
+
+int mstore_alerts_delete(mstore *s, int64_t upto) {
+  sqlite3_stmt *st = stmt(s, ST_ALERTS_DEL);
+  sqlite3_bind_int64(st, 1, upto);
+  return exec_step(s, st, "deleting written alerts");
+}
+
+int mstore_alerts_stats(mstore *s, int64_t *count, int64_t *bytes) {
+  sqlite3_stmt *st = stmt(s, ST_ALERTS_STATS);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *count = sqlite3_column_int64(st, 0);
+    *bytes = sqlite3_column_int64(st, 1);
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "counting queued alerts");
 }

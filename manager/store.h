@@ -10,6 +10,9 @@
  *             reason, scan id, the check event JSON (stored as sent, never parsed), the title
  *   connections  one row per agent that ever completed a Hello: connected now or not, from where,
  *             when it last connected and disconnected (the server writes it; query agents reads it)
+ *   agent_stores  the store id each agent's Hello carried (a new id: its seqs started over)
+ *   alert_outbox  alert lines committed with the state change they describe, deleted once the
+ *             alerts module wrote them to the alerts file (alerts.h)
  *
  * The server is the one writer: it brackets each event-loop iteration with mstore_begin /
  * mstore_commit. Readers (`tenet-manager query`, tests) open the file read-only beside it.
@@ -75,6 +78,25 @@ int mstore_agent_disconnected(mstore *s, const char *agent_id, int64_t now);
 int mstore_connections_reset(mstore *s, int64_t now);
 typedef int (*mstore_agent_fn)(void *arg, const mstore_agent *a);
 int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg);
+
+/* The store id (Hello.store_id) last recorded for the agent into out (*found = 0: none). */
+int mstore_agent_store_id(mstore *s, const char *agent_id, char out[65], int *found);
+/* Record the agent's store id; forget (non-zero): the agent's store is a new one, so the highest
+ * seq applied (last_seq) goes back to 0. */
+int mstore_agent_new_store(mstore *s, const char *agent_id, const char *store_id, int forget);
+
+/* ---- alert outbox ---- */
+
+/* Queue one alert line (inside the transaction that changes the state it describes). */
+int mstore_alert_add(mstore *s, const char *line, size_t len);
+/* The line is borrowed for the call; a non-zero return stops the walk and is returned. */
+typedef int (*mstore_alert_fn)(void *arg, int64_t id, const char *line, size_t len);
+/* Walk at most limit queued alerts, oldest first. */
+int mstore_alerts_each(mstore *s, size_t limit, mstore_alert_fn fn, void *arg);
+/* Delete the queued alerts with id <= upto (written). */
+int mstore_alerts_delete(mstore *s, int64_t upto);
+/* How many alerts are queued and their bytes. */
+int mstore_alerts_stats(mstore *s, int64_t *count, int64_t *bytes);
 
 /* ---- policies ---- */
 

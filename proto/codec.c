@@ -100,6 +100,13 @@ static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
   TRY(check_str(h->agent_id, 1, "hello.agent_id", err, errlen));
   TRY(check_count(h->n_policies, "hello.policies", err, errlen));
   TRY(check_str(h->agent_version, 0, "hello.agent_version", err, errlen));
+  TRY(check_str(h->store_id, 0, "hello.store_id", err, errlen));
+  if (strlen(h->store_id) > CODEC_STORE_ID_MAX)
+    return tn_err_set(err, errlen, TN_EPROTO, "hello.store_id is longer than %d characters",
+                      CODEC_STORE_ID_MAX);
+  for (const char *c = h->store_id; *c; c++)
+    if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+      return tn_err_set(err, errlen, TN_EPROTO, "hello.store_id holds a character other than 0-9a-f");
   if (h->n_policies && !h->policies) return tn_err_set(err, errlen, TN_EPROTO, "hello.policies is NULL");
   for (size_t i = 0; i < h->n_policies; i++) {
     const Tenet__PolicyInfo *p = h->policies[i];
@@ -124,7 +131,9 @@ static int check_detail(const Tenet__CheckDetail *d, char *err, size_t errlen) {
       return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.compliance.entries is NULL");
     for (size_t i = 0; i < d->compliance->n_entries; i++) {
       const Tenet__KeyValue *kv = d->compliance->entries[i];
-      if (!kv) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.compliance.entries[%zu] is NULL", i);
+      if (!kv)
+        return tn_err_set(err, errlen, TN_EPROTO,
+                          "check_deltas.checks[].detail.compliance.entries[%zu] is NULL", i);
       TRY(check_str(kv->key, 0, "check_deltas.checks[].detail.compliance.entries[].key", err, errlen));
       TRY(check_str(kv->value, 0, "check_deltas.checks[].detail.compliance.entries[].value", err, errlen));
     }
@@ -134,7 +143,8 @@ static int check_detail(const Tenet__CheckDetail *d, char *err, size_t errlen) {
     return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.locations is NULL");
   for (size_t i = 0; i < d->n_locations; i++) {
     const Tenet__Location *l = d->locations[i];
-    if (!l) return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.locations[%zu] is NULL", i);
+    if (!l)
+      return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[].detail.locations[%zu] is NULL", i);
     TRY(check_str(l->kind, 0, "check_deltas.checks[].detail.locations[].kind", err, errlen));
     TRY(check_str(l->value, 0, "check_deltas.checks[].detail.locations[].value", err, errlen));
   }

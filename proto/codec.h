@@ -30,6 +30,8 @@
 
 /* Length of a hash on the wire: SHA-256 as 32 raw bytes (64 lower-case hex digits elsewhere). */
 #define CODEC_HASH_LEN 32
+/* Longest Hello.store_id accepted (an agent sends 32 hex digits). */
+#define CODEC_STORE_ID_MAX 64
 
 /* Point a hash field at storage filled from 64 lower-case hex digits; "" or NULL gives an empty
  * field. Returns TN_OK or TN_EPROTO (not 64 hex digits; the field is left empty). */

@@ -85,9 +85,33 @@ void dlog_close(void) {
   pthread_mutex_unlock(&lock);
 }
 
+size_t dlog_escape(char *dst, size_t cap, const char *src, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  if (!cap) return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)src[i];
+    /* C0 controls, DEL, and C1 controls as UTF-8 (U+0080..U+009F: 0xC2 0x80..0x9F) */
+    int c1 = c == 0xC2 && i + 1 < n && (unsigned char)src[i + 1] >= 0x80 && (unsigned char)src[i + 1] <= 0x9F;
+    if (c >= 0x20 && c != 0x7F && !c1) {
+      if (o + 1 >= cap) break;
+      dst[o++] = (char)c;
+      continue;
+    }
+    if (c1) c = (unsigned char)src[++i];
+    if (o + 4 >= cap) break;
+    dst[o++] = '\\';
+    dst[o++] = 'x';
+    dst[o++] = hex[c >> 4];
+    dst[o++] = hex[c & 15];
+  }
+  dst[o] = '\0';
+  return o;
+}
+
 void dlog(int level, const char *fmt, ...) {
   if (!dlog_enabled(level)) return;
-  char line[8192];
+  char line[8192], msg[4096];
   time_t now = time(NULL);
   struct tm tm;
   localtime_r(&now, &tm);
@@ -97,9 +121,12 @@ void dlog(int level, const char *fmt, ...) {
   if (k > 0) n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;
   va_list ap;
   va_start(ap, fmt);
-  k = vsnprintf(line + n, sizeof line - n, fmt, ap);
+  k = vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (k > 0) n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;
+  /* Messages quote what agents send: one message stays one line, and no control sequence reaches
+   * the operator's terminal. */
+  if (k > 0)
+    n += dlog_escape(line + n, sizeof line - n - 1, msg, (size_t)k < sizeof msg ? (size_t)k : sizeof msg - 1);
   if (n >= sizeof line - 1) n = sizeof line - 2;
   line[n++] = '\n';
   int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;

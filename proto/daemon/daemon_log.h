@@ -3,7 +3,8 @@
  *
  *   2025/01/31 12:00:00 tenet-manager: INFO: Policy 'p' information for agent '002' is outdated. ...
  *
- * Thread-safe (one write(2) per line under a mutex). Messages below the configured level are
+ * Control characters in a message are escaped (dlog_escape). Thread-safe (one write(2) per line
+ * under a mutex). Messages below the configured level are
  * dropped before they are formatted. */
 #ifndef TENET_DAEMON_LOG_H
 #define TENET_DAEMON_LOG_H
@@ -27,6 +28,11 @@ int dlog_level_parse(const char *s, int *level);
 const char *dlog_level_name(int level);
 /* Non-zero when messages at this level are written. */
 int dlog_enabled(int level);
+
+/* Copy src[0..n) into dst (cap bytes, NUL-terminated), writing control characters (C0, DEL and
+ * UTF-8-encoded C1) as \xNN so text an agent sent cannot break a line or drive a terminal.
+ * Truncates at cap; returns the length written. Every log message goes through it. */
+size_t dlog_escape(char *dst, size_t cap, const char *src, size_t n);
 
 /* Log one message (printf-style; a trailing newline is added). */
 void dlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
