@@ -11,6 +11,11 @@ dir=${1:?usage: deps-sarif.sh DIR}
 schema="$dir/sarif-2.1.0.json"
 ajv="$dir/node_modules/.bin/ajv"
 if [[ -x "$ajv" && -s "$schema" && -d "$dir/node_modules/ajv-formats" ]]; then exit 0; fi
+if ! command -v npm >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  # a fresh Debian machine: Debian's own npm (and nodejs), waiting for a dpkg lock held by another test
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends npm >&2 ||
+    true
+fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "deps-sarif.sh: npm is not installed (apt-get install npm), cannot fetch the SARIF validator" >&2
   exit 1
