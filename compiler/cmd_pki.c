@@ -1,5 +1,5 @@
-/* cmd_pki.c — `tenet pki`: create a CA and issue the manager's and the agents' certificates
- * (proto/pki.h does the work; this file parses arguments and tells the user what happened). */
+/* cmd_pki.c — `tenet pki`: create a CA, issue the manager's and the agents' certificates, and
+ * revoke them (proto/pki.h does the work; this file parses arguments and tells the user what happened). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +15,16 @@ static const char usage_text[] =
     "usage: tenet pki init DIR [--name CA_NAME] [--days N] [--force]\n"
     "       tenet pki issue-manager DIR NAME [--san HOST]... [--days N] [--force]\n"
     "       tenet pki issue-agent DIR AGENT_ID [--days N] [--force]\n"
+    "       tenet pki revoke DIR AGENT_ID|CERT\n"
     "\n"
     "  init           create a certificate authority: DIR/ca.crt and DIR/ca.key\n"
     "  issue-manager  DIR/manager.crt and .key, for the names agents connect to (--san, repeatable:\n"
     "                 a DNS name or an IP address; default localhost and 127.0.0.1)\n"
     "  issue-agent    DIR/agents/AGENT_ID.crt and .key; the certificate is the agent's identity\n"
     "                 (AGENT_ID: 1-64 characters of A-Z a-z 0-9 _ . -)\n"
+    "  revoke         add the agent's certificate (DIR/agents/AGENT_ID.crt, or the PEM file CERT) to\n"
+    "                 DIR/crl.pem, a CRL signed by the CA; the manager (option crl) reloads it on\n"
+    "                 SIGHUP or when it changes, refuses the certificate and drops its connection\n"
     "  --days N       validity (default 3650 for the CA, 825 for certificates)\n"
     "  --force        replace existing files\n";
 
@@ -45,6 +49,26 @@ static void print_result(const pki_result *r) {
   printf("wrote %s (private key, mode 0600)\n", r->key);
 }
 
+/* `tenet pki revoke DIR WHO`. */
+static int revoke(int argc, char **argv) {
+  if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
+    return usage(argc < 4 ? "revoke needs DIR and AGENT_ID (or a certificate file)" : "revoke takes DIR and AGENT_ID|CERT, no options");
+  char err[PKI_ERR_LEN] = "";
+  pki_revoked res;
+  int already = 0;
+  int st = pki_revoke(argv[2], argv[3], &already, &res, err, sizeof err);
+  if (st != TN_OK) {
+    fprintf(stderr, "tenet pki revoke: %s\n", err[0] ? err : tn_strerror(st));
+    return 1;
+  }
+  printf("%s %s (%s, serial %s)\n", already ? "already revoked:" : "revoked", res.cert, res.subject, res.serial);
+  printf("wrote %s (%d revoked certificate%s)\n", res.crl, res.entries, res.entries == 1 ? "" : "s");
+  printf("\nnext: the manager with crl = %s refuses it from its next check (within a second, or at\n"
+         "SIGHUP) and drops the agent's connection; copy the file there if the manager runs elsewhere.\n",
+         res.crl);
+  return 0;
+}
+
 int cmd_pki(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
       strcmp(argv[1], "help") == 0) {
@@ -53,6 +77,7 @@ int cmd_pki(int argc, char **argv) {
     return 0;
   }
   const char *sub = argv[1];
+  if (strcmp(sub, "revoke") == 0) return revoke(argc, argv);
   int is_init = strcmp(sub, "init") == 0, is_mgr = strcmp(sub, "issue-manager") == 0,
       is_agent = strcmp(sub, "issue-agent") == 0;
   if (!is_init && !is_mgr && !is_agent) {
