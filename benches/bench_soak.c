@@ -23,6 +23,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -499,14 +500,21 @@ int main(int argc, char **argv) {
     if (!(s->conn = connect_as(s->id, port, 0, NULL, 30000))) die("agent %s cannot connect", s->id);
     if (!(s->dec = frame_decoder_new(0))) die("out of memory");
     s->next_seq = 1;
+    tls_tcp_nonblock(tls_conn_fd(s->conn), 1, err, sizeof err);
     queue_seed(s);
     queue_summary(s);
     sim_flush(s);
   }
   for (int i = 0; i < agents; i++) { /* every agent in sync before the clock starts */
     sim *s = &sims[i];
-    while (s->acked < s->next_seq - 1) sim_read(s);
-    tls_tcp_nonblock(tls_conn_fd(s->conn), 1, err, sizeof err);
+    double give_up = bench_now() + 30;
+    while (s->acked < s->next_seq - 1) {
+      struct pollfd pfd = {tls_conn_fd(s->conn), (short)(POLLIN | (s->off < s->out.len ? POLLOUT : 0)), 0};
+      poll(&pfd, 1, 100);
+      sim_flush(s);
+      sim_read(s);
+      if (bench_now() > give_up) die("agent %s: no Ack for its seed within 30 s", s->id);
+    }
   }
   printf("%d agents connected and in sync in %.1f s; each sends an unchanged summary every %.1f s for %.0f s "
          "(manager RLIMIT_NOFILE %d)\n",

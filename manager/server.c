@@ -30,9 +30,10 @@
 #define REFUSAL_LOG_MS 10000
 
 /* Why a connection was turned away (counted, logged as one line per REFUSAL_LOG_MS). */
-enum refusal { R_ADDRESS, R_EVICTED, R_FULL, R_NREFUSAL };
+enum refusal { R_ADDRESS, R_EVICTED, R_FULL, R_HANDSHAKE, R_NREFUSAL };
 static const char *const refusal_text[R_NREFUSAL] = {
-    "over max_preauth_per_address", "evicted before Hello (max_preauth_connections)", "at max_connections"};
+    "over max_preauth_per_address", "evicted before Hello (max_preauth_connections)", "at max_connections",
+    "TLS handshake not finished in handshake_timeout"};
 
 enum conn_state { C_HANDSHAKE, C_HELLO, C_READY };
 
@@ -230,8 +231,8 @@ static void conn_end(conn *c, int level, const char *why) {
     if (c->state == C_READY)
       dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected",
            why);
-    else
-      log_warn("Connection from %s%s%s%s refused: %s", c->peer, c->agent_id[0] ? " (agent '" : "",
+    else /* a refusal is a WARNING, except where the caller counts it instead (DEBUG) */
+      dlog(level == DLOG_DEBUG ? DLOG_DEBUG : DLOG_WARNING, "Connection from %s%s%s%s refused: %s", c->peer, c->agent_id[0] ? " (agent '" : "",
                c->agent_id, c->agent_id[0] ? "')" : "", why);
   }
   pre_remove(c);
@@ -656,9 +657,13 @@ static void sweep(evloop *l, void *arg) {
   int64_t now = evloop_now_ms();
   for (conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    if (c->state != C_READY) {
-      if (now > c->deadline_ms)
-        conn_drop(c, c->state == C_HANDSHAKE ? "TLS handshake timed out" : "no hello in time");
+    if (c->state == C_HANDSHAKE) {
+      if (now > c->deadline_ms) { /* counted, not a line each: held sockets are a flood's tool */
+        refuse(s, R_HANDSHAKE);
+        conn_end(c, DLOG_DEBUG, "TLS handshake timed out");
+      }
+    } else if (c->state != C_READY) {
+      if (now > c->deadline_ms) conn_drop(c, "no hello in time");
     } else if (c->partial_since_ms && now - c->partial_since_ms > cfg->frame_timeout * 1000) {
       char why[128];
       snprintf(why, sizeof why, "a frame unfinished for more than frame_timeout (%llds): connection dropped",
