@@ -99,7 +99,8 @@ static tls_conn *connect_as(const char *id, int port, size_t npol, char **ids, i
     return NULL;
   }
   static uint8_t zero[32];
-  Tenet__PolicyInfo *infos = npol ? calloc(npol, sizeof *infos) : NULL, **ip = npol ? calloc(npol, sizeof *ip) : NULL;
+  Tenet__PolicyInfo *infos = npol ? calloc(npol, sizeof *infos) : NULL,
+                    **ip = npol ? calloc(npol, sizeof *ip) : NULL;
   for (size_t i = 0; i < npol; i++) {
     tenet__policy_info__init(&infos[i]);
     infos[i].policy_id = ids[i];
@@ -212,8 +213,8 @@ static void sim_flush(sim *s) {
   char err[256];
   size_t w;
   int rc = TN_OK;
-  while (s->off < s->out.len &&
-         (rc = tls_conn_write(s->conn, s->out.data + s->off, s->out.len - s->off, &w, err, sizeof err)) == TN_OK)
+  while (s->off < s->out.len && (rc = tls_conn_write(s->conn, s->out.data + s->off, s->out.len - s->off, &w,
+                                                     err, sizeof err)) == TN_OK)
     s->off += w;
   if (s->off >= s->out.len) {
     strbuf_reset(&s->out);
@@ -323,10 +324,11 @@ static void hostile(int port, int held_max, const char *stats_path) {
   }
   FILE *f = fopen(stats_path, "w");
   if (f) {
-    fprintf(f,
-            "hostile: %llu raw connections opened (%d held at a time), %llu Hellos and %llu PolicyLists of 65536 "
-            "policies, %llu PolicyLists of 1024, %llu dribbling connections\n",
-            opened, held_max, floods, lists, capped, dribbles);
+    fprintf(
+        f,
+        "hostile: %llu raw connections opened (%d held at a time), %llu Hellos and %llu PolicyLists of 65536 "
+        "policies, %llu PolicyLists of 1024, %llu dribbling connections\n",
+        opened, held_max, floods, lists, capped, dribbles);
     fclose(f);
   }
   _exit(0);
@@ -340,11 +342,12 @@ static pid_t start_manager(const char *bin, int nofile, int *port) {
   snprintf(portfile, sizeof portfile, "%s/port", dir);
   FILE *f = fopen(conf, "w");
   if (!f) die("cannot write %s", conf);
-  fprintf(f,
-          "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\ncrl = %s/crl.pem\n"
-          "state_db = %s/manager.db\nalerts_file = %s/alerts.json\nlog_file = %s/manager.log\nlog_level = info\n"
-          "port_file = %s\ndurable = yes\nmax_connections = 10000\nhandshake_timeout = 5s\nframe_timeout = 5s\n",
-          pki, pki, pki, pki, dir, dir, dir, portfile);
+  fprintf(
+      f,
+      "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\ncrl = %s/crl.pem\n"
+      "state_db = %s/manager.db\nalerts_file = %s/alerts.json\nlog_file = %s/manager.log\nlog_level = info\n"
+      "port_file = %s\ndurable = yes\nmax_connections = 10000\nhandshake_timeout = 5s\nframe_timeout = 5s\n",
+      pki, pki, pki, pki, dir, dir, dir, portfile);
   fclose(f);
   pid_t pid = fork();
   if (pid == 0) {
@@ -396,7 +399,8 @@ static sample take_sample(pid_t pid) {
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
     long long ut, st;
-    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &ut, &st) == 2) s.ticks = ut + st;
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &ut, &st) == 2)
+      s.ticks = ut + st;
     fclose(f);
   }
   return s;
@@ -441,8 +445,9 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--no-hostile") == 0)
       with_hostile = 0;
     else {
-      fprintf(stderr, "usage: bench_soak [--manager PATH] [--agents N] [--duration S] [--interval S] [--nofile N] "
-                      "[--held N] [--no-hostile]\n");
+      fprintf(stderr,
+              "usage: bench_soak [--manager PATH] [--agents N] [--duration S] [--interval S] [--nofile N] "
+              "[--held N] [--no-hostile]\n");
       return 2;
     }
   }
@@ -487,8 +492,8 @@ int main(int argc, char **argv) {
   int already;
   pki_revoked rv;
   if (pki_revoke(pki, "revoked", &already, &rv, err, sizeof err) != TN_OK) die("%s", err);
-  printf("bench_soak: %s, %ld CPUs; %d certificates issued in %.1f s\n", manager, sysconf(_SC_NPROCESSORS_ONLN),
-         agents + NDRIBBLE + 2, bench_now() - t0);
+  printf("bench_soak: %s, %ld CPUs; %d certificates issued in %.1f s\n", manager,
+         sysconf(_SC_NPROCESSORS_ONLN), agents + NDRIBBLE + 2, bench_now() - t0);
 
   int port;
   pid_t mpid = start_manager(manager, nofile, &port);
@@ -606,10 +611,12 @@ int main(int argc, char **argv) {
   double p50 = nlat ? lat[nlat / 2] : 0, p99 = nlat ? lat[(size_t)((double)nlat * 0.99)] : 0,
          mx = nlat ? lat[nlat - 1] : 0;
   double cpu = (double)(end.ticks - first.ticks) / (double)tck;
-  printf("summaries acknowledged: %zu in %.0f s (%zu still in flight at the end); round trip p50 %.1f ms, p99 %.1f "
+  printf("summaries acknowledged: %zu in %.0f s (%zu still in flight at the end); round trip p50 %.1f ms, "
+         "p99 %.1f "
          "ms, max %.1f ms (target p99 < 1000 ms)\n",
          nlat, elapsed, outstanding, p50 * 1e3, p99 * 1e3, mx * 1e3);
-  printf("manager: RSS %ld KiB at the start, %ld at the end, %ld at most; open descriptors %ld at the start, %ld "
+  printf("manager: RSS %ld KiB at the start, %ld at the end, %ld at most; open descriptors %ld at the start, "
+         "%ld "
          "at the end, %ld-%ld; CPU %.1f s (%.0f%% of one core)\n",
          first.rss_kb, end.rss_kb, rss_max, first.fds, end.fds, fds_min, fds_max, cpu, 100 * cpu / elapsed);
   char logp[PATH_MAX + 32];

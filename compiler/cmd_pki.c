@@ -52,7 +52,8 @@ static void print_result(const pki_result *r) {
 /* `tenet pki revoke DIR WHO`. */
 static int revoke(int argc, char **argv) {
   if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-')
-    return usage(argc < 4 ? "revoke needs DIR and AGENT_ID (or a certificate file)" : "revoke takes DIR and AGENT_ID|CERT, no options");
+    return usage(argc < 4 ? "revoke needs DIR and AGENT_ID (or a certificate file)"
+                          : "revoke takes DIR and AGENT_ID|CERT, no options");
   char err[PKI_ERR_LEN] = "";
   pki_revoked res;
   int already = 0;
@@ -61,7 +62,8 @@ static int revoke(int argc, char **argv) {
     fprintf(stderr, "tenet pki revoke: %s\n", err[0] ? err : tn_strerror(st));
     return 1;
   }
-  printf("%s %s (%s, serial %s)\n", already ? "already revoked:" : "revoked", res.cert, res.subject, res.serial);
+  printf("%s %s (%s, serial %s)\n", already ? "already revoked:" : "revoked", res.cert, res.subject,
+         res.serial);
   printf("wrote %s (%d revoked certificate%s)\n", res.crl, res.entries, res.entries == 1 ? "" : "s");
   printf("\nnext: the manager with crl = %s refuses it from its next check (within a second, or at\n"
          "SIGHUP) and drops the agent's connection; copy the file there if the manager runs elsewhere.\n",

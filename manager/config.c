@@ -19,7 +19,8 @@ static const conf_option options[] = {
     OPT("ca", CONF_PATH, ca, NULL, CONF_REQUIRED, 0, 0,
         "CA certificate that signed the agents' certificates"),
     OPT("crl", CONF_PATH, crl, "", 0, 0, 0,
-        "revoked agent certificates (PEM CRL from `tenet pki revoke`), re-read on SIGHUP and when it changes"),
+        "revoked agent certificates (PEM CRL from `tenet pki revoke`), re-read on SIGHUP and when it "
+        "changes"),
     OPT("state_db", CONF_PATH, state_db, NULL, CONF_REQUIRED, 0, 0, "SQLite store of every agent's state"),
     OPT("durable", CONF_BOOL, durable, "yes", 0, 0, 0,
         "fsync every commit (no: survive crashes of the process only)"),

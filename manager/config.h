@@ -26,8 +26,8 @@ typedef struct manager_config {
   int64_t frame_timeout;           /* seconds to finish a frame once started */
   int64_t idle_timeout;            /* seconds without a frame before closing (0: never) */
   int64_t tcp_keepalive;           /* keepalive idle seconds (0: off) */
-  int64_t frames_per_turn;   /* frames read from one connection per loop iteration (fairness) */
-  int64_t max_dump_retries;  /* re-requests after a dump that did not converge */
+  int64_t frames_per_turn;         /* frames read from one connection per loop iteration (fairness) */
+  int64_t max_dump_retries;        /* re-requests after a dump that did not converge */
   char *log_file;
   int log_level;
   char *pid_file;          /* locked while running (default: tenet-manager.pid beside state_db) */

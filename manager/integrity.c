@@ -327,7 +327,8 @@ static int apply_policy_list(integrity *ig, integrity_agent *a, const Tenet__Pol
   if (rc == TN_OK) rc = w.rc;
   int deleted = 0;
   for (size_t i = 0; i < w.nstale; i++) {
-    if (rc == TN_OK && (rc = mstore_policy_delete(ig->store, a->agent_id, w.stale[i], NULL)) == TN_OK) deleted++;
+    if (rc == TN_OK && (rc = mstore_policy_delete(ig->store, a->agent_id, w.stale[i], NULL)) == TN_OK)
+      deleted++;
     free(w.stale[i]);
   }
   free(w.stale);

@@ -97,7 +97,8 @@ static void raise_nofile(void) {
   if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
   rlim_t want = r.rlim_max;
   r.rlim_cur = want;
-  if (setrlimit(RLIMIT_NOFILE, &r) != 0) log_warn("Cannot raise the descriptor limit to %llu", (unsigned long long)want);
+  if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+    log_warn("Cannot raise the descriptor limit to %llu", (unsigned long long)want);
 }
 
 static int write_port(const char *path, int port, char *err, size_t errlen) {

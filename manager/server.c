@@ -49,12 +49,12 @@ typedef struct conn {
   integrity_agent *ia;
   strbuf out;
   size_t out_off;
-  int64_t deadline_ms;     /* handshake + Hello */
-  int64_t last_frame_ms;   /* when the last whole frame arrived (idle_timeout) */
+  int64_t deadline_ms;      /* handshake + Hello */
+  int64_t last_frame_ms;    /* when the last whole frame arrived (idle_timeout) */
   int64_t partial_since_ms; /* bytes of an unfinished frame waiting since then (0: none) */
-  int in_batch;        /* applied something in the open transaction */
-  int more;            /* stopped at the frame budget: read again without waiting */
-  int dead;            /* closed; freed by reap() once no loop holds a pointer to it */
+  int in_batch;             /* applied something in the open transaction */
+  int more;                 /* stopped at the frame budget: read again without waiting */
+  int dead;                 /* closed; freed by reap() once no loop holds a pointer to it */
   struct conn *prev, *next;
   struct conn *batch_next;
   struct conn *pre_prev, *pre_next; /* the pre-authentication list, oldest first (before Hello) */
@@ -78,10 +78,10 @@ struct server {
   int sigfd;
   int (*on_signal)(void *, int);
   void *sig_arg;
-  int64_t max_conns;        /* max_connections, clamped below the descriptor limit */
+  int64_t max_conns;         /* max_connections, clamped below the descriptor limit */
   conn *pre_head, *pre_tail; /* connections before Hello, oldest first */
   size_t npre;
-  int accept_paused;           /* the listener rests after EMFILE & co. */
+  int accept_paused;            /* the listener rests after EMFILE & co. */
   uint64_t refused[R_NREFUSAL]; /* since the last refusal log line */
   int64_t refused_logged_ms;
   struct stat crl_st; /* the CRL file as last loaded or tried (reload when it changes) */
@@ -232,8 +232,8 @@ static void conn_end(conn *c, int level, const char *why) {
       dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected",
            why);
     else /* a refusal is a WARNING, except where the caller counts it instead (DEBUG) */
-      dlog(level == DLOG_DEBUG ? DLOG_DEBUG : DLOG_WARNING, "Connection from %s%s%s%s refused: %s", c->peer, c->agent_id[0] ? " (agent '" : "",
-               c->agent_id, c->agent_id[0] ? "')" : "", why);
+      dlog(level == DLOG_DEBUG ? DLOG_DEBUG : DLOG_WARNING, "Connection from %s%s%s%s refused: %s", c->peer,
+           c->agent_id[0] ? " (agent '" : "", c->agent_id, c->agent_id[0] ? "')" : "", why);
   }
   pre_remove(c);
   if (c->prev)
@@ -483,7 +483,8 @@ static void resume_accept(evloop *l, void *arg) {
  * so the listener stays readable. Stop watching it for a while instead of spinning. */
 static void pause_accept(server *s, const char *why) {
   log_warn("Cannot accept connections (%s): not accepting for %d ms", why, ACCEPT_BACKOFF_MS);
-  if (evloop_set_mask(s->loop, s->lfd, 0) != 0 || evloop_after(s->loop, ACCEPT_BACKOFF_MS, resume_accept, s) < 0) {
+  if (evloop_set_mask(s->loop, s->lfd, 0) != 0 ||
+      evloop_after(s->loop, ACCEPT_BACKOFF_MS, resume_accept, s) < 0) {
     evloop_set_mask(s->loop, s->lfd, EV_READABLE);
     return;
   }
@@ -526,7 +527,8 @@ static int admit(server *s, const char *addr) {
     refuse(s, R_ADDRESS);
     return 0;
   }
-  int64_t budget = s->cfg->max_preauth_connections < s->max_conns ? s->cfg->max_preauth_connections : s->max_conns;
+  int64_t budget =
+      s->cfg->max_preauth_connections < s->max_conns ? s->cfg->max_preauth_connections : s->max_conns;
   if ((int64_t)s->npre < budget && (int64_t)s->nconns < s->max_conns) return 1;
   if (!s->pre_head) {
     refuse(s, R_FULL);
@@ -562,7 +564,8 @@ static void on_accept(evloop *l, int lfd, void *arg, int mask) {
       continue;
     }
     if (tls_tcp_nonblock(fd, 1, err, sizeof err) != TN_OK ||
-        (s->cfg->tcp_keepalive > 0 && tls_tcp_keepalive(fd, (int)s->cfg->tcp_keepalive, err, sizeof err) != TN_OK)) {
+        (s->cfg->tcp_keepalive > 0 &&
+         tls_tcp_keepalive(fd, (int)s->cfg->tcp_keepalive, err, sizeof err) != TN_OK)) {
       log_warn("Connection from %s: %s", peer, err);
       close(fd);
       continue;
@@ -622,7 +625,8 @@ void server_reload_crl(server *s, int force) {
   if (!cfg->crl[0]) return;
   struct stat st;
   if (stat(cfg->crl, &st) != 0) {
-    if (s->crl_st.st_ino || force) log_error("CRL %s: %s: the list loaded before stays", cfg->crl, strerror(errno));
+    if (s->crl_st.st_ino || force)
+      log_error("CRL %s: %s: the list loaded before stays", cfg->crl, strerror(errno));
     memset(&s->crl_st, 0, sizeof s->crl_st);
     return;
   }

@@ -10,8 +10,9 @@
  * (max_preauth_connections, the oldest evicted when full) and a cap per address; max_connections
  * stays below the descriptor limit; accept() failing for want of descriptors pauses the listener.
  * A frame left unfinished for frame_timeout, or silence for idle_timeout, closes the connection;
- * TCP keepalive finds vanished peers. Agents revoked by the CRL are refused and dropped. Bundle offers (distribute.h) go out at Hello and when the bundle
- * directory changes. The store records when each agent connects and disconnects (query agents). */
+ * TCP keepalive finds vanished peers. Agents revoked by the CRL are refused and dropped. Bundle offers
+ * (distribute.h) go out at Hello and when the bundle directory changes. The store records when each agent
+ * connects and disconnects (query agents). */
 #ifndef TENET_MANAGER_SERVER_H
 #define TENET_MANAGER_SERVER_H
 

@@ -473,7 +473,8 @@ static X509 *read_cert(const char *path, char *err, size_t errlen) {
   }
   X509 *c = PEM_read_X509(f, NULL, NULL, NULL);
   fclose(f);
-  if (!c) tn_err_set(err, errlen, TN_EUSAGE, "%s is not a PEM certificate: %s", path, ssl_reason(why, sizeof why));
+  if (!c)
+    tn_err_set(err, errlen, TN_EUSAGE, "%s is not a PEM certificate: %s", path, ssl_reason(why, sizeof why));
   return c;
 }
 
@@ -572,7 +573,8 @@ int pki_revoke(const char *dir, const char *who, int *already, pki_revoked *res,
   /* Re-signed every time: lastUpdate now, nextUpdate as far as the CA lives (the manager checks
    * revocation against this list; an expired list would refuse every agent). */
   ASN1_TIME_free(now);
-  if (!(now = ASN1_TIME_set(NULL, time(NULL))) || X509_CRL_set1_lastUpdate(crl, now) != 1 || X509_CRL_set1_nextUpdate(crl, X509_get0_notAfter(ca)) != 1 ||
+  if (!(now = ASN1_TIME_set(NULL, time(NULL))) || X509_CRL_set1_lastUpdate(crl, now) != 1 ||
+      X509_CRL_set1_nextUpdate(crl, X509_get0_notAfter(ca)) != 1 ||
       X509_CRL_sign(crl, ca_key, EVP_sha256()) <= 0) {
     rc = tn_err_set(err, errlen, TN_ETLS, "cannot sign the CRL: %s", ssl_reason(why, sizeof why));
     goto out;

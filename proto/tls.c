@@ -405,7 +405,8 @@ tls_ctx *tls_ctx_new_client(const char *cert_file, const char *key_file, const c
 int tls_ctx_load_crl(tls_ctx *ctx, const char *crl_file, int *entries, char *err, size_t errlen) {
   char why[160];
   ERR_clear_error();
-  if (!ctx->server || ctx->crl) return tn_err_set(err, errlen, TN_EUSAGE, "a CRL is loaded once, by a server");
+  if (!ctx->server || ctx->crl)
+    return tn_err_set(err, errlen, TN_EUSAGE, "a CRL is loaded once, by a server");
   FILE *f = fopen(crl_file, "r");
   if (!f) return tn_err_set(err, errlen, TN_EIO, "cannot read CRL %s: %s", crl_file, strerror(errno));
   X509_CRL *crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);

@@ -75,7 +75,8 @@ static void test_revoke(void) {
   fclose(f);
   CHECK(e2e_wait_text(mgr.log, "CRL not reloaded, the list loaded before stays", 1, E2E_WAIT_MS) == 0);
   int refused = tmp_count(mgr.log, "certificate verify failed: certificate revoked");
-  CHECK(e2e_wait_text(mgr.log, "certificate verify failed: certificate revoked", refused + 1, E2E_WAIT_MS) == 0);
+  CHECK(e2e_wait_text(mgr.log, "certificate verify failed: certificate revoked", refused + 1, E2E_WAIT_MS) ==
+        0);
   f = fopen(crl, "w");
   REQUIRE(f);
   fwrite(saved, 1, n, f);

@@ -17,7 +17,7 @@ static void test_repeats_counted(void) {
     log_warn("accept: %s", "Too many open files");
   log_info("something else");
   log_info("something else"); /* same text, held back */
-  log_warn("something else");  /* another level: a different message */
+  log_warn("something else"); /* another level: a different message */
   for (int i = 0; i < 3; i++)
     log_info("third %d", i); /* different texts: all written */
   log_info("third 2");
