@@ -29,6 +29,15 @@ static void test_revoke(void) {
   CHECK(strstr(out, "already revoked:") != NULL);
   CHECK(pki_revoke_cli("nobody", out, sizeof out) == 1);
   CHECK(strstr(out, "nobody.crt") != NULL);
+  /* a certificate of another CA is refused, and the list is left as it was */
+  char other[PATH_MAX + 32], foreign[PATH_MAX + 64];
+  e2e_join(other, sizeof other, env.dir, "other-pki");
+  const char *init[] = {env.tenet, "pki", "init", other, NULL};
+  const char *issue[] = {env.tenet, "pki", "issue-agent", other, "050", NULL};
+  REQUIRE(e2e_run(init, NULL, 0) == 0 && e2e_run(issue, NULL, 0) == 0);
+  snprintf(foreign, sizeof foreign, "%s/agents/050.crt", other);
+  CHECK(pki_revoke_cli(foreign, out, sizeof out) == 1);
+  CHECK(strstr(out, "was not issued by the CA of") != NULL);
 
   char extra[PATH_MAX + 64];
   snprintf(extra, sizeof extra, "crl = %s\n", crl);
