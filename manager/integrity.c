@@ -304,7 +304,7 @@ typedef struct stale_walk {
 static int collect_stale(void *arg, const mstore_policy *p) {
   stale_walk *w = arg;
   const char *key = p->policy_id;
-  if (bsearch(&key, w->ids, w->n, sizeof *w->ids, cmp_id)) return 0;
+  if (w->n && bsearch(&key, w->ids, w->n, sizeof *w->ids, cmp_id)) return 0;
   if (w->nstale == w->cap) {
     size_t ncap = w->cap ? w->cap * 2 : 8;
     char **n = realloc(w->stale, ncap * sizeof *n);
@@ -320,9 +320,11 @@ static int collect_stale(void *arg, const mstore_policy *p) {
 static int apply_policy_list(integrity *ig, integrity_agent *a, const Tenet__PolicyList *l) {
   a->c.policy_lists++;
   stale_walk w = {NULL, l->n_policy_ids, NULL, 0, 0, TN_OK};
-  if (w.n && !(w.ids = malloc(w.n * sizeof *w.ids))) return TN_ENOMEM;
-  if (w.n) memcpy(w.ids, l->policy_ids, w.n * sizeof *w.ids);
-  qsort(w.ids, w.n, sizeof *w.ids, cmp_id);
+  if (w.n) {
+    if (!(w.ids = malloc(w.n * sizeof *w.ids))) return TN_ENOMEM;
+    memcpy(w.ids, l->policy_ids, w.n * sizeof *w.ids);
+    qsort(w.ids, w.n, sizeof *w.ids, cmp_id);
+  }
   int rc = mstore_policies_each(ig->store, a->agent_id, collect_stale, &w);
   if (rc == TN_OK) rc = w.rc;
   int deleted = 0;
