@@ -1,5 +1,5 @@
-/* cmd_pki.c — `tenet pki`: create a CA and issue the manager's and the agents' certificates
- * (proto/pki.h does the work; this file parses arguments and tells the user what happened). */
+/* cmd_pki.c — `tenet pki`: create a CA, issue the manager's and the agents' certificates, and
+ * revoke them (proto/pki.h does the work; this file parses arguments and tells the user what happened). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +16,16 @@ static const char usage_text[] =
     "usage: tenet pki init DIR [--name CA_NAME] [--days N] [--force]\n"
     "       tenet pki issue-manager DIR NAME [--san HOST]... [--days N] [--force]\n"
     "       tenet pki issue-agent DIR AGENT_ID [--days N] [--force]\n"
+    "       tenet pki revoke DIR AGENT_ID|CERT\n"
     "\n"
     "  init           create a certificate authority: DIR/ca.crt and DIR/ca.key\n"
     "  issue-manager  DIR/manager.crt and .key, for the names agents connect to (--san, repeatable:\n"
     "                 a DNS name or an IP address; default localhost and 127.0.0.1)\n"
     "  issue-agent    DIR/agents/AGENT_ID.crt and .key; the certificate is the agent's identity\n"
     "                 (AGENT_ID: 1-64 characters of A-Z a-z 0-9 _ . -)\n"
+    "  revoke         add the agent's certificate (DIR/agents/AGENT_ID.crt, or the PEM file CERT) to\n"
+    "                 DIR/crl.pem, a CRL signed by the CA; the manager (option crl) reloads it on\n"
+    "                 SIGHUP or when it changes, refuses the certificate and drops its connection\n"
     "  --days N       validity (default 3650 for the CA, 825 for certificates)\n"
     "  --force        replace existing files\n";
 
@@ -55,6 +59,8 @@ static const struct {
      "issue-manager needs DIR and NAME"},
     {"issue-agent", agent_opts, sizeof agent_opts / sizeof *agent_opts, 2,
      "tenet pki issue-agent DIR AGENT_ID [--days N] [--force]", "issue-agent needs DIR and AGENT_ID"},
+    {"revoke", NULL, 0, 2, "tenet pki revoke DIR AGENT_ID|CERT",
+     "revoke needs DIR and AGENT_ID (or a certificate file)"},
 };
 #define NSUBS (sizeof subs / sizeof *subs)
 
@@ -73,9 +79,28 @@ static void print_result(const pki_result *r) {
   printf("wrote %s (private key, mode 0600)\n", r->key);
 }
 
+/* `tenet pki revoke DIR WHO`. */
+static int revoke(const char *dir, const char *who) {
+  char err[PKI_ERR_LEN] = "";
+  pki_revoked res;
+  int already = 0;
+  int st = pki_revoke(dir, who, &already, &res, err, sizeof err);
+  if (st != TN_OK) {
+    fprintf(stderr, "tenet pki revoke: %s\n", err[0] ? err : tn_strerror(st));
+    return 1;
+  }
+  printf("%s %s (%s, serial %s)\n", already ? "already revoked:" : "revoked", res.cert, res.subject,
+         res.serial);
+  printf("wrote %s (%d revoked certificate%s)\n", res.crl, res.entries, res.entries == 1 ? "" : "s");
+  printf("\nnext: the manager with crl = %s refuses it from its next check (within a second, or at\n"
+         "SIGHUP) and drops the agent's connection; copy the file there if the manager runs elsewhere.\n",
+         res.crl);
+  return 0;
+}
+
 int cmd_pki(int argc, char **argv) {
   if (argc < 2) {
-    cli_usage_error("tenet pki", "missing a command: init, issue-manager or issue-agent");
+    cli_usage_error("tenet pki", "missing a command: init, issue-manager, issue-agent or revoke");
     return 2;
   }
   if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
@@ -92,7 +117,7 @@ int cmd_pki(int argc, char **argv) {
       names[i] = subs[i].name;
     const char *near = cli_suggest(sub, names, NSUBS);
     if (near) return cli_usage_error("tenet pki", "unknown command '%.60s'; did you mean '%s'?", sub, near);
-    return cli_usage_error("tenet pki", "unknown command '%.60s' (init, issue-manager or issue-agent)", sub);
+    return cli_usage_error("tenet pki", "unknown command '%.60s' (init, issue-manager, issue-agent or revoke)", sub);
   }
   int is_init = k == 0, is_mgr = k == 1;
   char prog[64];
@@ -135,6 +160,10 @@ int cmd_pki(int argc, char **argv) {
     return cli_usage_error(prog, "unexpected argument '%.60s'", cl.pos[subs[k].nargs]);
   }
   const char *pos[2] = {cl.pos[0], cl.npos > 1 ? cl.pos[1] : NULL};
+  if (strcmp(sub, "revoke") == 0) {
+    free(sans);
+    return revoke(pos[0], pos[1]);
+  }
 
   const char *dir = pos[0];
   char err[PKI_ERR_LEN] = "";

@@ -10,6 +10,7 @@
 typedef struct manager_config {
   conf_addr listen;             /* where agents connect (port 0: ephemeral, see port_file) */
   char *cert, *key, *ca;        /* the manager's certificate + key, and the CA of the agents' */
+  char *crl;                    /* revoked certificates, PEM CRL ("" = none) */
   char *state_db;               /* SQLite store */
   int durable;                  /* every commit reaches the disk (synchronous=FULL) */
   char *alerts_file;            /* JSON lines */
@@ -18,9 +19,15 @@ typedef struct manager_config {
   int64_t bundle_poll_interval; /* seconds between looks at bundle_dir */
   int64_t max_frame;            /* largest frame accepted or sent */
   int64_t max_connections;
-  int64_t handshake_timeout; /* seconds to finish TLS and send Hello */
-  int64_t frames_per_turn;   /* frames read from one connection per loop iteration (fairness) */
-  int64_t max_dump_retries;  /* re-requests after a dump that did not converge */
+  int64_t max_preauth_connections; /* connections before Hello (oldest evicted when full) */
+  int64_t max_preauth_per_address; /* of those, from one IP address */
+  int64_t max_policies;            /* policies per agent in Hello / PolicyList */
+  int64_t handshake_timeout;       /* seconds to finish TLS and send Hello */
+  int64_t frame_timeout;           /* seconds to finish a frame once started */
+  int64_t idle_timeout;            /* seconds without a frame before closing (0: never) */
+  int64_t tcp_keepalive;           /* keepalive idle seconds (0: off) */
+  int64_t frames_per_turn;         /* frames read from one connection per loop iteration (fairness) */
+  int64_t max_dump_retries;        /* re-requests after a dump that did not converge */
   char *log_file;
   int log_level;
   char *pid_file;          /* locked while running (default: tenet-manager.pid beside state_db) */

@@ -334,11 +334,52 @@ static int apply_dump_end(integrity *ig, integrity_agent *a, const Tenet__DumpEn
   return db(ig, rc);
 }
 
+static int cmp_id(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The stored policies of one agent that its PolicyList does not name (found by binary search in the
+ * sorted list: O(S log M), not O(S * M)). */
+typedef struct stale_walk {
+  char **ids; /* sorted */
+  size_t n;
+  char **stale;
+  size_t nstale, cap;
+  int rc;
+} stale_walk;
+
+static int collect_stale(void *arg, const mstore_policy *p) {
+  stale_walk *w = arg;
+  const char *key = p->policy_id;
+  if (w->n && bsearch(&key, w->ids, w->n, sizeof *w->ids, cmp_id)) return 0;
+  if (w->nstale == w->cap) {
+    size_t ncap = w->cap ? w->cap * 2 : 8;
+    char **n = realloc(w->stale, ncap * sizeof *n);
+    if (!n) return w->rc = TN_ENOMEM;
+    w->stale = n;
+    w->cap = ncap;
+  }
+  if (!(w->stale[w->nstale] = strdup(key))) return w->rc = TN_ENOMEM;
+  w->nstale++;
+  return 0;
+}
+
 static int apply_policy_list(integrity *ig, integrity_agent *a, const Tenet__PolicyList *l) {
   a->c.policy_lists++;
+  stale_walk w = {NULL, l->n_policy_ids, NULL, 0, 0, TN_OK};
+  if (w.n) {
+    if (!(w.ids = malloc(w.n * sizeof *w.ids))) return TN_ENOMEM;
+    memcpy(w.ids, l->policy_ids, w.n * sizeof *w.ids);
+    qsort(w.ids, w.n, sizeof *w.ids, cmp_id);
+  }
+  int rc = mstore_policies_each(ig->store, a->agent_id, collect_stale, &w);
+  if (rc == TN_OK) rc = w.rc;
   int deleted = 0;
-  int rc = mstore_policies_retain(ig->store, a->agent_id, (const char *const *)l->policy_ids, l->n_policy_ids,
-                                  &deleted);
+  for (size_t i = 0; i < w.nstale; i++) {
+    if (rc == TN_OK && (rc = mstore_policy_delete(ig->store, a->agent_id, w.stale[i], NULL)) == TN_OK)
+      deleted++;
+    free(w.stale[i]);
+  }
+  free(w.stale);
+  free(w.ids);
   if (rc != TN_OK) return db(ig, rc);
   if (deleted) log_info("Agent '%s' no longer runs %d stored policies: deleted", a->agent_id, deleted);
   return TN_OK;

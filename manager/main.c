@@ -5,9 +5,11 @@
  *   operator's → background (daemon_proc.h) → integrity (integrity.c) → distribution
  *   (distribute.c) → server (server.c, the event loop) until SIGTERM/SIGINT. SIGHUP reopens the
  *   log and alerts files, re-reads the configuration (log_file and log_level apply at once; other
- *   changes are reported as needing a restart) and re-reads the bundle directory. */
+ *   changes are reported as needing a restart), re-reads the CRL and the bundle directory. At start
+ *   the soft descriptor limit is raised to the hard one (server.c keeps max_connections below it). */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,6 +75,7 @@ static void reload(wiring *w) {
              k == 1 ? "" : "s", restart, restart == 1 ? "s" : "");
   }
   manager_config_free(&n);
+  if (c->crl[0]) server_reload_crl(w->srv, 1);
   if (c->bundle_dir[0]) {
     log_info("SIGHUP: re-reading the bundle directory");
     server_refresh_bundles(w->srv);
@@ -87,6 +90,16 @@ static int on_signal(void *arg, int signo) {
   if (signo == SIGUSR1) return 0;
   log_info("Signal %d: stopping", signo);
   return 1;
+}
+
+/* Raise the soft RLIMIT_NOFILE to the hard limit: every agent connection is a descriptor. */
+static void raise_nofile(void) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
+  rlim_t want = r.rlim_max;
+  r.rlim_cur = want;
+  if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+    log_warn("Cannot raise the descriptor limit to %llu", (unsigned long long)want);
 }
 
 static int write_port(const char *path, int port, char *err, size_t errlen) {
@@ -167,7 +180,8 @@ int main(int argc, char **argv) {
   if (test_only) {
     char why[TLS_ERR_LEN];
     tls_ctx *ctx = tls_ctx_new_server(cfg.cert, cfg.key, cfg.ca, why, sizeof why);
-    if (!ctx) {
+    if (!ctx || (cfg.crl[0] && tls_ctx_load_crl(ctx, cfg.crl, NULL, why, sizeof why) != TN_OK)) {
+      tls_ctx_free(ctx);
       snprintf(err, sizeof err, "TLS: %s", why);
       goto fail;
     }
@@ -185,6 +199,7 @@ int main(int argc, char **argv) {
       dlog_open("tenet-manager", cfg.log_file, cfg.log_level, err, sizeof err) != TN_OK)
     goto fail;
   logging = 1;
+  raise_nofile();
   /* Everything that can fail is tried while the operator still reads stderr: the pid file, the
    * certificates and keys, the port, the store and the alerts file. */
   if (daemon_pidfile_open(cfg.pid_file, &pidf, err, sizeof err) != TN_OK ||
@@ -242,7 +257,10 @@ out:
   mstore_close(store);
   if (sigfd >= 0) close(sigfd);
   daemon_pidfile_close(pidf);
-  if (started) log_info("Stopped");
+  if (started) {
+    dlog_flush_repeats();
+    log_info("Stopped");
+  }
   manager_config_free(&cfg);
   return rc;
 }

@@ -1,11 +1,14 @@
 /* server.c — connections, frames and batches on the epoll loop (see server.h). */
 #include "server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +22,18 @@
 
 /* Output a connection may hold before the agent is considered stuck. */
 #define OUT_MAX ((size_t)256 << 20)
+/* When accept() fails for want of descriptors or memory, the listener rests this long. */
+#define ACCEPT_BACKOFF_MS 250
+/* Descriptors kept free for the store, the logs, the bundle directory and the alerts file. */
+#define FD_RESERVE 32
+/* Refused and evicted connections are counted and logged at most this often. */
+#define REFUSAL_LOG_MS 10000
+
+/* Why a connection was turned away (counted, logged as one line per REFUSAL_LOG_MS). */
+enum refusal { R_ADDRESS, R_EVICTED, R_FULL, R_HANDSHAKE, R_NREFUSAL };
+static const char *const refusal_text[R_NREFUSAL] = {
+    "over max_preauth_per_address", "evicted before Hello (max_preauth_connections)", "at max_connections",
+    "TLS handshake not finished in handshake_timeout"};
 
 enum conn_state { C_HANDSHAKE, C_HELLO, C_READY };
 
@@ -29,16 +44,21 @@ typedef struct conn {
   frame_decoder *dec;
   int state;
   char peer[80];
+  char addr[80]; /* peer without the port */
   char agent_id[65];
   integrity_agent *ia;
   strbuf out;
   size_t out_off;
-  int64_t deadline_ms; /* handshake + Hello */
-  int in_batch;        /* applied something in the open transaction */
-  int more;            /* stopped at the frame budget: read again without waiting */
-  int dead;            /* closed; freed by reap() once no loop holds a pointer to it */
+  int64_t deadline_ms;      /* handshake + Hello */
+  int64_t last_frame_ms;    /* when the last whole frame arrived (idle_timeout) */
+  int64_t partial_since_ms; /* bytes of an unfinished frame waiting since then (0: none) */
+  int in_batch;             /* applied something in the open transaction */
+  int more;                 /* stopped at the frame budget: read again without waiting */
+  int dead;                 /* closed; freed by reap() once no loop holds a pointer to it */
   struct conn *prev, *next;
   struct conn *batch_next;
+  struct conn *pre_prev, *pre_next; /* the pre-authentication list, oldest first (before Hello) */
+  int pre;                          /* on that list */
 } conn;
 
 struct server {
@@ -58,6 +78,13 @@ struct server {
   int sigfd;
   int (*on_signal)(void *, int);
   void *sig_arg;
+  int64_t max_conns;         /* max_connections, clamped below the descriptor limit */
+  conn *pre_head, *pre_tail; /* connections before Hello, oldest first */
+  size_t npre;
+  int accept_paused;            /* the listener rests after EMFILE & co. */
+  uint64_t refused[R_NREFUSAL]; /* since the last refusal log line */
+  int64_t refused_logged_ms;
+  struct stat crl_st; /* the CRL file as last loaded or tried (reload when it changes) */
 };
 
 static void on_conn(evloop *l, int fd, void *arg, int mask);
@@ -68,6 +95,34 @@ static void conn_close(conn *c, const char *why);
 static void conn_drop(conn *c, const char *why);
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+static void pre_add(conn *c) {
+  server *s = c->srv;
+  c->pre = 1;
+  c->pre_next = NULL;
+  c->pre_prev = s->pre_tail;
+  if (s->pre_tail)
+    s->pre_tail->pre_next = c;
+  else
+    s->pre_head = c;
+  s->pre_tail = c;
+  s->npre++;
+}
+
+static void pre_remove(conn *c) {
+  server *s = c->srv;
+  if (!c->pre) return;
+  if (c->pre_prev)
+    c->pre_prev->pre_next = c->pre_next;
+  else
+    s->pre_head = c->pre_next;
+  if (c->pre_next)
+    c->pre_next->pre_prev = c->pre_prev;
+  else
+    s->pre_tail = c->pre_prev;
+  c->pre = 0;
+  s->npre--;
+}
 
 /* Put c in the open batch (beginning the transaction if needed). 0 or -1. */
 static int join_batch(conn *c) {
@@ -176,10 +231,11 @@ static void conn_end(conn *c, int level, const char *why) {
     if (c->state == C_READY)
       dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected",
            why);
-    else
-      log_warn("Connection from %s%s%s%s refused: %s", c->peer, c->agent_id[0] ? " (agent '" : "",
-               c->agent_id, c->agent_id[0] ? "')" : "", why);
+    else /* a refusal is a WARNING, except where the caller counts it instead (DEBUG) */
+      dlog(level == DLOG_DEBUG ? DLOG_DEBUG : DLOG_WARNING, "Connection from %s%s%s%s refused: %s", c->peer,
+           c->agent_id[0] ? " (agent '" : "", c->agent_id, c->agent_id[0] ? "')" : "", why);
   }
+  pre_remove(c);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -272,6 +328,7 @@ static void on_hello(conn *c, const Tenet__Hello *h) {
   mstore_counters *k = integrity_agent_counters(c->ia);
   k->frames_in++;
   c->state = C_READY;
+  pre_remove(c);
   if (strcmp(h->agent_id, c->agent_id) != 0)
     log_warn("Agent certificate '%s' (%s) sent Hello as '%s': using the certificate's id", c->agent_id,
              c->peer, h->agent_id);
@@ -284,6 +341,16 @@ static void on_hello(conn *c, const Tenet__Hello *h) {
 static int on_message(conn *c, const Tenet__Envelope *m, size_t framelen) {
   server *s = c->srv;
   if (c->dead) return -1;
+  size_t npol = m->body_case == TENET__ENVELOPE__BODY_HELLO         ? m->hello->n_policies
+                : m->body_case == TENET__ENVELOPE__BODY_POLICY_LIST ? m->policy_list->n_policy_ids
+                                                                    : 0;
+  if (npol > (size_t)s->cfg->max_policies) {
+    char why[160];
+    snprintf(why, sizeof why, "%s names %zu policies, more than max_policies (%lld): connection dropped",
+             codec_body_name(m->body_case), npol, (long long)s->cfg->max_policies);
+    conn_drop(c, why);
+    return -1;
+  }
   if (c->state == C_HELLO) {
     if (m->body_case != TENET__ENVELOPE__BODY_HELLO) {
       char why[96];
@@ -345,11 +412,19 @@ static void conn_read(conn *c) {
     evloop_set_mask(s->loop, c->fd, EV_READABLE);
   }
   c->more = 0;
+  int got = 0;
   for (int64_t n = 0; n < s->cfg->frames_per_turn; n++) {
     const uint8_t *payload;
     size_t len;
     int rc = tls_conn_read_frame(c->tls, c->dec, &payload, &len, err, sizeof err);
-    if (rc == TLS_WANT_READ) return;
+    if (rc == TLS_WANT_READ) {
+      /* Bytes that do not make a whole frame yet (in the decoder or inside TLS): frame_timeout
+       * runs from the first of them until a frame completes. */
+      if (got) c->partial_since_ms = 0;
+      if ((frame_decoder_buffered(c->dec) > 0 || !got) && !c->partial_since_ms)
+        c->partial_since_ms = evloop_now_ms();
+      return;
+    }
     if (rc == TLS_WANT_WRITE) {
       evloop_set_mask(s->loop, c->fd, EV_READABLE | EV_WRITABLE);
       return;
@@ -364,6 +439,9 @@ static void conn_read(conn *c) {
       conn_drop(c, why);
       return;
     }
+    got = 1;
+    c->last_frame_ms = evloop_now_ms();
+    c->partial_since_ms = 0;
     Tenet__Envelope *m;
     char derr[256];
     rc = codec_decode(payload, len, (size_t)s->cfg->max_frame, &m, derr, sizeof derr);
@@ -391,24 +469,104 @@ static void on_conn(evloop *l, int fd, void *arg, int mask) {
   if (mask & EV_READABLE) conn_read(c);
 }
 
+/* ---- admission ---- */
+
+static void on_accept(evloop *l, int lfd, void *arg, int mask);
+
+static void resume_accept(evloop *l, void *arg) {
+  server *s = arg;
+  s->accept_paused = 0;
+  evloop_set_mask(l, s->lfd, EV_READABLE);
+}
+
+/* accept() failed for want of descriptors or memory: the pending connection stays in the backlog,
+ * so the listener stays readable. Stop watching it for a while instead of spinning. */
+static void pause_accept(server *s, const char *why) {
+  log_warn("Cannot accept connections (%s): not accepting for %d ms", why, ACCEPT_BACKOFF_MS);
+  if (evloop_set_mask(s->loop, s->lfd, 0) != 0 ||
+      evloop_after(s->loop, ACCEPT_BACKOFF_MS, resume_accept, s) < 0) {
+    evloop_set_mask(s->loop, s->lfd, EV_READABLE);
+    return;
+  }
+  s->accept_paused = 1;
+}
+
+static void refuse(server *s, enum refusal r) { s->refused[r]++; }
+
+/* One line for the connections turned away since the last one (at most every REFUSAL_LOG_MS). */
+static void log_refusals(server *s, int64_t now) {
+  uint64_t total = 0;
+  for (int r = 0; r < R_NREFUSAL; r++)
+    total += s->refused[r];
+  if (!total || now - s->refused_logged_ms < REFUSAL_LOG_MS) return;
+  char detail[256] = "";
+  size_t n = 0;
+  for (int r = 0; r < R_NREFUSAL && n < sizeof detail; r++)
+    if (s->refused[r])
+      n += (size_t)snprintf(detail + n, sizeof detail - n, "%s%llu %s", n ? ", " : "",
+                            (unsigned long long)s->refused[r], refusal_text[r]);
+  log_warn("Turned away %llu connection%s before Hello: %s", (unsigned long long)total, total == 1 ? "" : "s",
+           detail);
+  memset(s->refused, 0, sizeof s->refused);
+  s->refused_logged_ms = now;
+}
+
+/* Connections before Hello from this address. */
+static int64_t pre_from(const server *s, const char *addr) {
+  int64_t n = 0;
+  for (const conn *c = s->pre_head; c; c = c->pre_next)
+    n += strcmp(c->addr, addr) == 0;
+  return n;
+}
+
+/* Admit a new connection from addr: 1, or 0 (refused). Makes room by evicting the oldest
+ * connection that has not sent Hello when the pre-authentication budget or max_connections is
+ * reached: a real agent finishes its handshake in milliseconds, a held socket waits to be evicted. */
+static int admit(server *s, const char *addr) {
+  if (pre_from(s, addr) >= s->cfg->max_preauth_per_address) {
+    refuse(s, R_ADDRESS);
+    return 0;
+  }
+  int64_t budget =
+      s->cfg->max_preauth_connections < s->max_conns ? s->cfg->max_preauth_connections : s->max_conns;
+  if ((int64_t)s->npre < budget && (int64_t)s->nconns < s->max_conns) return 1;
+  if (!s->pre_head) {
+    refuse(s, R_FULL);
+    return 0;
+  }
+  refuse(s, R_EVICTED);
+  conn_end(s->pre_head, DLOG_DEBUG, NULL);
+  return 1;
+}
+
 static void on_accept(evloop *l, int lfd, void *arg, int mask) {
   server *s = arg;
-  for (int i = 0; i < 256; i++) {
+  for (int i = 0; i < 256 && !s->accept_paused; i++) {
     int fd;
     char peer[80], err[TLS_ERR_LEN];
     int rc = tls_tcp_accept(lfd, &fd, peer, sizeof peer, err, sizeof err);
     if (rc == TLS_WANT_READ) return;
     if (rc != TN_OK) {
-      log_warn("accept: %s", err);
+      int e = errno;
+      if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+        pause_accept(s, strerror(e));
+      else if (e != ECONNABORTED && e != EPROTO && e != EPERM)
+        log_warn("%s", err);
+      if (e == ECONNABORTED || e == EPROTO || e == EPERM) continue; /* that one connection failed */
       return;
     }
-    if ((int64_t)s->nconns >= s->cfg->max_connections) {
-      log_warn("Connection from %s refused: max_connections (%lld) reached", peer,
-               (long long)s->cfg->max_connections);
+    char addr[80];
+    memcpy(addr, peer, sizeof addr);
+    char *colon = strrchr(addr, ':');
+    if (colon) *colon = '\0';
+    if (!admit(s, addr)) {
       close(fd);
       continue;
     }
-    if (tls_tcp_nonblock(fd, 1, err, sizeof err) != TN_OK) {
+    if (tls_tcp_nonblock(fd, 1, err, sizeof err) != TN_OK ||
+        (s->cfg->tcp_keepalive > 0 &&
+         tls_tcp_keepalive(fd, (int)s->cfg->tcp_keepalive, err, sizeof err) != TN_OK)) {
+      log_warn("Connection from %s: %s", peer, err);
       close(fd);
       continue;
     }
@@ -420,6 +578,7 @@ static void on_accept(evloop *l, int lfd, void *arg, int mask) {
     c->srv = s;
     c->fd = fd;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
+    snprintf(c->addr, sizeof c->addr, "%s", addr);
     if (!(c->tls = tls_conn_new(s->ctx, fd, NULL, err, sizeof err)) ||
         !(c->dec = frame_decoder_new((size_t)s->cfg->max_frame))) {
       log_warn("Connection from %s: %s", peer, c->tls ? "out of memory" : err);
@@ -428,10 +587,12 @@ static void on_accept(evloop *l, int lfd, void *arg, int mask) {
       continue;
     }
     c->deadline_ms = evloop_now_ms() + s->cfg->handshake_timeout * 1000;
+    c->last_frame_ms = evloop_now_ms();
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
     s->nconns++;
+    pre_add(c);
     if (evloop_watch(s->loop, fd, EV_READABLE, on_conn, c) != 0) {
       log_warn("Connection from %s: cannot watch it: %s", peer, strerror(errno));
       conn_close(c, NULL);
@@ -441,15 +602,87 @@ static void on_accept(evloop *l, int lfd, void *arg, int mask) {
   }
 }
 
+/* ---- revocation ---- */
+
+static int same_file(const struct stat *a, const struct stat *b) {
+  return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A server context with the configured CRL (if any). NULL with a message in err. */
+static tls_ctx *make_ctx(const manager_config *cfg, int *revoked, char *err, size_t errlen) {
+  tls_ctx *ctx = tls_ctx_new_server(cfg->cert, cfg->key, cfg->ca, err, errlen);
+  *revoked = 0;
+  if (ctx && cfg->crl[0] && tls_ctx_load_crl(ctx, cfg->crl, revoked, err, errlen) != TN_OK) {
+    tls_ctx_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+void server_reload_crl(server *s, int force) {
+  const manager_config *cfg = s->cfg;
+  if (!cfg->crl[0]) return;
+  struct stat st;
+  if (stat(cfg->crl, &st) != 0) {
+    if (s->crl_st.st_ino || force)
+      log_error("CRL %s: %s: the list loaded before stays", cfg->crl, strerror(errno));
+    memset(&s->crl_st, 0, sizeof s->crl_st);
+    return;
+  }
+  if (!force && same_file(&st, &s->crl_st)) return;
+  s->crl_st = st;
+  char err[TLS_ERR_LEN];
+  int revoked;
+  tls_ctx *ctx = make_ctx(cfg, &revoked, err, sizeof err);
+  if (!ctx) {
+    log_error("CRL not reloaded, the list loaded before stays: %s", err);
+    return;
+  }
+  tls_ctx_free(s->ctx); /* connections keep the old context alive */
+  s->ctx = ctx;
+  int dropped = 0;
+  for (conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (!c->dead && c->state != C_HANDSHAKE && tls_conn_peer_revoked(ctx, c->tls)) {
+      conn_drop(c, "its certificate is revoked: connection dropped");
+      dropped++;
+    }
+  }
+  log_info("CRL %s loaded: %d revoked certificate%s, %d connection%s dropped", cfg->crl, revoked,
+           revoked == 1 ? "" : "s", dropped, dropped == 1 ? "" : "s");
+}
+
+/* ---- timeouts ---- */
+
 static void sweep(evloop *l, void *arg) {
   server *s = arg;
   alerts_flush(s->al); /* alerts the file refused are retried even when no agent sends anything */
+  const manager_config *cfg = s->cfg;
   int64_t now = evloop_now_ms();
   for (conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    if (c->state != C_READY && now > c->deadline_ms)
-      conn_drop(c, c->state == C_HANDSHAKE ? "TLS handshake timed out" : "no hello in time");
+    if (c->state == C_HANDSHAKE) {
+      if (now > c->deadline_ms) { /* counted, not a line each: held sockets are a flood's tool */
+        refuse(s, R_HANDSHAKE);
+        conn_end(c, DLOG_DEBUG, "TLS handshake timed out");
+      }
+    } else if (c->state != C_READY) {
+      if (now > c->deadline_ms) conn_drop(c, "no hello in time");
+    } else if (c->partial_since_ms && now - c->partial_since_ms > cfg->frame_timeout * 1000) {
+      char why[128];
+      snprintf(why, sizeof why, "a frame unfinished for more than frame_timeout (%llds): connection dropped",
+               (long long)cfg->frame_timeout);
+      conn_drop(c, why);
+    } else if (cfg->idle_timeout > 0 && now - c->last_frame_ms > cfg->idle_timeout * 1000) {
+      char why[128];
+      snprintf(why, sizeof why, "no frame for idle_timeout (%llds)", (long long)cfg->idle_timeout);
+      conn_close(c, why);
+    }
   }
+  log_refusals(s, now);
+  server_reload_crl(s, 0);
+  dlog_flush_repeats(); /* a repeated line is counted within a second */
 }
 
 /* ---- the batch ---- */
@@ -535,6 +768,29 @@ static void on_signalfd(evloop *l, int fd, void *arg, int mask) {
 
 /* ---- life ---- */
 
+/* max_connections, lowered to what the descriptor limit (RLIMIT_NOFILE) leaves once the
+ * descriptors open now and FD_RESERVE are counted (with a warning). */
+static int64_t clamp_connections(int64_t want) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return want;
+  int64_t open_now = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (d) {
+    for (struct dirent *e; (e = readdir(d));)
+      open_now += e->d_name[0] != '.';
+    closedir(d);
+  } else {
+    open_now = 16;
+  }
+  int64_t room = (int64_t)r.rlim_cur - open_now - FD_RESERVE;
+  if (room < 1) room = 1;
+  if (want <= room) return want;
+  log_warn("max_connections %lld lowered to %lld: the descriptor limit is %llu (RLIMIT_NOFILE; %lld open, "
+           "%d kept in reserve)",
+           (long long)want, (long long)room, (unsigned long long)r.rlim_cur, (long long)open_now, FD_RESERVE);
+  return room;
+}
+
 server *server_new(const manager_config *cfg, char *err, size_t errlen) {
   server *s = calloc(1, sizeof *s);
   if (!s) {
@@ -545,7 +801,12 @@ server *server_new(const manager_config *cfg, char *err, size_t errlen) {
   s->lfd = -1;
   s->sigfd = -1;
   char why[TLS_ERR_LEN];
-  if (!(s->ctx = tls_ctx_new_server(cfg->cert, cfg->key, cfg->ca, why, sizeof why))) {
+  int revoked;
+  if (cfg->crl[0] && stat(cfg->crl, &s->crl_st) != 0) {
+    snprintf(err, errlen, "CRL %s: %s (`tenet pki revoke` writes it)", cfg->crl, strerror(errno));
+    goto fail;
+  }
+  if (!(s->ctx = make_ctx(cfg, &revoked, why, sizeof why))) {
     snprintf(err, errlen, "TLS: %s", why);
     goto fail;
   }
@@ -580,7 +841,8 @@ int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *d
     snprintf(err, errlen, "%s", mstore_error(store));
     return TN_EDB;
   }
-  int setsize = (int)cfg->max_connections + 64;
+  s->max_conns = clamp_connections(cfg->max_connections);
+  int setsize = (int)s->max_conns + FD_RESERVE + 64;
   if (!(s->loop = evloop_new(setsize))) {
     snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
     return TN_EIO;

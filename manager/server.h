@@ -6,8 +6,13 @@
  * every frame that arrived (integrity.h) inside one transaction, commits it once, and only then
  * writes the replies: Acks for what was committed, DumpRequests, and the alerts. A malformed,
  * oversized or truncated frame, a message out of place or a handshake that does not finish in time
- * closes that connection only. Bundle offers (distribute.h) go out at Hello and when the bundle
- * directory changes. The store records when each agent connects and disconnects (query agents). */
+ * closes that connection only. Admission: connections before Hello have their own budget
+ * (max_preauth_connections, the oldest evicted when full) and a cap per address; max_connections
+ * stays below the descriptor limit; accept() failing for want of descriptors pauses the listener.
+ * A frame left unfinished for frame_timeout, or silence for idle_timeout, closes the connection;
+ * TCP keepalive finds vanished peers. Agents revoked by the CRL are refused and dropped. Bundle offers
+ * (distribute.h) go out at Hello and when the bundle directory changes. The store records when each agent
+ * connects and disconnects (query agents). */
 #ifndef TENET_MANAGER_SERVER_H
 #define TENET_MANAGER_SERVER_H
 
@@ -31,6 +36,11 @@ int server_start(server *s, mstore *store, alerts *al, integrity *ig, distrib *d
                  size_t errlen);
 /* Read the bundle directory now and offer what changed (SIGHUP). */
 void server_refresh_bundles(server *s);
+/* Re-read the CRL (option crl) when its file changed since the last look, or always with force
+ * (SIGHUP): later handshakes check the new list, and connected agents whose certificate it revokes
+ * are dropped. A list that cannot be read or verified is logged and the previous one stays. The
+ * server also looks every second. */
+void server_reload_crl(server *s, int force);
 /* The port bound (useful with port 0). */
 int server_port(const server *s);
 /* Serve until on_signal (called for each signal read from signal_fd, -1: none) returns non-zero.

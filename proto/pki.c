@@ -460,3 +460,145 @@ int pki_issue_agent(const char *dir, const char *agent_id, const pki_options *op
   if ((rc = ensure_dir(agents, err, errlen)) != TN_OK) return rc;
   return issue(dir, CERT_AGENT, agent_id, NULL, crt, key, opt, res, err, errlen);
 }
+
+/* ---- revocation ---- */
+
+/* Read the certificate at path (PEM). NULL with a message in err. */
+static X509 *read_cert(const char *path, char *err, size_t errlen) {
+  char why[160];
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    tn_err_set(err, errlen, TN_EIO, "cannot read %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  X509 *c = PEM_read_X509(f, NULL, NULL, NULL);
+  fclose(f);
+  if (!c)
+    tn_err_set(err, errlen, TN_EUSAGE, "%s is not a PEM certificate: %s", path, ssl_reason(why, sizeof why));
+  return c;
+}
+
+/* The existing dir/crl.pem signed by this CA (a new empty list when there is none). */
+static X509_CRL *load_crl(const char *path, X509 *ca, EVP_PKEY *ca_key, char *err, size_t errlen) {
+  char why[160];
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (errno != ENOENT) {
+      tn_err_set(err, errlen, TN_EIO, "cannot read %s: %s", path, strerror(errno));
+      return NULL;
+    }
+    X509_CRL *crl = X509_CRL_new();
+    if (!crl || X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+        X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) != 1) {
+      X509_CRL_free(crl);
+      tn_err_set(err, errlen, TN_ETLS, "cannot create a CRL: %s", ssl_reason(why, sizeof why));
+      return NULL;
+    }
+    return crl;
+  }
+  X509_CRL *crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+  fclose(f);
+  if (!crl) {
+    tn_err_set(err, errlen, TN_EIO, "%s is not a PEM CRL: %s", path, ssl_reason(why, sizeof why));
+    return NULL;
+  }
+  if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)) != 0 ||
+      X509_CRL_verify(crl, ca_key) != 1) {
+    ERR_clear_error();
+    X509_CRL_free(crl);
+    tn_err_set(err, errlen, TN_EKEY, "%s was not issued by this CA", path);
+    return NULL;
+  }
+  return crl;
+}
+
+int pki_revoke(const char *dir, const char *who, int *already, pki_revoked *res, char *err, size_t errlen) {
+  char crt[PKI_PATH_MAX], crl_path[PKI_PATH_MAX], why[160];
+  int rc;
+  *already = 0;
+  if (pki_agent_id_valid(who) && !strchr(who, '/')) {
+    char agents[PKI_PATH_MAX];
+    if ((rc = path_join(agents, dir, "agents", "", err, errlen)) != TN_OK ||
+        (rc = path_join(crt, agents, who, ".crt", err, errlen)) != TN_OK)
+      return rc;
+    if (access(crt, F_OK) != 0 && access(who, F_OK) == 0) snprintf(crt, sizeof crt, "%s", who);
+  } else if (snprintf(crt, sizeof crt, "%s", who) >= (int)sizeof crt) {
+    return tn_err_set(err, errlen, TN_EUSAGE, "path %s is too long", who);
+  }
+  if ((rc = path_join(crl_path, dir, "crl", ".pem", err, errlen)) != TN_OK) return rc;
+  X509 *ca = NULL, *cert = NULL;
+  EVP_PKEY *ca_key = NULL;
+  X509_CRL *crl = NULL;
+  X509_REVOKED *rev = NULL;
+  ASN1_TIME *now = NULL;
+  char *pem = NULL;
+  if ((rc = load_ca(dir, &ca, &ca_key, err, errlen)) != TN_OK) goto out;
+  if (!(cert = read_cert(crt, err, errlen))) {
+    rc = TN_EUSAGE;
+    goto out;
+  }
+  if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(ca)) != 0 ||
+      X509_verify(cert, ca_key) != 1) {
+    ERR_clear_error();
+    rc = tn_err_set(err, errlen, TN_EUSAGE, "%s was not issued by the CA of %s", crt, dir);
+    goto out;
+  }
+  if (!(crl = load_crl(crl_path, ca, ca_key, err, errlen))) {
+    rc = TN_EIO;
+    goto out;
+  }
+  if (res) {
+    snprintf(res->crl, sizeof res->crl, "%s", crl_path);
+    snprintf(res->cert, sizeof res->cert, "%s", crt);
+    X509_NAME_oneline(X509_get_subject_name(cert), res->subject, sizeof res->subject);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    snprintf(res->serial, sizeof res->serial, "%s", hex ? hex : "?");
+    OPENSSL_free(hex);
+    BN_free(bn);
+  }
+  X509_REVOKED *found = NULL;
+  if (X509_CRL_get0_by_cert(crl, &found, cert) == 1) {
+    *already = 1;
+  } else {
+    if (!(rev = X509_REVOKED_new()) || !(now = ASN1_TIME_set(NULL, time(NULL))) ||
+        X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)X509_get0_serialNumber(cert)) != 1 ||
+        X509_REVOKED_set_revocationDate(rev, now) != 1 || X509_CRL_add0_revoked(crl, rev) != 1) {
+      rc = tn_err_set(err, errlen, TN_ETLS, "cannot add to the CRL: %s", ssl_reason(why, sizeof why));
+      goto out;
+    }
+    rev = NULL; /* the CRL owns it */
+    X509_CRL_sort(crl);
+  }
+  /* Re-signed every time: lastUpdate now, nextUpdate as far as the CA lives (the manager checks
+   * revocation against this list; an expired list would refuse every agent). */
+  ASN1_TIME_free(now);
+  if (!(now = ASN1_TIME_set(NULL, time(NULL))) || X509_CRL_set1_lastUpdate(crl, now) != 1 ||
+      X509_CRL_set1_nextUpdate(crl, X509_get0_notAfter(ca)) != 1 ||
+      X509_CRL_sign(crl, ca_key, EVP_sha256()) <= 0) {
+    rc = tn_err_set(err, errlen, TN_ETLS, "cannot sign the CRL: %s", ssl_reason(why, sizeof why));
+    goto out;
+  }
+  BIO *b = BIO_new(BIO_s_mem());
+  char *data = NULL;
+  long len = 0;
+  if (!b || PEM_write_bio_X509_CRL(b, crl) != 1 || (len = BIO_get_mem_data(b, &data)) <= 0 ||
+      !(pem = malloc((size_t)len))) {
+    BIO_free(b);
+    rc = tn_err_set(err, errlen, TN_ETLS, "cannot encode the CRL: %s", ssl_reason(why, sizeof why));
+    goto out;
+  }
+  memcpy(pem, data, (size_t)len);
+  BIO_free(b);
+  rc = write_file(crl_path, pem, (size_t)len, 0644, 1, err, errlen);
+  if (res) res->entries = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+out:
+  free(pem);
+  ASN1_TIME_free(now);
+  X509_REVOKED_free(rev);
+  X509_CRL_free(crl);
+  X509_free(cert);
+  X509_free(ca);
+  EVP_PKEY_free(ca_key);
+  return rc;
+}

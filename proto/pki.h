@@ -5,6 +5,7 @@
  *   DIR/manager.crt, DIR/manager.key         the manager: CN = its name, subjectAltName = DNS names
  *                                            and IP addresses agents connect to, EKU serverAuth
  *   DIR/agents/AGENT_ID.crt, .key            one per agent: CN = the agent id, EKU clientAuth
+ *   DIR/crl.pem                              revoked certificates (pki_revoke), a CRL the manager loads
  * Keys are ECDSA P-256 (PKCS#8 PEM, unencrypted, mode 0600), certificates X.509 v3 PEM signed with
  * SHA-256, serial numbers 127-bit random. The CA may only sign end-entity certificates (pathlen 0);
  * the extended key usages keep an agent certificate from serving as the manager and vice versa.
@@ -57,5 +58,22 @@ int pki_issue_manager(const char *dir, const char *name, const char *const *sans
  * a message in err. */
 int pki_issue_agent(const char *dir, const char *agent_id, const pki_options *opt, pki_result *res, char *err,
                     size_t errlen);
+
+/* What pki_revoke did, for the caller to print. */
+typedef struct pki_revoked {
+  char crl[PKI_PATH_MAX];  /* the list written */
+  char cert[PKI_PATH_MAX]; /* the certificate revoked */
+  char subject[320];
+  char serial[80]; /* hex */
+  int entries;     /* certificates the list now revokes */
+} pki_revoked;
+
+/* Revoke a certificate issued by dir's CA: `who` is an agent id (dir/agents/ID.crt) or the path
+ * of a PEM certificate. Adds its serial number to dir/crl.pem (an X.509 v2 CRL signed by the CA,
+ * created when missing, replaced atomically, valid as long as the CA) — the file the manager's
+ * `crl` option names. *already is set when it was revoked before (the list is re-signed anyway).
+ * Fills res (may be NULL). Returns TN_OK, TN_EUSAGE (no such certificate, or not from this CA),
+ * TN_EKEY (the CA is missing or unreadable), TN_EIO or TN_ETLS, with a message in err. */
+int pki_revoke(const char *dir, const char *who, int *already, pki_revoked *res, char *err, size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -113,8 +114,11 @@ int tls_tcp_accept(int lfd, int *fd, char *peer, size_t peerlen, char *err, size
     s = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
   while (s < 0 && errno == EINTR);
   if (s < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return TLS_WANT_READ;
-    return tn_err_set(err, errlen, TN_ENET, "accept: %s", strerror(errno));
+    int e = errno;
+    if (e == EAGAIN || e == EWOULDBLOCK) return TLS_WANT_READ;
+    tn_err_set(err, errlen, TN_ENET, "accept: %s", strerror(e));
+    errno = e;
+    return TN_ENET;
   }
   int one = 1;
   setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -154,6 +158,16 @@ int tls_tcp_timeout(int fd, int timeout_ms, char *err, size_t errlen) {
   if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
     return tn_err_set(err, errlen, TN_ENET, "setsockopt(SO_RCVTIMEO/SO_SNDTIMEO): %s", strerror(errno));
+  return TN_OK;
+}
+
+int tls_tcp_keepalive(int fd, int idle_s, char *err, size_t errlen) {
+  int on = idle_s > 0, idle = idle_s, intvl = idle_s > 60 ? 60 : (idle_s > 6 ? idle_s / 6 : 1), cnt = 6;
+  if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
+      (on && (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0 ||
+              setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl) != 0 ||
+              setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt) != 0)))
+    return tn_err_set(err, errlen, TN_ENET, "setsockopt(SO_KEEPALIVE): %s", strerror(errno));
   return TN_OK;
 }
 
@@ -302,6 +316,7 @@ static BIO *sock_bio_new(int fd) {
 struct tls_ctx {
   SSL_CTX *ssl;
   int server;
+  X509_CRL *crl; /* the revocation list loaded (tls_ctx_load_crl), or NULL */
 };
 
 static tls_ctx *ctx_new(int server, const char *cert, const char *key, const char *ca, char *err,
@@ -387,8 +402,52 @@ tls_ctx *tls_ctx_new_client(const char *cert_file, const char *key_file, const c
   return ctx_new(0, cert_file, key_file, ca_file, err, errlen);
 }
 
+int tls_ctx_load_crl(tls_ctx *ctx, const char *crl_file, int *entries, char *err, size_t errlen) {
+  char why[160];
+  ERR_clear_error();
+  if (!ctx->server || ctx->crl)
+    return tn_err_set(err, errlen, TN_EUSAGE, "a CRL is loaded once, by a server");
+  FILE *f = fopen(crl_file, "r");
+  if (!f) return tn_err_set(err, errlen, TN_EIO, "cannot read CRL %s: %s", crl_file, strerror(errno));
+  X509_CRL *crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+  fclose(f);
+  if (!crl)
+    return tn_err_set(err, errlen, TN_ETLS, "%s is not a PEM CRL: %s", crl_file, ssl_reason(why, sizeof why));
+  /* It must be signed by one of the CAs the context trusts for clients. */
+  X509_STORE *store = SSL_CTX_get_cert_store(ctx->ssl);
+  STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+  int signed_by_ca = 0;
+  for (int i = 0; i < sk_X509_OBJECT_num(objs) && !signed_by_ca; i++) {
+    X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+    if (ca && X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) == 0 &&
+        X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1)
+      signed_by_ca = 1;
+  }
+  ERR_clear_error();
+  if (!signed_by_ca) {
+    X509_CRL_free(crl);
+    return tn_err_set(err, errlen, TN_ETLS, "CRL %s is not signed by the CA of the agents' certificates",
+                      crl_file);
+  }
+  const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+  if (next && X509_cmp_current_time(next) < 0) {
+    X509_CRL_free(crl);
+    return tn_err_set(err, errlen, TN_ETLS, "CRL %s has expired (issue it again with `tenet pki revoke`)",
+                      crl_file);
+  }
+  if (X509_STORE_add_crl(store, crl) != 1) {
+    X509_CRL_free(crl);
+    return tn_err_set(err, errlen, TN_ETLS, "cannot use CRL %s: %s", crl_file, ssl_reason(why, sizeof why));
+  }
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+  ctx->crl = crl;
+  if (entries) *entries = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+  return TN_OK;
+}
+
 void tls_ctx_free(tls_ctx *ctx) {
   if (!ctx) return;
+  X509_CRL_free(ctx->crl);
   SSL_CTX_free(ctx->ssl);
   free(ctx);
 }
@@ -590,6 +649,13 @@ int tls_conn_read_frame(tls_conn *c, frame_decoder *d, const uint8_t **payload, 
     rc = frame_decoder_feed(d, buf, n);
     if (rc != TN_OK) return tn_err_set(err, errlen, rc, "%s", frame_decoder_error(d));
   }
+}
+
+int tls_conn_peer_revoked(const tls_ctx *ctx, const tls_conn *c) {
+  if (!ctx->crl || !c->ssl) return 0;
+  X509 *cert = SSL_get0_peer_certificate(c->ssl);
+  X509_REVOKED *r = NULL;
+  return cert && X509_CRL_get0_by_cert(ctx->crl, &r, cert) == 1;
 }
 
 int tls_conn_fd(const tls_conn *c) { return c->fd; }

@@ -40,7 +40,8 @@ int tls_tcp_listen(const char *host, int port, int backlog, int *fd, int *bound_
 
 /* Accept one connection on a listening socket. *fd gets the new socket (blocking,
  * close-on-exec); peer (if not NULL) gets "address:port" of the client. Returns TN_OK,
- * TLS_WANT_READ (non-blocking listener with nothing pending) or TN_ENET. */
+ * TLS_WANT_READ (non-blocking listener with nothing pending) or TN_ENET (errno still tells why, e.g.
+ * EMFILE when the process has no descriptor left). */
 int tls_tcp_accept(int lfd, int *fd, char *peer, size_t peerlen, char *err, size_t errlen);
 
 /* Connect to host:port (a name or an address literal; every resolved address is tried in turn),
@@ -55,6 +56,10 @@ int tls_tcp_nonblock(int fd, int on, char *err, size_t errlen);
 /* Bound every blocking read and write on fd by timeout_ms (0: no bound). A TLS call that runs into
  * it returns TN_ETIMEOUT. Returns TN_OK or TN_ENET. */
 int tls_tcp_timeout(int fd, int timeout_ms, char *err, size_t errlen);
+
+/* TCP keepalive on fd: probes after idle_s seconds of silence, a dead peer noticed about a minute
+ * later (idle_s <= 0: keepalive off). Returns TN_OK or TN_ENET. */
+int tls_tcp_keepalive(int fd, int idle_s, char *err, size_t errlen);
 
 /* ---- contexts --------------------------------------------------------------------------------- */
 
@@ -72,6 +77,13 @@ tls_ctx *tls_ctx_new_server(const char *cert_file, const char *key_file, const c
  * failure with the reason in err. */
 tls_ctx *tls_ctx_new_client(const char *cert_file, const char *key_file, const char *ca_file, char *err,
                             size_t errlen);
+
+/* Refuse client certificates revoked by the CRL in crl_file (PEM, e.g. `tenet pki revoke`'s
+ * crl.pem): checked at every later handshake of ctx (a server context, once per context; load a new
+ * context to change the list). The CRL must be signed by a CA of ca_file and not expired.
+ * *entries (may be NULL) gets how many certificates it revokes. Returns TN_OK, TN_EUSAGE, TN_EIO or
+ * TN_ETLS with a message in err. */
+int tls_ctx_load_crl(tls_ctx *ctx, const char *crl_file, int *entries, char *err, size_t errlen);
 
 /* tls_ctx_free(NULL) is a no-op. Connections keep their context alive, so it may be freed first. */
 void tls_ctx_free(tls_ctx *ctx);
@@ -117,6 +129,10 @@ int tls_conn_write_all(tls_conn *c, const void *buf, size_t len, char *err, size
  * tls_conn_read. */
 int tls_conn_read_frame(tls_conn *c, frame_decoder *d, const uint8_t **payload, size_t *len, char *err,
                         size_t errlen);
+
+/* Non-zero when the peer's certificate of c is revoked by the CRL loaded into ctx (which may be
+ * another context than c's own: a list loaded later judges connections made earlier). */
+int tls_conn_peer_revoked(const tls_ctx *ctx, const tls_conn *c);
 
 /* The socket (for poll/epoll). Owned by the connection. */
 int tls_conn_fd(const tls_conn *c);

@@ -22,6 +22,15 @@ static char log_path[4096];
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
 
+/* Repeated lines: a message identical to the previous one (same level and text) is counted, not
+ * written; "last message repeated N times" follows when a different message comes, or once every
+ * DLOG_REPEAT_FLUSH_S seconds while the same message keeps coming. Guarded by lock. */
+#define DLOG_REPEAT_FLUSH_S 30
+static char last_msg[8192];
+static int last_level = -1;
+static unsigned long long repeated;
+static time_t repeat_since;
+
 const char *dlog_level_name(int level) {
   return level >= DLOG_DEBUG && level <= DLOG_ERROR ? level_names[level] : "?";
 }
@@ -77,7 +86,10 @@ int dlog_reopen(void) {
   return rc;
 }
 
+static void flush_repeats(const struct tm *tm);
+
 void dlog_close(void) {
+  dlog_flush_repeats();
   pthread_mutex_lock(&lock);
   if (log_fd >= 0) close(log_fd);
   log_fd = -1;
@@ -109,6 +121,52 @@ size_t dlog_escape(char *dst, size_t cap, const char *src, size_t n) {
   return o;
 }
 
+static void write_line(const char *line, size_t n) {
+  int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
+  for (size_t off = 0; off < n;) {
+    ssize_t w = write(fd, line + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    off += (size_t)w;
+  }
+}
+
+/* Write "last message repeated N times" (at the repeated message's level) if lines were held back.
+ * Called with lock held. */
+static void flush_repeats(const struct tm *tm) {
+  if (!repeated) return;
+  char line[256];
+  size_t n = strftime(line, sizeof line, "%Y/%m/%d %H:%M:%S ", tm);
+  int k = snprintf(line + n, sizeof line - n, "%s: %s: last message repeated %llu times\n", log_ident,
+                   dlog_level_name(last_level), repeated);
+  if (k > 0) write_line(line, n + ((size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1));
+  repeated = 0;
+}
+
+/* 1 when the message text at level repeats the previous one and is held back (counted). Called with
+ * lock held; otherwise remembers it as the last message and writes any pending repeat count. */
+static int held_back(int level, const char *text, time_t now, const struct tm *tm) {
+  if (level == last_level && strcmp(text, last_msg) == 0) {
+    if (!repeated) repeat_since = now;
+    repeated++;
+    if (now - repeat_since >= DLOG_REPEAT_FLUSH_S) flush_repeats(tm);
+    return 1;
+  }
+  flush_repeats(tm);
+  last_level = level;
+  snprintf(last_msg, sizeof last_msg, "%s", text);
+  return 0;
+}
+
+void dlog_flush_repeats(void) {
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  pthread_mutex_lock(&lock);
+  flush_repeats(&tm);
+  pthread_mutex_unlock(&lock);
+}
+
 void dlog(int level, const char *fmt, ...) {
   if (!dlog_enabled(level)) return;
   char line[8192], msg[4096];
@@ -119,6 +177,7 @@ void dlog(int level, const char *fmt, ...) {
   pthread_mutex_lock(&lock);
   int k = snprintf(line + n, sizeof line - n, "%s: %s: ", log_ident, dlog_level_name(level));
   if (k > 0) n += (size_t)k < sizeof line - n ? (size_t)k : sizeof line - n - 1;
+  size_t text = n;
   va_list ap;
   va_start(ap, fmt);
   k = vsnprintf(msg, sizeof msg, fmt, ap);
@@ -128,13 +187,12 @@ void dlog(int level, const char *fmt, ...) {
   if (k > 0)
     n += dlog_escape(line + n, sizeof line - n - 1, msg, (size_t)k < sizeof msg ? (size_t)k : sizeof msg - 1);
   if (n >= sizeof line - 1) n = sizeof line - 2;
-  line[n++] = '\n';
-  int fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
-  for (size_t off = 0; off < n;) {
-    ssize_t w = write(fd, line + off, n - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    off += (size_t)w;
+  line[n] = '\0';
+  if (held_back(level, line + text, now, &tm)) {
+    pthread_mutex_unlock(&lock);
+    return;
   }
+  line[n++] = '\n';
+  write_line(line, n);
   pthread_mutex_unlock(&lock);
 }

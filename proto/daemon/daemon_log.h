@@ -34,8 +34,15 @@ int dlog_enabled(int level);
  * Truncates at cap; returns the length written. Every log message goes through it. */
 size_t dlog_escape(char *dst, size_t cap, const char *src, size_t n);
 
-/* Log one message (printf-style; a trailing newline is added). */
+/* Log one message (printf-style; a trailing newline is added). A message identical to the previous
+ * one (level and text) is not written again: "last message repeated N times" follows at the next
+ * different message, at most 30 s after the first repeat while it keeps repeating, or at
+ * dlog_flush_repeats. */
 void dlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write the pending "last message repeated N times" line now, if any (e.g. from a periodic timer,
+ * and before exiting). */
+void dlog_flush_repeats(void);
 
 #define log_debug(...) (dlog_enabled(DLOG_DEBUG) ? dlog(DLOG_DEBUG, __VA_ARGS__) : (void)0)
 #define log_info(...) dlog(DLOG_INFO, __VA_ARGS__)
