@@ -20,6 +20,19 @@ int eval_file_list(eval_ctx *c, const char *list, uint32_t expr);
  * error) is INVALID. Used by f: and c: in 5.x policies. */
 int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len);
 
+/* The 5.x content test of one file read by path (as given: the d: exact-name quirk passes a bare
+ * name): EV_FOUND, EV_NOT_FOUND, EV_INVALID (an exception while matching), or -1 when the file
+ * cannot be read. Sets no reason (eval_file.c). */
+int eval_file_content5(eval_ctx *c, const char *path, uint32_t expr);
+
+/* One subject line against the minterms at expr in the 5.x order (first failing minterm stops):
+ * 1 all pass, 0 not, -1 the module's exception (a regex that does not compile, an n: error). */
+int eval_line5(eval_ctx *c, uint32_t expr, const char *line, size_t len);
+
+/* The content pattern at expr as the policy wrote it ("r:a && !r:b", n: as "n:<regex> compare
+ * <comparison>"), appended to out: the text the 5.x reasons quote. */
+void eval_pattern_text5(eval_ctx *c, uint32_t expr, strbuf *out);
+
 /* strerror text (glibc's, as Wazuh prints it); thread-safe. */
 static inline const char *eval_strerror(int e, char *buf, size_t n) { return strerror_r(e, buf, n); }
 

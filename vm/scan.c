@@ -57,7 +57,8 @@ static void run_one(pool *pl, eval_ctx *c, job j) {
   c->rx = img->rx;
   int r = vm_exec_check(c, chk);
   check_result *cr = &pl->res[j.policy][j.check];
-  if (fill_result(cr, p, j.check, r, r == EV_INVALID ? (c->reason ? c->reason : "Unknown reason") : NULL, c,
+  const char *none = p->dialect == DIALECT_WAZUH5 ? "" : "Unknown reason"; /* 5.x: no rule reason */
+  if (fill_result(cr, p, j.check, r, r == EV_INVALID ? (c->reason ? c->reason : none) : NULL, c,
                   pl->outs[j.policy].scan_id) != TN_OK)
     atomic_store(&pl->oom, 1);
 }
@@ -203,6 +204,7 @@ static int finish(pool *pl, uint32_t k) {
     results[i] = out->checks[i].result;
     if (results[i] == EV_FOUND) out->passed++;
     else if (results[i] == EV_NOT_FOUND) out->failed++;
+    else if (results[i] == EV_NOT_RUN) out->not_run++;
     else out->invalid++;
   }
   scan_results_hash(results, out->nchecks, out->hash);
