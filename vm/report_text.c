@@ -1,5 +1,5 @@
 /* report_text.c — the "text" format: per policy its id and name, every check that did not pass
- * (result, id, title; the reason when not applicable), then the counts, score and time; after
+ * (result, id, title; the reason when not applicable; NRUN for a 5.x check not run), then the counts, score and time; after
  * several policies, one line for the whole run. Titles come from the checks' metadata fields. */
 #include "err.h"
 #include "report.h"
@@ -13,6 +13,7 @@
 static const char *result_word(int r, int color) {
   if (r == EV_FOUND) return color ? GREEN "pass" RESET : "pass";
   if (r == EV_NOT_FOUND) return color ? RED "FAIL" RESET : "FAIL";
+  if (r == EV_NOT_RUN) return color ? YELLOW "NRUN" RESET : "NRUN"; /* 5.x: not run */
   return color ? YELLOW "N/A " RESET : "N/A ";
 }
 
@@ -40,9 +41,11 @@ int report_text_check(report_ctx *ctx, const policy_scan *s, const check_result 
 }
 
 int report_text_summary(report_ctx *ctx, const policy_scan *s) {
+  char nr[48] = "";
+  if (s->not_run) snprintf(nr, sizeof nr, ", %d not run", s->not_run); /* 5.x only */
   fprintf(ctx->opt->out,
-          "  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks; scan took %.2f s)\n\n",
-          s->passed, s->failed, s->invalid, (double)s->score, s->nchecks, ctx->opt->seconds);
+          "  %d passed, %d failed, %d not applicable%s — score %.1f%% (%zu checks; scan took %.2f s)\n\n",
+          s->passed, s->failed, s->invalid, nr, (double)s->score, s->nchecks, ctx->opt->seconds);
   return TN_OK;
 }
 
