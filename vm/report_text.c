@@ -1,6 +1,8 @@
 /* report_text.c — the "text" format: per policy its id and name, every check that did not pass
  * (result, id, title; the reason when not applicable; NRUN for a 5.x check not run), then the counts, score and time; after
  * several policies, one line for the whole run. Titles come from the checks' metadata fields. */
+#include <string.h>
+
 #include "err.h"
 #include "report.h"
 
@@ -36,7 +38,19 @@ int report_text_check(report_ctx *ctx, const policy_scan *s, const check_result 
   scan_check_meta(s, r, &m);
   FILE *out = ctx->opt->out;
   fprintf(out, "  %s  %-7lld %s\n", result_word(r->result, ctx->opt->color), (long long)r->id, m.title);
-  if (r->result == EV_INVALID) fprintf(out, "                reason: %s\n", r->reason ? r->reason : "");
+  if (r->result != EV_INVALID) return TN_OK;
+  const char *why = r->reason ? r->reason : "";
+  if (!s->prog || s->prog->dialect != DIALECT_WAZUH5) {
+    fprintf(out, "                reason: %s\n", why);
+    return TN_OK;
+  }
+  /* 5.x: one reason per invalid rule, newline-joined: one indented line each */
+  for (const char *line = why, *nl;; line = nl + 1) {
+    nl = strchr(line, '\n');
+    fprintf(out, "                %s %.*s\n", line == why ? "reason:" : "       ", nl ? (int)(nl - line) : (int)strlen(line),
+            line);
+    if (!nl) break;
+  }
   return TN_OK;
 }
 
