@@ -41,6 +41,8 @@ static void help(FILE *out) {
                "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
                "      --allow-unsigned  run bundles without checking a signature\n"
                "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
+               "      --reasons=R       5.x reasons: wazuh5 (the module's, default) or wazuh5-gcc (empty, as\n"
+               "                        Wazuh's GCC-built Linux packages report them; docs/DIVERGENCES.md)\n"
                "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n");
 }
 
@@ -50,7 +52,7 @@ int cmd_scan(int argc, char **argv) {
       {"no-cache", no_argument, 0, 'C'},     {"timeout", required_argument, 0, 't'},
       {"pubkey", required_argument, 0, 'p'}, {"allow-unsigned", no_argument, 0, 'U'},
       {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
-      {"root", required_argument, 0, 'r'},
+      {"root", required_argument, 0, 'r'},   {"reasons", required_argument, 0, 'R'},
       {0, 0, 0, 0}};
   const report_format *fmt = report_format_find(isatty(STDOUT_FILENO) ? "text" : "jsonl");
   int use_cache = 1, c;
@@ -96,6 +98,14 @@ int cmd_scan(int argc, char **argv) {
       }
       break;
     case 'r': root = optarg; break;
+    case 'R':
+      if (strcmp(optarg, "wazuh5") == 0) so.eval.reasons_gcc = 0;
+      else if (strcmp(optarg, "wazuh5-gcc") == 0) so.eval.reasons_gcc = 1;
+      else {
+        fprintf(stderr, "tenet scan: --reasons is wazuh5 or wazuh5-gcc\n");
+        return 2;
+      }
+      break;
     case 'h': help(stdout); return 0;
     default: help(stderr); return 2;
     }

@@ -37,9 +37,10 @@ typedef struct eval_options {
   int command_timeout; /* seconds (Wazuh sca.commands_timeout, default 30) */
   int skip_nfs;        /* d: rules on NFS/CIFS are invalid (default 1) */
   size_t output_cap;   /* bytes of command output kept (default 64 MiB) */
+  int reasons_gcc;     /* 5.x: no per-rule reason, as a GCC-built module reports (default 0) */
 } eval_options;
 
-#define EVAL_OPTIONS_DEFAULT {30, 1, (size_t)64 << 20}
+#define EVAL_OPTIONS_DEFAULT {30, 1, (size_t)64 << 20, 0}
 
 typedef struct eval_ctx {
   const program *prog;
@@ -58,7 +59,8 @@ typedef struct eval_ctx {
 
 /* Set the check's reason (printf-style). 4.x: unless one is already set (the first wins, §2.10).
  * 5.x: the running rule's reason, appended after a '\n' to those of earlier rules, unless this
- * rule already set one (the module keeps one reason per invalid rule, §10). */
+ * rule already set one (the module keeps one reason per invalid rule, §10); nothing when the
+ * options ask for the GCC-built module's reasons (reasons_gcc). */
 void eval_set_reason(eval_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Record a location message of a kind (the value only, e.g. the file list); exact duplicates of
  * an earlier message and anything past 255 messages are dropped; values are cut at 1024 bytes. */

@@ -20,7 +20,7 @@ static const char *const markers[LOC__COUNT] = {
 
 void eval_set_reason(eval_ctx *c, const char *fmt, ...) {
   int five = c->prog && c->prog->dialect == DIALECT_WAZUH5;
-  if (five ? c->rule_reason : c->reason != NULL) return;
+  if (five ? c->rule_reason || (c->opt && c->opt->reasons_gcc) : c->reason != NULL) return;
   char *text = NULL;
   va_list ap;
   va_start(ap, fmt);
