@@ -127,6 +127,10 @@ static int worker_count(const scan_options *opt, size_t njobs) {
 static int requirements_met(const vm_image *img, scan_cache *cache, const scan_options *opt, char **why) {
   const program *p = img->prog;
   if (!p->has_requirements) return 1;
+  /* 5.x: requirements whose every rule was dropped at load are not evaluated (the module only
+   * evaluates a non-empty rule list), so they are met */
+  const prog_check *rq = &p->requirements;
+  if (p->dialect == DIALECT_WAZUH5 && (!rq->code_len || p->code[rq->code].op == OP_RESULT)) return 1;
   eval_ctx c;
   vm_ctx_init(&c, img, cache, &opt->eval);
   int r = vm_exec_check(&c, &p->requirements);
