@@ -77,8 +77,29 @@ int eval_line5(eval_ctx *c, uint32_t expr, const char *line, size_t len) {
   return 1;
 }
 
+/* The module sends a pattern that does not start with r:, !r:, n: or !n: (IsRegexOrNumericPattern)
+ * to plain equality with the whole pattern text, " && " and all: one line equal to it. */
+static int literal5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
+  strbuf pat = STRBUF_INIT;
+  eval_pattern_text5(c, expr, &pat);
+  const char *want = pat.data ? pat.data : "";
+  size_t wn = strlen(want);
+  lines_cursor cur;
+  lines_cursor_init(&cur, text, len);
+  const char *line;
+  size_t n;
+  int v = EV_NOT_FOUND;
+  while (v == EV_NOT_FOUND && lines_text5_next(&cur, &line, &n))
+    if (n == wn && memcmp(line, want, n) == 0) v = EV_FOUND;
+  strbuf_free(&pat);
+  return v;
+}
+
+int eval_pattern_literal5(eval_ctx *c, uint32_t expr) { return c->code[expr].op == OP_MLITERAL; }
+
 int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
   const insn *m = &c->code[expr];
+  if (eval_pattern_literal5(c, expr)) return literal5(c, expr, text, len);
   int single_negated = (m->flags & F_NEG) && expr + 1 < c->code_len && c->code[expr + 1].op == OP_MEND;
   lines_cursor cur;
   lines_cursor_init(&cur, text, len);

@@ -54,6 +54,19 @@ static int run5(eval_ctx *c, const char *cmd, uint32_t expr, const cache_command
     return EV_INVALID;
   }
   if (expr == PROG_NONE) return EV_FOUND;
+  if (eval_pattern_literal5(c, expr)) { /* a plain string: the whole output, trimmed, equals it */
+    strbuf pat = STRBUF_INIT;
+    eval_pattern_text5(c, expr, &pat);
+    const char *s = r->result.output;
+    size_t n = r->result.output_len;
+    while (n && *s == '\n')
+      s++, n--;
+    while (n && s[n - 1] == '\n')
+      n--;
+    int eq = pat.data ? strlen(pat.data) == n && memcmp(pat.data, s, n) == 0 : n == 0;
+    strbuf_free(&pat);
+    return eq ? EV_FOUND : EV_NOT_FOUND;
+  }
   int v = match_output5(c, expr, &r->result);
   if (v == EV_INVALID) {
     strbuf pat = STRBUF_INIT;

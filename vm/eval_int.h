@@ -14,11 +14,17 @@
  * reasons; records no location. Returns EV_NOT_FOUND, EV_FOUND or EV_INVALID (eval_file.c). */
 int eval_file_list(eval_ctx *c, const char *list, uint32_t expr);
 
-/* Run the content matcher at expr over every line of a text in the 5.x way (§10): FOUND when a
+/* Run the content matcher at expr over every line of a text in the 5.x way (§10; a plain-string
+ * pattern: a line equal to the whole pattern, see eval_pattern_literal5): FOUND when a
  * line gives exactly 1, except that a matcher made of a single negated minterm means "no line
  * matches" (every line's value is non-zero); empty text is NOT_FOUND; a line giving 2 (an n:
  * error) is INVALID. Used by f: and c: in 5.x policies. */
 int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len);
+
+/* Whether the 5.x module reads the content pattern at expr as a plain string (it starts with
+ * none of r:, !r:, n:, !n:): a file then needs a line equal to the whole pattern text (done by
+ * eval_content5), a command's whole output must equal it. */
+int eval_pattern_literal5(eval_ctx *c, uint32_t expr);
 
 /* The 5.x content test of one file read by path (as given: the d: exact-name quirk passes a bare
  * name): EV_FOUND, EV_NOT_FOUND, EV_INVALID (an exception while matching), or -1 when the file
