@@ -280,6 +280,10 @@ int agent_outbox_record_scan(agent_store *s, const agent_policy_meta *m, const p
     int r = agent_outbox_result(c->result);
     while (j < nstored && ids[j] < c->id)
       j++;
+    if (c->result == EV_NOT_RUN) { /* 5.x: the last known state stays, nothing is sent */
+      if ((rc = agent_store_check_keep(s, pid, c->id, scan->scan_id)) != TN_OK) goto dberr_rb;
+      continue;
+    }
     int same = j < nstored && ids[j] == c->id && results[j] == r;
     agent_check_row cr = {c->id, r, c->reason ? c->reason : "", scan->scan_id, c->event ? c->event : "",
                           NULL,  0};

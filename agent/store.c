@@ -45,6 +45,7 @@ enum {
   ST_CHECK_RESULTS,
   ST_CHECK_PUT,
   ST_CHECKS_DEL_STALE,
+  ST_CHECK_KEEP,
   ST_VERSION_GET,
   ST_VERSION_RAISE,
   ST_OUTBOX_SEQ,
@@ -76,6 +77,7 @@ static const char *const sql[ST__COUNT] = {
         "INSERT OR REPLACE INTO checks(policy_id, check_id, result, reason, scan_id, event, detail) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_CHECKS_DEL_STALE] = "DELETE FROM checks WHERE policy_id = ?1 AND scan_id != ?2",
+    [ST_CHECK_KEEP] = "UPDATE checks SET scan_id = ?3 WHERE policy_id = ?1 AND check_id = ?2",
     [ST_VERSION_GET] = "SELECT max_version FROM versions WHERE policy_id = ?1",
     [ST_VERSION_RAISE] = "INSERT INTO versions(policy_id, max_version) VALUES(?1, ?2) ON CONFLICT(policy_id) "
                          "DO UPDATE SET max_version = max(max_version, excluded.max_version)",
@@ -387,6 +389,14 @@ int agent_store_checks_delete(agent_store *s, const char *policy_id) {
   sqlite3_stmt *st = stmt(s, ST_POLICY_DEL_CHECKS);
   sqlite3_bind_text(st, 1, policy_id, -1, SQLITE_STATIC);
   return exec_step(s, st, "deleting checks");
+}
+
+int agent_store_check_keep(agent_store *s, const char *policy_id, int64_t check_id, int64_t scan_id) {
+  sqlite3_stmt *st = stmt(s, ST_CHECK_KEEP);
+  sqlite3_bind_text(st, 1, policy_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, check_id);
+  sqlite3_bind_int64(st, 3, scan_id);
+  return exec_step(s, st, "keeping a check");
 }
 
 int agent_store_checks_delete_stale(agent_store *s, const char *policy_id, int64_t scan_id) {

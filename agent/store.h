@@ -85,6 +85,9 @@ int agent_store_check_results(agent_store *s, const char *policy_id, int64_t **i
 int agent_store_check_put(agent_store *s, const char *policy_id, const agent_check_row *row);
 /* Delete every check of a policy (bundle changed: the stored results are invalid). */
 int agent_store_checks_delete(agent_store *s, const char *policy_id);
+/* A 5.x check that was not run: its stored row (if any) keeps its result, reason and event and only
+ * takes scan_id, so that it is not stale (not run never overwrites the last known state). */
+int agent_store_check_keep(agent_store *s, const char *policy_id, int64_t check_id, int64_t scan_id);
 /* Delete the checks of a policy whose scan id is not scan_id (checks the policy no longer has). */
 int agent_store_checks_delete_stale(agent_store *s, const char *policy_id, int64_t scan_id);
 /* Results hash (ARCHITECTURE.md) of the stored checks of a policy; *n gets their count. */

@@ -234,6 +234,8 @@ static void help(FILE *out) {
                "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
                "      --allow-unsigned  run bundles without checking a signature\n"
                "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
+               "      --reasons=R       5.x reasons: wazuh5 (the module's, default) or wazuh5-gcc (empty, as\n"
+               "                        Wazuh's GCC-built Linux packages report them; docs/DIVERGENCES.md)\n"
                "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n"
                "      --waivers FILE    waivers (repeatable; signed when --pubkey is given); see docs/WAIVERS.md\n"
                "exit status: 0 ok (gate passed), 1 error (a policy not loaded, a report not written),\n"
@@ -253,6 +255,7 @@ int cmd_scan(int argc, char **argv) {
       {"min-score", required_argument, 0, 'm'},
       {"no-builtins", no_argument, 0, 'N'},
       {"waivers", required_argument, 0, 'W'},
+      {"reasons", required_argument, 0, 'R'},
       {0, 0, 0, 0}};
   report_args ra = {.fail_on = FAIL_ON_NONE, .min_score = -1};
   int use_cache = 1, c;
@@ -322,6 +325,14 @@ int cmd_scan(int argc, char **argv) {
         return 2;
       }
       waiver_paths[nwaiver_paths++] = optarg;
+      break;
+    case 'R':
+      if (strcmp(optarg, "wazuh5") == 0) so.eval.reasons_gcc = 0;
+      else if (strcmp(optarg, "wazuh5-gcc") == 0) so.eval.reasons_gcc = 1;
+      else {
+        fprintf(stderr, "tenet scan: --reasons is wazuh5 or wazuh5-gcc\n");
+        return 2;
+      }
       break;
     case 'h': help(stdout); return 0;
     default: return cli_getopt_error("tenet scan", opts, argv);

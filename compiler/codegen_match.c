@@ -209,7 +209,12 @@ uint32_t cg_name_regex(cg *g, const cg_rule *cr) {
      * name is an exact, case-sensitive name match (a PCRE2 pattern with every byte escaped). */
     int is_rx = name.len >= 2 && strncasecmp(whole, "r:", 2) == 0;
     strbuf pat = STRBUF_INIT;
-    if (is_rx) {
+    if (is_rx && cr->r.has_content && cr->r.nminterms) {
+      /* the module never splits "r:<name> -> <content>": its first minterm is the regex
+       * "<name> -> <first content minterm>" (docs/WAZUH5.md); the VM tests the others on the name */
+      rule_span m0 = cr->r.minterms[0].text;
+      strbuf_append(&pat, cr->r.src + name.off + 2, m0.off + m0.len - (name.off + 2));
+    } else if (is_rx) {
       strbuf_puts(&pat, whole + 2);
     } else {
       strbuf_putc(&pat, '^');

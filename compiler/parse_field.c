@@ -130,6 +130,30 @@ void parse_strlist(pctx *c, const ynode *m, const char *key, const char *ctx, as
     strlist_item(c, v->kind == YNODE_SEQUENCE ? v->items[i] : v->pairs[i].value, key, ctx, out);
 }
 
+/* Whether the 5.x module can make an evaluator of a rule (its rule factory, SCA-SEMANTICS §10):
+ * trimmed of spaces and tabs, a lowercase "not " prefix removed, cut before the first "->" when
+ * the rule has " -> ", the text before the first ':' (one leading '!' ignored) must be a type
+ * letter. Otherwise the module logs "Failed to parse rule" and drops the rule. */
+static int rule_type_known5(const char *s, size_t len) {
+  while (len && (*s == ' ' || *s == '\t'))
+    s++, len--;
+  if (len >= 4 && memcmp(s, "not ", 4) == 0) {
+    s += 4, len -= 4;
+    while (len && (*s == ' ' || *s == '\t'))
+      s++, len--;
+  }
+  char *copy = strndup(s, len);
+  if (copy && strstr(copy, " -> ")) len = (size_t)(strstr(copy, "->") - copy);
+  free(copy);
+  const char *colon = memchr(s, ':', len);
+  if (!colon) return 0;
+  const char *key = s;
+  size_t klen = (size_t)(colon - s);
+  if (klen && key[0] == '!') key++, klen--;
+  if (klen != 1) return 0;
+  return strchr("frpdc", key[0]) != NULL;
+}
+
 void parse_rules(pctx *c, const ynode *m, const char *ctx, int allow_empty, ast_check *out) {
   const ynode *v = ynode_get(m, "rules");
   char hint[128];
@@ -159,6 +183,13 @@ void parse_rules(pctx *c, const ynode *m, const char *ctx, int allow_empty, ast_
     }
     if (it->len == 0) {
       parse_error(c, it, "rules", "%s: empty rule", ctx);
+      continue;
+    }
+    if (c->schema == 5 && !rule_type_known5(it->text, it->len)) {
+      parse_warning(c, it, "dropped-rule",
+                    "%s: rule '%.60s' has no known type: Wazuh 5.x drops it (\"Failed to parse rule\") and keeps the "
+                    "rest",
+                    ctx, it->text);
       continue;
     }
     ast_rule *r = &out->rules[out->nrules];

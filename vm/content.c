@@ -50,8 +50,56 @@ int vm_exec_matcher(eval_ctx *c, uint32_t expr, const char *line, size_t len) {
   return v;
 }
 
+/* One line in the 5.x way (sca_utils PatternMatches): the minterms in order, stopping at the
+ * first that fails; a regex that does not compile or an n: error is an exception in the module,
+ * raised only when that minterm is reached. Returns 1 (all pass), 0, or -1 (the exception). */
+int eval_line5(eval_ctx *c, uint32_t expr, const char *line, size_t len) {
+  for (uint32_t pc = expr; pc < c->code_len; pc++) {
+    const insn *in = &c->code[pc];
+    int r;
+    if (in->op == OP_MEND) return 1;
+    if (in->op == OP_MREGEX) {
+      const rx *re = c->rx[in->a];
+      if (!re) return -1;
+      r = rx_match_line(re, line, len);
+    } else if (in->op == OP_MNUMERIC) {
+      r = vm_numeric_minterm(c, in, line, len);
+      if (r == EV_INVALID) return -1;
+    } else if (in->op == OP_MLITERAL) {
+      const char *lit = program_str(c->prog, in->a);
+      size_t n = strlen(lit);
+      r = n == len && memcmp(lit, line, n) == 0; /* 5.x: case-sensitive equality */
+    } else {
+      return -1; /* unreachable in a verified program */
+    }
+    if (((int)(in->flags & F_NEG) ^ (r != 0)) == 0) return 0;
+  }
+  return 1;
+}
+
+/* The module sends a pattern that does not start with r:, !r:, n: or !n: (IsRegexOrNumericPattern)
+ * to plain equality with the whole pattern text, " && " and all: one line equal to it. */
+static int literal5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
+  strbuf pat = STRBUF_INIT;
+  eval_pattern_text5(c, expr, &pat);
+  const char *want = pat.data ? pat.data : "";
+  size_t wn = strlen(want);
+  lines_cursor cur;
+  lines_cursor_init(&cur, text, len);
+  const char *line;
+  size_t n;
+  int v = EV_NOT_FOUND;
+  while (v == EV_NOT_FOUND && lines_text5_next(&cur, &line, &n))
+    if (n == wn && memcmp(line, want, n) == 0) v = EV_FOUND;
+  strbuf_free(&pat);
+  return v;
+}
+
+int eval_pattern_literal5(eval_ctx *c, uint32_t expr) { return c->code[expr].op == OP_MLITERAL; }
+
 int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
   const insn *m = &c->code[expr];
+  if (eval_pattern_literal5(c, expr)) return literal5(c, expr, text, len);
   int single_negated = (m->flags & F_NEG) && expr + 1 < c->code_len && c->code[expr + 1].op == OP_MEND;
   lines_cursor cur;
   lines_cursor_init(&cur, text, len);
@@ -59,14 +107,35 @@ int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len) {
   size_t n;
   if (len == 0) return EV_NOT_FOUND;
   while (lines_text5_next(&cur, &line, &n)) {
-    int v = vm_exec_matcher(c, expr, line, n);
+    int v = eval_line5(c, expr, line, n);
+    if (v < 0) return EV_INVALID;
     if (single_negated) {
       if (v == 0) return EV_NOT_FOUND; /* a line matches the negated pattern */
-    } else if (v == EV_FOUND) {
+    } else if (v == 1) {
       return EV_FOUND;
-    } else if (v == EV_INVALID) {
-      return EV_INVALID;
     }
   }
   return single_negated ? EV_FOUND : EV_NOT_FOUND;
+}
+
+void eval_pattern_text5(eval_ctx *c, uint32_t expr, strbuf *out) {
+  const program *p = c->prog;
+  for (uint32_t pc = expr; pc < c->code_len && c->code[pc].op != OP_MEND; pc++) {
+    const insn *in = &c->code[pc];
+    if (pc != expr) strbuf_puts(out, " && ");
+    if (in->flags & F_NEG) strbuf_putc(out, '!');
+    if (in->op == OP_MREGEX) {
+      strbuf_puts(out, "r:");
+      strbuf_puts(out, in->a < p->nregexes ? program_str(p, p->regexes[in->a].source) : "");
+    } else if (in->op == OP_MNUMERIC) {
+      strbuf_puts(out, "n:");
+      if (in->a != PROG_NONE && in->a < p->nregexes) {
+        strbuf_puts(out, program_str(p, p->regexes[in->a].source));
+        strbuf_puts(out, " compare ");
+      }
+      strbuf_puts(out, program_str(p, in->b));
+    } else {
+      strbuf_puts(out, program_str(p, in->a));
+    }
+  }
 }

@@ -18,7 +18,9 @@
 #include "rulekind.h"
 #include "strbuf.h"
 
-enum ev_result { EV_NOT_FOUND = 0, EV_FOUND = 1, EV_INVALID = 2 };
+/* EV_NOT_RUN exists only in the 5.x dialect (SCA-SEMANTICS §10): a command that timed out, and a
+ * check with such a rule and no decision. It is never stored over a last known result. */
+enum ev_result { EV_NOT_FOUND = 0, EV_FOUND = 1, EV_INVALID = 2, EV_NOT_RUN = 3 };
 
 /* Kinds of event location message (rules.def's LOC column), numbered in the order the event
  * prints them (its event_pos column). */
@@ -35,9 +37,10 @@ typedef struct eval_options {
   int command_timeout; /* seconds (Wazuh sca.commands_timeout, default 30) */
   int skip_nfs;        /* d: rules on NFS/CIFS are invalid (default 1) */
   size_t output_cap;   /* bytes of command output kept (default 64 MiB) */
+  int reasons_gcc;     /* 5.x: no per-rule reason, as a GCC-built module reports (default 0) */
 } eval_options;
 
-#define EVAL_OPTIONS_DEFAULT {30, 1, (size_t)64 << 20}
+#define EVAL_OPTIONS_DEFAULT {30, 1, (size_t)64 << 20, 0}
 
 typedef struct eval_ctx {
   const program *prog;
@@ -47,13 +50,17 @@ typedef struct eval_ctx {
   scan_cache *cache;        /* per-scan cache shared by all workers (cache.h) */
   const eval_options *opt;
   /* per-check outputs (owned; reset by exec.c for every check) */
-  char *reason;             /* first reason set, or NULL */
+  char *reason;             /* 4.x: first reason set; 5.x: one per invalid rule, '\n'-joined; or NULL */
+  int rule_reason;          /* 5.x: the running rule has set its reason (exec.c clears it per rule) */
   strbuf loc[LOC__COUNT];   /* ','-joined location values per kind */
   char **loc_seen;          /* messages recorded so far (duplicates are dropped, at most 255) */
   size_t nloc_seen;
 } eval_ctx;
 
-/* Set the check's reason unless one is already set (printf-style). */
+/* Set the check's reason (printf-style). 4.x: unless one is already set (the first wins, §2.10).
+ * 5.x: the running rule's reason, appended after a '\n' to those of earlier rules, unless this
+ * rule already set one (the module keeps one reason per invalid rule, §10); nothing when the
+ * options ask for the GCC-built module's reasons (reasons_gcc). */
 void eval_set_reason(eval_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Record a location message of a kind (the value only, e.g. the file list); exact duplicates of
  * an earlier message and anything past 255 messages are dropped; values are cut at 1024 bytes. */

@@ -11,7 +11,9 @@
  *                                stops at a line giving exactly 1, else the last line's value is
  *                                the result; only 1 (found) and 2 (invalid) count.
  * 5.x: the command always runs; without content a successful run is FOUND; the output, trimmed of
- * newlines at both ends, is matched by eval_content5. A timeout is invalid (5.x says "Not run").
+ * newlines at both ends, is matched by eval_content5. A timeout is EV_NOT_RUN (no reason); a
+ * command that cannot run is invalid, "Command execution failed: <cmd>"; a pattern that raises
+ * the module's exception is invalid, "Invalid pattern '<pattern>' for command '<cmd>'".
  * Every c: rule records " Command: <command>". */
 #include "cache_int.h"
 #include "err.h"
@@ -40,11 +42,51 @@ static int match_output5(eval_ctx *c, uint32_t expr, const runner_result *res) {
   return eval_content5(c, expr, s, n);
 }
 
+/* 5.x (CommandRuleEvaluator). */
+static int run5(eval_ctx *c, const char *cmd, uint32_t expr, const cache_command *r) {
+  if (r && r->reason) { /* a provider declined (cache.h) */
+    eval_set_reason(c, "%s", r->reason);
+    return EV_INVALID;
+  }
+  if (r && r->status == TN_OK && r->result.timed_out) return EV_NOT_RUN;
+  if (!r || r->status != TN_OK || r->result.exit_code == RUNNER_EXEC_FAILED) {
+    eval_set_reason(c, "Command execution failed: %s", cmd);
+    return EV_INVALID;
+  }
+  if (expr == PROG_NONE) return EV_FOUND;
+  if (eval_pattern_literal5(c, expr)) { /* a plain string: the whole output, trimmed, equals it */
+    strbuf pat = STRBUF_INIT;
+    eval_pattern_text5(c, expr, &pat);
+    const char *s = r->result.output;
+    size_t n = r->result.output_len;
+    while (n && *s == '\n')
+      s++, n--;
+    while (n && s[n - 1] == '\n')
+      n--;
+    int eq = pat.data ? strlen(pat.data) == n && memcmp(pat.data, s, n) == 0 : n == 0;
+    strbuf_free(&pat);
+    return eq ? EV_FOUND : EV_NOT_FOUND;
+  }
+  int v = match_output5(c, expr, &r->result);
+  if (v == EV_INVALID) {
+    strbuf pat = STRBUF_INIT;
+    eval_pattern_text5(c, expr, &pat);
+    eval_set_reason(c, "Invalid pattern '%s' for command '%s'", pat.data ? pat.data : "", cmd);
+    strbuf_free(&pat);
+  }
+  return v;
+}
+
 static int run(eval_ctx *c, const char *cmd, uint32_t expr) {
   static const eval_options defaults = EVAL_OPTIONS_DEFAULT;
   const eval_options *o = c->opt ? c->opt : &defaults;
   const cache_command *r = scan_cache_get_command(c->cache, cmd, o->command_timeout, o->output_cap);
   int v;
+  if (c->prog->dialect == DIALECT_WAZUH5) {
+    v = run5(c, cmd, expr, r);
+    if (r) scan_cache_release_command(c->cache, r);
+    return v;
+  }
   if (r && r->reason) { /* a provider declined (cache.h): tenet test, tenet scan --root */
     eval_set_reason(c, "%s", r->reason);
     v = EV_INVALID;

@@ -19,11 +19,25 @@ static const char *const markers[LOC__COUNT] = {
 };
 
 void eval_set_reason(eval_ctx *c, const char *fmt, ...) {
-  if (c->reason) return;
+  int five = c->prog && c->prog->dialect == DIALECT_WAZUH5;
+  if (five ? c->rule_reason || (c->opt && c->opt->reasons_gcc) : c->reason != NULL) return;
+  char *text = NULL;
   va_list ap;
   va_start(ap, fmt);
-  if (vasprintf(&c->reason, fmt, ap) < 0) c->reason = NULL;
+  if (vasprintf(&text, fmt, ap) < 0) text = NULL;
   va_end(ap);
+  if (!text) return;
+  c->rule_reason = 1;
+  if (!c->reason) {
+    c->reason = text;
+    return;
+  }
+  char *joined = NULL;
+  if (asprintf(&joined, "%s\n%s", c->reason, text) >= 0) {
+    free(c->reason);
+    c->reason = joined;
+  }
+  free(text);
 }
 
 void eval_note_location(eval_ctx *c, int kind, const char *value) {
@@ -53,6 +67,7 @@ void eval_note_location(eval_ctx *c, int kind, const char *value) {
 void eval_ctx_reset(eval_ctx *c) {
   free(c->reason);
   c->reason = NULL;
+  c->rule_reason = 0;
   for (int i = 0; i < LOC__COUNT; i++) strbuf_reset(&c->loc[i]);
   for (size_t i = 0; i < c->nloc_seen; i++) free(c->loc_seen[i]);
   c->nloc_seen = 0;

@@ -11,7 +11,9 @@
  *              2 makes the list invalid, anything else is no match in that file.
  * 5.x: the location is one path; existence is "a regular file" through symlinks (errors other than
  * a missing path are invalid); content needs an existing regular file (else invalid) and is
- * matched by eval_content5 (content.c). */
+ * matched by eval_content5 (content.c). 5.x reasons are the module's (SCA-SEMANTICS §10):
+ * "File '%s' does not exist or is not a regular file", "Invalid pattern '%s' for file '%s'" and,
+ * for an existence test that fails with an error, "File '%s' could not be resolved". */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -137,14 +139,12 @@ static int list4(eval_ctx *c, const char *list, uint32_t expr) {
 
 /* ---- 5.x ---- */
 
-/* stat through symlinks: 1 regular file, 0 anything else or missing, -1 error (reason set). */
-static int regular5(eval_ctx *c, const char *path) {
+/* std::filesystem exists() && is_regular_file(), through symlinks: 1 a regular file, 0 not (or
+ * missing), -1 the module's exception (an error other than a missing path). */
+static int regular5(const char *path) {
   struct stat st;
   if (fs_stat(path, &st) == 0) return S_ISREG(st.st_mode) ? 1 : 0;
-  if (errno == ENOENT || errno == ENOTDIR) return 0;
-  char eb[128];
-  eval_set_reason(c, "Could not open '%s': %s", path, eval_strerror(errno, eb, sizeof eb));
-  return -1;
+  return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 }
 
 static char *slurp(const char *path, size_t *len) {
@@ -164,30 +164,47 @@ static char *slurp(const char *path, size_t *len) {
   return buf;
 }
 
-static int file5(eval_ctx *c, const char *path, uint32_t expr) {
-  int reg = regular5(c, path);
-  if (expr == PROG_NONE) return reg < 0 ? EV_INVALID : reg ? EV_FOUND : EV_NOT_FOUND;
-  if (reg != 1) {
-    eval_set_reason(c, "Could not open file '%s'", path);
-    return EV_INVALID;
-  }
+int eval_file_content5(eval_ctx *c, const char *path, uint32_t expr) {
   const cache_file *f = scan_cache_get_file(c->cache, path);
   int r;
   if (!f || f->err) {
-    char eb[128];
-    eval_set_reason(c, "Could not open file '%s': %s", path,
-                    eval_strerror(f ? f->err : ENOMEM, eb, sizeof eb));
-    r = EV_INVALID;
+    r = -1;
   } else if (f->too_big) {
     size_t len = 0;
     char *all = slurp(path, &len);
-    r = all ? eval_content5(c, expr, all, len) : EV_INVALID;
-    if (!all) eval_set_reason(c, "Could not open file '%s'", path);
+    r = all ? eval_content5(c, expr, all, len) : -1;
     free(all);
   } else {
     r = eval_content5(c, expr, f->data, f->len);
   }
   scan_cache_release_file(c->cache, f);
+  return r;
+}
+
+/* FileRuleEvaluator: existence is "exists and is a regular file" (an error is invalid); content
+ * needs a regular file, then the whole file through eval_content5. Reasons: §10's wording. */
+static int file5(eval_ctx *c, const char *path, uint32_t expr) {
+  int reg = regular5(path);
+  if (expr == PROG_NONE) {
+    if (reg >= 0) return reg ? EV_FOUND : EV_NOT_FOUND;
+    eval_set_reason(c, "File '%s' could not be resolved", path);
+    return EV_INVALID;
+  }
+  if (reg == 0) {
+    eval_set_reason(c, "File '%s' does not exist or is not a regular file", path);
+    return EV_INVALID;
+  }
+  int r = eval_file_content5(c, path, expr);
+  if (r == -1) {
+    eval_set_reason(c, "File '%s' does not exist or is not a regular file", path);
+    return EV_INVALID;
+  }
+  if (r == EV_INVALID) {
+    strbuf pat = STRBUF_INIT;
+    eval_pattern_text5(c, expr, &pat);
+    eval_set_reason(c, "Invalid pattern '%s' for file '%s'", pat.data ? pat.data : "", path);
+    strbuf_free(&pat);
+  }
   return r;
 }
 

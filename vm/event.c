@@ -49,7 +49,9 @@ char *event_render_check(const program *p, const check_result *r, int64_t scan_i
     strbuf_printf(&b, ",\"%s\":", loc_keys[k]);
     strbuf_json_str(&b, r->loc[k]);
   }
-  if (r->result == EV_INVALID) {
+  if (r->result == EV_NOT_RUN) {
+    strbuf_puts(&b, ",\"status\":\"Not run\""); /* 5.x only (docs/PROTOCOL.md "Not run") */
+  } else if (r->result == EV_INVALID) {
     strbuf_puts(&b, ",\"status\":\"Not applicable\",\"reason\":");
     strbuf_json_str(&b, r->reason ? r->reason : "Unknown reason");
   } else {

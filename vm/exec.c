@@ -16,11 +16,11 @@ int vm_exec_check(eval_ctx *c, const prog_check *chk) {
   for (uint32_t pc = 0; pc < c->code_len; pc++) {
     const insn *in = &c->code[pc];
     vmdispatch(in->op) {
-#define RULE(letter, op, eval, ...) vmcase(op) { r = eval(c, in); vmbreak; }
+#define RULE(letter, op, eval, ...) vmcase(op) { c->rule_reason = 0; r = eval(c, in); vmbreak; }
 #include "rules.def"
 #undef RULE
       vmcase(NOT) {
-        if (r != EV_INVALID) r = !r;
+        if (r == EV_FOUND || r == EV_NOT_FOUND) r = !r; /* invalid and not run stay */
         vmbreak;
       }
       vmcase(ALL)
@@ -37,11 +37,13 @@ int vm_exec_check(eval_ctx *c, const prog_check *chk) {
           pc = in->a - 1; /* short-circuit: later rules are not evaluated */
           vmbreak;
         }
-        if (r == EV_INVALID) g = EV_INVALID;
+        if (r == EV_NOT_RUN) g = EV_NOT_RUN; /* 5.x: not run wins over invalid when undecided */
+        else if (r == EV_INVALID && g != EV_NOT_RUN) g = EV_INVALID;
         vmbreak;
       }
       vmcase(RESULT) {
-        if (in->x == COND_NONE && g != EV_INVALID) g = !g;
+        if (pc == 0 && c->prog->dialect == DIALECT_WAZUH5) return EV_INVALID; /* 5.x: no rule left */
+        if (in->x == COND_NONE && (g == EV_FOUND || g == EV_NOT_FOUND)) g = !g;
         return g;
       }
     default:

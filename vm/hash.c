@@ -1,6 +1,8 @@
 /* hash.c — the results hash (ARCHITECTURE.md "Hashes and integrity"): SHA-256, lower-case hex, of the
  * results of one policy in ascending check id order joined with ','; a not-applicable check
- * contributes an empty string; an absent check contributes nothing. */
+ * contributes an empty string; an absent check contributes nothing. A 5.x not-run check contributes
+ * its last known result: a scan without stored state (tenet scan) knows none and contributes the
+ * empty string; the agent hashes its store, where not run never replaced the stored result. */
 #include <string.h>
 
 #include "crypto.h"
@@ -11,6 +13,7 @@ const char *scan_result_name(int result) {
   switch (result) {
   case EV_FOUND: return "passed";
   case EV_NOT_FOUND: return "failed";
+  case EV_NOT_RUN: return "not run";
   default: return "not applicable";
   }
 }
@@ -26,7 +29,7 @@ void scan_results_hash(const int *results, size_t n, char out[65]) {
   strbuf b = STRBUF_INIT;
   for (size_t i = 0; i < n; i++) {
     if (i) strbuf_putc(&b, ',');
-    if (results[i] != EV_INVALID) strbuf_puts(&b, scan_result_name(results[i]));
+    if (results[i] == EV_FOUND || results[i] == EV_NOT_FOUND) strbuf_puts(&b, scan_result_name(results[i]));
   }
   finish(&b, out);
 }

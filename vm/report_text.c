@@ -1,6 +1,8 @@
 /* report_text.c — the "text" format: per policy its id and name, every check that did not pass
- * (result, id, title; the reason when not applicable), then the counts, score and time; after
+ * (result, id, title; the reason when not applicable; NRUN for a 5.x check not run), then the counts, score and time; after
  * several policies, one line for the whole run. Titles come from the checks' metadata fields. */
+#include <string.h>
+
 #include "err.h"
 #include "report.h"
 
@@ -13,6 +15,7 @@
 static const char *result_word(int r, int color) {
   if (r == EV_FOUND) return color ? GREEN "pass" RESET : "pass";
   if (r == EV_NOT_FOUND) return color ? RED "FAIL" RESET : "FAIL";
+  if (r == EV_NOT_RUN) return color ? YELLOW "NRUN" RESET : "NRUN"; /* 5.x: not run */
   return color ? YELLOW "N/A " RESET : "N/A ";
 }
 
@@ -44,7 +47,19 @@ int report_text_check(report_ctx *ctx, const policy_scan *s, const check_result 
     fprintf(out, "  %s  %-7lld %s\n", color ? "\033[36mWAIV\033[0m" : "WAIV", (long long)r->id, m.title);
   else
     fprintf(out, "  %s  %-7lld %s\n", result_word(r->result, color), (long long)r->id, m.title);
-  if (r->result == EV_INVALID) fprintf(out, "                reason: %s\n", r->reason ? r->reason : "");
+  if (r->result == EV_INVALID) {
+    const char *why = r->reason ? r->reason : "";
+    if (!s->prog || s->prog->dialect != DIALECT_WAZUH5) {
+      fprintf(out, "                reason: %s\n", why);
+    } else { /* 5.x: one reason per invalid rule, newline-joined: one indented line each */
+      for (const char *line = why, *nl;; line = nl + 1) {
+        nl = strchr(line, '\n');
+        fprintf(out, "                %s %.*s\n", line == why ? "reason:" : "       ",
+                nl ? (int)(nl - line) : (int)strlen(line), line);
+        if (!nl) break;
+      }
+    }
+  }
   if (w && !w->expired)
     fprintf(out, "                waived (%s): %s — %s, until %s\n", scan_result_name(r->result),
             w->justification ? w->justification : "", w->owner ? w->owner : "", w->expires ? w->expires : "");
@@ -64,9 +79,11 @@ int report_text_summary(report_ctx *ctx, const policy_scan *s) {
   if (waived) fprintf(ctx->opt->out, "  %d check%s waived\n", waived, waived == 1 ? "" : "s");
   if (ctx->opt->baseline)
     fprintf(ctx->opt->out, "  %d check%s changed since the baseline\n", changes, changes == 1 ? "" : "s");
+  char nr[48] = "";
+  if (s->not_run) snprintf(nr, sizeof nr, ", %d not run", s->not_run); /* 5.x only */
   fprintf(ctx->opt->out,
-          "  %d passed, %d failed, %d not applicable — score %.1f%% (%zu checks; scan took %.2f s)\n\n",
-          s->passed, s->failed, s->invalid, (double)s->score, s->nchecks, ctx->opt->seconds);
+          "  %d passed, %d failed, %d not applicable%s — score %.1f%% (%zu checks; scan took %.2f s)\n\n",
+          s->passed, s->failed, s->invalid, nr, (double)s->score, s->nchecks, ctx->opt->seconds);
   return TN_OK;
 }
 

@@ -58,7 +58,8 @@ static void run_one(pool *pl, eval_ctx *c, job j) {
   c->rx = img->rx;
   int r = vm_exec_check(c, chk);
   check_result *cr = &pl->res[j.policy][j.check];
-  if (fill_result(cr, p, j.check, r, r == EV_INVALID ? (c->reason ? c->reason : "Unknown reason") : NULL, c,
+  const char *none = p->dialect == DIALECT_WAZUH5 ? "" : "Unknown reason"; /* 5.x: no rule reason */
+  if (fill_result(cr, p, j.check, r, r == EV_INVALID ? (c->reason ? c->reason : none) : NULL, c,
                   pl->outs[j.policy].scan_id) != TN_OK)
     atomic_store(&pl->oom, 1);
 }
@@ -163,6 +164,10 @@ static int worker_count(const scan_options *opt, size_t njobs) {
 static int requirements_met(const vm_image *img, scan_cache *cache, const scan_options *opt, char **why) {
   const program *p = img->prog;
   if (!p->has_requirements) return 1;
+  /* 5.x: requirements whose every rule was dropped at load are not evaluated (the module only
+   * evaluates a non-empty rule list), so they are met */
+  const prog_check *rq = &p->requirements;
+  if (p->dialect == DIALECT_WAZUH5 && (!rq->code_len || p->code[rq->code].op == OP_RESULT)) return 1;
   eval_ctx c;
   vm_ctx_init(&c, img, cache, &opt->eval);
   int r = vm_exec_check(&c, &p->requirements);
@@ -240,6 +245,7 @@ static int finish(pool *pl, uint32_t k) {
     results[i] = out->checks[i].result;
     if (results[i] == EV_FOUND) out->passed++;
     else if (results[i] == EV_NOT_FOUND) out->failed++;
+    else if (results[i] == EV_NOT_RUN) out->not_run++;
     else out->invalid++;
   }
   scan_results_hash(results, out->nchecks, out->hash);

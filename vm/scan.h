@@ -31,7 +31,8 @@ enum scan_status {
 typedef struct check_result {
   int64_t id;
   uint32_t index; /* the check in the program: prog->checks[index] (metadata: scan_check_meta) */
-  int result;     /* EV_FOUND (passed), EV_NOT_FOUND (failed), EV_INVALID (not applicable) */
+  int result;     /* EV_FOUND (passed), EV_NOT_FOUND (failed), EV_INVALID (not applicable),
+                     EV_NOT_RUN (5.x: not run — a command timed out, no decision; no reason) */
   char *reason;   /* EV_INVALID only: the first reason set, or "Unknown reason"; else NULL */
   char *loc[LOC__COUNT]; /* evidence per location kind (enum ev_location): the ','-joined values
                             the event prints, or NULL when the check recorded none of that kind */
@@ -49,6 +50,7 @@ typedef struct policy_scan {
   check_result *checks;     /* ascending check id */
   size_t nchecks;
   int passed, failed, invalid;
+  int not_run;              /* 5.x: checks not run (in total_checks, none of the three counts) */
   float score;              /* Wazuh's float32 score (not-applicable excluded) */
   int64_t start_time, end_time;
   char hash[65];            /* results hash (ARCHITECTURE.md): sha256 of results joined with ',' */
@@ -82,7 +84,7 @@ void scan_results_hash(const int *results, size_t n, char out[65]);
 /* Same over result strings ("passed", "failed", "not applicable" or "" for N/A). */
 void scan_results_hash_strings(const char *const *results, size_t n, char out[65]);
 
-/* Name of a result for events and stores: "passed", "failed", "not applicable". */
+/* Name of a result for events and stores: "passed", "failed", "not applicable", "not run". */
 const char *scan_result_name(int result);
 
 #endif

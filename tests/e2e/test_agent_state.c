@@ -406,6 +406,62 @@ static void test_not_a_state_db(void) {
   agent_store_close(s);
 }
 
+/* 5.x "not run" (docs/PROTOCOL.md 6.7): a not-run check never replaces the stored result, is not
+ * deleted as stale, sends no delta, and the results hash keeps the last known result. */
+static void test_not_run_keeps_last_state(void) {
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/notrun.db", dir);
+  agent_store *s = agent_store_open(path, err, sizeof err);
+  REQUIRE(s);
+  policy_scan scan;
+  agent_record_result res;
+  agent_policy_meta m = meta(BUNDLE_A, 1);
+  queued q;
+  make_scan(&scan, 21, seed_ids, seed_res, 4);
+  REQUIRE(agent_outbox_record_scan(s, &m, &scan, &lim, &res, err, sizeof err) == TN_OK);
+  policy_scan_free(&scan);
+  CHECK_STR(res.results_hash, SEED_HASH);
+  drain(s, &q, 0);
+  ack_all(s, &q);
+
+  /* 1000 (passed) and 1002 (failed) time out; 1004 is new and times out: nothing known. */
+  const int64_t ids[] = {1000, 1001, 1002, 1003, 1004};
+  const int now[] = {EV_FOUND, EV_NOT_FOUND, EV_NOT_FOUND, EV_FOUND, EV_FOUND};
+  make_scan(&scan, 22, ids, now, 5);
+  scan.checks[0].result = EV_NOT_RUN;
+  scan.checks[2].result = EV_NOT_RUN;
+  scan.checks[4].result = EV_NOT_RUN;
+  REQUIRE(agent_outbox_record_scan(s, &m, &scan, &lim, &res, err, sizeof err) == TN_OK);
+  policy_scan_free(&scan);
+  CHECK_INT(res.changed, 0);
+  CHECK_STR(res.results_hash, SEED_HASH);
+  int64_t *sid = NULL;
+  int *sres = NULL;
+  size_t n = 0;
+  REQUIRE(agent_store_check_results(s, "seed", &sid, &sres, &n) == TN_OK);
+  REQUIRE(n == 4); /* kept, not stale; 1004 has no row */
+  CHECK_INT(sid[0], 1000);
+  CHECK_INT(sres[0], TENET__CHECK_RESULT__PASSED);
+  CHECK_INT(sid[2], 1002);
+  CHECK_INT(sres[2], TENET__CHECK_RESULT__FAILED);
+  free(sid);
+  free(sres);
+  drain(s, &q, 0);
+  REQUIRE(q.n == 1 && q.m[0]->body_case == TENET__ENVELOPE__BODY_SCAN_SUMMARY);
+  CHECK_STR(xh(q.m[0]->scan_summary->results_hash), SEED_HASH);
+  ack_all(s, &q);
+
+  /* The commands run again with the old results: still no change. */
+  make_scan(&scan, 23, seed_ids, seed_res, 4);
+  REQUIRE(agent_outbox_record_scan(s, &m, &scan, &lim, &res, err, sizeof err) == TN_OK);
+  policy_scan_free(&scan);
+  CHECK_INT(res.changed, 0);
+  CHECK_STR(res.results_hash, SEED_HASH);
+  drain(s, &q, 0);
+  ack_all(s, &q);
+  agent_store_close(s);
+}
+
 int main(void) {
   tmp_make("agent-state", dir, sizeof dir);
   snprintf(db, sizeof db, "%s/agent.db", dir);
@@ -415,6 +471,7 @@ int main(void) {
   RUN(test_uncommitted_is_lost_committed_is_kept);
   RUN(test_batches_and_big_policies);
   RUN(test_not_a_state_db);
+  RUN(test_not_run_keeps_last_state);
   tmp_remove(dir);
   return test_report();
 }

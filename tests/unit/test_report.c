@@ -200,6 +200,41 @@ static void test_text(void) {
   run_free(&r);
 }
 
+/* 5.x: a not-run check (NRUN, counted apart) and newline-joined reasons, one indented line each. */
+static void test_text5(void) {
+  run r;
+  memset(&r, 0, sizeof r);
+  char err[512];
+  load_options lo = {0};
+  lo.dialect = DIALECT_WAZUH5;
+  REQUIRE(load_policy(path, &lo, &r.lp, NULL, err, sizeof err) == TN_OK);
+  REQUIRE((r.img = vm_image_load(r.lp.prog, err, sizeof err)));
+  scan_options so = {.jobs = 1, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = 78};
+  REQUIRE(scan_run(r.img, NULL, NULL, &so, &r.scan) == TN_OK);
+  REQUIRE(r.scan.nchecks == 3);
+  /* shape the results as a 5.x scan with a timeout would leave them */
+  check_result *c = r.scan.checks;
+  free(c[0].reason);
+  c[0].result = EV_INVALID;
+  c[0].reason = strdup("File '/a' does not exist or is not a regular file\nPath '/b' does not exist");
+  c[1].result = EV_NOT_RUN;
+  c[2].result = EV_FOUND;
+  r.scan.passed = 1, r.scan.failed = 0, r.scan.invalid = 1, r.scan.not_run = 1, r.scan.score = 100;
+  int rc;
+  char *out = render("text", &r.scan, 1, &rc);
+  REQUIRE(out);
+  CHECK_INT(rc, TN_OK);
+  CHECK_STR(out, "rep  Report \"test\"\n"
+                 "  N/A   1       Quote \" and\nnewline \xc3\xa9 \xe2\x9c\x93\n"
+                 "                reason: File '/a' does not exist or is not a regular file\n"
+                 "                        Path '/b' does not exist\n"
+                 "  NRUN  2       Plain\n"
+                 "  1 passed, 0 failed, 1 not applicable, 1 not run \xe2\x80\x94 score 100.0% (3 checks; scan took "
+                 "0.00 s)\n\n");
+  free(out);
+  run_free(&r);
+}
+
 /* Every format of the table renders a scan, and skips a policy that did not run. */
 static void test_every_format(void) {
   run r;
@@ -334,6 +369,7 @@ int main(void) {
   RUN(test_structured_fields);
   RUN(test_jsonl);
   RUN(test_text);
+  RUN(test_text5);
   RUN(test_every_format);
   RUN(test_fields_match_splice_on_corpus);
   test_rm_rf(dir);
