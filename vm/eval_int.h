@@ -20,6 +20,14 @@ int eval_file_list(eval_ctx *c, const char *list, uint32_t expr);
  * error) is INVALID. Used by f: and c: in 5.x policies. */
 int eval_content5(eval_ctx *c, uint32_t expr, const char *text, size_t len);
 
+/* eval_content5 over a file read from fd as a stream (files too large for the cache): the same
+ * lines and result, in memory one chunk and one line at a time. A line longer than
+ * CONTENT5_LINE_MAX bytes (a sparse or binary file) and the scan's time budget (cache.h) stop the
+ * read: INVALID with a reason saying which. path is for the reasons. */
+#define CONTENT5_LINE_MAX ((size_t)16 << 20)
+#define CONTENT5_CHUNK 65536
+int eval_content5_stream(eval_ctx *c, uint32_t expr, int fd, const char *path);
+
 /* strerror text (glibc's, as Wazuh prints it); thread-safe. */
 static inline const char *eval_strerror(int e, char *buf, size_t n) { return strerror_r(e, buf, n); }
 
