@@ -1,6 +1,6 @@
 /* cmd_scan.c — `tenet scan`: run policies (bundles or YAML) on this host once and print the results
  * in an output format of vm/report_formats.def (Wazuh events, a readable report, ...). One per-scan
- * cache serves every policy of the run. */
+ * cache serves every policy of the run, under one time budget (--scan-budget). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +38,18 @@ static void help(FILE *out) {
   fprintf(out, "  -j, --jobs N          worker threads (default: one per core)\n"
                "      --no-cache        run every command and read every file each time it is asked for\n"
                "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
-               "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
-               "      --allow-unsigned  run bundles without checking a signature\n"
+               "  -p, --pubkey KEY.pub  bundles must be signed by this key; YAML sources, which carry no\n"
+               "                        signature, are then refused unless --allow-unsigned is given\n"
+               "      --allow-unsigned  run bundles without checking a signature (and YAML with --pubkey)\n"
+               "      --cache-max MB    cap on the MiB of command outputs and file contents the per-scan\n"
+               "                        cache holds; results past it are produced again when asked\n"
+               "                        for (default %zu)\n"
+               "      --scan-budget S   stop reading files and running commands after S seconds; the\n"
+               "                        checks left are not applicable with that reason (default %d,\n"
+               "                        0: no budget)\n"
                "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
-               "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n");
+               "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n",
+          SCAN_CACHE_BYTES_MAX >> 20, SCAN_CACHE_BUDGET_DEFAULT);
 }
 
 int cmd_scan(int argc, char **argv) {
@@ -50,10 +58,12 @@ int cmd_scan(int argc, char **argv) {
       {"no-cache", no_argument, 0, 'C'},     {"timeout", required_argument, 0, 't'},
       {"pubkey", required_argument, 0, 'p'}, {"allow-unsigned", no_argument, 0, 'U'},
       {"dialect", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
-      {"root", required_argument, 0, 'r'},
+      {"root", required_argument, 0, 'r'},   {"scan-budget", required_argument, 0, 'B'},
+      {"cache-max", required_argument, 0, 'M'},
       {0, 0, 0, 0}};
   const report_format *fmt = report_format_find(isatty(STDOUT_FILENO) ? "text" : "jsonl");
-  int use_cache = 1, c;
+  int use_cache = 1, c, budget = SCAN_CACHE_BUDGET_DEFAULT;
+  long cache_max = (long)(SCAN_CACHE_BYTES_MAX >> 20);
   scan_options so = {.jobs = 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = -1};
   load_options lo = {0};
   const char *pub = NULL, *root = NULL;
@@ -96,6 +106,20 @@ int cmd_scan(int argc, char **argv) {
       }
       break;
     case 'r': root = optarg; break;
+    case 'M':
+      cache_max = strtol(optarg, &end, 10);
+      if (!*optarg || *end || cache_max < 0 || cache_max > 65536) {
+        fprintf(stderr, "tenet scan: --cache-max takes MiB from 0 to 65536\n");
+        return 2;
+      }
+      break;
+    case 'B':
+      budget = (int)strtol(optarg, &end, 10);
+      if (!*optarg || *end || budget < 0 || budget > 86400) {
+        fprintf(stderr, "tenet scan: --scan-budget takes seconds from 0 (none) to 86400\n");
+        return 2;
+      }
+      break;
     case 'h': help(stdout); return 0;
     default: help(stderr); return 2;
     }
@@ -103,6 +127,18 @@ int cmd_scan(int argc, char **argv) {
   if (optind >= argc) {
     help(stderr);
     return 2;
+  }
+  /* A key asks for signed policies: a YAML source cannot carry a signature, so it would run
+   * unchecked. Refuse it unless unsigned sources are allowed explicitly. */
+  if (pub && !lo.allow_unsigned) {
+    int refused = 0;
+    for (int i = optind; i < argc; i++) {
+      if (!load_is_yaml(argv[i])) continue;
+      fprintf(stderr, "tenet scan: %s: a YAML policy carries no signature, but --pubkey asks for signed "
+                      "bundles (compile and sign it, or add --allow-unsigned)\n", argv[i]);
+      refused = 1;
+    }
+    if (refused) return 1;
   }
   char err[512];
   crypto_key *key = NULL;
@@ -117,6 +153,7 @@ int cmd_scan(int argc, char **argv) {
     crypto_key_free(key);
     return 1;
   }
+  scan_cache_set_limit(cache, (size_t)cache_max << 20);
   if (root && scanroot_begin(cache, root, err, sizeof err) != TN_OK) {
     fprintf(stderr, "tenet scan: --root: %s\n", err);
     scan_cache_free(cache);
@@ -161,6 +198,7 @@ int cmd_scan(int argc, char **argv) {
   }
   pr.policy = n == 1 ? program_str(lps[0].prog, lps[0].prog->policy_id) : "scanning";
   struct timespec t0, t1;
+  scan_cache_set_budget(cache, budget);
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int rc = n ? scan_run_many((const vm_image *const *)imgs, hashes, n, cache, &so, scans) : TN_OK;
   clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -173,6 +211,14 @@ int cmd_scan(int argc, char **argv) {
   for (size_t k = 0; rc == TN_OK && k < n; k++)
     if (scans[k].status != SCAN_DONE)
       fprintf(stderr, "tenet scan: %s\n", scans[k].message ? scans[k].message : "policy skipped");
+  if (rc == TN_OK && scan_cache_over_budget(cache)) {
+    size_t left = 0;
+    for (size_t k = 0; k < n; k++)
+      for (size_t i = 0; i < scans[k].nchecks; i++)
+        left += scans[k].checks[i].reason && strstr(scans[k].checks[i].reason, scan_cache_budget_reason(cache));
+    fprintf(stderr, "tenet scan: %s: %zu check(s) not applicable for it (raise --scan-budget)\n",
+            scan_cache_budget_reason(cache), left);
+  }
   report_options ro = {.out = stdout, .color = color, .seconds = secs};
   if (rc == TN_OK && n && (rc = report_write(fmt, &ro, scans, n)) != TN_OK) {
     fprintf(stderr, "tenet scan: writing the report: %s\n", tn_strerror(rc));
