@@ -59,7 +59,9 @@ int bundle_written_hash(const uint8_t *data, size_t len, uint8_t out[CRYPTO_SHA2
 int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *info, char *err,
                 size_t errlen);
 /* Read a bundle file's bytes, bounded by BUNDLE_MAX_SIZE, without parsing them: *data is malloc'd
- * (caller frees). TN_OK, TN_EIO, TN_ETOOBIG or TN_ENOMEM with a message in err. */
+ * (caller frees). Only a regular file is read (opened non-blocking, checked with fstat): a FIFO,
+ * socket or device is TN_EIO "not a regular file", at once. TN_OK, TN_EIO, TN_ETOOBIG or TN_ENOMEM
+ * with a message in err. */
 int bundle_file_load(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen);
 /* Read a bundle file (bundle_file_load) and parse it as bundle_read does; TN_EIO when the file
  * cannot be read. */

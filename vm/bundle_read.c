@@ -341,15 +341,21 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
 int bundle_file_load(const char *path, uint8_t **data, size_t *len_out, char *err, size_t errlen) {
   *data = NULL;
   *len_out = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO (or a device) named like a bundle must not hang the caller in open(); it
+   * is refused below. On a regular file the flag changes nothing. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return tn_err_set(err, errlen, TN_EIO, "cannot open %s: %s", path, strerror(errno));
-  /* Read at most BUNDLE_MAX_SIZE + 1 bytes: one more than allowed proves the file is too big,
-   * whatever kind of file it is (st_size is only a hint). */
+  /* Read at most BUNDLE_MAX_SIZE + 1 bytes: one more than allowed proves the file is too big
+   * (st_size is only a hint: the file may grow while it is read). */
   size_t cap = 0, len = 0;
   struct stat st;
   uint8_t *buf = NULL;
   int rc = TN_OK;
-  int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    rc = tn_err_set(err, errlen, TN_EIO, "%s: not a regular file", path);
+    goto done;
+  }
+  int regular = 1;
   if (regular && (uint64_t)st.st_size > BUNDLE_MAX_SIZE) {
     rc = tn_err_set(err, errlen, TN_ETOOBIG, "%s: %lld bytes exceeds the bundle limit of %zu bytes", path,
                     (long long)st.st_size, BUNDLE_MAX_SIZE);
