@@ -309,9 +309,10 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
   if (produce) {
     cache_command *r = &e->u.command;
     int left = budget_left_s(c);
-    int cut = timeout_s <= 0 || left < timeout_s; /* the budget ends first */
+    int cut = c->budget_end && (timeout_s <= 0 || left < timeout_s); /* the budget ends first */
     if (cut) timeout_s = left;
-    if (scan_cache_over_budget(c)) {
+    int skipped = scan_cache_over_budget(c);
+    if (skipped) {
       r->status = TN_ETIMEOUT;
       r->reason = strdup(c->budget_reason);
       if (!r->reason) r->status = TN_ENOMEM;
@@ -322,7 +323,7 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
     } else {
       r->status = runner_run(cmd, timeout_s, output_cap, &r->result);
     }
-    if (r->status == TN_OK && r->result.timed_out && cut && c->budget_end && scan_cache_over_budget(c)) {
+    if (r->status == TN_OK && r->result.timed_out && cut && scan_cache_over_budget(c)) {
       runner_result_free(&r->result); /* stopped by the budget, not by its own timeout */
       memset(&r->result, 0, sizeof r->result);
       r->status = TN_ETIMEOUT;
@@ -330,7 +331,7 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
       if (!r->reason) r->status = TN_ENOMEM;
     }
     r->error = r->status == TN_EEXEC ? errno : 0;
-    __atomic_add_fetch(&c->commands_run, 1, __ATOMIC_RELAXED);
+    if (!skipped) __atomic_add_fetch(&c->commands_run, 1, __ATOMIC_RELAXED);
     publish(c, e, r->result.output_len);
   }
   return &e->u.command;
