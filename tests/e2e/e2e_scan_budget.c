@@ -1,6 +1,6 @@
 /* e2e_scan_budget.c — the agent's scan_budget option: a real agent with scan_budget = 1s runs a
- * policy whose first check's command sleeps 20 s. The command is stopped when the budget runs
- * out, the checks left are not applicable with the budget's reason (as the manager stores them),
+ * policy of two checks whose commands sleep 20 and 21 s. Each command is stopped when the budget
+ * runs out (or not started after it), both checks are not applicable with the budget's reason,
  * the agent logs a warning, and the cycle takes seconds, not minutes. */
 #include <stdio.h>
 #include <time.h>
