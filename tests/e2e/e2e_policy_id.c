@@ -36,8 +36,10 @@ static void test_invalid_ids_refused(void) {
   e.body_case = TENET__ENVELOPE__BODY_DUMP_END;
   e.dump_end = &de;
   REQUIRE(e2e_client_send(&cl, &e) == TN_OK);
-  REQUIRE(e2e_wait_text(mgr.log, "names an invalid policy id (300 bytes): policy id of 300 bytes (at most 128); ignored",
-                        1, E2E_WAIT_MS) == 0);
+  REQUIRE(
+      e2e_wait_text(mgr.log,
+                    "names an invalid policy id (300 bytes): policy id of 300 bytes (at most 128); ignored",
+                    1, E2E_WAIT_MS) == 0);
 
   char *ids[] = {"seed", "../etc"};
   Tenet__PolicyList pl = TENET__POLICY_LIST__INIT;
@@ -48,7 +50,8 @@ static void test_invalid_ids_refused(void) {
   e2.body_case = TENET__ENVELOPE__BODY_POLICY_LIST;
   e2.policy_list = &pl;
   REQUIRE(e2e_client_send(&cl, &e2) == TN_OK);
-  REQUIRE(e2e_wait_text(mgr.log, "names an invalid policy id (6 bytes): policy id has the byte 0x2e at offset 0", 1,
+  REQUIRE(e2e_wait_text(mgr.log,
+                        "names an invalid policy id (6 bytes): policy id has the byte 0x2e at offset 0", 1,
                         E2E_WAIT_MS) == 0);
   /* acknowledged (not sent again), and the connection is still served */
   Tenet__Envelope *m = NULL;

@@ -21,11 +21,12 @@ static void test_budget(void) {
   e2e_join(yml, sizeof yml, env.dir, "slow.yml");
   FILE *f = fopen(yml, "w");
   REQUIRE(f);
-  fputs("policy:\n  id: \"slow\"\n  file: \"slow.yml\"\n  name: \"slow\"\n  description: \"d\"\n"
-        "checks:\n"
-        "  - id: 1\n    title: \"slow command\"\n    condition: all\n    rules:\n      - 'c:sleep 20 -> r:x'\n"
-        "  - id: 2\n    title: \"after it\"\n    condition: all\n    rules:\n      - 'c:sleep 21 -> r:x'\n",
-        f);
+  fputs(
+      "policy:\n  id: \"slow\"\n  file: \"slow.yml\"\n  name: \"slow\"\n  description: \"d\"\n"
+      "checks:\n"
+      "  - id: 1\n    title: \"slow command\"\n    condition: all\n    rules:\n      - 'c:sleep 20 -> r:x'\n"
+      "  - id: 2\n    title: \"after it\"\n    condition: all\n    rules:\n      - 'c:sleep 21 -> r:x'\n",
+      f);
   fclose(f);
   e2e_join(tnb, sizeof tnb, ag.bundles, "slow.tnb");
   e2e_compile(&env, yml, tnb, "release", 1);
@@ -33,8 +34,8 @@ static void test_budget(void) {
   REQUIRE(e2e_agent_start(&ag) == 0);
   REQUIRE(e2e_wait_text(ag.log, "Security Configuration Assessment scan finished.", 1, E2E_WAIT_MS) == 0);
   CHECK(time(NULL) - t0 < 15);
-  CHECK(e2e_wait_text(ag.log, "Scan time budget of 1 s exceeded: not evaluated: raise scan_budget", 1, E2E_WAIT_MS) ==
-        0);
+  CHECK(e2e_wait_text(ag.log, "Scan time budget of 1 s exceeded: not evaluated: raise scan_budget", 1,
+                      E2E_WAIT_MS) == 0);
   CHECK(e2e_wait_text(ag.log, "0 passed, 0 failed, 2 not applicable", 1, E2E_WAIT_MS) == 0);
   REQUIRE(e2e_wait_converged(&mgr, &ag, "slow") == 0);
 }

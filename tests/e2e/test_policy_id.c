@@ -20,11 +20,17 @@
 static char err[512];
 
 static void test_rule(void) {
-  static const char *const good[] = {"cis_debian12", "sca_distro_independent_linux", "cis_macOS_15.Sequoia.yml",
-                                     "cis_ubuntu26-04", "_x", "9", "web_vulnerabilities"};
+  static const char *const good[] = {"cis_debian12",
+                                     "sca_distro_independent_linux",
+                                     "cis_macOS_15.Sequoia.yml",
+                                     "cis_ubuntu26-04",
+                                     "_x",
+                                     "9",
+                                     "web_vulnerabilities"};
   for (size_t i = 0; i < sizeof good / sizeof *good; i++)
     CHECK_INT(bundle_policy_id_check(good[i], err, sizeof err), TN_OK);
-  static const char *const bad[] = {"", "-x", ".hidden", "a/b", "a b", "a\nb", "caf\xc3\xa9", "a%2F", "..", "x\x1b[2J"};
+  static const char *const bad[] = {"",     "-x",          ".hidden", "a/b", "a b",
+                                    "a\nb", "caf\xc3\xa9", "a%2F",    "..",  "x\x1b[2J"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     CHECK_INT(bundle_policy_id_check(bad[i], err, sizeof err), TN_ECORRUPT);
   char id[200];
@@ -70,7 +76,8 @@ static void test_read_refuses(void) {
   crypto_sha256(b, len - BUNDLE_TRAILER_SIZE, b + len - BUNDLE_TRAILER_SIZE + BT_HASH);
   CHECK_INT(bundle_read(b, len, &q, &info, err, sizeof err), TN_ECORRUPT);
   CHECK(q == NULL);
-  CHECK(strstr(err, "corrupt bundle (bundle_read.c:") != NULL && strstr(err, "byte 0x2f at offset 3") != NULL);
+  CHECK(strstr(err, "corrupt bundle (bundle_read.c:") != NULL &&
+        strstr(err, "byte 0x2f at offset 3") != NULL);
   free(b);
 }
 
@@ -91,11 +98,13 @@ static void test_agent_offer_refuses(void) {
   id[sizeof id - 1] = 0;
   int installed = 1;
   const uint8_t junk[4] = {0};
-  CHECK_INT(agent_trust_install(t, s, dir, id, 1, junk, sizeof junk, 0, &installed, err, sizeof err), TN_ECORRUPT);
+  CHECK_INT(agent_trust_install(t, s, dir, id, 1, junk, sizeof junk, 0, &installed, err, sizeof err),
+            TN_ECORRUPT);
   CHECK_INT(installed, 0);
   CHECK(strstr(err, "the offer names an invalid policy id: policy id of 599 bytes (at most 128)") != NULL);
-  CHECK_INT(agent_trust_install(t, s, dir, "../../etc/x", 1, junk, sizeof junk, 0, &installed, err, sizeof err),
-            TN_ECORRUPT);
+  CHECK_INT(
+      agent_trust_install(t, s, dir, "../../etc/x", 1, junk, sizeof junk, 0, &installed, err, sizeof err),
+      TN_ECORRUPT);
   agent_store_close(s);
   agent_trust_free(t);
   char cmd[200];

@@ -118,7 +118,8 @@ static void *pool_worker(void *arg) {
   if (i % 2) {
     bad |= runner_run("setsid sleep 774", 1, 0, &r) != TN_OK || !r.timed_out;
   } else {
-    bad |= runner_run("sh -c \"sleep 773 >/dev/null 2>&1 & echo x\"", 10, 0, &r) != TN_OK || strcmp(r.output, "x\n") != 0;
+    bad |= runner_run("sh -c \"sleep 773 >/dev/null 2>&1 & echo x\"", 10, 0, &r) != TN_OK ||
+           strcmp(r.output, "x\n") != 0;
   }
   runner_result_free(&r);
   return (void *)(long)bad;

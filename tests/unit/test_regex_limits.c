@@ -37,7 +37,7 @@ static void test_pcre2_catastrophic(void) {
   CHECK(strstr(last_log, "(a+)+$") && strstr(last_log, "limit"));
   CHECK_INT(rx_match_line(r, subject, strlen(subject)), 0);
   CHECK(rx_match_errors() == before + 2);
-  CHECK_INT(logged, 1); /* logged once per pattern */
+  CHECK_INT(logged, 1);                /* logged once per pattern */
   CHECK_INT(rx_match(r, "aaa", 3), 1); /* a subject within the limit still matches */
   rx_free(r);
   rx_set_log(NULL);

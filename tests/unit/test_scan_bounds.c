@@ -37,8 +37,8 @@ static char dir[] = "/tmp/tenet-bounds-XXXXXX";
 static const char *tenet;
 
 typedef struct run {
-  int status;     /* exit status, or -1 */
-  long rss_kb;    /* peak RSS of the child */
+  int status;  /* exit status, or -1 */
+  long rss_kb; /* peak RSS of the child */
   double seconds;
   char out[1 << 16];
   char err[8192];
@@ -113,7 +113,7 @@ static int make_sparse(const char *name, off_t size) {
 static void results_of(const char *jsonl, char *buf, size_t cap) {
   size_t n = 0;
   buf[0] = 0;
-  for (const char *p = jsonl; (p = strstr(p, "\"type\":\"check\"")); ) {
+  for (const char *p = jsonl; (p = strstr(p, "\"type\":\"check\""));) {
     const char *a = strstr(p, "\"result\":\""), *b = strstr(p, "\"status\":\"");
     const char *next = strstr(p + 1, "\"type\":\"");
     if (a && next && a > next) a = NULL;
@@ -170,9 +170,10 @@ static void test_budget_stops_huge_file(void) {
   CHECK(strstr(r.err, "2 check(s) not applicable") != NULL);
 
   /* a command is given no more than the time left, and then reported the same way */
-  write_file("b6.yml", "policy:\n  id: \"bounds_budget_c\"\n  file: \"b.yml\"\n  name: \"n\"\n  description: \"d\"\n"
-                       "checks:\n  - id: 1\n    title: \"slow\"\n    condition: all\n    rules:\n"
-                       "      - 'c:sleep 20 -> r:x'\n");
+  write_file("b6.yml",
+             "policy:\n  id: \"bounds_budget_c\"\n  file: \"b.yml\"\n  name: \"n\"\n  description: \"d\"\n"
+             "checks:\n  - id: 1\n    title: \"slow\"\n    condition: all\n    rules:\n"
+             "      - 'c:sleep 20 -> r:x'\n");
   const char *slow[] = {"scan", "-f", "jsonl", "--scan-budget", "1", "b6.yml", NULL};
   run_tenet(&r, slow);
   CHECK_INT(r.status, 0);
@@ -217,8 +218,8 @@ static void test_command_cache_cap(void) {
   CHECK_STR(r1, r3);
   CHECK_STR(r2, r3);
   CHECK(strstr(r1, "failed") != NULL && strstr(r1, "passed") != NULL); /* both outcomes present */
-  CHECK_RSS(uncapped.rss_kb > 96 * 1024);                /* every output held */
-  CHECK_RSS(capped.rss_kb < 80 * 1024);                  /* 16 MiB held + what the workers use */
+  CHECK_RSS(uncapped.rss_kb > 96 * 1024);                              /* every output held */
+  CHECK_RSS(capped.rss_kb < 80 * 1024); /* 16 MiB held + what the workers use */
   CHECK_RSS(capped.rss_kb + 30 * 1024 < uncapped.rss_kb);
 }
 
@@ -227,8 +228,10 @@ static void test_pubkey_refuses_yaml(void) {
   const char *kg[] = {"keygen", "k", NULL};
   run_tenet(&r, kg);
   REQUIRE(r.status == 0);
-  write_file("p.yml", "policy:\n  id: \"bounds_pub\"\n  file: \"p.yml\"\n  name: \"n\"\n  description: \"d\"\n"
-                      "checks:\n  - id: 1\n    title: \"t\"\n    condition: all\n    rules:\n      - 'f:/etc/hosts'\n");
+  write_file(
+      "p.yml",
+      "policy:\n  id: \"bounds_pub\"\n  file: \"p.yml\"\n  name: \"n\"\n  description: \"d\"\n"
+      "checks:\n  - id: 1\n    title: \"t\"\n    condition: all\n    rules:\n      - 'f:/etc/hosts'\n");
   const char *a1[] = {"scan", "-f", "jsonl", "--pubkey", "k.pub", "p.yml", NULL};
   run_tenet(&r, a1);
   CHECK_INT(r.status, 1);
