@@ -145,6 +145,54 @@ static void test_sparse_5x_bounded(void) {
   CHECK(strstr(r.out, "Line longer than 16777216 bytes") != NULL);
 }
 
+/* The streamed 5.x path (files over 16 MiB) gives the results of the in-memory one. */
+static void write_lines(const char *name, size_t filler_lines, int final_newline) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f) return;
+  fputs("# sshd_config\n\n", f);
+  for (size_t i = 0; i < filler_lines; i++)
+    fprintf(f, "#Option%zu value with some padding text to make the line longer\n", i);
+  fputs(final_newline ? "PermitRootLogin no\n" : "PermitRootLogin no", f);
+  fclose(f);
+}
+
+static void test_stream_5x_equals_memory(void) {
+  write_lines("small.conf", 1000, 1);
+  write_lines("big.conf", 300000, 1);     /* ~20 MB: streamed */
+  write_lines("bignonl.conf", 300000, 0); /* no final newline */
+  char yml[8192];
+  int n =
+      snprintf(yml, sizeof yml,
+               "policy:\n  id: \"bounds_stream\"\n  file: \"s.yml\"\n  name: \"n\"\n  description: \"d\"\n"
+               "checks:\n");
+  const char *files[] = {"small.conf", "big.conf", "bignonl.conf"};
+  const char *rules[] = {"r:^PermitRootLogin no$", "!r:^PermitRootLogin", "!r:^Port", "r:^#Option299999 ",
+                         "r:^Port"};
+  int id = 1;
+  for (int fi = 0; fi < 3; fi++)
+    for (int ri = 0; ri < 5; ri++)
+      n += snprintf(
+          yml + n, sizeof yml - (size_t)n,
+          "  - id: %d\n    title: \"t%d\"\n    condition: all\n    rules:\n      - 'f:%s/%s -> %s'\n", id, id,
+          dir, files[fi], rules[ri]),
+          id++;
+  write_file("s.yml", yml);
+  run r;
+  const char *args[] = {"scan", "-f", "jsonl", "--dialect", "wazuh5", "s.yml", NULL};
+  run_tenet(&r, args);
+  CHECK_INT(r.status, 0);
+  char res[1024];
+  results_of(r.out, res, sizeof res);
+  /* small: found, a line matches the negated one, no Port line, no #Option299999 there, no Port */
+  const char *want_small = "passed,failed,passed,failed,failed,";
+  char want[1024];
+  snprintf(want, sizeof want, "%s%s%s", want_small, "passed,failed,passed,passed,failed,",
+           "passed,failed,passed,passed,failed,");
+  CHECK_STR(res, want);
+}
+
 static void test_budget_stops_huge_file(void) {
   REQUIRE(make_sparse("sparse100g", (off_t)100 << 30) == 0);
   REQUIRE(make_sparse("sparse100h", (off_t)100 << 30) == 0);
@@ -255,6 +303,7 @@ int main(void) {
   tenet = test_env("TENET_BIN", "build/tenet");
   REQUIRE(mkdtemp(dir) != NULL);
   RUN(test_sparse_5x_bounded);
+  RUN(test_stream_5x_equals_memory);
   RUN(test_budget_stops_huge_file);
   RUN(test_command_cache_cap);
   RUN(test_pubkey_refuses_yaml);
