@@ -31,6 +31,9 @@ static const conf_option options[] = {
     OPT("scan_on_start", CONF_BOOL, scan_on_start, "yes", 0, 0, 0, "scan as soon as the agent starts"),
     OPT("workers", CONF_INT, workers, "0", 0, 0, 64, "scan worker threads (0: one per CPU)"),
     OPT("command_timeout", CONF_DURATION, command_timeout, "30s", 0, 1, 300, "timeout of each c: command"),
+    OPT("scan_budget", CONF_DURATION, scan_budget, "10m", 0, 0, 7 * 86400,
+        "time a scan may spend reading files and running commands; the checks left are not "
+        "applicable with that reason (0: no budget)"),
     OPT("skip_nfs", CONF_BOOL, skip_nfs, "yes", 0, 0, 0, "d: rules on NFS/CIFS mounts are not applicable"),
     OPT("builtins", CONF_BOOL, builtins, "yes", 0, 0, 0, "answer common commands natively (docs/BUILTINS.md)"),
     OPT("connect_timeout", CONF_DURATION, connect_timeout, "10s", 0, 1, 600,

@@ -21,6 +21,7 @@ typedef struct agent_config {
   int64_t command_timeout; /* seconds per c: command (Wazuh sca.commands_timeout) */
   int skip_nfs;            /* d: rules on NFS/CIFS are not applicable */
   int builtins;            /* answer common commands natively (vm/builtin.h) */
+  int64_t scan_budget;     /* seconds a cycle's scan may read files and run commands (0: none) */
   int64_t connect_timeout; /* seconds for TCP connect + TLS handshake */
   int64_t reconnect_min;   /* first reconnect delay, doubled after each failure ... */
   int64_t reconnect_max;   /* ... up to this cap */

@@ -228,7 +228,12 @@ int agent_cycle_run(agent_cycle *c, int64_t now, agent_cycle_stats *stats) {
     hashes[i] = sel[i]->b.info.bundle_hash;
     log_info("Starting evaluation of policy: '%s'", sel[i]->path);
   }
-  if (scan_rc == TN_OK && n) scan_rc = scan_run_many(imgs, hashes, n, NULL, &opt, scans);
+  scan_cache *cache = scan_cache_new(1); /* the cycle's cache, under the scan budget */
+  if (!cache) scan_rc = TN_ENOMEM;
+  else scan_cache_set_budget(cache, (int)c->cfg->scan_budget);
+  if (scan_rc == TN_OK && n) scan_rc = scan_run_many(imgs, hashes, n, cache, &opt, scans);
+  if (cache && scan_cache_over_budget(cache)) log_warn("%s: raise scan_budget", scan_cache_budget_reason(cache));
+  scan_cache_free(cache);
   for (size_t i = 0; i < n; i++) {
     cached *f = sel[i];
     const program *p = f->b.prog;

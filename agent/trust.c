@@ -105,7 +105,9 @@ int agent_trust_is_bundle_name(const char *name) {
   return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".tnb") == 0;
 }
 
-/* A file name for a policy id: [A-Za-z0-9_.-] kept, anything else as %XX. */
+/* A file name for a policy id: [A-Za-z0-9_.-] kept, anything else as %XX. Policy ids are checked
+ * (bundle_policy_id_check) before, so nothing is escaped and the name is at most
+ * BUNDLE_POLICY_ID_MAX + 4 bytes, far below NAME_MAX and cap. */
 static void file_name_for(const char *policy_id, char *out, size_t cap) {
   size_t o = 0;
   for (const unsigned char *p = (const unsigned char *)policy_id; *p && o + 8 < cap; p++) {
@@ -131,6 +133,11 @@ static int find_installed(const char *dir, const char *policy_id, const uint8_t 
     if (!agent_trust_is_bundle_name(e->d_name)) continue;
     char *p;
     if (asprintf(&p, "%s/%s", dir, e->d_name) < 0) continue;
+    struct stat st; /* regular files only: a FIFO or device named *.tnb is no bundle */
+    if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+      free(p);
+      continue;
+    }
     program *prog = NULL;
     bundle_info info;
     char why[256];
@@ -187,6 +194,11 @@ int agent_trust_install(const agent_trust *t, agent_store *s, const char *dir, c
                         uint64_t version, const uint8_t *data, size_t len, int64_t now, int *installed,
                         char *err, size_t errlen) {
   *installed = 0;
+  char why[256];
+  if (bundle_policy_id_check(policy_id, why, sizeof why) != TN_OK) { /* never truncated into a file name */
+    snprintf(err, errlen, "the offer names an invalid policy id: %s", why);
+    return TN_ECORRUPT;
+  }
   agent_bundle b;
   memset(&b, 0, sizeof b);
   keyring_rules rules = {.now = now, .last_version = recorded_version, .ctx = s};

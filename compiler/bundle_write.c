@@ -177,6 +177,7 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   *outlen = 0;
   int rc = program_verify(p, err, errlen);
   if (rc == TN_OK) rc = program_verify_fields(p, err, errlen);
+  if (rc == TN_OK) rc = bundle_policy_id_check(program_str(p, p->policy_id), err, errlen);
   if (rc != TN_OK) return rc;
   if (p->strtab_len > BUNDLE_MAX_STRTAB)
     return tn_err_set(err, errlen, TN_ETOOBIG, "string table of %u bytes exceeds the bundle limit of %u",

@@ -2,7 +2,8 @@
  * in one or several output formats of vm/report_formats.def (Wazuh events, a readable report, JSON,
  * JUnit, SARIF, CSV, HTML), each to stdout or a file written atomically; compare with a baseline
  * report; and gate: the exit status says whether the results pass --fail-on / --min-score
- * (docs/REPORTS.md). One per-scan cache serves every policy of the run. */
+ * (docs/REPORTS.md). One per-scan cache serves every policy of the run, under one time budget
+ * (--scan-budget). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -231,16 +232,26 @@ static void help(FILE *out) {
                "      --no-cache        run every command and read every file each time it is asked for\n"
                "      --no-builtins     run every command, never answer one natively (docs/BUILTINS.md)\n"
                "  -t, --timeout S       command timeout in seconds (default 30, like Wazuh)\n"
-               "  -p, --pubkey KEY.pub  bundles must be signed by this key\n"
-               "      --allow-unsigned  run bundles without checking a signature\n"
+               "  -p, --pubkey KEY.pub  bundles must be signed by this key; YAML sources, which carry no\n"
+               "                        signature, are then refused unless --allow-unsigned is given\n"
+               "      --allow-unsigned  run bundles without checking a signature (and YAML with --pubkey)\n"
+               "      --cache-max MB    cap on the MiB of command outputs and file contents the per-scan\n"
+               "                        cache holds; results past it are produced again when asked\n"
+               "                        for (default %zu)\n"
+               "      --scan-budget S   stop reading files and running commands after S seconds; the\n"
+               "                        checks left are not applicable with that reason (default %d,\n"
+               "                        0: no budget)\n"
                "  -d, --dialect D       YAML only: wazuh4 or wazuh5 semantics (default: from the schema)\n"
                "      --reasons=R       5.x reasons: wazuh5 (the module's, default) or wazuh5-gcc (empty, as\n"
                "                        Wazuh's GCC-built Linux packages report them; docs/DIVERGENCES.md)\n"
                "  -r, --root DIR        scan the file tree at DIR (a mounted image) as /; see docs/CI.md\n"
                "      --waivers FILE    waivers (repeatable; signed when --pubkey is given); see docs/WAIVERS.md\n"
                "exit status: 0 ok (gate passed), 1 error (a policy not loaded, a report not written),\n"
-               "             2 bad usage, 3 the gate failed (--fail-on, --min-score); see docs/REPORTS.md\n");
+               "             2 bad usage, 3 the gate failed (--fail-on, --min-score); see docs/REPORTS.md\n",
+          SCAN_CACHE_BYTES_MAX >> 20, SCAN_CACHE_BUDGET_DEFAULT);
 }
+
+enum { OPT_SCAN_BUDGET = 1001 };
 
 int cmd_scan(int argc, char **argv) {
   static const struct option opts[] = {
@@ -256,9 +267,11 @@ int cmd_scan(int argc, char **argv) {
       {"no-builtins", no_argument, 0, 'N'},
       {"waivers", required_argument, 0, 'W'},
       {"reasons", required_argument, 0, 'R'},
+      {"scan-budget", required_argument, 0, OPT_SCAN_BUDGET}, {"cache-max", required_argument, 0, 'M'},
       {0, 0, 0, 0}};
   report_args ra = {.fail_on = FAIL_ON_NONE, .min_score = -1};
-  int use_cache = 1, c;
+  int use_cache = 1, c, budget = SCAN_CACHE_BUDGET_DEFAULT;
+  long cache_max = (long)(SCAN_CACHE_BYTES_MAX >> 20);
   scan_options so = {.jobs = 0, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = -1};
   load_options lo = {0};
   const char *pub = NULL, *root = NULL;
@@ -334,6 +347,20 @@ int cmd_scan(int argc, char **argv) {
         return 2;
       }
       break;
+    case 'M':
+      cache_max = strtol(optarg, &end, 10);
+      if (!*optarg || *end || cache_max < 0 || cache_max > 65536) {
+        fprintf(stderr, "tenet scan: --cache-max takes MiB from 0 to 65536\n");
+        return 2;
+      }
+      break;
+    case OPT_SCAN_BUDGET:
+      budget = (int)strtol(optarg, &end, 10);
+      if (!*optarg || *end || budget < 0 || budget > 86400) {
+        fprintf(stderr, "tenet scan: --scan-budget takes seconds from 0 (none) to 86400\n");
+        return 2;
+      }
+      break;
     case 'h': help(stdout); return 0;
     default: return cli_getopt_error("tenet scan", opts, argv);
     }
@@ -341,6 +368,18 @@ int cmd_scan(int argc, char **argv) {
   if (optind >= argc) {
     help(stderr);
     return 2;
+  }
+  /* A key asks for signed policies: a YAML source cannot carry a signature, so it would run
+   * unchecked. Refuse it unless unsigned sources are allowed explicitly. */
+  if (pub && !lo.allow_unsigned) {
+    int refused = 0;
+    for (int i = optind; i < argc; i++) {
+      if (!load_is_yaml(argv[i])) continue;
+      fprintf(stderr, "tenet scan: %s: a YAML policy carries no signature, but --pubkey asks for signed "
+                      "bundles (compile and sign it, or add --allow-unsigned)\n", argv[i]);
+      refused = 1;
+    }
+    if (refused) return 1;
   }
   char *formats = strdup(ra.formats ? ra.formats : ra.output || !isatty(STDOUT_FILENO) ? "jsonl" : "text");
   if (!formats) return SCAN_EXIT_ERROR;
@@ -378,6 +417,7 @@ int cmd_scan(int argc, char **argv) {
     free(formats);
     return 1;
   }
+  scan_cache_set_limit(cache, (size_t)cache_max << 20);
   if (root && scanroot_begin(cache, root, err, sizeof err) != TN_OK) {
     fprintf(stderr, "tenet scan: --root: %s\n", err);
     scan_cache_free(cache);
@@ -456,6 +496,7 @@ int cmd_scan(int argc, char **argv) {
   }
   pr.policy = n == 1 ? program_str(lps[0].prog, lps[0].prog->policy_id) : "scanning";
   struct timespec t0, t1;
+  scan_cache_set_budget(cache, budget);
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int rc = n ? scan_run_many((const vm_image *const *)imgs, hashes, n, cache, &so, scans) : TN_OK;
   clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -468,6 +509,14 @@ int cmd_scan(int argc, char **argv) {
   for (size_t k = 0; rc == TN_OK && k < n; k++)
     if (scans[k].status != SCAN_DONE)
       fprintf(stderr, "tenet scan: %s\n", scans[k].message ? scans[k].message : "policy skipped");
+  if (rc == TN_OK && scan_cache_over_budget(cache)) {
+    size_t left = 0;
+    for (size_t k = 0; k < n; k++)
+      for (size_t i = 0; i < scans[k].nchecks; i++)
+        left += scans[k].checks[i].reason && strstr(scans[k].checks[i].reason, scan_cache_budget_reason(cache));
+    fprintf(stderr, "tenet scan: %s: %zu check(s) not applicable for it (raise --scan-budget)\n",
+            scan_cache_budget_reason(cache), left);
+  }
   if (rc == TN_OK && (rc = fix_test_times(scans, n, &secs)) != TN_OK) {
     fprintf(stderr, "tenet scan: %s\n", tn_strerror(rc));
     status = 1;

@@ -29,6 +29,7 @@ static const struct {
     {"sign", cmd_sign, "sign --key KEY WAIVERS.yml...        (a detached signature: WAIVERS.yml.sig)"},
     {"scan", cmd_scan,
      "scan [--format F[:PATH],...] [--output FILE] [--jobs N] [--no-cache] [--no-builtins] [--timeout S]\n"
+     "             [--scan-budget S] [--cache-max MB]\n"
      "             [--root DIR] [--pubkey KEY.pub | --allow-unsigned] [--dialect wazuh4|wazuh5] [--reasons R]\n"
      "             [--waivers FILE]... [--baseline OLD.json [--only-changes]]\n"
      "             [--fail-on failed|not-applicable|none] [--min-score N] BUNDLE|POLICY.yml..."},

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "crypto.h"
+#include "err.h"
 
 /* ---- sections --------------------------------------------------------------------------------- */
 
@@ -29,7 +31,11 @@ static void policy_section(pctx *c, const ynode *root) {
   }
   a->policy_pos = parse_pos(p);
   parse_keys_check(c, p, PARSE_POLICY, "policy");
-  parse_string(c, p, "id", "policy", 1, &a->id);
+  if (parse_string(c, p, "id", "policy", 1, &a->id)) { /* Tenet's rule for ids (bundle.h) */
+    char why[200];
+    if (bundle_policy_id_check(a->id.s, why, sizeof why) != TN_OK)
+      parse_error(c, ynode_get(p, "id"), "limit", "%s", why);
+  }
   parse_string(c, p, "name", "policy", 1, &a->name);
   parse_string(c, p, "file", "policy", 1, &a->file);
   parse_string(c, p, "description", "policy", 1, &a->description);

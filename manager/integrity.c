@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "daemon_log.h"
 #include "err.h"
 
@@ -159,6 +160,31 @@ static int check_store(integrity *ig, integrity_agent *a, const Tenet__Hello *h)
   return rc;
 }
 
+/* An agent-supplied policy id outside Tenet's rule (bundle.h, what every bundle carries): the
+ * message part naming it is refused whole and logged, never truncated into a store column. */
+static int bad_policy_id(const integrity_agent *a, const char *what, const char *id) {
+  char why[256];
+  if (bundle_policy_id_check(id ? id : "", why, sizeof why) == TN_OK) return 0;
+  log_warn("Agent '%s': %s names an invalid policy id (%zu bytes): %s; ignored", a->agent_id, what,
+           id ? strlen(id) : 0, why);
+  return 1;
+}
+
+/* 1 when every policy id a message names is valid (bad_policy_id logs the others). */
+static int policy_ids_ok(const integrity_agent *a, const Tenet__Envelope *m) {
+  const char *what = codec_body_name(m->body_case);
+  switch (m->body_case) {
+  case TENET__ENVELOPE__BODY_CHECK_DELTAS: return !bad_policy_id(a, what, m->check_deltas->policy_id);
+  case TENET__ENVELOPE__BODY_SCAN_SUMMARY: return !bad_policy_id(a, what, m->scan_summary->policy_id);
+  case TENET__ENVELOPE__BODY_DUMP_END: return !bad_policy_id(a, what, m->dump_end->policy_id);
+  case TENET__ENVELOPE__BODY_POLICY_LIST:
+    for (size_t i = 0; i < m->policy_list->n_policy_ids; i++)
+      if (bad_policy_id(a, what, m->policy_list->policy_ids[i])) return 0;
+    return 1;
+  default: return 1;
+  }
+}
+
 int integrity_hello(integrity *ig, integrity_agent *a, const Tenet__Hello *h, int64_t now) {
   int rc = mstore_agent_touch(ig->store, a->agent_id, h->agent_version, h->agent_id, now);
   if (rc != TN_OK) return db(ig, rc);
@@ -168,7 +194,8 @@ int integrity_hello(integrity *ig, integrity_agent *a, const Tenet__Hello *h, in
   if ((rc = mstore_agent_get(ig->store, a->agent_id, &ag, &found)) != TN_OK) return db(ig, rc);
   if (found && ag.last_seq > a->last_seq) a->last_seq = ag.last_seq;
   for (size_t i = 0; i < h->n_policies; i++)
-    integrity_agent_set_version(a, h->policies[i]->policy_id, h->policies[i]->policy_version);
+    if (!bad_policy_id(a, "Hello", h->policies[i]->policy_id))
+      integrity_agent_set_version(a, h->policies[i]->policy_id, h->policies[i]->policy_version);
   a->c.hellos++;
   return TN_OK;
 }
@@ -416,6 +443,10 @@ int integrity_apply(integrity *ig, integrity_agent *a, const Tenet__Envelope *m,
     return TN_ETOOBIG;
   if (m->seq > a->ack) a->ack = m->seq;
   int rc;
+  if (!policy_ids_ok(a, m)) { /* refused and logged; acknowledged so that it is not sent again */
+    if (m->seq > a->last_seq) a->last_seq = m->seq;
+    return TN_OK;
+  }
   switch (m->body_case) {
   case TENET__ENVELOPE__BODY_CHECK_DELTAS: rc = apply_deltas(ig, a, m->check_deltas, now); break;
   case TENET__ENVELOPE__BODY_SCAN_SUMMARY: rc = apply_summary(ig, a, m->scan_summary, now); break;

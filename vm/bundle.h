@@ -41,6 +41,16 @@ typedef struct bundle_info {
   size_t body_len;
 } bundle_info;
 
+/* Policy ids: 1 to BUNDLE_POLICY_ID_MAX bytes of [A-Za-z0-9_.-], the first a letter, a digit or
+ * '_'. Every policy id of the published Wazuh policies fits (the longest has 30 bytes). The
+ * compiler refuses other ids (an error at the id's line:col), bundle_write and bundle_read refuse
+ * bundles that carry one, and the agent refuses offers naming one; so an id is a file name as it
+ * is (far below NAME_MAX) and fits every buffer and column of the daemons whole. */
+#define BUNDLE_POLICY_ID_MAX 128
+/* TN_OK when id is a valid policy id, else TN_ECORRUPT with why ("policy id of 300 bytes (at
+ * most 128)", "policy id has the byte 0x2f at offset 3 (...)"). */
+int bundle_policy_id_check(const char *id, char *why, size_t cap);
+
 /* Serialise p (deterministic: same program, same bytes); sign with key when not NULL.
  * *out is malloc'd (caller frees). Returns TN_OK, TN_ECORRUPT (p fails program_verify: the writer
  * never emits a bundle the reader would reject), TN_ETOOBIG, TN_EKEY or TN_ENOMEM, with a message
@@ -59,7 +69,10 @@ int bundle_written_hash(const uint8_t *data, size_t len, uint8_t out[CRYPTO_SHA2
 int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *info, char *err,
                 size_t errlen);
 /* Read a bundle file's bytes, bounded by BUNDLE_MAX_SIZE, without parsing them: *data is malloc'd
- * (caller frees). TN_OK, TN_EIO, TN_ETOOBIG or TN_ENOMEM with a message in err. */
+ * (caller frees). The file is opened non-blocking: a FIFO never hangs the caller (with no data
+ * ready it reads as empty or fails with EAGAIN). Callers that want regular files only (the
+ * agent's bundle directory) check with stat first. TN_OK, TN_EIO, TN_ETOOBIG or TN_ENOMEM with a
+ * message in err. */
 int bundle_file_load(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen);
 /* Read a bundle file (bundle_file_load) and parse it as bundle_read does; TN_EIO when the file
  * cannot be read. */

@@ -218,10 +218,30 @@ static int load_lists(reader *r, program *p, size_t len) {
   return TN_OK;
 }
 
-/* The metadata fields of the check records (program_verify_fields), once every section is loaded. */
+int bundle_policy_id_check(const char *id, char *why, size_t cap) {
+  size_t n = strlen(id);
+  if (n == 0) return tn_err_set(why, cap, TN_ECORRUPT, "policy id is empty");
+  if (n > BUNDLE_POLICY_ID_MAX)
+    return tn_err_set(why, cap, TN_ECORRUPT, "policy id of %zu bytes (at most %d)", n, BUNDLE_POLICY_ID_MAX);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)id[i];
+    int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (alnum || ch == '_' || (i > 0 && (ch == '.' || ch == '-'))) continue;
+    return tn_err_set(why, cap, TN_ECORRUPT,
+                      "policy id has the byte 0x%02x at offset %zu (allowed: letters, digits, '_', and '.' "
+                      "or '-' after the first byte)",
+                      ch, i);
+  }
+  return TN_OK;
+}
+
+/* The metadata fields of the check records (program_verify_fields), once every section is loaded,
+ * and the policy id (bundle_policy_id_check). */
 static int load_fields(reader *r, const program *p) {
   char why[256];
   if (program_verify_fields(p, why, sizeof why) != TN_OK) return CORRUPT("%s", why);
+  if (p->policy_id >= p->strtab_len) return CORRUPT("policy id: bad string id %u", p->policy_id);
+  if (bundle_policy_id_check(program_str(p, p->policy_id), why, sizeof why) != TN_OK) return CORRUPT("%s", why);
   return TN_OK;
 }
 
@@ -341,7 +361,9 @@ int bundle_read(const uint8_t *data, size_t len, program **out, bundle_info *inf
 int bundle_file_load(const char *path, uint8_t **data, size_t *len_out, char *err, size_t errlen) {
   *data = NULL;
   *len_out = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO named like a bundle must not hang the caller, in open() (no writer) or in
+   * read() (a writer that never writes: EAGAIN, an error below). A regular file ignores the flag. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return tn_err_set(err, errlen, TN_EIO, "cannot open %s: %s", path, strerror(errno));
   /* Read at most BUNDLE_MAX_SIZE + 1 bytes: one more than allowed proves the file is too big,
    * whatever kind of file it is (st_size is only a hint). */

@@ -3,7 +3,12 @@
  * One mutex guards a chained hash table of entries keyed by (kind, text); an entry is inserted
  * "in flight" by the first thread that asks for it, produced outside the lock, then marked ready
  * and announced on one condition variable that every waiter rechecks. Entries never move and are
- * freed with the cache, so returned pointers stay valid for its lifetime. */
+ * freed with the cache, so returned pointers stay valid for its lifetime.
+ *
+ * The bytes of file contents and command outputs held are capped (scan_cache_set_limit): an
+ * entry whose payload would pass the cap is marked dropped when it is published; its producer
+ * uses it and frees the payload on release, and every later lookup of that key produces a private
+ * entry of its own (the command runs again, the file is read again), freed on its release. */
 #include "cache_int.h"
 
 #include <errno.h>
@@ -33,6 +38,10 @@ typedef struct entry {
   uint64_t hash;
   int kind;
   int ready;
+  int priv;    /* not in the table: the one caller's own, freed on release */
+  int dropped; /* in the table but over the byte cap: its producer's payload is freed on release,
+                  later lookups produce a private entry of their own */
+  size_t bytes; /* payload bytes counted against the cap */
   union {
     cache_file file;
     cache_command command;
@@ -58,12 +67,16 @@ struct scan_cache {
   size_t commands_run, files_read, hits; /* updated atomically */
   scan_cache_cost_fn cost_fn;             /* per-command cost hook (cache.h); NULL: none */
   void *cost_arg;
+  size_t limit, held;               /* the byte cap and the payload bytes held (under mu) */
+  int64_t budget_end;               /* CLOCK_MONOTONIC ms when the scan's time runs out; 0: none */
+  char budget_reason[96];
 };
 
 scan_cache *scan_cache_new(int enabled) {
   scan_cache *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->enabled = enabled;
+  c->limit = SCAN_CACHE_BYTES_MAX;
   c->nslot = 64;
   c->slot = calloc(c->nslot, sizeof *c->slot);
   if (!c->slot || pthread_mutex_init(&c->mu, NULL) != 0) {
@@ -80,17 +93,24 @@ scan_cache *scan_cache_new(int enabled) {
   return c;
 }
 
-static void entry_free(entry *e) {
+static void payload_free(entry *e) {
   if (e->kind == KIND_FILE) {
     free((char *)e->u.file.data);
+    e->u.file.data = NULL;
   } else if (e->kind == KIND_DIR) {
     for (size_t i = 0; i < e->u.dir.n; i++)
       free(e->u.dir.ents[i].name);
     free(e->u.dir.ents);
+    e->u.dir.ents = NULL;
   } else {
     runner_result_free(&e->u.command.result);
     free(e->u.command.reason);
+    e->u.command.reason = NULL;
   }
+}
+
+static void entry_free(entry *e) {
+  payload_free(e);
   free(e);
 }
 
@@ -117,6 +137,38 @@ size_t scan_cache_files_read(const scan_cache *c) {
   return __atomic_load_n(&c->files_read, __ATOMIC_RELAXED);
 }
 size_t scan_cache_hits(const scan_cache *c) { return __atomic_load_n(&c->hits, __ATOMIC_RELAXED); }
+
+void scan_cache_set_limit(scan_cache *c, size_t bytes) { c->limit = bytes; }
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void scan_cache_set_budget(scan_cache *c, int seconds) {
+  c->budget_end = seconds > 0 ? mono_ms() + (int64_t)seconds * 1000 : 0;
+  snprintf(c->budget_reason, sizeof c->budget_reason, "Scan time budget of %d s exceeded: not evaluated",
+           seconds);
+}
+
+int scan_cache_over_budget(const scan_cache *c) { return c && c->budget_end && mono_ms() >= c->budget_end; }
+
+const char *scan_cache_budget_reason(const scan_cache *c) { return c->budget_reason; }
+
+/* Seconds left in the budget (rounded up, at least 1), or INT_MAX without one. */
+static int budget_left_s(const scan_cache *c) {
+  if (!c->budget_end) return INT_MAX;
+  int64_t left = c->budget_end - mono_ms();
+  return left <= 0 ? 1 : (int)((left + 999) / 1000);
+}
+
+size_t scan_cache_bytes_held(scan_cache *c) {
+  pthread_mutex_lock(&c->mu);
+  size_t n = c->held;
+  pthread_mutex_unlock(&c->mu);
+  return n;
+}
 
 /* ---- the table ---- */
 
@@ -160,6 +212,12 @@ static entry *acquire(scan_cache *c, int kind, const char *key, int *produce) {
     while (!e->ready)
       pthread_cond_wait(&c->ready, &c->mu);
     *produce = 0;
+    if (e->dropped) { /* over the cap: this caller produces (re-runs, re-reads) its own */
+      pthread_mutex_unlock(&c->mu);
+      if ((e = entry_new(kind, key, klen, h))) e->priv = 1;
+      *produce = 1;
+      return e;
+    }
     __atomic_add_fetch(&c->hits, 1, __ATOMIC_RELAXED);
   } else if ((e = entry_new(kind, key, klen, h))) {
     if (c->count >= c->nslot) grow(c);
@@ -171,20 +229,30 @@ static entry *acquire(scan_cache *c, int kind, const char *key, int *produce) {
   return e;
 }
 
-static void publish(scan_cache *c, entry *e) {
-  if (!c->enabled) {
+/* Mark e ready. bytes: its payload's size, counted against the cap; an entry that would take the
+ * bytes held past it is dropped (its producer still uses it, nobody else). */
+static void publish(scan_cache *c, entry *e, size_t bytes) {
+  if (!c->enabled || e->priv) {
     e->ready = 1;
     return;
   }
   pthread_mutex_lock(&c->mu);
+  if (bytes > c->limit || c->held > c->limit - bytes) {
+    e->dropped = 1;
+  } else {
+    e->bytes = bytes;
+    c->held += bytes;
+  }
   e->ready = 1;
   pthread_cond_broadcast(&c->ready);
   pthread_mutex_unlock(&c->mu);
 }
 
 static void release(scan_cache *c, const void *payload) {
-  if (!payload || c->enabled) return;
-  entry_free((entry *)((const char *)payload - offsetof(entry, u)));
+  if (!payload) return;
+  entry *e = (entry *)((const char *)payload - offsetof(entry, u));
+  if (!c->enabled || e->priv) entry_free(e);
+  else if (e->dropped) payload_free(e); /* only its producer ever holds a dropped entry */
 }
 
 /* ---- files ---- */
@@ -229,7 +297,7 @@ const cache_file *scan_cache_get_file(scan_cache *c, const char *path) {
   if (produce) {
     read_file(path, &e->u.file);
     __atomic_add_fetch(&c->files_read, 1, __ATOMIC_RELAXED);
-    publish(c, e);
+    publish(c, e, e->u.file.len);
   }
   return &e->u.file;
 }
@@ -262,22 +330,37 @@ const cache_command *scan_cache_get_command(scan_cache *c, const char *cmd, int 
       clock_gettime(CLOCK_MONOTONIC, &t0);
       getrusage(RUSAGE_CHILDREN, &u0);
     }
-    if (c->command_fn) {
+    int left = budget_left_s(c);
+    int cut = c->budget_end && (timeout_s <= 0 || left < timeout_s); /* the budget ends first */
+    if (cut) timeout_s = left;
+    int skipped = scan_cache_over_budget(c);
+    if (skipped) {
+      r->status = TN_ETIMEOUT;
+      r->reason = strdup(c->budget_reason);
+      if (!r->reason) r->status = TN_ENOMEM;
+    } else if (c->command_fn) {
       r->status = c->command_fn(c->command_arg, cmd, timeout_s, output_cap, &r->result, &r->reason);
       if (r->status != TN_OK && !r->reason) r->status = TN_ENOMEM;
       if (r->status != TN_OK) runner_result_free(&r->result);
     } else {
       r->status = runner_run(cmd, timeout_s, output_cap, &r->result);
     }
+    if (r->status == TN_OK && r->result.timed_out && cut && scan_cache_over_budget(c)) {
+      runner_result_free(&r->result); /* stopped by the budget, not by its own timeout */
+      memset(&r->result, 0, sizeof r->result);
+      r->status = TN_ETIMEOUT;
+      r->reason = strdup(c->budget_reason);
+      if (!r->reason) r->status = TN_ENOMEM;
+    }
     r->error = r->status == TN_EEXEC ? errno : 0;
-    if (c->cost_fn) {
+    if (c->cost_fn && !skipped) {
       clock_gettime(CLOCK_MONOTONIC, &t1);
       getrusage(RUSAGE_CHILDREN, &u1);
       c->cost_fn(c->cost_arg, cmd, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                  rusage_delta(&u0, &u1));
     }
-    __atomic_add_fetch(&c->commands_run, 1, __ATOMIC_RELAXED);
-    publish(c, e);
+    if (!skipped) __atomic_add_fetch(&c->commands_run, 1, __ATOMIC_RELAXED);
+    publish(c, e, r->result.output_len);
   }
   return &e->u.command;
 }
@@ -401,7 +484,7 @@ const cache_dir *scan_cache_get_dir(scan_cache *c, const char *dir) {
   if (!e) return NULL;
   if (produce) {
     list_dir(dir, &e->u.dir);
-    publish(c, e);
+    publish(c, e, 0); /* listings are small: never dropped */
   }
   return &e->u.dir;
 }

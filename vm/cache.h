@@ -18,6 +18,25 @@ scan_cache *scan_cache_new(int enabled);
 /* Free the cache and everything it holds. NULL is a no-op. */
 void scan_cache_free(scan_cache *c);
 
+/* The cap on the bytes of file contents and command outputs the cache holds at once (default
+ * SCAN_CACHE_BYTES_MAX, 128 MiB). A result that would pass it is not kept: the rule that asked
+ * for it gets it, and every later rule asking for the same command or file runs or reads it
+ * again (a re-run command gives what a --no-cache scan would). Set it before the scan starts. */
+#define SCAN_CACHE_BYTES_MAX ((size_t)128 << 20)
+void scan_cache_set_limit(scan_cache *c, size_t bytes);
+/* The payload bytes held now (tests). */
+size_t scan_cache_bytes_held(scan_cache *c);
+
+/* The scan's time budget: seconds from this call (<= 0: none, the default of a new cache). Once
+ * it has run out, rules that would still read a file's content or run a command are not
+ * applicable with the reason scan_cache_budget_reason gives ("Scan time budget of N s exceeded:
+ * not evaluated"), a file being read stops, and a command is given no more than the time left.
+ * `tenet scan --scan-budget` and the agent's scan_budget option set it (default 600 s). */
+#define SCAN_CACHE_BUDGET_DEFAULT 600
+void scan_cache_set_budget(scan_cache *c, int seconds);
+int scan_cache_over_budget(const scan_cache *c);
+const char *scan_cache_budget_reason(const scan_cache *c); /* borrowed from the cache */
+
 /* Counters (for tests and benchmarks): commands actually executed, files actually read. */
 size_t scan_cache_commands_run(const scan_cache *c);
 size_t scan_cache_files_read(const scan_cache *c);

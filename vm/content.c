@@ -1,8 +1,14 @@
 /* content.c — content matching shared by the rule evaluators: the matcher dispatch loop (one
  * subject line against an M* ... MEND sequence, SCA-SEMANTICS §2.3) and the 5.x rule for a whole
- * text (§10). The n: minterm itself is in numeric.c. */
+ * text (§10), over a buffer or streamed from a file with a bounded line buffer. The n: minterm
+ * itself is in numeric.c. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include "cache.h"
 
 #include "eval_int.h"
 #include "lines.h"
@@ -138,4 +144,78 @@ void eval_pattern_text5(eval_ctx *c, uint32_t expr, strbuf *out) {
       strbuf_puts(out, program_str(p, in->a));
     }
   }
+}
+
+/* eval_content5 over a file streamed from fd, one chunk and one line at a time (files too large
+ * for the cache): the same lines (lines_text5_next: split at '\n', a last line without one) and
+ * the same result. A line longer than CONTENT5_LINE_MAX bytes (a sparse or binary file) or the
+ * scan's time budget running out stops the read: -2, with the reason set. */
+int eval_content5_stream(eval_ctx *c, uint32_t expr, int fd, const char *path) {
+  const insn *m = &c->code[expr];
+  int literal = eval_pattern_literal5(c, expr);
+  int single_negated =
+      !literal && (m->flags & F_NEG) && expr + 1 < c->code_len && c->code[expr + 1].op == OP_MEND;
+  strbuf want = STRBUF_INIT, line = STRBUF_INIT;
+  if (literal) eval_pattern_text5(c, expr, &want);
+  const char *wtext = want.data ? want.data : "";
+  size_t wn = strlen(wtext);
+  char *chunk = malloc(CONTENT5_CHUNK);
+  int r = chunk ? -1 : -2, any = 0, tail = 0;
+  if (!chunk) eval_set_reason(c, "Could not read '%s': out of memory", path);
+  while (r == -1) {
+    if (scan_cache_over_budget(c->cache)) {
+      eval_set_reason(c, "%s", scan_cache_budget_reason(c->cache));
+      r = -2;
+      break;
+    }
+    ssize_t got = read(fd, chunk, CONTENT5_CHUNK);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break; /* end of file; a read error ends the text as std::getline does */
+    any = 1;
+    const char *p = chunk, *end = chunk + got;
+    while (r == -1 && p < end) {
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      size_t take = (size_t)((nl ? nl : end) - p);
+      if (line.len + take > CONTENT5_LINE_MAX) {
+        eval_set_reason(c, "Line longer than %zu bytes in '%s': the file is not read whole",
+                        (size_t)CONTENT5_LINE_MAX, path);
+        r = -2;
+        break;
+      }
+      strbuf_append(&line, p, take);
+      if (!strbuf_ok(&line)) {
+        eval_set_reason(c, "Could not read '%s': out of memory", path);
+        r = -2;
+        break;
+      }
+      p += take;
+      tail = !nl;
+      if (!nl) break;
+      p++; /* the newline */
+      const char *l = line.data ? line.data : "";
+      if (literal) {
+        if (line.len == wn && memcmp(l, wtext, wn) == 0) r = EV_FOUND;
+      } else {
+        int v = eval_line5(c, expr, l, line.len);
+        if (v < 0) r = EV_INVALID;
+        else if (single_negated ? v == 0 : v == 1) r = single_negated ? EV_NOT_FOUND : EV_FOUND;
+      }
+      line.len = 0;
+    }
+  }
+  if (r == -1 && tail && line.len) { /* the last line, without a newline */
+    if (literal) {
+      if (line.len == wn && memcmp(line.data, wtext, wn) == 0) r = EV_FOUND;
+    } else {
+      int v = eval_line5(c, expr, line.data, line.len);
+      if (v < 0) r = EV_INVALID;
+      else if (single_negated ? v == 0 : v == 1) r = single_negated ? EV_NOT_FOUND : EV_FOUND;
+    }
+  }
+  free(chunk);
+  strbuf_free(&line);
+  strbuf_free(&want);
+  if (r != -1) return r;
+  if (!any || literal) return EV_NOT_FOUND;
+  return single_negated ? EV_FOUND : EV_NOT_FOUND;
 }

@@ -279,6 +279,7 @@ static int walk5(eval_ctx *c, const insn *in, const char *root) {
         } else {
           /* the module opens the file by its bare name, relative to the working directory */
           v = eval_file_content5(c, ent->name, in->c);
+          if (v == -2) v = EV_INVALID; /* a limit of the stream stopped it: its reason is set */
           if (v == -1) {
             eval_set_reason(c, "Failed to read contents of file '%s' in directory '%s'", ent->name, real);
             v = EV_INVALID;

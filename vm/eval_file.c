@@ -11,20 +11,30 @@
  *              2 makes the list invalid, anything else is no match in that file.
  * 5.x: the location is one path; existence is "a regular file" through symlinks (errors other than
  * a missing path are invalid); content needs an existing regular file (else invalid) and is
- * matched by eval_content5 (content.c). 5.x reasons are the module's (SCA-SEMANTICS §10):
+ * matched by eval_content5 (content.c), streamed for files over CACHE_FILE_MAX; content reads stop
+ * when the scan's time budget runs out (invalid, with the budget's reason). 5.x reasons are the module's (SCA-SEMANTICS §10):
  * "File '%s' does not exist or is not a regular file", "Invalid pattern '%s' for file '%s'" and,
  * for an existence test that fails with an error, "File '%s' could not be resolved". */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cache_int.h"
 #include "eval_int.h"
 #include "fs.h"
 #include "lines.h"
+
+/* The scan's time budget (cache.h) has run out: the reason is set. */
+static int over_budget(eval_ctx *c) {
+  if (!scan_cache_over_budget(c->cache)) return 0;
+  eval_set_reason(c, "%s", scan_cache_budget_reason(c->cache));
+  return 1;
+}
 
 /* ---- 4.x ---- */
 
@@ -74,12 +84,15 @@ static int scan4(eval_ctx *c, uint32_t expr, const cache_file *f, FILE *fp) {
     return v;
   }
   char buf[LINES_FGETS_SIZE];
-  while (!v && lines_file_stream_next(fp, buf, &line, &n))
+  for (unsigned k = 1; !v && lines_file_stream_next(fp, buf, &line, &n); k++) {
     v = vm_exec_matcher(c, expr, line, n);
+    if (k % 4096 == 0 && !v && over_budget(c)) return EV_INVALID; /* a huge (sparse) file */
+  }
   return v;
 }
 
 static int content4(eval_ctx *c, const char *path, uint32_t expr) {
+  if (over_budget(c)) return EV_INVALID;
   char *real;
   int r = resolve(c, path, &real);
   if (r != RESOLVED) {
@@ -147,33 +160,16 @@ static int regular5(const char *path) {
   return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 }
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *fp = fs_fopen(path, "re");
-  if (!fp) return NULL;
-  char *buf = NULL;
-  size_t cap = 0;
-  FILE *mem = open_memstream(&buf, &cap);
-  char chunk[65536];
-  size_t n;
-  while (mem && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-    fwrite(chunk, 1, n, mem);
-  fclose(fp);
-  if (!mem) return NULL;
-  fclose(mem);
-  *len = cap;
-  return buf;
-}
-
 int eval_file_content5(eval_ctx *c, const char *path, uint32_t expr) {
   const cache_file *f = scan_cache_get_file(c->cache, path);
   int r;
   if (!f || f->err) {
     r = -1;
   } else if (f->too_big) {
-    size_t len = 0;
-    char *all = slurp(path, &len);
-    r = all ? eval_content5(c, expr, all, len) : -1;
-    free(all);
+    /* streamed with a bounded line buffer (content.c); -2: a limit stopped it, reason set */
+    int fd = fs_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    r = fd >= 0 ? eval_content5_stream(c, expr, fd, path) : -1;
+    if (fd >= 0) close(fd);
   } else {
     r = eval_content5(c, expr, f->data, f->len);
   }
@@ -194,7 +190,9 @@ static int file5(eval_ctx *c, const char *path, uint32_t expr) {
     eval_set_reason(c, "File '%s' does not exist or is not a regular file", path);
     return EV_INVALID;
   }
+  if (over_budget(c)) return EV_INVALID;
   int r = eval_file_content5(c, path, expr);
+  if (r == -2) return EV_INVALID; /* a limit of the stream stopped it: its reason is set */
   if (r == -1) {
     eval_set_reason(c, "File '%s' does not exist or is not a regular file", path);
     return EV_INVALID;

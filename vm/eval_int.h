@@ -28,7 +28,8 @@ int eval_pattern_literal5(eval_ctx *c, uint32_t expr);
 
 /* The 5.x content test of one file read by path (as given: the d: exact-name quirk passes a bare
  * name): EV_FOUND, EV_NOT_FOUND, EV_INVALID (an exception while matching), or -1 when the file
- * cannot be read. Sets no reason (eval_file.c). */
+ * cannot be read, or -2 when a limit stopped the read of a large file (line length, the scan's time
+ * budget; that reason is set). Sets no other reason (eval_file.c). */
 int eval_file_content5(eval_ctx *c, const char *path, uint32_t expr);
 
 /* One subject line against the minterms at expr in the 5.x order (first failing minterm stops):
@@ -38,6 +39,14 @@ int eval_line5(eval_ctx *c, uint32_t expr, const char *line, size_t len);
 /* The content pattern at expr as the policy wrote it ("r:a && !r:b", n: as "n:<regex> compare
  * <comparison>"), appended to out: the text the 5.x reasons quote. */
 void eval_pattern_text5(eval_ctx *c, uint32_t expr, strbuf *out);
+
+/* eval_content5 over a file read from fd as a stream (files too large for the cache): the same
+ * lines and result, in memory one chunk and one line at a time. A line longer than
+ * CONTENT5_LINE_MAX bytes (a sparse or binary file) or the scan's time budget (cache.h) stops the
+ * read: -2, with a reason saying which. path is for the reasons (content.c). */
+#define CONTENT5_LINE_MAX ((size_t)16 << 20)
+#define CONTENT5_CHUNK 65536
+int eval_content5_stream(eval_ctx *c, uint32_t expr, int fd, const char *path);
 
 /* strerror text (glibc's, as Wazuh prints it); thread-safe. */
 static inline const char *eval_strerror(int e, char *buf, size_t n) { return strerror_r(e, buf, n); }

@@ -18,6 +18,7 @@
 
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ enum { K_OSREGEX, K_OSMATCH, K_PCRE2 };
 
 struct rx {
   int kind;
+  int warned;      /* a match error was logged for this pattern (set atomically, once) */
+  char *source;    /* the pattern as written, for the log */
   int jit;         /* K_PCRE2: JIT compilation succeeded */
   int prefix_safe; /* K_PCRE2: a match within the subject's C-string prefix is found on the whole */
   osregex *os;
@@ -41,7 +44,12 @@ typedef struct scratch {
   pcre2_match_data *md;
   pcre2_match_context *mctx;
   pcre2_jit_stack *stack;
+  uint32_t limit; /* the limit set on mctx (0: PCRE2's defaults) */
 } scratch;
+
+static uint32_t g_match_limit;     /* rx_set_match_limit; 0: PCRE2's default, Wazuh's */
+static size_t g_match_errors;      /* rx_match_errors */
+static rx_log_fn g_log;            /* rx_set_log; NULL: stderr */
 
 #define OVECTOR_PAIRS 16 /* group 1 is all we read; more groups just make rc 0 */
 #define JIT_STACK_START (32 * 1024)
@@ -125,6 +133,9 @@ rx *rx_compile(const char *pattern, int dialect, unsigned flags, const char *low
   uint32_t options = (dialect == RX_PCRE2 && (flags & RXF_CASELESS)) ? PCRE2_CASELESS : 0;
   if (!(r->code = pcre_compile(dialect == RX_OSREGEX ? lowered : pattern, options, err, errlen))) goto fail;
   r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+  r->source = strdup(pattern);
+  /* A lowered pattern keeps its exact native form: the answer when PCRE2 hits a limit. */
+  if (dialect == RX_OSREGEX) r->os = osregex_compile(pattern, NULL, 0);
   r->prefix_safe = dialect == RX_OSREGEX && !strstr(lowered, "\\z") && !strstr(lowered, "\\Z") &&
                    !strchr(lowered, '$') && !strstr(lowered, "(?=") && !strstr(lowered, "(?!") &&
                    !strstr(lowered, "(?<") && !strstr(lowered, "\\b") && !strstr(lowered, "\\B");
@@ -139,6 +150,7 @@ void rx_free(rx *r) {
   osregex_free(r->os);
   osmatch_free(r->om);
   pcre2_code_free(r->code);
+  free(r->source);
   free(r);
 }
 
@@ -158,20 +170,37 @@ static size_t c_len(const char *s, size_t len) {
   return nul ? (size_t)(nul - s) : len;
 }
 
+static void apply_limit(scratch *s) {
+  uint32_t want = __atomic_load_n(&g_match_limit, __ATOMIC_RELAXED);
+  if (s->limit == want) return;
+  uint32_t match = want, depth = want;
+  if (!want) { /* back to this PCRE2 build's defaults */
+    pcre2_config(PCRE2_CONFIG_MATCHLIMIT, &match);
+    pcre2_config(PCRE2_CONFIG_DEPTHLIMIT, &depth);
+  }
+  pcre2_set_match_limit(s->mctx, match);
+  pcre2_set_depth_limit(s->mctx, depth);
+  s->limit = want;
+}
+
 /* PCRE2 match on (subject, len) as a C string; returns pcre2's rc (>= 0 on a match), the ovector
  * in s->md. The JIT runs on its default machine stack first and on the thread's larger stack only
- * when a pattern needs it. */
+ * when a pattern needs it; any other JIT error (its match limit counts differently) is settled by
+ * the interpreter with the limits Wazuh's pcre2_match has, so a negative rc other than
+ * PCRE2_ERROR_NOMATCH is the interpreter's own limit error. */
 static int pcre_run(const rx *r, scratch *s, const char *subject, size_t len) {
   if (!r->prefix_safe) len = c_len(subject, len);
+  apply_limit(s);
+  pcre2_match_context *fast = s->limit ? s->mctx : NULL;
   for (int pass = 0; pass < 2; pass++) {
     int rc = PCRE2_ERROR_NOMATCH, done = 0;
     if (r->jit) {
-      rc = pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, 0, 0, s->md, NULL);
+      rc = pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, 0, 0, s->md, fast);
       if (rc == PCRE2_ERROR_JIT_STACKLIMIT && s->stack)
         rc = pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, 0, 0, s->md, s->mctx);
-      done = rc != PCRE2_ERROR_JIT_STACKLIMIT;
+      done = rc >= 0 || rc == PCRE2_ERROR_NOMATCH;
     }
-    if (!done) /* the interpreter: no JIT, or the JIT ran out of stack */
+    if (!done) /* the interpreter: no JIT, or the JIT ran out of stack or hit a limit */
       rc = pcre2_match(r->code, (PCRE2_SPTR)subject, len, 0, r->jit ? PCRE2_NO_JIT : 0, s->md, s->mctx);
     if (rc < 0 || !r->prefix_safe || pass) return rc;
     PCRE2_SIZE end = pcre2_get_ovector_pointer(s->md)[1];
@@ -181,6 +210,33 @@ static int pcre_run(const rx *r, scratch *s, const char *subject, size_t len) {
   return PCRE2_ERROR_NOMATCH;
 }
 
+/* A match error (PCRE2_ERROR_MATCHLIMIT, DEPTHLIMIT, HEAPLIMIT, ...) on a pattern with no native
+ * form: counted, logged once per pattern, and read as no match — what Wazuh's SCA does with a
+ * pcre2_match result that is not positive (SCA-SEMANTICS §4.5). */
+static void note_error(const rx *r, int rc) {
+  __atomic_add_fetch(&g_match_errors, 1, __ATOMIC_RELAXED);
+  if (__atomic_exchange_n(&((rx *)r)->warned, 1, __ATOMIC_RELAXED)) return;
+  PCRE2_UCHAR why[120];
+  if (pcre2_get_error_message(rc, why, sizeof why) < 0) strcpy((char *)why, "match error");
+  char msg[512];
+  snprintf(msg, sizeof msg, "regex '%.300s': PCRE2 match error (%s): the line counts as not matching, as in Wazuh",
+           r->source ? r->source : "?", (const char *)why);
+  rx_log_fn fn = __atomic_load_n(&g_log, __ATOMIC_RELAXED);
+  if (fn) fn(msg);
+  else fprintf(stderr, "tenet: warning: %s\n", msg);
+}
+
+/* The verdict of a PCRE2 rx on a subject: 1 match, 0 no match. A limit error falls back to the
+ * exact native matcher for a lowered OS_Regex pattern, else counts as no match (note_error). */
+static int pcre_verdict(const rx *r, scratch *s, const char *subject, size_t len) {
+  int rc = pcre_run(r, s, subject, len);
+  if (rc >= 0) return 1;
+  if (rc == PCRE2_ERROR_NOMATCH) return 0;
+  if (r->os) return osregex_exec(r->os, subject, len, NULL, 0, NULL, NULL);
+  note_error(r, rc);
+  return 0;
+}
+
 int rx_match(const rx *r, const char *subject, size_t len) {
   if (!r || !subject) return 0;
   switch (r->kind) {
@@ -188,7 +244,7 @@ int rx_match(const rx *r, const char *subject, size_t len) {
   case K_OSMATCH: return osmatch_exec(r->om, subject, len);
   default: {
     scratch *s = scratch_get();
-    return s && pcre_run(r, s, subject, len) >= 0;
+    return s && pcre_verdict(r, s, subject, len);
   }
   }
 }
@@ -198,12 +254,17 @@ int rx_match_line(const rx *r, const char *line, size_t len) {
   if (r->kind != K_PCRE2) return rx_match(r, line, len);
   scratch *s = tl_scratch ? tl_scratch : scratch_get();
   if (!s) return 0;
-  if (r->jit) { /* the hot path: no NUL to look for, the JIT on its default stack */
+  if (r->jit && !s->limit) { /* the hot path: no NUL to look for, the JIT on its default stack */
     int rc = pcre2_jit_match(r->code, (PCRE2_SPTR)line, len, 0, 0, s->md, NULL);
-    if (rc != PCRE2_ERROR_JIT_STACKLIMIT) return rc >= 0;
+    if (rc >= 0) return 1;
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
   }
-  return pcre_run(r, s, line, len) >= 0;
+  return pcre_verdict(r, s, line, len);
 }
+
+void rx_set_match_limit(uint32_t limit) { __atomic_store_n(&g_match_limit, limit, __ATOMIC_RELAXED); }
+size_t rx_match_errors(void) { return __atomic_load_n(&g_match_errors, __ATOMIC_RELAXED); }
+void rx_set_log(rx_log_fn fn) { __atomic_store_n(&g_log, fn, __ATOMIC_RELAXED); }
 
 static void copy_out(char *buf, size_t cap, const char *src, size_t n) {
   if (!buf || !cap) return;
@@ -229,6 +290,15 @@ int rx_match_capture(const rx *r, const char *subject, size_t len, char *buf, si
     scratch *s = scratch_get();
     if (!s) return 0;
     int rc = pcre_run(r, s, subject, len);
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && r->os) { /* a limit: the exact native matcher */
+      size_t g[1][2];
+      int ng = 0;
+      if (!osregex_exec(r->os, subject, len, g, 1, &ng, NULL)) return 0;
+      if (ng < 1) return -1;
+      copy_out(buf, cap, subject + g[0][0], g[0][1] - g[0][0]);
+      return 1;
+    }
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) note_error(r, rc);
     if (rc < 0) return 0;
     if (rc == 1) return -1; /* no group took part: Wazuh copies nothing */
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);

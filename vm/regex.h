@@ -9,6 +9,7 @@
 #define TENET_REGEX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "program.h"
 
@@ -36,6 +37,19 @@ int rx_match_line(const rx *r, const char *line, size_t len);
  * Returns 1 on a match with a group captured, 0 on no match, -1 on a match that captured nothing
  * (SCA's "no string was captured" case). */
 int rx_match_capture(const rx *r, const char *subject, size_t len, char *buf, size_t cap);
+
+/* Match errors. A lowered OS_Regex pattern that hits a PCRE2 limit (match, depth or heap limit,
+ * JIT stack) is answered by the exact native matcher instead, so its result equals Wazuh's. A
+ * regex_type: pcre2 pattern has no other engine: the error reads as no match, as Wazuh's SCA
+ * reads a non-positive pcre2_match result (SCA-SEMANTICS §4.5); it is counted and logged once per
+ * pattern through the log function (default: one line on stderr). */
+typedef void (*rx_log_fn)(const char *msg);
+void rx_set_log(rx_log_fn fn); /* NULL: stderr */
+/* Match errors counted so far in this process. */
+size_t rx_match_errors(void);
+/* The match and depth limits of every PCRE2 match (0: PCRE2's default of 10,000,000, which is
+ * Wazuh's). Lowering it makes limit errors reachable with small subjects (tests, tuning). */
+void rx_set_match_limit(uint32_t limit);
 
 /* The engine this rx runs on: "osregex", "osmatch", "pcre2-jit" or "pcre2" (JIT unavailable). */
 const char *rx_engine(const rx *r);

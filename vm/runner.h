@@ -3,6 +3,8 @@
  * fork + execvp with stdin from /dev/null, stdout and stderr merged into one pipe, the child in a
  * session (and process group) of its own, output capped, a timeout that terminates the whole
  * process group. An exec failure makes the child exit with 127 (Wazuh's EXECVE_ERROR).
+ * Nothing the command starts outlives the call: when it returns, every process of the command's
+ * tree (background jobs and setsid() escapees included) has been killed and reaped (runner.c).
  *
  * runner_run may be called from several threads at once: descriptors are close-on-exec, the
  * child only makes async-signal-safe calls before exec, and every child is reaped. */
