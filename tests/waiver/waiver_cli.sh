@@ -93,6 +93,12 @@ has missing.err "nope.yml: cannot read: No such file or directory"
 # 4. signatures
 "$bin" keygen release > /dev/null
 "$bin" keygen stranger > /dev/null
+# with --pubkey the policy itself must be a bundle signed by that key (a YAML policy carries no
+# signature): the fixture compiled and signed by each key
+"$bin" compile -q --key release.key -o fixture.tnb "$pol" > /dev/null || fail "compiling the fixture (release)"
+"$bin" compile -q --key stranger.key -o fixture-stranger.tnb "$pol" > /dev/null || fail "compiling the fixture (stranger)"
+bpol=fixture.tnb
+expect bundle_plain 0 -- "$bin" scan --format jsonl --pubkey release.pub "$bpol"
 expect sign 0 -- "$bin" sign --key release.key w.yml
 has sign.out "wrote w.yml.sig (5 waivers, key "
 expect signbad 1 -- "$bin" sign --key release.key bad.yml
@@ -102,9 +108,9 @@ expect verify 0 -- "$bin" verify --pubkey release.pub w.yml
 has verify.out "w.yml: OK: waiver file, signed by key "
 expect verify_stranger 1 -- "$bin" verify --pubkey stranger.pub w.yml
 has verify_stranger.err "w.yml: FAILED: wrong signer: signed by key "
-expect signed_scan 0 -- "$bin" scan --format jsonl --pubkey release.pub --waivers w.yml "$pol"
-cmp -s <(mask plain.out) <(mask signed_scan.out) || fail "jsonl differs with signed waivers"
-expect stranger_scan 1 -- "$bin" scan --format jsonl --pubkey stranger.pub --waivers w.yml "$pol"
+expect signed_scan 0 -- "$bin" scan --format jsonl --pubkey release.pub --waivers w.yml "$bpol"
+cmp -s <(mask bundle_plain.out) <(mask signed_scan.out) || fail "jsonl differs with signed waivers"
+expect stranger_scan 1 -- "$bin" scan --format jsonl --pubkey stranger.pub --waivers w.yml fixture-stranger.tnb
 has stranger_scan.err "tenet scan: w.yml: refused: wrong signer: signed by key"
 
 # tampered: the expiry moved after signing
@@ -112,24 +118,24 @@ sed 's/2001-02-03/2999-02-03/' w.yml > t.yml
 cp w.yml.sig t.yml.sig
 expect verify_tampered 1 -- "$bin" verify --pubkey release.pub t.yml
 has verify_tampered.err "t.yml: FAILED: tampered: waiver signature does not verify with key "
-expect tampered 1 -- "$bin" scan --format jsonl --pubkey release.pub --waivers t.yml "$pol"
+expect tampered 1 -- "$bin" scan --format jsonl --pubkey release.pub --waivers t.yml "$bpol"
 has tampered.err "tenet scan: t.yml: refused: tampered: waiver signature does not verify with key "
 [ ! -s tampered.out ] || fail "a scan ran with a tampered waiver file"
-expect tampered_allowed 1 -- "$bin" scan --format jsonl --pubkey release.pub --allow-unsigned --waivers t.yml "$pol"
+expect tampered_allowed 1 -- "$bin" scan --format jsonl --pubkey release.pub --allow-unsigned --waivers t.yml "$bpol"
 has tampered_allowed.err "refused: tampered:"
 
 # unsigned with --pubkey: refused unless --allow-unsigned
 cp w.yml u.yml
-expect unsigned 1 -- "$bin" scan --format jsonl --pubkey release.pub --waivers u.yml "$pol"
+expect unsigned 1 -- "$bin" scan --format jsonl --pubkey release.pub --waivers u.yml "$bpol"
 has unsigned.err "tenet scan: u.yml: refused: wrong signer: waiver file is not signed (no u.yml.sig) (sign it with \`tenet sign --key KEY FILE\`, or give --allow-unsigned)"
 [ ! -s unsigned.out ] || fail "a scan ran with an unsigned waiver file"
-expect unsigned_allowed 0 -- "$bin" scan --format jsonl --pubkey release.pub --allow-unsigned --waivers u.yml "$pol"
+expect unsigned_allowed 0 -- "$bin" scan --format jsonl --pubkey release.pub --allow-unsigned --waivers u.yml "$bpol"
 expect unsigned_nokey 0 -- "$bin" scan --format jsonl --waivers u.yml "$pol"
 expect verify_unsigned 1 -- "$bin" verify --pubkey release.pub u.yml
 has verify_unsigned.err "u.yml: FAILED: wrong signer: waiver file is not signed"
 
 # several files: one bad signature refuses the run
-expect two 1 -- "$bin" scan --format jsonl --pubkey release.pub --waivers w.yml --waivers t.yml "$pol"
+expect two 1 -- "$bin" scan --format jsonl --pubkey release.pub --waivers w.yml --waivers t.yml "$bpol"
 has two.err "t.yml: refused: tampered"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
