@@ -155,23 +155,6 @@ static int seed_outbox(sqlite_db *d, void *arg) {
   return ensure_store_id(d);
 }
 
-/* The store holds the agent's results and its outbox: owner-only (0600), its -wal and -shm too
- * (SQLite gives them the database's mode when it creates them, so they are fixed right after the
- * first open). */
-static void restrict_mode(const char *path) {
-  if (!path || !*path || *path == ':') return;
-  /* chmod by name only: opening and closing the file here would drop this process's SQLite locks
-   * on it (POSIX record locks belong to the process, not to the descriptor). */
-  static const char *const suffix[] = {"", "-wal", "-shm"};
-  for (int i = 0; i < 3; i++) {
-    char f[4096];
-    struct stat st;
-    if (snprintf(f, sizeof f, "%s%s", path, suffix[i]) < (int)sizeof f && stat(f, &st) == 0 &&
-        S_ISREG(st.st_mode) && (st.st_mode & 077))
-      chmod(f, 0600);
-  }
-}
-
 agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
   agent_store *s = calloc(1, sizeof *s);
   if (!s) {
@@ -190,7 +173,7 @@ agent_store *agent_store_open(const char *path, char *err, size_t errlen) {
     return NULL;
   }
   s->db = sqlite_db_handle(s->d);
-  restrict_mode(path);
+  sqlite_db_restrict_mode(path);
   /* a store made before store ids gets one now */
   if (ensure_store_id(s->d) != TN_OK) {
     snprintf(err, errlen, "%s: %s", path, sqlite_db_error(s->d));

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_fleet.h"
 #include "bench_util.h"
 #include "codec.h"
 #include "err.h"
@@ -43,18 +44,7 @@
 #define POLICY "bench"
 #define CHECKS_PER_FRAME 256
 
-static char dir[PATH_MAX], pki[PATH_MAX + 8];
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "bench_manager: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  exit(1);
-}
+static char dir[PATH_MAX];
 
 /* ---- a simulated agent ---- */
 
@@ -71,39 +61,29 @@ typedef struct sim {
   int want_write;
 } sim;
 
-static tls_ctx *client_ctx(const char *id) {
-  char crt[PATH_MAX + 64], key[PATH_MAX + 64], ca[PATH_MAX + 16], err[256];
-  snprintf(crt, sizeof crt, "%s/agents/%s.crt", pki, id);
-  snprintf(key, sizeof key, "%s/agents/%s.key", pki, id);
-  snprintf(ca, sizeof ca, "%s/ca.crt", pki);
-  tls_ctx *c = tls_ctx_new_client(crt, key, ca, err, sizeof err);
-  if (!c) die("%s", err);
-  return c;
-}
-
 static void send_now(sim *s, Tenet__Envelope *env) {
   char err[256];
-  if (codec_encode_framed(env, &s->out, FRAME_MAX_DEFAULT, err, sizeof err) != TN_OK) die("encode: %s", err);
+  if (codec_encode_framed(env, &s->out, FRAME_MAX_DEFAULT, err, sizeof err) != TN_OK) fleet_die("encode: %s", err);
 }
 
 static void flush_blocking(sim *s) {
   char err[256];
   if (tls_conn_write_all(s->conn, s->out.data + s->off, s->out.len - s->off, err, sizeof err) != TN_OK)
-    die("write: %s", err);
+    fleet_die("write: %s", err);
   strbuf_reset(&s->out);
   s->off = 0;
 }
 
 static void sim_connect(sim *s, int port) {
-  tls_ctx *ctx = client_ctx(s->id);
+  tls_ctx *ctx = fleet_client_ctx(s->id);
   int fd;
   char err[256];
-  if (tls_tcp_connect("127.0.0.1", port, 10000, &fd, err, sizeof err) != TN_OK) die("connect: %s", err);
+  if (tls_tcp_connect("127.0.0.1", port, 10000, &fd, err, sizeof err) != TN_OK) fleet_die("connect: %s", err);
   tls_tcp_timeout(fd, 30000, NULL, 0);
-  if (!(s->conn = tls_conn_new(ctx, fd, "127.0.0.1", err, sizeof err))) die("%s", err);
+  if (!(s->conn = tls_conn_new(ctx, fd, "127.0.0.1", err, sizeof err))) fleet_die("%s", err);
   tls_ctx_free(ctx);
-  if (tls_conn_handshake(s->conn, err, sizeof err) != TN_OK) die("handshake of %s: %s", s->id, err);
-  if (!(s->dec = frame_decoder_new(0))) die("out of memory");
+  if (tls_conn_handshake(s->conn, err, sizeof err) != TN_OK) fleet_die("handshake of %s: %s", s->id, err);
+  if (!(s->dec = frame_decoder_new(0))) fleet_die("out of memory");
   Tenet__Hello h = TENET__HELLO__INIT;
   h.protocol = CODEC_PROTOCOL_VERSION;
   h.agent_id = s->id;
@@ -248,7 +228,7 @@ static double drive(sim *sims, int n, int64_t frames, int window, queue_fn q) {
         strbuf_reset(&s->out);
         s->off = 0;
       } else if (rc != TLS_WANT_WRITE && rc != TLS_WANT_READ) {
-        die("write (%s): %s", s->id, err);
+        fleet_die("write (%s): %s", s->id, err);
       }
       int ww = s->off < s->out.len;
       if (ww != s->want_write) {
@@ -266,9 +246,9 @@ static double drive(sim *sims, int n, int64_t frames, int window, queue_fn q) {
         char err[256];
         int rc = tls_conn_read_frame(s->conn, s->dec, &p, &len, err, sizeof err);
         if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) break;
-        if (rc != TN_OK) die("read (%s): %s", s->id, err);
+        if (rc != TN_OK) fleet_die("read (%s): %s", s->id, err);
         Tenet__Envelope *m;
-        if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) die("decode: %s", err);
+        if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) fleet_die("decode: %s", err);
         if (m->body_case == TENET__ENVELOPE__BODY_ACK && m->ack->seq > s->acked) {
           int64_t newly = (int64_t)(m->ack->seq - s->acked);
           s->acked = m->ack->seq;
@@ -304,9 +284,9 @@ static void sync_sim(sim *s) {
     size_t len;
     char err[256];
     if (tls_conn_read_frame(s->conn, s->dec, &p, &len, err, sizeof err) != TN_OK)
-      die("read (%s): %s", s->id, err);
+      fleet_die("read (%s): %s", s->id, err);
     Tenet__Envelope *m;
-    if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) die("decode: %s", err);
+    if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) fleet_die("decode: %s", err);
     if (m->body_case == TENET__ENVELOPE__BODY_ACK && m->ack->seq > s->acked) s->acked = m->ack->seq;
     codec_free(m);
   }
@@ -319,13 +299,13 @@ static pid_t start_manager(const char *bin, int durable, int *port) {
   snprintf(conf, sizeof conf, "%s/manager.conf", dir);
   snprintf(portfile, sizeof portfile, "%s/port", dir);
   FILE *f = fopen(conf, "w");
-  if (!f) die("cannot write %s", conf);
+  if (!f) fleet_die("cannot write %s", conf);
   fprintf(
       f,
       "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\n"
       "state_db = %s/manager.db\nalerts_file = %s/alerts.json\nlog_file = %s/manager.log\nlog_level = info\n"
       "port_file = %s\ndurable = %s\nmax_connections = 5000\n",
-      pki, pki, pki, dir, dir, dir, portfile, durable ? "yes" : "no");
+      fleet_pki, fleet_pki, fleet_pki, dir, dir, dir, portfile, durable ? "yes" : "no");
   fclose(f);
   pid_t pid = fork();
   if (pid == 0) {
@@ -343,7 +323,7 @@ static pid_t start_manager(const char *bin, int durable, int *port) {
     free(p);
     usleep(50000);
   }
-  die("the manager did not start (see %s/manager.log)", dir);
+  fleet_die("the manager did not start (see %s/manager.log)", dir);
 }
 
 /* ---- bytes of an unchanged scan ---- */
@@ -379,7 +359,7 @@ static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, ui
   char db[PATH_MAX + 16], err[512];
   snprintf(db, sizeof db, "%s/agent.db", dir);
   agent_store *as = agent_store_open(db, err, sizeof err);
-  if (!as) die("%s", err);
+  if (!as) fleet_die("%s", err);
   agent_outbox_limits lim = {256, FRAME_MAX_DEFAULT};
   agent_policy_meta m = {.policy_id = "cis_debian12",
                          .name = "CIS Debian Linux 12 Benchmark v1.1.0",
@@ -406,7 +386,7 @@ static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, ui
       ps.checks[i].result = i % 3 ? EV_NOT_FOUND : EV_FOUND;
       if (asprintf(&ps.checks[i].event, "{\"type\":\"check\",\"id\":%lld,\"check\":{\"id\":%lld}}",
                    (long long)ps.scan_id, (long long)ps.checks[i].id) < 0)
-        die("out of memory");
+        fleet_die("out of memory");
       if (ps.checks[i].result == EV_FOUND)
         ps.passed++;
       else
@@ -416,10 +396,10 @@ static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, ui
     ps.start_time = (int64_t)time(NULL);
     ps.end_time = ps.start_time + 41;
     agent_record_result rr;
-    if (agent_outbox_record_scan(as, &m, &ps, &lim, &rr, err, sizeof err) != TN_OK) die("%s", err);
+    if (agent_outbox_record_scan(as, &m, &ps, &lim, &rr, err, sizeof err) != TN_OK) fleet_die("%s", err);
     policy_scan_free(&ps);
     rows_ctx c = {&s.out, 0, 0, 0};
-    if (agent_store_outbox_each(as, 0, 1000, collect_row, &c) != TN_OK) die("outbox");
+    if (agent_store_outbox_each(as, 0, 1000, collect_row, &c) != TN_OK) fleet_die("outbox");
     uint64_t s0, r0, s1, r1;
     int fd = tls_conn_fd(s.conn);
     tcp_bytes(fd, &s0, &r0);
@@ -427,7 +407,7 @@ static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, ui
     sync_sim(&s);
     usleep(100000); /* let TCP's own acknowledgement of the last segment arrive */
     tcp_bytes(fd, &s1, &r1);
-    if (agent_store_outbox_ack(as, c.last, NULL) != TN_OK) die("ack");
+    if (agent_store_outbox_ack(as, c.last, NULL) != TN_OK) fleet_die("ack");
     if (round == 1) {
       *frame = c.last_len;
       *rows = c.n;
@@ -443,20 +423,8 @@ static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, ui
 
 /* ---- main ---- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
-static void issue(const char *id) {
-  char err[512];
-  pki_result res;
-  if (pki_issue_agent(pki, id, NULL, &res, err, sizeof err) != TN_OK) die("issue %s: %s", id, err);
-}
-
 int main(int argc, char **argv) {
+  fleet_prog = "bench_manager";
   char manager[PATH_MAX + 64] = "";
   int agents = 1000, stream_agents = 8, runs = 5, durable = 1, keep = 0;
   int64_t frames = 60, summaries = 30;
@@ -487,40 +455,40 @@ int main(int argc, char **argv) {
     }
   }
   if (agents < 1 || stream_agents < 1 || runs < 1 || frames < 1 || summaries < 1)
-    die("counts must be positive");
+    fleet_die("counts must be positive");
   if (!manager[0]) { /* build/benches/bench_manager -> build/tenet-manager (or build/manager/) */
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) die("cannot find myself; give --manager");
+    if (n <= 0) fleet_die("cannot find myself; give --manager");
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash) *slash = '\0';
     snprintf(manager, sizeof manager, "%s/../tenet-manager", self);
     if (access(manager, X_OK) != 0) snprintf(manager, sizeof manager, "%s/../manager/tenet-manager", self);
   }
-  if (access(manager, X_OK) != 0) die("%s: not an executable (give --manager)", manager);
+  if (access(manager, X_OK) != 0) fleet_die("%s: not an executable (give --manager)", manager);
   signal(SIGPIPE, SIG_IGN);
 
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/tenet-bench-manager-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(dir)) die("mkdtemp: %s", strerror(errno));
-  snprintf(pki, sizeof pki, "%s/pki", dir);
+  if (!mkdtemp(dir)) fleet_die("mkdtemp: %s", strerror(errno));
+  snprintf(fleet_pki, sizeof fleet_pki, "%s/pki", dir);
   char err[512];
   pki_result res;
-  if (pki_init(pki, NULL, NULL, &res, err, sizeof err) != TN_OK) die("%s", err);
-  if (pki_issue_manager(pki, "localhost", NULL, 0, NULL, &res, err, sizeof err) != TN_OK) die("%s", err);
+  if (pki_init(fleet_pki, NULL, NULL, &res, err, sizeof err) != TN_OK) fleet_die("%s", err);
+  if (pki_issue_manager(fleet_pki, "localhost", NULL, 0, NULL, &res, err, sizeof err) != TN_OK) fleet_die("%s", err);
   double t0 = bench_now();
   for (int i = 0; i < agents; i++) {
     char id[32];
     snprintf(id, sizeof id, "a%05d", i);
-    issue(id);
+    fleet_issue(id);
   }
   for (int i = 0; i < stream_agents; i++) {
     char id[32];
     snprintf(id, sizeof id, "s%03d", i);
-    issue(id);
+    fleet_issue(id);
   }
-  issue("bytes");
+  fleet_issue("bytes");
   printf("bench_manager: %s (durable = %s), %ld CPUs; %d certificates issued in %.1f s\n", manager,
          durable ? "yes" : "no", sysconf(_SC_NPROCESSORS_ONLN), agents + stream_agents + 1, bench_now() - t0);
 
@@ -601,7 +569,7 @@ int main(int argc, char **argv) {
   if (keep)
     printf("kept %s\n", dir);
   else
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(dir, fleet_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   free(st);
   free(sims);
   free(ev);

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_fleet.h"
 #include "bench_util.h"
 #include "codec.h"
 #include "err.h"
@@ -46,18 +47,7 @@
 #define BUNDLE_HASH "e04b3b8913840d18aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define NDRIBBLE 8
 
-static char dir[PATH_MAX], pki[PATH_MAX + 8];
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "bench_soak: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  exit(1);
-}
+static char dir[PATH_MAX];
 
 static void raise_nofile(void) {
   struct rlimit r;
@@ -67,24 +57,14 @@ static void raise_nofile(void) {
   }
 }
 
-static tls_ctx *client_ctx(const char *id) {
-  char crt[PATH_MAX + 64], key[PATH_MAX + 64], ca[PATH_MAX + 16], err[256];
-  snprintf(crt, sizeof crt, "%s/agents/%s.crt", pki, id);
-  snprintf(key, sizeof key, "%s/agents/%s.key", pki, id);
-  snprintf(ca, sizeof ca, "%s/ca.crt", pki);
-  tls_ctx *c = tls_ctx_new_client(crt, key, ca, err, sizeof err);
-  if (!c) die("%s", err);
-  return c;
-}
-
 static void encode(strbuf *out, Tenet__Envelope *env) {
   char err[256];
-  if (codec_encode_framed(env, out, FRAME_MAX_DEFAULT, err, sizeof err) != TN_OK) die("encode: %s", err);
+  if (codec_encode_framed(env, out, FRAME_MAX_DEFAULT, err, sizeof err) != TN_OK) fleet_die("encode: %s", err);
 }
 
 /* A blocking TLS connection as id with a Hello naming npol policies (NULL on failure). */
 static tls_conn *connect_as(const char *id, int port, size_t npol, char **ids, int timeout_ms) {
-  tls_ctx *ctx = client_ctx(id);
+  tls_ctx *ctx = fleet_client_ctx(id);
   int fd;
   char err[256];
   tls_conn *c = NULL;
@@ -198,9 +178,9 @@ static int sim_read(sim *s) {
     char err[256];
     int rc = tls_conn_read_frame(s->conn, s->dec, &p, &len, err, sizeof err);
     if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) return all;
-    if (rc != TN_OK) die("agent %s: read: %s", s->id, err);
+    if (rc != TN_OK) fleet_die("agent %s: read: %s", s->id, err);
     Tenet__Envelope *m;
-    if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) die("decode: %s", err);
+    if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) fleet_die("decode: %s", err);
     if (m->body_case == TENET__ENVELOPE__BODY_ACK && m->ack->seq > s->acked) {
       s->acked = m->ack->seq;
       if (s->acked == s->next_seq - 1) all = 1;
@@ -220,7 +200,7 @@ static void sim_flush(sim *s) {
     strbuf_reset(&s->out);
     s->off = 0;
   } else if (rc != TLS_WANT_WRITE && rc != TLS_WANT_READ) {
-    die("agent %s: write: %s", s->id, err);
+    fleet_die("agent %s: write: %s", s->id, err);
   }
 }
 
@@ -252,7 +232,7 @@ static void hostile(int port, int held_max, const char *stats_path) {
   enum { N = 65536 };
   char(*ids)[16] = malloc(N * sizeof *ids);
   char **ptrs = malloc(N * sizeof *ptrs);
-  if (!ids || !ptrs) die("out of memory");
+  if (!ids || !ptrs) fleet_die("out of memory");
   for (int i = 0; i < N; i++) {
     snprintf(ids[i], sizeof ids[i], "p%05d", i);
     ptrs[i] = ids[i];
@@ -341,13 +321,13 @@ static pid_t start_manager(const char *bin, int nofile, int *port) {
   snprintf(conf, sizeof conf, "%s/manager.conf", dir);
   snprintf(portfile, sizeof portfile, "%s/port", dir);
   FILE *f = fopen(conf, "w");
-  if (!f) die("cannot write %s", conf);
+  if (!f) fleet_die("cannot write %s", conf);
   fprintf(
       f,
       "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\ncrl = %s/crl.pem\n"
       "state_db = %s/manager.db\nalerts_file = %s/alerts.json\nlog_file = %s/manager.log\nlog_level = info\n"
       "port_file = %s\ndurable = yes\nmax_connections = 10000\nhandshake_timeout = 5s\nframe_timeout = 5s\n",
-      pki, pki, pki, pki, dir, dir, dir, portfile);
+      fleet_pki, fleet_pki, fleet_pki, fleet_pki, dir, dir, dir, portfile);
   fclose(f);
   pid_t pid = fork();
   if (pid == 0) {
@@ -367,7 +347,7 @@ static pid_t start_manager(const char *bin, int nofile, int *port) {
     free(p);
     usleep(50000);
   }
-  die("the manager did not start (see %s/manager.log)", dir);
+  fleet_die("the manager did not start (see %s/manager.log)", dir);
 }
 
 typedef struct sample {
@@ -406,25 +386,13 @@ static sample take_sample(pid_t pid) {
   return s;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
-static void issue(const char *id) {
-  char err[512];
-  pki_result res;
-  if (pki_issue_agent(pki, id, NULL, &res, err, sizeof err) != TN_OK) die("issue %s: %s", id, err);
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
+  fleet_prog = "bench_soak";
   char manager[PATH_MAX + 64] = "";
   int agents = 1000, nofile = 1400, held_max = 600, with_hostile = 1;
   double duration = 60, interval = 2;
@@ -453,45 +421,45 @@ int main(int argc, char **argv) {
   }
   if (agents < 1 || agents > 100000 || duration <= 0 || duration > 3600 || interval <= 0 || held_max < 1 ||
       held_max > 100000)
-    die("out of range: 1-100000 agents, a duration of at most 3600 s, a positive interval, 1-100000 held");
+    fleet_die("out of range: 1-100000 agents, a duration of at most 3600 s, a positive interval, 1-100000 held");
   if (!manager[0]) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) die("cannot find myself; give --manager");
+    if (n <= 0) fleet_die("cannot find myself; give --manager");
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash) *slash = '\0';
     snprintf(manager, sizeof manager, "%s/../tenet-manager", self);
     if (access(manager, X_OK) != 0) snprintf(manager, sizeof manager, "%s/../manager/tenet-manager", self);
   }
-  if (access(manager, X_OK) != 0) die("%s: not an executable (give --manager)", manager);
+  if (access(manager, X_OK) != 0) fleet_die("%s: not an executable (give --manager)", manager);
   signal(SIGPIPE, SIG_IGN);
   raise_nofile();
 
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/tenet-bench-soak-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(dir)) die("mkdtemp: %s", strerror(errno));
-  snprintf(pki, sizeof pki, "%s/pki", dir);
+  if (!mkdtemp(dir)) fleet_die("mkdtemp: %s", strerror(errno));
+  snprintf(fleet_pki, sizeof fleet_pki, "%s/pki", dir);
   char err[512];
   pki_result res;
-  if (pki_init(pki, NULL, NULL, &res, err, sizeof err) != TN_OK) die("%s", err);
-  if (pki_issue_manager(pki, "localhost", NULL, 0, NULL, &res, err, sizeof err) != TN_OK) die("%s", err);
+  if (pki_init(fleet_pki, NULL, NULL, &res, err, sizeof err) != TN_OK) fleet_die("%s", err);
+  if (pki_issue_manager(fleet_pki, "localhost", NULL, 0, NULL, &res, err, sizeof err) != TN_OK) fleet_die("%s", err);
   double t0 = bench_now();
   for (int i = 0; i < agents; i++) {
     char id[32];
     snprintf(id, sizeof id, "a%05d", i);
-    issue(id);
+    fleet_issue(id);
   }
-  issue("hostile");
+  fleet_issue("hostile");
   for (int i = 0; i < NDRIBBLE; i++) {
     char id[32];
     snprintf(id, sizeof id, "dribble%d", i);
-    issue(id);
+    fleet_issue(id);
   }
-  issue("revoked");
+  fleet_issue("revoked");
   int already;
   pki_revoked rv;
-  if (pki_revoke(pki, "revoked", &already, &rv, err, sizeof err) != TN_OK) die("%s", err);
+  if (pki_revoke(fleet_pki, "revoked", &already, &rv, err, sizeof err) != TN_OK) fleet_die("%s", err);
   printf("bench_soak: %s, %ld CPUs; %d certificates issued in %.1f s\n", manager,
          sysconf(_SC_NPROCESSORS_ONLN), agents + NDRIBBLE + 2, bench_now() - t0);
 
@@ -502,8 +470,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < agents; i++) {
     sim *s = &sims[i];
     snprintf(s->id, sizeof s->id, "a%05d", i);
-    if (!(s->conn = connect_as(s->id, port, 0, NULL, 30000))) die("agent %s cannot connect", s->id);
-    if (!(s->dec = frame_decoder_new(0))) die("out of memory");
+    if (!(s->conn = connect_as(s->id, port, 0, NULL, 30000))) fleet_die("agent %s cannot connect", s->id);
+    if (!(s->dec = frame_decoder_new(0))) fleet_die("out of memory");
     s->next_seq = 1;
     tls_tcp_nonblock(tls_conn_fd(s->conn), 1, err, sizeof err);
     queue_seed(s);
@@ -518,7 +486,7 @@ int main(int argc, char **argv) {
       poll(&pfd, 1, 100);
       sim_flush(s);
       sim_read(s);
-      if (bench_now() > give_up) die("agent %s: no Ack for its seed within 30 s", s->id);
+      if (bench_now() > give_up) fleet_die("agent %s: no Ack for its seed within 30 s", s->id);
     }
   }
   printf("%d agents connected and in sync in %.1f s; each sends an unchanged summary every %.1f s for %.0f s "
@@ -531,7 +499,7 @@ int main(int argc, char **argv) {
   if (with_hostile) {
     fflush(stdout);
     if ((hpid = fork()) == 0) hostile(port, held_max, stats);
-    if (hpid < 0) die("fork: %s", strerror(errno));
+    if (hpid < 0) fleet_die("fork: %s", strerror(errno));
   }
 
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -573,7 +541,7 @@ int main(int argc, char **argv) {
     for (int e = 0; e < k; e++) {
       sim *s = &sims[evs[e].data.u32];
       if (sim_read(s) && s->sent_at > 0) {
-        if (nlat == caplat && !(lat = realloc(lat, (caplat *= 2) * sizeof *lat))) die("out of memory");
+        if (nlat == caplat && !(lat = realloc(lat, (caplat *= 2) * sizeof *lat))) fleet_die("out of memory");
         lat[nlat++] = bench_now() - s->sent_at;
         s->sent_at = 0;
       }
@@ -642,6 +610,6 @@ int main(int argc, char **argv) {
   if (getenv("BENCH_KEEP"))
     printf("kept %s\n", dir);
   else
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(dir, fleet_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   return 0;
 }

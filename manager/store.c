@@ -160,22 +160,6 @@ static sqlite3_stmt *stmt(mstore *s, int id) { return sqlite_db_stmt(s->d, (size
 
 static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) { return sqlite_db_exec(s->d, st, what); }
 
-/* The store holds every agent's results: owner-only (0600), its -wal and -shm too (SQLite gives
- * them the database's mode when it creates them, so they are fixed right after the first open). */
-static void restrict_mode(const char *path) {
-  if (!path || !*path || *path == ':') return;
-  /* chmod by name only: opening and closing the file here would drop this process's SQLite locks
-   * on it (POSIX record locks belong to the process, not to the descriptor). */
-  static const char *const suffix[] = {"", "-wal", "-shm"};
-  for (int i = 0; i < 3; i++) {
-    char f[4096];
-    struct stat st;
-    if (snprintf(f, sizeof f, "%s%s", path, suffix[i]) < (int)sizeof f && stat(f, &st) == 0 &&
-        S_ISREG(st.st_mode) && (st.st_mode & 077))
-      chmod(f, 0600);
-  }
-}
-
 /* SQLite reports a full disk as "disk I/O error" (no room for the -shm), "database or disk is
  * full" or, read-only, as a store it cannot read: when opening failed and the file system holding
  * the store has less than STORE_MIN_FREE bytes left, say so first. */
@@ -224,7 +208,7 @@ mstore *mstore_open(const char *path, int readonly, int durable, char *err, size
     free(s);
     return NULL;
   }
-  if (!readonly) restrict_mode(path);
+  if (!readonly) sqlite_db_restrict_mode(path);
   s->db = sqlite_db_handle(s->d);
   return s;
 }

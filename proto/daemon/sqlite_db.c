@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "err.h"
 
@@ -190,3 +191,15 @@ void sqlite_db_rollback(sqlite_db *d) {
   if (!sqlite3_get_autocommit(d->db)) tx(d, TX_ROLLBACK);
 }
 int sqlite_db_in_transaction(const sqlite_db *d) { return !sqlite3_get_autocommit(d->db); }
+
+void sqlite_db_restrict_mode(const char *path) {
+  if (!path || !*path || *path == ':') return;
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    char f[4096];
+    struct stat st;
+    if (snprintf(f, sizeof f, "%s%s", path, suffix[i]) < (int)sizeof f && stat(f, &st) == 0 &&
+        S_ISREG(st.st_mode) && (st.st_mode & 077))
+      chmod(f, 0600);
+  }
+}

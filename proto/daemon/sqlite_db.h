@@ -39,6 +39,13 @@ sqlite_db *sqlite_db_open(const char *path, const sqlite_db_options *opt, const 
 /* Finalize the statements and close. NULL is a no-op. */
 void sqlite_db_close(sqlite_db *d);
 
+/* Make a store file owner-only (0600), its -wal and -shm too: SQLite gives them the database's
+ * mode when it creates them, so a store calls this right after its first open (which also fixes
+ * stores made 0644 by older versions). By name only: opening and closing the file here would
+ * drop this process's SQLite locks on it (POSIX record locks belong to the process). A path that
+ * is empty or starts with ':' (":memory:") is left alone. */
+void sqlite_db_restrict_mode(const char *path);
+
 /* The raw handle and the prepared statement i, reset and with its bindings cleared (both owned
  * by d). */
 sqlite3 *sqlite_db_handle(sqlite_db *d);
