@@ -16,6 +16,7 @@
 #include "report.h"
 #include "scan.h"
 #include "strbuf.h"
+#include "corpus.h"
 #include "test.h"
 
 static char dir[] = "/tmp/tenet-report-XXXXXX";
@@ -330,9 +331,8 @@ static int compare_policy(const char *fpath, const struct stat *st, int flag, st
 
 /* Each policy under its own dialect, then under 4.x (5.x map-shaped compliance renders as {}) and
  * under 5.x (variables substituted in every member). */
+static char corpus[PATH_MAX]; /* SHARED/corpus (tests/corpus.h) */
 static void test_fields_match_splice_on_corpus(void) {
-  char corpus[PATH_MAX];
-  snprintf(corpus, sizeof corpus, "%s/corpus", test_env("TENET_SHARED_DIR", "/work/shared"));
   static const int dialects[] = {0, DIALECT_WAZUH4, DIALECT_WAZUH5};
   for (size_t d = 0; d < sizeof dialects / sizeof *dialects; d++) {
     forced_dialect = dialects[d];
@@ -363,7 +363,12 @@ static void setup(void) {
   REQUIRE(fclose(f) == 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (test_corpus_wanted(argc, argv)) { /* corpus/test_report: skipped without the corpus */
+    if (!test_corpus_dir("", corpus, sizeof corpus)) return TEST_SKIP;
+    RUN(test_fields_match_splice_on_corpus);
+    return test_report();
+  }
   RUN(setup);
   RUN(test_format_table);
   RUN(test_structured_fields);
@@ -371,7 +376,6 @@ int main(void) {
   RUN(test_text);
   RUN(test_text5);
   RUN(test_every_format);
-  RUN(test_fields_match_splice_on_corpus);
   test_rm_rf(dir);
   return test_report();
 }
