@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "cache.h"
 #include "cli.h"
 #include "cli_opt.h"
@@ -37,6 +38,7 @@ typedef struct sample {
 typedef struct mode_stats {
   sample *s;                               /* one per run */
   size_t checks, commands_run, cache_hits; /* of the last run (the same every run) */
+  size_t builtin_hits;                     /* commands answered natively (vm/builtin.h) in the last run */
 } mode_stats;
 
 typedef struct cmd_cost { /* one distinct command, summed over the Wazuh-like runs */
@@ -109,11 +111,18 @@ static int run_once(vm_image **imgs, const uint8_t **hashes, size_t n, int mode,
   if (!cache) return TN_ENOMEM;
   if (mode == MODE_WAZUH) scan_cache_set_cost_hook(cache, add_cost, cs);
   scan_options so = {.jobs = mode == MODE_TENET ? jobs : 1, .eval = *eo, .scan_id = 1};
+  /* The Wazuh-like mode runs every command for real, as Wazuh does; the tenet mode as tenet scan
+   * would (builtins unless --no-builtins / TENET_NO_BUILTINS). */
+  int builtins_on = builtin_enabled();
+  if (mode == MODE_WAZUH) builtin_set_enabled(0);
+  size_t native0 = builtin_answered_count();
   double s0 = cpu_of(RUSAGE_SELF), c0 = cpu_of(RUSAGE_CHILDREN), t0 = now_mono();
   int rc = scan_run_many((const vm_image *const *)imgs, hashes, n, cache, &so, scans);
   out->wall = now_mono() - t0;
   out->cpu_self = cpu_of(RUSAGE_SELF) - s0;
   out->cpu_children = cpu_of(RUSAGE_CHILDREN) - c0;
+  ms->builtin_hits = builtin_answered_count() - native0;
+  builtin_set_enabled(builtins_on);
   ms->checks = 0;
   for (size_t k = 0; rc == TN_OK && k < n; k++)
     ms->checks += scans[k].nchecks;
@@ -228,9 +237,11 @@ static void render_json(strbuf *b, char **paths, vm_image **imgs, size_t n, size
     strbuf_putc(b, ',');
     json_stat(b, "cpu_children", stats_of(ms[m].s, runs, CHILD));
     strbuf_printf(
-        b, ",\"checks\":%zu,\"checks_per_second\":%.1f,\"commands_run\":%zu,\"cache_hits\":%zu,\"samples\":[",
+        b,
+        ",\"checks\":%zu,\"checks_per_second\":%.1f,\"commands_run\":%zu,\"cache_hits\":%zu,"
+        "\"builtin_hits\":%zu,\"samples\":[",
         ms[m].checks, w.median > 0 ? (double)ms[m].checks / w.median : 0.0, ms[m].commands_run,
-        ms[m].cache_hits);
+        ms[m].cache_hits, ms[m].builtin_hits);
     for (size_t i = 0; i < runs; i++)
       strbuf_printf(b, "%s{\"wall\":%.6f,\"cpu_self\":%.6f,\"cpu_children\":%.6f}", i ? "," : "",
                     ms[m].s[i].wall, ms[m].s[i].cpu_self, ms[m].s[i].cpu_children);
@@ -265,8 +276,8 @@ static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t
             paths[k], imgs[k]->prog->nchecks);
   fprintf(o, "\nmedian [min-max] of %zu runs; CPU own: tenet itself, CPU children: the commands it ran\n",
           runs);
-  fprintf(o, "%-30s %-24s %-24s %-26s %9s %9s %10s\n", "mode", "wall s", "CPU own s", "CPU children s",
-          "checks/s", "commands", "cache hits");
+  fprintf(o, "%-30s %-24s %-24s %-26s %9s %9s %10s %7s\n", "mode", "wall s", "CPU own s", "CPU children s",
+          "checks/s", "commands", "cache hits", "native");
   for (int m = 0; m < NMODES; m++) {
     stat3 w = stats_of(ms[m].s, runs, WALL), s = stats_of(ms[m].s, runs, SELF),
           c = stats_of(ms[m].s, runs, CHILD);
@@ -276,8 +287,9 @@ static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t
     snprintf(a, sizeof a, "%.3f [%.3f-%.3f]", w.median, w.min, w.max);
     snprintf(b, sizeof b, "%.3f [%.3f-%.3f]", s.median, s.min, s.max);
     snprintf(d, sizeof d, "%.3f [%.3f-%.3f]", c.median, c.min, c.max);
-    fprintf(o, "%-30s %-24s %-24s %-26s %9.1f %9zu %10zu\n", label, a, b, d,
-            w.median > 0 ? (double)ms[m].checks / w.median : 0.0, ms[m].commands_run, ms[m].cache_hits);
+    fprintf(o, "%-30s %-24s %-24s %-26s %9.1f %9zu %10zu %7zu\n", label, a, b, d,
+            w.median > 0 ? (double)ms[m].checks / w.median : 0.0, ms[m].commands_run, ms[m].cache_hits,
+            ms[m].builtin_hits);
   }
   double tw = stats_of(ms[MODE_TENET].s, runs, WALL).median,
          ww = stats_of(ms[MODE_WAZUH].s, runs, WALL).median;
@@ -390,8 +402,8 @@ int cmd_bench(int argc, char **argv) {
   const uint8_t **hashes = calloc(n, sizeof *hashes);
   policy_scan *scans = calloc(n, sizeof *scans);
   int *order = calloc((size_t)runs * 2, sizeof *order);
-  mode_stats ms[NMODES] = {{calloc((size_t)runs, sizeof(sample)), 0, 0, 0},
-                           {calloc((size_t)runs, sizeof(sample)), 0, 0, 0}};
+  mode_stats ms[NMODES] = {{calloc((size_t)runs, sizeof(sample)), 0, 0, 0, 0},
+                           {calloc((size_t)runs, sizeof(sample)), 0, 0, 0, 0}};
   costs cs = {.n = 0};
   check_time *ct = NULL;
   int status = 0, rc = TN_OK;
