@@ -16,17 +16,8 @@ static e2e_agent ag;
 static void test_fifo_in_bundle_dir(void) {
   e2e_manager_init(&mgr, &env, "manager", NULL);
   REQUIRE(e2e_manager_start(&mgr) == 0);
-  char fx[PATH_MAX + 32], yml[PATH_MAX + 32], v1[PATH_MAX + 32], v2[PATH_MAX + 32];
-  e2e_join(fx, sizeof fx, env.dir, "fx");
-  mkdir(fx, 0700);
-  e2e_join(yml, sizeof yml, env.dir, "seed.yml");
-  e2e_join(v1, sizeof v1, env.dir, "seed-v1.tnb");
-  e2e_join(v2, sizeof v2, env.dir, "seed-v2.tnb");
-  const int ids[] = {1000, 1001, 1002, 1003};
-  e2e_policy_write(yml, "seed", fx, ids, 4, NULL);
-  e2e_compile(&env, yml, v1, "release", 1);
-  e2e_policy_write(yml, "seed", fx, ids, 4, " (v2)");
-  e2e_compile(&env, yml, v2, "release", 2);
+  char fx[PATH_MAX + 32], v1[PATH_MAX + 32], v2[PATH_MAX + 32];
+  e2e_seed_versions(&env, fx, v1, v2, sizeof fx);
 
   e2e_agent_init(&ag, &env, "001", mgr.port, NULL);
   snprintf(ag.fx, sizeof ag.fx, "%s", fx);

@@ -574,3 +574,17 @@ char *e2e_join(char *out, size_t cap, const char *dir, const char *name) {
   snprintf(out, cap, "%s/%s", dir, name);
   return out;
 }
+
+void e2e_seed_versions(e2e_env *e, char *fx, char *v1, char *v2, size_t cap) {
+  char yml[PATH_MAX + 32];
+  e2e_join(fx, cap, e->dir, "fx");
+  mkdir(fx, 0700);
+  e2e_join(yml, sizeof yml, e->dir, "seed.yml");
+  e2e_join(v1, cap, e->dir, "seed-v1.tnb");
+  e2e_join(v2, cap, e->dir, "seed-v2.tnb");
+  const int ids[] = {1000, 1001, 1002, 1003};
+  e2e_policy_write(yml, "seed", fx, ids, 4, NULL);
+  e2e_compile(e, yml, v1, "release", 1);
+  e2e_policy_write(yml, "seed", fx, ids, 4, " (v2)");
+  e2e_compile(e, yml, v2, "release", 2);
+}

@@ -86,6 +86,10 @@ void e2e_flag(e2e_agent *a, int check_id, const char *value);
 /* Install the seed policy (checks 1000-1003 reading flag files, version 1, signed with "release")
  * in the agent's bundle directory, each check's flag set to values[i] ("ok" passes, "no" fails). */
 void e2e_agent_install_seed(e2e_agent *a, e2e_env *e, const char *const values[4]);
+/* Two versions of the seed policy for offer tests: its flag files in a directory shared by every
+ * agent (fx = DIR/fx, created), version 1 in v1 = DIR/seed-v1.tnb and version 2 (titles changed, so
+ * a new bundle hash) in v2 = DIR/seed-v2.tnb, both signed with "release". Each buffer holds cap. */
+void e2e_seed_versions(e2e_env *e, char *fx, char *v1, char *v2, size_t cap);
 /* Ask for a scan now (SIGUSR1) and wait until it finished (the log's count of finished scans grows). */
 int e2e_agent_rescan(e2e_agent *a);
 
