@@ -14,9 +14,10 @@
 static const conf_option options[] = {
     OPT("agent_id", CONF_STRING, agent_id, "", 0, 0, 0,
         "id sent in Hello (default: the certificate file's name without .crt)"),
-    OPT("manager", CONF_ADDR, manager, NULL, CONF_REQUIRED, 1, 65535, "manager address, HOST:PORT"),
+    OPT("manager", CONF_ADDRS, manager, NULL, CONF_REQUIRED | CONF_NEED_HOST, 1, 65535,
+        "manager addresses, HOST:PORT[, HOST:PORT ...], tried in order; on a failure the next one"),
     OPT("manager_name", CONF_STRING, manager_name, "", 0, 0, 0,
-        "name in the manager's certificate (default: the manager host)"),
+        "name every manager's certificate must carry (default: the host of the address dialled)"),
     OPT("cert", CONF_PATH, cert, NULL, CONF_REQUIRED, 0, 0,
         "this agent's certificate (PEM; its CN is the agent id)"),
     OPT("key", CONF_PATH, key, NULL, CONF_REQUIRED, 0, 0, "this agent's private key (PEM)"),
@@ -35,7 +36,8 @@ static const conf_option options[] = {
         "time a scan may spend reading files and running commands; the checks left are not "
         "applicable with that reason (0: no budget)"),
     OPT("skip_nfs", CONF_BOOL, skip_nfs, "yes", 0, 0, 0, "d: rules on NFS/CIFS mounts are not applicable"),
-    OPT("builtins", CONF_BOOL, builtins, "yes", 0, 0, 0, "answer common commands natively (docs/BUILTINS.md)"),
+    OPT("builtins", CONF_BOOL, builtins, "yes", 0, 0, 0,
+        "answer common commands natively (docs/BUILTINS.md)"),
     OPT("connect_timeout", CONF_DURATION, connect_timeout, "10s", 0, 1, 600,
         "TCP connect + TLS handshake timeout"),
     OPT("reconnect_min", CONF_DURATION, reconnect_min, "1s", 0, 1, 3600,
@@ -79,7 +81,7 @@ int agent_config_load(const char *path, agent_config *cfg, char *err, size_t err
              (long long)cfg->reconnect_min, (long long)cfg->reconnect_max);
     return TN_ECONFIG;
   }
-  if (!cfg->manager.host) {
+  if (!cfg->manager.n || !cfg->manager.items[0].host) { /* CONF_REQUIRED | CONF_NEED_HOST: a bug if so */
     snprintf(err, errlen, "%s: manager: a host is needed (e.g. 127.0.0.1:1515)", path);
     return TN_ECONFIG;
   }
@@ -93,8 +95,8 @@ int agent_config_load(const char *path, agent_config *cfg, char *err, size_t err
     free(cfg->agent_id);
     cfg->agent_id = id;
   }
-  if (!cfg->manager_name[0]) {
-    char *n = strdup(cfg->manager.host);
+  if (!cfg->manager_name[0] && cfg->manager.n == 1) { /* several: each address's own host (session.c) */
+    char *n = strdup(cfg->manager.items[0].host);
     if (!n) return TN_ENOMEM;
     free(cfg->manager_name);
     cfg->manager_name = n;

@@ -9,8 +9,9 @@
 
 typedef struct agent_config {
   char *agent_id;          /* sent in Hello (informational: the certificate is the identity) */
-  conf_addr manager;       /* where the manager listens */
-  char *manager_name;      /* name the manager's certificate must carry ("" = manager's host) */
+  conf_addrs manager;      /* where managers listen, in the order tried (at least one; failover.h) */
+  char *manager_name;      /* name every manager's certificate must carry ("" = each address's host;
+                            * with a single address the loader sets it to that host) */
   char *cert, *key, *ca;   /* this agent's certificate + key, and the CA of the manager's */
   conf_list trusted_keys;  /* Ed25519 public keys (.pub) a bundle must be signed by (any of) */
   char *bundle_dir;        /* installed bundles (*.tnb) */

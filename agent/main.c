@@ -23,6 +23,7 @@
 #include "daemon_proc.h"
 #include "err.h"
 #include "evloop.h"
+#include "failover.h"
 #include "scheduler.h"
 #include "session.h"
 #include "store.h"
@@ -122,6 +123,16 @@ static int check_files(const agent_config *cfg, tls_ctx **ctx, char *err, size_t
   return TN_OK;
 }
 
+/* "manager H:P" or "managers H:P, H:P, ..." (truncated to cap) for the start line. */
+static void managers_text(const agent_config *cfg, char *out, size_t cap) {
+  size_t off = (size_t)snprintf(out, cap, "manager%s ", cfg->manager.n > 1 ? "s" : "");
+  for (size_t i = 0; i < cfg->manager.n && off < cap; i++) {
+    char addr[300];
+    off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? ", " : "",
+                            agent_failover_addr_format(&cfg->manager.items[i], addr, sizeof addr));
+  }
+}
+
 /* A loop big enough for any descriptor this process may hold. */
 static int loop_size(void) {
   struct rlimit r;
@@ -210,8 +221,10 @@ int main(int argc, char **argv) {
     goto fail;
   }
   if (agent_session_start(session, loop, &hooks, err, sizeof err) != TN_OK) goto fail;
-  log_info("Started (agent '%s', manager %s:%d, bundles in %s, state in %s, scan every %llds)", cfg.agent_id,
-           cfg.manager.host, cfg.manager.port, cfg.bundle_dir, cfg.state_db, (long long)cfg.scan_interval);
+  char managers[1024];
+  managers_text(&cfg, managers, sizeof managers);
+  log_info("Started (agent '%s', %s, bundles in %s, state in %s, scan every %llds)", cfg.agent_id, managers,
+           cfg.bundle_dir, cfg.state_db, (long long)cfg.scan_interval);
   daemon_ready();
   started = 1;
   if (evloop_run(loop) != 0)

@@ -554,3 +554,101 @@ out:
   free(sorted);
   return rc;
 }
+
+/* ---- resync at a new session ---- */
+
+/* Queue the stored summary of policy_id again unless a summary of it waits. */
+static int resync_policy(agent_store *s, const char *policy_id, const agent_outbox_limits *lim, size_t *added,
+                         char *err, size_t errlen) {
+  size_t waiting = 0;
+  int found = 0, rc;
+  agent_policy_row row;
+  memset(&row, 0, sizeof row);
+  Tenet__Envelope *stored = NULL;
+  if ((rc = agent_store_outbox_count(s, policy_id, "scan_summary", &waiting)) != TN_OK ||
+      (!waiting && (rc = agent_store_policy_get(s, policy_id, &row, &found)) != TN_OK)) {
+    snprintf(err, errlen, "%s", agent_store_error(s));
+    goto out;
+  }
+  if (waiting || !found || !row.summary) goto out;
+  if ((rc = codec_decode(row.summary, row.summary_len, row.summary_len, &stored, err, errlen)) != TN_OK)
+    goto out;
+  if (stored->body_case != TENET__ENVELOPE__BODY_SCAN_SUMMARY) {
+    rc = TN_EPROTO;
+    snprintf(err, errlen, "stored summary of policy '%s' is a %s message", policy_id,
+             codec_body_name(stored->body_case));
+    goto out;
+  }
+  stored->scan_summary->end_of_dump = 0;
+  rc = enqueue(s, stored, policy_id, lim->max_frame, added, err, errlen);
+out:
+  codec_free(stored);
+  agent_policy_row_free(&row);
+  return rc;
+}
+
+/* Queue the last policy list recorded (meta "policy_list", one id per line) unless one waits. */
+static int resync_policy_list(agent_store *s, const agent_outbox_limits *lim, size_t *added, char *err,
+                              size_t errlen) {
+  size_t waiting = 0;
+  char *list = NULL;
+  int rc;
+  if ((rc = agent_store_outbox_count(s, NULL, "policy_list", &waiting)) != TN_OK ||
+      (!waiting && (rc = agent_store_meta_get(s, "policy_list", &list)) != TN_OK)) {
+    snprintf(err, errlen, "%s", agent_store_error(s));
+    return rc;
+  }
+  if (waiting || !list) return TN_OK;
+  size_t n = 0, cap = 8;
+  char **ids = malloc(cap * sizeof *ids);
+  rc = ids ? TN_OK : TN_ENOMEM;
+  for (char *p = list, *nl; rc == TN_OK && *p; p = nl + 1) {
+    if (!(nl = strchr(p, '\n'))) break; /* every id ends with '\n' */
+    *nl = '\0';
+    if (n == cap) {
+      char **g = realloc(ids, (cap *= 2) * sizeof *g);
+      if (!g) {
+        rc = TN_ENOMEM;
+        break;
+      }
+      ids = g;
+    }
+    ids[n++] = p;
+  }
+  if (rc == TN_ENOMEM) snprintf(err, errlen, "out of memory");
+  if (rc == TN_OK) {
+    Tenet__PolicyList pl = TENET__POLICY_LIST__INIT;
+    pl.policy_ids = ids;
+    pl.n_policy_ids = n;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.body_case = TENET__ENVELOPE__BODY_POLICY_LIST;
+    env.policy_list = &pl;
+    rc = enqueue(s, &env, NULL, lim->max_frame, added, err, errlen);
+  }
+  free(ids);
+  free(list);
+  return rc;
+}
+
+int agent_outbox_record_resync(agent_store *s, const agent_outbox_limits *lim, size_t *messages, char *err,
+                               size_t errlen) {
+  char **ids = NULL;
+  size_t n = 0, added = 0;
+  int rc;
+  if ((rc = agent_store_begin(s)) != TN_OK) {
+    snprintf(err, errlen, "%s", agent_store_error(s));
+    return rc;
+  }
+  if ((rc = agent_store_policy_ids(s, &ids, &n)) != TN_OK) snprintf(err, errlen, "%s", agent_store_error(s));
+  for (size_t i = 0; rc == TN_OK && i < n; i++)
+    rc = resync_policy(s, ids[i], lim, &added, err, errlen);
+  if (rc == TN_OK) rc = resync_policy_list(s, lim, &added, err, errlen);
+  if (rc == TN_OK && (rc = agent_store_commit(s)) != TN_OK) snprintf(err, errlen, "%s", agent_store_error(s));
+  if (rc != TN_OK) {
+    agent_store_rollback(s);
+    added = 0;
+  }
+  agent_store_strings_free(ids, n);
+  if (messages) *messages = added;
+  return rc;
+}

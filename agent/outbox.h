@@ -70,6 +70,16 @@ int agent_outbox_record_dump(agent_store *s, const char *policy_id, int flushed,
 int agent_outbox_record_policy_list(agent_store *s, const char *const *ids, size_t n,
                                     const agent_outbox_limits *lim, int *queued, char *err, size_t errlen);
 
+/* A new session (session.c) makes the manager compare results hashes and learn the policy list,
+ * whichever manager it is and whatever it holds: for every policy with a stored summary and no
+ * ScanSummary waiting, that summary is queued again (with the policy's metadata, end_of_dump false:
+ * a manager that agrees changes nothing and alerts nothing; one that differs or has no copy asks
+ * for a dump); the last policy list recorded is queued unless a PolicyList waits. One transaction.
+ * What already waits is not copied again, so sessions that end before an Ack add nothing more.
+ * *messages (may be NULL) gets the rows added. */
+int agent_outbox_record_resync(agent_store *s, const agent_outbox_limits *lim, size_t *messages, char *err,
+                               size_t errlen);
+
 /* The CheckResult (tenet.proto) of a VM result (EV_FOUND, EV_NOT_FOUND, EV_INVALID). */
 int agent_outbox_result(int ev_result);
 

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "daemon_log.h"
 #include "err.h"
+#include "failover.h"
 #include "frame.h"
 #include "outbox.h"
 #include "strbuf.h"
@@ -39,11 +39,11 @@ struct agent_session {
   uint64_t last_sent;
   inflight *fly;
   size_t nfly, capfly, fly_bytes;
-  int got_frame; /* the manager sent something on this connection */
-  int drained;   /* the outbox had nothing after last_sent at the last look */
+  int got_ack; /* the manager acknowledged something on this connection */
+  int drained; /* the outbox had nothing after last_sent at the last look */
   time_t connected_at;
-  /* reconnecting */
-  int64_t delay_ms;
+  /* reconnecting: which manager next, and when (failover.h) */
+  agent_failover fo;
   int64_t retry_timer; /* the pending connection attempt (0: none) */
   /* the loop */
   evloop *loop;
@@ -59,11 +59,11 @@ static void on_retry(evloop *l, void *arg) {
   connect_now(s);
 }
 
-/* Try to connect again in s->delay_ms. */
-static void retry_later(agent_session *s) {
+/* Try to connect again in delay_ms. */
+static void retry_later(agent_session *s, int64_t delay_ms) {
   if (!s->loop) return;
   evloop_cancel(s->loop, s->retry_timer);
-  s->retry_timer = evloop_after(s->loop, s->delay_ms, on_retry, s);
+  s->retry_timer = evloop_after(s->loop, delay_ms, on_retry, s);
   if (s->retry_timer < 0) {
     log_error("Cannot schedule the next connection attempt: out of memory");
     s->retry_timer = 0;
@@ -82,7 +82,8 @@ agent_session *agent_session_new(const agent_config *cfg, const agent_trust *tru
   s->trust = trust;
   s->ctx = ctx;
   s->sock_fd = -1;
-  s->delay_ms = cfg->reconnect_min * 1000;
+  agent_failover_init(&s->fo, cfg->manager.items, cfg->manager.n, cfg->reconnect_min * 1000,
+                      cfg->reconnect_max * 1000, NULL, NULL);
   if (!(s->store = agent_store_open(cfg->state_db, err, errlen))) goto fail;
   return s;
 fail:
@@ -95,9 +96,21 @@ static void unwatch_sock(agent_session *s) {
   s->sock_fd = -1;
 }
 
-static void disconnect(agent_session *s, const char *why) {
-  if (!s->conn) return;
-  if (why) log_warn("Connection to manager %s:%d lost: %s", s->cfg->manager.host, s->cfg->manager.port, why);
+/* The attempt on the current manager failed (what: "Cannot connect to" / "Connection lost with"):
+ * move to the next one and schedule the attempt, with one log line saying where and when. */
+static void fail_over(agent_session *s, const char *what, const char *why) {
+  char was[300], next[300];
+  agent_failover_addr_format(agent_failover_current(&s->fo), was, sizeof was);
+  int64_t delay = agent_failover_failed(&s->fo);
+  agent_failover_addr_format(agent_failover_current(&s->fo), next, sizeof next);
+  if (why)
+    log_warn("%s manager %s: %s (next attempt: %s in %lld.%03lld s)", what, was, why, next,
+             (long long)(delay / 1000), (long long)(delay % 1000));
+  retry_later(s, delay);
+}
+
+/* Tear the connection down (nothing scheduled). */
+static void close_conn(agent_session *s) {
   unwatch_sock(s);
   tls_conn_free(s->conn);
   s->conn = NULL;
@@ -107,10 +120,15 @@ static void disconnect(agent_session *s, const char *why) {
   s->out_off = 0;
   s->nfly = s->fly_bytes = 0;
   s->last_sent = 0;
-  /* A connection that worked resets the backoff. */
-  if (s->got_frame || time(NULL) - s->connected_at >= s->cfg->reconnect_max)
-    s->delay_ms = s->cfg->reconnect_min * 1000;
-  retry_later(s);
+}
+
+/* The session ended (why: for the log): the next manager, after the backoff. */
+static void disconnect(agent_session *s, const char *why) {
+  if (!s->conn) return;
+  close_conn(s);
+  /* A session that lasted resets the backoff (failover.h). */
+  if (s->got_ack || time(NULL) - s->connected_at >= AGENT_FAILOVER_STABLE_S) agent_failover_stable(&s->fo);
+  fail_over(s, "Connection lost with", why);
 }
 
 static int flush_out(agent_session *s, char *err, size_t errlen);
@@ -128,7 +146,7 @@ void agent_session_free(agent_session *s) {
     unwatch_sock(s);
     s->loop = NULL; /* nothing more to schedule */
   }
-  disconnect(s, NULL);
+  if (s->conn) close_conn(s);
   strbuf_free(&s->out);
   free(s->fly);
   tls_ctx_free(s->ctx);
@@ -202,14 +220,28 @@ static int send_hello(agent_session *s, char *err, size_t errlen) {
 
 static void on_sock(evloop *l, int fd, void *arg, int mask);
 
+/* Whichever manager this is, make it compare results hashes (outbox.h). A failure is logged: the
+ * next scan's summary does the same, later. */
+static void resync(agent_session *s) {
+  agent_outbox_limits lim = {(size_t)s->cfg->batch_checks, (size_t)s->cfg->max_frame};
+  size_t n = 0;
+  char err[512];
+  if (agent_outbox_record_resync(s->store, &lim, &n, err, sizeof err) != TN_OK)
+    log_error("Cannot queue the summaries for the manager's hash check: %s", err);
+  else if (n)
+    log_debug("Queued %zu messages for the manager's hash check", n);
+}
+
 static void connect_now(agent_session *s) {
   char err[TLS_ERR_LEN];
   int fd;
   const agent_config *c = s->cfg;
+  const conf_addr *a = agent_failover_current(&s->fo);
+  const char *name = c->manager_name[0] ? c->manager_name : a->host;
   int timeout_ms = (int)c->connect_timeout * 1000;
-  int rc = tls_tcp_connect(c->manager.host, c->manager.port, timeout_ms, &fd, err, sizeof err);
+  int rc = tls_tcp_connect(a->host, a->port, timeout_ms, &fd, err, sizeof err);
   if (rc == TN_OK && (rc = tls_tcp_timeout(fd, timeout_ms, err, sizeof err)) != TN_OK) close(fd);
-  if (rc == TN_OK && !(s->conn = tls_conn_new(s->ctx, fd, c->manager_name, err, sizeof err))) rc = TN_ETLS;
+  if (rc == TN_OK && !(s->conn = tls_conn_new(s->ctx, fd, name, err, sizeof err))) rc = TN_ETLS;
   if (rc == TN_OK && (rc = tls_conn_handshake(s->conn, err, sizeof err)) == TN_OK &&
       (rc = tls_tcp_timeout(fd, 0, err, sizeof err)) == TN_OK)
     rc = tls_tcp_nonblock(fd, 1, err, sizeof err);
@@ -217,10 +249,11 @@ static void connect_now(agent_session *s) {
     rc = TN_ENOMEM;
     snprintf(err, sizeof err, "out of memory");
   }
-  s->got_frame = 0;
+  s->got_ack = 0;
   s->drained = 0;
   s->connected_at = time(NULL);
   if (rc == TN_OK) rc = send_hello(s, err, sizeof err);
+  if (rc == TN_OK) resync(s);
   if (rc == TN_OK) {
     s->sock_fd = tls_conn_fd(s->conn);
     if (evloop_watch(s->loop, s->sock_fd, EV_READABLE, on_sock, s) != 0) {
@@ -230,22 +263,12 @@ static void connect_now(agent_session *s) {
     }
   }
   if (rc != TN_OK) {
-    if (s->conn)
-      disconnect(s, NULL);
-    else
-      retry_later(s);
-    log_warn("Cannot connect to manager %s:%d: %s (retrying in %lld s)", c->manager.host, c->manager.port,
-             err, (long long)(s->delay_ms + 999) / 1000);
-    /* Exponential backoff with +-20% jitter, capped. */
-    uint16_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != sizeof r) r = (uint16_t)evloop_now_ms();
-    s->delay_ms = s->delay_ms * 2;
-    s->delay_ms = s->delay_ms * (80 + (int64_t)(r % 41)) / 100;
-    if (s->delay_ms > c->reconnect_max * 1000) s->delay_ms = c->reconnect_max * 1000;
-    if (s->delay_ms < c->reconnect_min * 1000) s->delay_ms = c->reconnect_min * 1000;
+    if (s->conn) close_conn(s);
+    fail_over(s, "Cannot connect to", err);
     return;
   }
-  log_info("Connected to manager %s:%d", c->manager.host, c->manager.port);
+  char addr[300];
+  log_info("Connected to manager %s", agent_failover_addr_format(a, addr, sizeof addr));
 }
 
 /* ---- sending ---- */
@@ -369,9 +392,11 @@ static int receive(agent_session *s, char *err, size_t errlen) {
     if (rc != TN_OK) return rc;
     Tenet__Envelope *m;
     if ((rc = codec_decode(payload, len, (size_t)s->cfg->max_frame, &m, err, errlen)) != TN_OK) return rc;
-    s->got_frame = 1;
     switch (m->body_case) {
-    case TENET__ENVELOPE__BODY_ACK: on_ack(s, m->ack->seq); break;
+    case TENET__ENVELOPE__BODY_ACK:
+      s->got_ack = 1;
+      on_ack(s, m->ack->seq);
+      break;
     case TENET__ENVELOPE__BODY_DUMP_REQUEST: on_dump(s, m->dump_request); break;
     case TENET__ENVELOPE__BODY_BUNDLE_OFFER: on_offer(s, m->bundle_offer); break;
     default:

@@ -92,7 +92,7 @@ static const char *const sql[ST__COUNT] = {
         "SELECT seq, kind, frame FROM outbox WHERE policy_id = ?1 AND kind IN ('check_deltas', "
         "'scan_summary') ORDER BY seq",
     [ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
-    [ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE policy_id = ?1 AND kind = ?2",
+    [ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE policy_id IS ?1 AND kind = ?2",
 };
 
 struct agent_store {

@@ -68,7 +68,7 @@ typedef struct agent_check_row {
   int result;         /* Tenet__CheckResult: 1 passed, 2 failed, 3 not applicable */
   const char *reason; /* "" unless not applicable */
   int64_t scan_id;
-  const char *event; /* the check event JSON */
+  const char *event;  /* the check event JSON */
   const void *detail; /* the encoded Tenet__CheckDetail (codec_detail_encode), or NULL */
   size_t detail_len;
 } agent_check_row;
@@ -119,9 +119,11 @@ int agent_store_outbox_ack(agent_store *s, uint64_t upto, int *deleted);
 int agent_store_outbox_stats(agent_store *s, size_t *count, size_t *bytes);
 /* Walk the waiting check_deltas and scan_summary rows of a policy in seq order (outbox.c
  * coalesces them); delete one row; count a policy's waiting rows of one kind. */
-int agent_store_outbox_policy_each(agent_store *s, const char *policy_id, agent_store_outbox_fn fn, void *arg);
+int agent_store_outbox_policy_each(agent_store *s, const char *policy_id, agent_store_outbox_fn fn,
+                                   void *arg);
 int agent_store_outbox_delete(agent_store *s, uint64_t seq);
 int agent_store_outbox_count(agent_store *s, const char *policy_id, const char *kind, size_t *n);
+/* (policy_id NULL counts the rows about no policy: policy lists.) */
 
 /* ---- meta ---- */
 

@@ -36,6 +36,8 @@ static void problem(reader *r, int line, const char *fmt, ...) {
   va_end(ap);
 }
 
+static char *trim(char *s);
+
 int conf_parse_duration(const char *s, int64_t *seconds) {
   char *end;
   errno = 0;
@@ -117,6 +119,80 @@ int conf_parse_addr(const char *s, char **host, int *port) {
   }
   *port = (int)v;
   return 0;
+}
+
+void conf_addrs_free(conf_addrs *l) {
+  if (!l) return;
+  for (size_t i = 0; i < l->n; i++)
+    free(l->items[i].host);
+  free(l->items);
+  l->items = NULL;
+  l->n = 0;
+}
+
+static int same_addr(const conf_addr *a, const char *host, int port) {
+  return a->port == port && strcmp(a->host ? a->host : "", host ? host : "") == 0;
+}
+
+int conf_parse_addrs(const char *s, int min_port, int max_port, int need_host, conf_addrs *out, char *err,
+                     size_t errlen) {
+  char *copy = strdup(s);
+  if (!copy) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  int several = strchr(s, ',') != NULL, rc = -1;
+  size_t k = 0;
+  char label[CONF_LINE_MAX + 64];
+  for (char *p = copy, *next; p; p = next) {
+    char *comma = strchr(p, ',');
+    next = comma ? comma + 1 : NULL;
+    if (comma) *comma = '\0';
+    char *t = trim(p);
+    k++;
+    if (several)
+      snprintf(label, sizeof label, "entry %zu ('%s')", k, t);
+    else
+      snprintf(label, sizeof label, "'%s'", t);
+    if (!*t) {
+      snprintf(err, errlen, "entry %zu is empty (write HOST:PORT, HOST:PORT ...)", k);
+      goto out;
+    }
+    char *host;
+    int port;
+    if (conf_parse_addr(t, &host, &port) != 0) {
+      snprintf(err, errlen, "%s is not HOST:PORT (e.g. 10.0.0.5:1515, [::1]:1515; several: a:1515, b:1515)",
+               label);
+      goto out;
+    }
+    if (port < min_port || port > max_port) {
+      snprintf(err, errlen, "%s: port %d is out of range (%d to %d)", label, port, min_port, max_port);
+      free(host);
+      goto out;
+    }
+    if (need_host && !host) {
+      snprintf(err, errlen, "%s names no host (e.g. 127.0.0.1:%d)", label, port);
+      goto out;
+    }
+    for (size_t i = 0; i < out->n; i++)
+      if (same_addr(&out->items[i], host, port)) {
+        snprintf(err, errlen, "%s is already in the list", label);
+        free(host);
+        goto out;
+      }
+    conf_addr *n = realloc(out->items, (out->n + 1) * sizeof *n);
+    if (!n) {
+      snprintf(err, errlen, "out of memory");
+      free(host);
+      goto out;
+    }
+    out->items = n;
+    out->items[out->n++] = (conf_addr){host, port};
+  }
+  rc = 0;
+out:
+  free(copy);
+  return rc;
 }
 
 /* Resolve a relative path against the configuration file's directory. */
@@ -222,6 +298,15 @@ static int set(reader *r, const conf_option *o, void *cfg, const char *v, int li
     free(a->host);
     a->host = host;
     a->port = port;
+    return 0;
+  }
+  case CONF_ADDRS: {
+    char why[512];
+    if (conf_parse_addrs(v, (int)o->min, (int)o->max, (o->flags & CONF_NEED_HOST) != 0, (conf_addrs *)field,
+                         why, sizeof why) != 0) {
+      problem(r, line, "%s: %s", o->name, why);
+      return -1;
+    }
     return 0;
   }
   case CONF_LIST: {
@@ -332,7 +417,8 @@ int conf_load(const char *path, const conf_option *table, size_t n, void *cfg, c
       problem(&r, line, "unknown option '%s'", key);
       continue;
     }
-    if (r.seen_line && r.seen_line[i] && table[i].type != CONF_LIST) {
+    int appends = table[i].type == CONF_LIST || table[i].type == CONF_ADDRS;
+    if (r.seen_line && r.seen_line[i] && !appends) {
       problem(&r, line, "option '%s' is set twice (first on line %d)", key, r.seen_line[i]);
       continue;
     }
@@ -346,6 +432,8 @@ int conf_load(const char *path, const conf_option *table, size_t n, void *cfg, c
         free(l->items[k]);
       l->n = 0;
     }
+    if (table[i].type == CONF_ADDRS && r.seen_line && !r.seen_line[i])
+      conf_addrs_free((conf_addrs *)((char *)cfg + table[i].offset));
     if (set(&r, &table[i], cfg, val, line) == 0 && r.seen_line) r.seen_line[i] = line;
   }
   if (ferror(f)) problem(&r, line, "read error: %s", strerror(errno));
@@ -376,6 +464,7 @@ void conf_free(const conf_option *table, size_t n, void *cfg) {
       free(((conf_addr *)field)->host);
       ((conf_addr *)field)->host = NULL;
       break;
+    case CONF_ADDRS: conf_addrs_free((conf_addrs *)field); break;
     case CONF_LIST: {
       conf_list *l = (conf_list *)field;
       for (size_t k = 0; k < l->n; k++)
@@ -420,6 +509,13 @@ static int same_value(const conf_option *o, const void *a, const void *b) {
   case CONF_ADDR: {
     const conf_addr *x = (const conf_addr *)fa, *y = (const conf_addr *)fb;
     return x->port == y->port && same_str(x->host, y->host);
+  }
+  case CONF_ADDRS: {
+    const conf_addrs *x = (const conf_addrs *)fa, *y = (const conf_addrs *)fb;
+    if (x->n != y->n) return 0;
+    for (size_t k = 0; k < x->n; k++)
+      if (!same_addr(&x->items[k], y->items[k].host, y->items[k].port)) return 0;
+    return 1;
   }
   case CONF_LIST: {
     const conf_list *x = (const conf_list *)fa, *y = (const conf_list *)fb;

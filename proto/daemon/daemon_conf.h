@@ -26,15 +26,25 @@ enum conf_type {
   CONF_LEVEL,    /* int: a daemon_log.h level (debug, info, warning, error) */
   CONF_ADDR,     /* conf_addr: host:port ("[v6]:port" for IPv6 literals), port within [min, max] */
   CONF_LIST,     /* conf_list: comma-separated values; a repeated option appends; paths resolved */
+  CONF_ADDRS,    /* conf_addrs: comma-separated CONF_ADDR entries, in order; a repeated option appends;
+                  * an empty, malformed or repeated entry is an error naming the entry */
 };
 
 #define CONF_REQUIRED 0x1 /* no default: the file must set it */
 #define CONF_PATHS 0x2    /* CONF_LIST: the items are paths (resolved like CONF_PATH) */
 
+#define CONF_NEED_HOST 0x4 /* CONF_ADDRS: every entry names a host (no ":port" alone) */
+
 typedef struct conf_addr {
   char *host; /* malloc'd */
   int port;
 } conf_addr;
+
+/* An ordered list of addresses (CONF_ADDRS). */
+typedef struct conf_addrs {
+  conf_addr *items; /* malloc'd, each host malloc'd */
+  size_t n;
+} conf_addrs;
 
 typedef struct conf_list {
   char **items; /* malloc'd strings */
@@ -70,5 +80,13 @@ int conf_parse_size(const char *s, int64_t *bytes);
 int conf_parse_bool(const char *s, int *v);
 /* "host:port", "[v6]:port" or ":port"/"port" (host NULL). *host is malloc'd or NULL. */
 int conf_parse_addr(const char *s, char **host, int *port);
+/* Append the comma-separated addresses of s to *out (CONF_ADDRS's syntax; entries are trimmed).
+ * Ports must lie in [min_port, max_port]; with need_host every entry names a host; an entry already
+ * in *out is refused. Returns 0, or -1 with why (e.g. "entry 2 ('x:1') is not HOST:PORT ...") in
+ * err; on error *out keeps the entries before the bad one. Free with conf_addrs_free. */
+int conf_parse_addrs(const char *s, int min_port, int max_port, int need_host, conf_addrs *out, char *err,
+                     size_t errlen);
+/* Free the entries of l and empty it (l itself is not freed). NULL is a no-op. */
+void conf_addrs_free(conf_addrs *l);
 
 #endif

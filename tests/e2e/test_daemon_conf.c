@@ -32,8 +32,9 @@ static void test_agent_full(void) {
   if (rc != TN_OK) fprintf(stderr, "%s\n", err);
   REQUIRE(rc == TN_OK);
   CHECK_STR(c.agent_id, "002");
-  CHECK_STR(c.manager.host, "10.0.0.5");
-  CHECK_INT(c.manager.port, 1515);
+  REQUIRE(c.manager.n == 1);
+  CHECK_STR(c.manager.items[0].host, "10.0.0.5");
+  CHECK_INT(c.manager.items[0].port, 1515);
   CHECK_STR(c.manager_name, "10.0.0.5");
   char want[PATH_MAX + 64];
   snprintf(want, sizeof want, "%s/certs/002.crt", dir);
@@ -113,6 +114,84 @@ static void test_agent_errors(void) {
 #undef HAS
 }
 
+/* manager = HOST:PORT[, HOST:PORT ...]: order kept, IPv6 in brackets, a repeated line appends,
+ * manager_name applies to all (unset with several: each address's own host). */
+static void test_agent_manager_list(void) {
+  static const char rest[] =
+      "cert = c.crt\nkey = k\nca = ca\ntrusted_keys = t.pub\nbundle_dir = b\nstate_db = s\n";
+  tmp_write(path, "manager = a.example:1515 ,[::1]:1516,10.0.0.7:1517\nmanager = b.example:2000\n%s", rest);
+  agent_config c, d;
+  int rc = agent_config_load(path, &c, err, sizeof err);
+  if (rc != TN_OK) fprintf(stderr, "%s\n", err);
+  REQUIRE(rc == TN_OK);
+  REQUIRE(c.manager.n == 4);
+  CHECK_STR(c.manager.items[0].host, "a.example");
+  CHECK_INT(c.manager.items[0].port, 1515);
+  CHECK_STR(c.manager.items[1].host, "::1");
+  CHECK_INT(c.manager.items[1].port, 1516);
+  CHECK_STR(c.manager.items[2].host, "10.0.0.7");
+  CHECK_STR(c.manager.items[3].host, "b.example");
+  CHECK_INT(c.manager.items[3].port, 2000);
+  CHECK_STR(c.manager_name, ""); /* each address is checked against its own host */
+
+  /* A different order is a different configuration (SIGHUP reports it). */
+  tmp_write(path, "manager = [::1]:1516, a.example:1515, 10.0.0.7:1517, b.example:2000\n%s", rest);
+  REQUIRE(agent_config_load(path, &d, err, sizeof err) == TN_OK);
+  const char *names[8];
+  CHECK_INT(agent_config_diff(&c, &d, names, 8), 1);
+  CHECK_STR(names[0], "manager");
+  agent_config_free(&d);
+  agent_config_free(&c);
+
+  tmp_write(path, "manager = m1:1, m2:2\nmanager_name = managers.example\n%s", rest);
+  REQUIRE(agent_config_load(path, &c, err, sizeof err) == TN_OK);
+  CHECK_INT(c.manager.n, 2);
+  CHECK_STR(c.manager_name, "managers.example");
+  agent_config_free(&c);
+
+  char want[PATH_MAX + 256];
+#define BAD(value, text)                                                                                     \
+  do {                                                                                                       \
+    tmp_write(path, "manager = %s\n%s", value, rest);                                                        \
+    CHECK_INT(agent_config_load(path, &c, err, sizeof err), TN_ECONFIG);                                     \
+    snprintf(want, sizeof want, "%s:1: manager: %s", path, text);                                            \
+    if (!strstr(err, want)) fprintf(stderr, "missing: %s\nin:\n%s\n", want, err);                            \
+    CHECK(strstr(err, want) != NULL);                                                                        \
+    agent_config_free(&c);                                                                                   \
+  } while (0)
+  BAD("a:1, b", "entry 2 ('b') is not HOST:PORT");
+  BAD("a:1,,b:2", "entry 2 is empty");
+  BAD("a:1, b:2,", "entry 3 is empty");
+  BAD("a:1, b:0", "entry 2 ('b:0'): port 0 is out of range (1 to 65535)");
+  BAD("a:1, :1515", "entry 2 (':1515') names no host");
+  BAD(":1515", "':1515' names no host");
+  BAD("a:1, b:2, a:1", "entry 3 ('a:1') is already in the list");
+  BAD("a:1, ::1:5", "entry 2 ('::1:5') is not HOST:PORT");
+  BAD("a:99999", "'a:99999' is not HOST:PORT");
+#undef BAD
+  /* The same address on a second line is a repeat too; an empty value is missing. */
+  tmp_write(path, "manager = a:1\nmanager = b:2, a:1\n%s", rest);
+  CHECK_INT(agent_config_load(path, &c, err, sizeof err), TN_ECONFIG);
+  snprintf(want, sizeof want, "%s:2: manager: entry 2 ('a:1') is already in the list", path);
+  CHECK(strstr(err, want) != NULL);
+  agent_config_free(&c);
+  tmp_write(path, "manager =\n%s", rest);
+  CHECK_INT(agent_config_load(path, &c, err, sizeof err), TN_ECONFIG);
+  snprintf(want, sizeof want, "%s:1: manager: missing value", path);
+  CHECK(strstr(err, want) != NULL);
+  agent_config_free(&c);
+
+  /* conf_parse_addrs on its own: entries kept before the bad one, and freed. */
+  conf_addrs l = {0};
+  CHECK(conf_parse_addrs("h1:1, h2:2, bad", 1, 65535, 1, &l, err, sizeof err) != 0);
+  CHECK_INT(l.n, 2);
+  CHECK_STR(err,
+            "entry 3 ('bad') is not HOST:PORT (e.g. 10.0.0.5:1515, [::1]:1515; several: a:1515, b:1515)");
+  conf_addrs_free(&l);
+  CHECK_INT(l.n, 0);
+  conf_addrs_free(NULL);
+}
+
 static void test_manager(void) {
   tmp_write(path, "listen = 127.0.0.1:0\ncert = m.crt\nkey = m.key\nca = ca.crt\nstate_db = /var/lib/m.db\n"
                   "alerts_file = alerts.json\ntest_drop_check = 1002\n");
@@ -187,6 +266,7 @@ int main(void) {
   RUN(test_agent_full);
   RUN(test_agent_id_from_cert);
   RUN(test_agent_errors);
+  RUN(test_agent_manager_list);
   RUN(test_manager);
   RUN(test_parsers);
   tmp_remove(dir);
