@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include "agent/store.h"
 #include "harness.h"
 #include "test.h"
 #include "tmpdir.h"
@@ -94,11 +95,23 @@ static int counters_reach(void *arg) {
          k.policy_lists >= c->policy_lists;
 }
 
+/* Every message of the agent was acknowledged (so the manager's counters hold them all). */
+static int outbox_empty(void *arg) {
+  const e2e_agent *a = arg;
+  char err[512];
+  agent_store *s = agent_store_open(a->db, err, sizeof err);
+  size_t rows = 1, bytes = 0;
+  if (s && agent_store_outbox_stats(s, &rows, &bytes) != TN_OK) rows = 1;
+  agent_store_close(s);
+  return rows == 0;
+}
+
 /* The hash check on a new session costs nothing when the manager agrees: the agent restarts
  * (without a scan at start) against A, which receives the resent summary and policy list, asks for
  * no dump and alerts nothing. */
 static void test_resync_agreeing_manager(void) {
   mstore_counters before, after;
+  REQUIRE(e2e_wait(outbox_empty, &ag, E2E_WAIT_MS));
   REQUIRE(e2e_manager_counters(&ma, "001", &before, NULL));
   int alerts = e2e_lines(ma.alerts);
   e2e_agent_stop(&ag, SIGTERM);
