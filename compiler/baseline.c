@@ -342,7 +342,7 @@ static int collect(baseline *b, const jval *root, char *err, size_t errlen) {
     for (size_t j = 0; j < checks->n; j++) {
       const jval *id = member(checks->items[j], "id", J_NUM),
                  *tid = member(checks->items[j], "id", J_STR), /* a 5.x text id */
-                 *res = member(checks->items[j], "result", J_STR);
+                     *res = member(checks->items[j], "result", J_STR);
       char *end = "";
       errno = 0;
       long long v = id ? strtoll(id->str, &end, 10) : 0;

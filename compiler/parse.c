@@ -171,7 +171,9 @@ policy_ast *policy_parse_buffer_as(const char *path, const char *data, size_t le
   return a;
 }
 
-policy_ast *policy_parse_file(const char *path, diag_list *diags) { return policy_parse_file_as(path, 0, diags); }
+policy_ast *policy_parse_file(const char *path, diag_list *diags) {
+  return policy_parse_file_as(path, 0, diags);
+}
 
 policy_ast *policy_parse_file_as(const char *path, int dialect, diag_list *diags) {
   FILE *f = fopen(path, "rb");

@@ -414,7 +414,8 @@ void parse_checks(pctx *c, const ynode *checks) {
       continue;
     }
     ast_check *k = &a->checks[a->nchecks++];
-    if (one_check(c, m, k)) ids[nids++] = (idrec){k->id, i, ynode_get(m, "id"), k->id_is_text ? k->id_text : NULL};
+    if (one_check(c, m, k))
+      ids[nids++] = (idrec){k->id, i, ynode_get(m, "id"), k->id_is_text ? k->id_text : NULL};
     if (c->oom || c->over_budget) break;
   }
   if (ids) unique_ids(c, ids, nids);

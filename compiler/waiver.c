@@ -19,8 +19,8 @@ typedef struct waiver {
   char *file;
   uint32_t line, col;
   char *policy;
-  int64_t *checks;       /* keys (vm/checkid.h) */
-  char **check_text;     /* a 5.x text id as written (quoted in the file), or NULL */
+  int64_t *checks;   /* keys (vm/checkid.h) */
+  char **check_text; /* a 5.x text id as written (quoted in the file), or NULL */
   uint32_t *check_line, *check_col;
   size_t nchecks;
   char *justification, *owner, *expires, *hosts;
@@ -436,8 +436,7 @@ size_t waiver_set_check(const waiver_set *ws, const program *const *progs, size_
     char idb[CHECKID_BUF];
     for (size_t k = 0; k < w->nchecks; k++)
       if (program_find_check(pr, w->checks[k]) < 0) {
-        fprintf(out,
-                "%s:%u:%u: warning: policy '%s' has no check %s: this waiver entry applies to nothing\n",
+        fprintf(out, "%s:%u:%u: warning: policy '%s' has no check %s: this waiver entry applies to nothing\n",
                 w->file, w->check_line[k], w->check_col[k], w->policy,
                 checkid_show(w->checks[k], w->check_text[k], idb));
         warned++;

@@ -14,7 +14,8 @@ int64_t checkid_text_key(const char *text, size_t len) {
   uint8_t h[CRYPTO_SHA256_LEN];
   crypto_sha256(text ? text : "", text ? len : 0, h);
   uint64_t v = 0;
-  for (int i = 0; i < 8; i++) v = v << 8 | h[i];
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | h[i];
   return CHECKID_TEXT_BASE | (int64_t)(v & ((uint64_t)CHECKID_TEXT_BASE - 1));
 }
 

@@ -136,7 +136,8 @@ int report_html_check(report_ctx *ctx, const policy_scan *s, const check_result 
   const char *cid = report_check_id(r, idb);
   strbuf_putc(b, '-');
   report_xml_escape(b, cid);
-  strbuf_printf(b, "\"><td><span class=\"badge %s\">%s</span>%s</td><td>", cls, report_check_status(ctx, s, r),
+  strbuf_printf(b, "\"><td><span class=\"badge %s\">%s</span>%s</td><td>", cls,
+                report_check_status(ctx, s, r),
                 changed ? " <span class=\"badge changed\">changed</span>" : "");
   report_xml_escape(b, cid);
   strbuf_puts(b, "</td><td><div class=\"title\">");

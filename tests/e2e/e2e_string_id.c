@@ -88,7 +88,8 @@ static void test_string_ids(void) {
   CHECK(strstr(out, "{\"id\":\"s5\",\"result\":\"failed\"") != NULL);
   CHECK(strstr(out, "{\"id\":1000,\"result\":\"passed\"") != NULL);
   /* key order: 1000, then cis-1.2 and s5 by key */
-  const char *a = strstr(out, "\"id\":1000"), *b = strstr(out, "\"id\":\"cis-1.2\""), *c = strstr(out, "\"id\":\"s5\"");
+  const char *a = strstr(out, "\"id\":1000"), *b = strstr(out, "\"id\":\"cis-1.2\""),
+             *c = strstr(out, "\"id\":\"s5\"");
   CHECK(a && b && c && a < b && b < c);
 
   /* a changed result: one delta, one alert with the previous result */

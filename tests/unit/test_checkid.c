@@ -53,8 +53,9 @@ static void test_parse_and_show(void) {
 static void test_event_text_id(void) {
   int64_t k = checkid_text_key("s\"5\n\x01", 5);
   char out[64];
-  const char *ev = "{\"type\":\"check\",\"id\":1,\"policy\":\"a,\\\"check\\\":{\\\"id\\\":\\\"x\\\"\",\"policy_id\":\"p\","
-                   "\"check\":{\"id\":\"s\\\"5\\n\\u0001\",\"title\":\"t\"}}";
+  const char *ev =
+      "{\"type\":\"check\",\"id\":1,\"policy\":\"a,\\\"check\\\":{\\\"id\\\":\\\"x\\\"\",\"policy_id\":\"p\","
+      "\"check\":{\"id\":\"s\\\"5\\n\\u0001\",\"title\":\"t\"}}";
   CHECK_INT(event_check_text_id(ev, k, out, sizeof out), 1);
   CHECK_STR(out, "s\"5\n\x01");
   /* the key must be the text's */
