@@ -347,8 +347,9 @@ static int collect(baseline *b, const jval *root, char *err, size_t errlen) {
       errno = 0;
       long long v = id ? strtoll(id->str, &end, 10) : 0;
       int64_t key = v;
-      if (tid && tid->str[0]) checkid_parse(tid->str, strlen(tid->str), &key);
-      if ((!id && !(tid && tid->str[0])) || *end || errno || !res || !valid_result(res->str)) {
+      /* a string is a 5.x text id (the report writes integer ids as numbers, never "5") */
+      int text = tid && tid->str[0] && !checkid_parse(tid->str, strlen(tid->str), &key);
+      if ((!id && !text) || *end || errno || !res || !valid_result(res->str)) {
         snprintf(err, errlen,
                  "policies[%zu].checks[%zu]: needs an integer or string \"id\" and a \"result\" of passed, "
                  "failed or not applicable",
