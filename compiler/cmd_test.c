@@ -324,8 +324,8 @@ int cmd_test(int argc, char **argv) {
     passed += !d && errors == before;
     if (scans[i].status == SCAN_DONE && (obs[i] = calloc(scans[i].nchecks + 1, sizeof **obs))) {
       for (size_t k = 0; k < scans[i].nchecks; k++)
-        obs[i][k] = (ptest_observed){scans[i].checks[k].id, scans[i].checks[k].id_text, scans[i].checks[k].result,
-                                     scans[i].checks[k].reason};
+        obs[i][k] = (ptest_observed){scans[i].checks[k].id, scans[i].checks[k].id_text,
+                                     scans[i].checks[k].result, scans[i].checks[k].reason};
       nobs[i] = scans[i].nchecks;
     }
   }

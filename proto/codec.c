@@ -170,8 +170,8 @@ static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
     if (c->detail) TRY(check_detail(c->detail, err, errlen));
     if (c->detail && c->detail->id_text[0] &&
         checkid_text_key(c->detail->id_text, strlen(c->detail->id_text)) != c->check_id)
-      return tn_err_set(err, errlen, TN_EPROTO, "check_deltas.checks[%zu].detail.id_text is not the text of its check_id",
-                        i);
+      return tn_err_set(err, errlen, TN_EPROTO,
+                        "check_deltas.checks[%zu].detail.id_text is not the text of its check_id", i);
   }
   return TN_OK;
 }

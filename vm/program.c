@@ -267,12 +267,17 @@ static int check_fields(const program *p, const prog_check *c, const char *who, 
   /* A text id is bound to its key: the key is derived from the text, and a key in the text range
    * has its text. */
   if (c->text_id != PROG_NONE && c->text_id != 0) {
-    if (!str_id_ok(p, c->text_id, 0)) return bad(err, errlen, "%s %u: bad text id string id %u", who, i, c->text_id);
+    if (!str_id_ok(p, c->text_id, 0))
+      return bad(err, errlen, "%s %u: bad text id string id %u", who, i, c->text_id);
     const char *t = program_str(p, c->text_id);
+    int64_t as_int;
+    if (checkid_parse(t, strlen(t), &as_int)) /* "5" is check 5, never a text id */
+      return bad(err, errlen, "%s %u: text id '%.32s' is an integer", who, i, t);
     if (checkid_text_key(t, strlen(t)) != c->id)
       return bad(err, errlen, "%s %u: id %lld is not the key of its text id", who, i, (long long)c->id);
   } else if (checkid_is_text_key(c->id)) {
-    return bad(err, errlen, "%s %u: id %lld is in the text-id range but has no text id", who, i, (long long)c->id);
+    return bad(err, errlen, "%s %u: id %lld is in the text-id range but has no text id", who, i,
+               (long long)c->id);
   }
   return TN_OK;
 }

@@ -1102,6 +1102,16 @@ static void test_text_ids(void) {
   free(b);
   program_free(p);
 
+  /* a text that holds an integer is never a text id ("5" is check 5) */
+  snprintf(y, sizeof y, "%s  - {id: \"s5\", name: \"5\", condition: all, rules: ['f:/a']}\n", head);
+  p = compile5(y);
+  REQUIRE(p);
+  p->checks[0].text_id = p->checks[0].title;
+  p->checks[0].id = checkid_text_key("5", 1);
+  CHECK_INT(program_verify_fields(p, err, sizeof err), TN_ECORRUPT);
+  CHECK(has("text id '5' is an integer"));
+  program_free(p);
+
   /* integer ids only ("5" is the integer 5): no table, the bytes of before */
   snprintf(y, sizeof y,
            "%s  - {id: \"5\", name: a, condition: all, rules: ['f:/a']}\n"
