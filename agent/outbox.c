@@ -49,6 +49,7 @@ static int detail_fill(detail_buf *b, const policy_scan *scan, const check_resul
   tenet__check_detail__init(d);
   d->policy = (char *)program_str(scan->prog, scan->prog->policy_name);
   d->title = (char *)m.title;
+  if (c->id_text) d->id_text = (char *)c->id_text; /* a 5.x text id (check_id is its key) */
   d->description = text_of(&b->text[0], m.description);
   d->rationale = text_of(&b->text[1], m.rationale);
   d->remediation = text_of(&b->text[2], m.remediation);

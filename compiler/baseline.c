@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkid.h"
 #include "strbuf.h"
 
 #define BASELINE_MAX_BYTES (256u << 20)
@@ -340,19 +341,23 @@ static int collect(baseline *b, const jval *root, char *err, size_t errlen) {
     const char *pid = member(pols->items[i], "id", J_STR)->str;
     for (size_t j = 0; j < checks->n; j++) {
       const jval *id = member(checks->items[j], "id", J_NUM),
-                 *res = member(checks->items[j], "result", J_STR);
-      char *end;
+                 *tid = member(checks->items[j], "id", J_STR), /* a 5.x text id */
+                     *res = member(checks->items[j], "result", J_STR);
+      char *end = "";
       errno = 0;
       long long v = id ? strtoll(id->str, &end, 10) : 0;
-      if (!id || *end || errno || !res || !valid_result(res->str)) {
+      int64_t key = v;
+      /* a string is a 5.x text id (the report writes integer ids as numbers, never "5") */
+      int text = tid && tid->str[0] && !checkid_parse(tid->str, strlen(tid->str), &key);
+      if ((!id && !text) || *end || errno || !res || !valid_result(res->str)) {
         snprintf(err, errlen,
-                 "policies[%zu].checks[%zu]: needs an integer \"id\" and a \"result\" of passed, failed or "
-                 "not applicable",
+                 "policies[%zu].checks[%zu]: needs an integer or string \"id\" and a \"result\" of passed, "
+                 "failed or not applicable",
                  i, j);
         return 0;
       }
       entry *e = &b->e[b->n++];
-      e->id = v;
+      e->id = key;
       if (!(e->policy = strdup(pid)) || !(e->result = strdup(res->str))) {
         snprintf(err, errlen, "out of memory");
         return 0;

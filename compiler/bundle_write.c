@@ -56,6 +56,16 @@ static size_t lines_size(const program *p) {
 static size_t lists_size(const program *p) {
   return BUNDLE_COUNT_SIZE + (size_t)p->nlists * BUNDLE_LIST_SIZE;
 }
+static int has_text_id(const prog_check *c) { return c->text_id != PROG_NONE && c->text_id != 0; }
+/* Checks with a text id: the optional BSEC_CHECK_IDS section is written iff there is one. */
+static uint32_t text_ids(const program *p) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < p->nchecks; i++) n += (uint32_t)has_text_id(&p->checks[i]);
+  return n;
+}
+static size_t check_ids_size(const program *p) {
+  return BUNDLE_COUNT_SIZE + (size_t)text_ids(p) * BUNDLE_CHECK_ID_SIZE;
+}
 
 static void dump_header(writer *w, const program *p, uint32_t nsections) {
   put_bytes(w, BUNDLE_MAGIC, BUNDLE_MAGIC_LEN);
@@ -154,6 +164,16 @@ static void dump_lists(writer *w, const program *p) {
     put32(w, p->lists[i]);
 }
 
+static void dump_check_ids(writer *w, const program *p) {
+  dump_section(w, BSEC_CHECK_IDS, check_ids_size(p));
+  put32(w, text_ids(p));
+  for (uint32_t i = 0; i < p->nchecks; i++)
+    if (has_text_id(&p->checks[i])) {
+      put32(w, i);
+      put32(w, p->checks[i].text_id);
+    }
+}
+
 /* The trailer: hash of the body written so far, then the signature block. */
 static int dump_trailer(writer *w, const crypto_key *key, char *err, size_t errlen) {
   uint8_t hash[CRYPTO_SHA256_LEN], keyid[CRYPTO_KEYID_LEN] = {0}, sig[CRYPTO_ED25519_SIG_LEN] = {0};
@@ -196,10 +216,12 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
                       BUNDLE_MAX_LISTS);
 
   /* Every term is bounded by the limits above, so the sum cannot overflow a size_t. */
-  uint32_t nsections = p->has_requirements ? 7 : 6;
+  uint32_t nids = text_ids(p);
+  uint32_t nsections = 6 + (p->has_requirements ? 1 : 0) + (nids ? 1 : 0);
   size_t size = BUNDLE_HEADER_SIZE + (size_t)nsections * BUNDLE_SECTION_HEADER_SIZE + strings_size(p) +
                 regexes_size(p) + checks_size(p) + (p->has_requirements ? BUNDLE_CHECK_SIZE : 0) +
-                code_size(p) + lines_size(p) + lists_size(p) + BUNDLE_TRAILER_SIZE;
+                code_size(p) + lines_size(p) + lists_size(p) + (nids ? check_ids_size(p) : 0) +
+                BUNDLE_TRAILER_SIZE;
   if (size > BUNDLE_MAX_SIZE)
     return tn_err_set(err, errlen, TN_ETOOBIG, "bundle of %zu bytes exceeds the limit of %zu bytes", size,
                       BUNDLE_MAX_SIZE);
@@ -214,6 +236,7 @@ int bundle_write(const program *p, const crypto_key *key, uint8_t **out, size_t 
   dump_code(&w, p);
   dump_lines(&w, p);
   dump_lists(&w, p);
+  if (nids) dump_check_ids(&w, p);
   rc = dump_trailer(&w, key, err, errlen);
   if (rc != TN_OK) {
     free(w.buf);

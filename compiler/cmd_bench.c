@@ -18,6 +18,7 @@
 
 #include "builtin.h"
 #include "cache.h"
+#include "checkid.h"
 #include "cli.h"
 #include "cli_opt.h"
 #include "crypto.h"
@@ -57,6 +58,7 @@ typedef struct costs {
 typedef struct check_time {
   size_t policy;
   int64_t id;
+  const char *text; /* the 5.x text id, or NULL (borrowed from the program) */
   const char *title;
   double wall, cpu;
 } check_time;
@@ -162,6 +164,7 @@ static int profile_checks(vm_image **imgs, size_t n, const policy_scan *scans, c
       program_check_meta(p, &p->checks[i], &m);
       ct->policy = k;
       ct->id = p->checks[i].id;
+      ct->text = program_check_text_id(p, &p->checks[i]);
       ct->title = m.title;
       ct->wall = now_mono() - t0;
       ct->cpu = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 +
@@ -253,7 +256,12 @@ static void render_json(strbuf *b, char **paths, vm_image **imgs, size_t n, size
   for (size_t i = 0; i < nct && i < TOP; i++) {
     strbuf_puts(b, i ? ",{\"policy\":" : "{\"policy\":");
     strbuf_json_str(b, program_str(imgs[ct[i].policy]->prog, imgs[ct[i].policy]->prog->policy_id));
-    strbuf_printf(b, ",\"id\":%lld,\"title\":", (long long)ct[i].id);
+    strbuf_puts(b, ",\"id\":");
+    if (ct[i].text)
+      strbuf_json_str(b, ct[i].text);
+    else
+      strbuf_printf(b, "%lld", (long long)ct[i].id);
+    strbuf_puts(b, ",\"title\":");
     strbuf_json_str(b, ct[i].title ? ct[i].title : "");
     strbuf_printf(b, ",\"wall\":%.6f,\"cpu\":%.6f}", ct[i].wall, ct[i].cpu);
   }
@@ -297,10 +305,12 @@ static void render_text(FILE *o, char **paths, vm_image **imgs, size_t n, size_t
           tw > 0 ? ww / tw : 0.0, tw, ww);
   fprintf(o, "\nslowest checks (each alone, sequential, no cache):\n  %10s %10s  %-24s %s\n", "wall s",
           "CPU s", "policy", "check");
-  for (size_t i = 0; i < nct && i < TOP; i++)
-    fprintf(o, "  %10.4f %10.4f  %-24s %lld %s\n", ct[i].wall, ct[i].cpu,
-            program_str(imgs[ct[i].policy]->prog, imgs[ct[i].policy]->prog->policy_id), (long long)ct[i].id,
-            ct[i].title ? ct[i].title : "");
+  for (size_t i = 0; i < nct && i < TOP; i++) {
+    char idb[CHECKID_BUF];
+    fprintf(o, "  %10.4f %10.4f  %-24s %s %s\n", ct[i].wall, ct[i].cpu,
+            program_str(imgs[ct[i].policy]->prog, imgs[ct[i].policy]->prog->policy_id),
+            checkid_show(ct[i].id, ct[i].text, idb), ct[i].title ? ct[i].title : "");
+  }
   fprintf(o,
           "\ncostliest commands (per Wazuh-like scan: CPU of the command and its children):\n  %10s %10s %6s "
           " %s\n",

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "checkid.h"
 #include "cli.h"
 #include "cli_opt.h"
 #include "crypto.h"
@@ -32,6 +33,7 @@ static const char *const change_names[] = {"unchanged", "added", "removed", "log
 typedef struct entry {
   int64_t id;
   int change;
+  const char *text;      /* borrowed: the check's 5.x text id, or NULL */
   const char *title;     /* borrowed: NEW's title (OLD's when removed) */
   const char *old_title; /* borrowed: OLD's title when it changed, else NULL */
 } entry;
@@ -197,6 +199,7 @@ int cmd_diff(int argc, char **argv) {
     long j = program_find_check(o, cn->id);
     entry *e = &ents[ne++];
     e->id = cn->id;
+    e->text = program_check_text_id(n, cn);
     e->title = program_str(n, cn->title);
     if (j < 0) {
       e->change = ADDED;
@@ -209,7 +212,8 @@ int cmd_diff(int argc, char **argv) {
   }
   for (uint32_t i = 0; i < o->nchecks; i++) {
     if (program_find_check(n, o->checks[i].id) >= 0) continue;
-    ents[ne++] = (entry){o->checks[i].id, REMOVED, program_str(o, o->checks[i].title), NULL};
+    ents[ne++] = (entry){o->checks[i].id, REMOVED, program_check_text_id(o, &o->checks[i]),
+                         program_str(o, o->checks[i].title), NULL};
   }
   qsort(ents, ne, sizeof *ents, cmp_entry);
   for (size_t i = 0; i < ne; i++)
@@ -247,7 +251,12 @@ int cmd_diff(int argc, char **argv) {
       int first = 1;
       for (size_t i = 0; i < ne; i++) {
         if (ents[i].change != k) continue;
-        strbuf_printf(&b, "%s{\"id\":%lld,\"title\":", first ? "" : ",", (long long)ents[i].id);
+        strbuf_printf(&b, "%s{\"id\":", first ? "" : ",");
+        if (ents[i].text)
+          strbuf_json_str(&b, ents[i].text);
+        else
+          strbuf_printf(&b, "%lld", (long long)ents[i].id);
+        strbuf_puts(&b, ",\"title\":");
         strbuf_json_str(&b, ents[i].title);
         if (ents[i].old_title) {
           strbuf_puts(&b, ",\"old_title\":");
@@ -286,7 +295,8 @@ int cmd_diff(int argc, char **argv) {
       strbuf_printf(&b, "  %s:\n", heads[k]);
       for (size_t i = 0; i < ne; i++) {
         if (ents[i].change != k) continue;
-        strbuf_printf(&b, "    %c %lld  %s", marks[k], (long long)ents[i].id, ents[i].title);
+        char idb[CHECKID_BUF];
+        strbuf_printf(&b, "    %c %s  %s", marks[k], checkid_show(ents[i].id, ents[i].text, idb), ents[i].title);
         if (ents[i].old_title) strbuf_printf(&b, "  (was: %s)", ents[i].old_title);
         strbuf_puts(&b, "\n");
       }

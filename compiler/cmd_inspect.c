@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "builtin.h"
+#include "checkid.h"
 #include "cli.h"
 #include "cli_opt.h"
 #include "crypto.h"
@@ -129,7 +130,9 @@ int cmd_inspect(int argc, char **argv) {
   vm_image *img = vm_image_load(lp.prog, err, sizeof err);
   header(path, &lp, img, sigline);
   if (only) {
-    long idx = program_find_check(lp.prog, strtoll(only, NULL, 10));
+    int64_t key;
+    checkid_parse(only, strlen(only), &key); /* an integer id, or a 5.x text id (`--check s5`) */
+    long idx = program_find_check(lp.prog, key);
     if (idx < 0) {
       fprintf(stderr, "tenet inspect: no check with id %s\n", only);
       status = 1;

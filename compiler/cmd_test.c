@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cache.h"
+#include "checkid.h"
 #include "cli.h"
 #include "cli_opt.h"
 #include "err.h"
@@ -110,12 +111,14 @@ static int name_checks(const program *p, const char *tf, const char *cname, int 
     const prog_check *ck = &p->checks[i];
     for (uint32_t k = ck->code; k < ck->code + ck->code_len && k < p->ncode; k++) {
       if (p->code[k].op != op || (cmd && strcmp(program_str(p, p->code[k].a), cmd) != 0)) continue;
+      char idb[CHECKID_BUF];
+      const char *id = checkid_show(ck->id, program_check_text_id(p, ck), idb);
       if (cmd)
-        fprintf(stderr, "%s: error: case '%s': check %lld runs command '%s', which has no canned output (add it under 'commands:')\n",
-                tf, cname, (long long)ck->id, cmd);
+        fprintf(stderr, "%s: error: case '%s': check %s runs command '%s', which has no canned output (add it under 'commands:')\n",
+                tf, cname, id, cmd);
       else
-        fprintf(stderr, "%s: error: case '%s': check %lld has a process rule, and the case has no 'processes:' list\n",
-                tf, cname, (long long)ck->id);
+        fprintf(stderr, "%s: error: case '%s': check %s has a process rule, and the case has no 'processes:' list\n",
+                tf, cname, id);
       named = 1;
       break;
     }
@@ -152,12 +155,14 @@ static int compare(const program *p, const char *tf, const ptest_case *c, const 
   }
   for (size_t i = 0; i < c->nexpect; i++) {
     const ptest_expect *e = &c->expect[i];
+    char idb[CHECKID_BUF];
+    const char *eid = checkid_show(e->id, e->text, idb);
     const check_result *got = NULL;
     for (size_t k = 0; k < s->nchecks && !got; k++)
       if (s->checks[k].id == e->id) got = &s->checks[k];
     if (!got) {
       if (!diffs++) printf("%s: case '%s':\n", tf, c->name);
-      printf("  %s:%u: check %lld is expected but the policy has no such check\n", tf, e->line, (long long)e->id);
+      printf("  %s:%u: check %s is expected but the policy has no such check\n", tf, e->line, eid);
       continue;
     }
     int same = got->result == e->result &&
@@ -165,7 +170,7 @@ static int compare(const program *p, const char *tf, const ptest_case *c, const 
     if (same) continue;
     if (!diffs++) printf("%s: case '%s':\n", tf, c->name);
     long idx = program_find_check(p, e->id);
-    printf("  %lld  %s  (%s:%u)\n", (long long)e->id, idx >= 0 ? program_str(p, p->checks[idx].title) : "", tf, e->line);
+    printf("  %s  %s  (%s:%u)\n", eid, idx >= 0 ? program_str(p, p->checks[idx].title) : "", tf, e->line);
     print_result("expected:", e->result, e->reason);
     print_result("got:     ", got->result, got->reason);
   }
@@ -319,7 +324,8 @@ int cmd_test(int argc, char **argv) {
     passed += !d && errors == before;
     if (scans[i].status == SCAN_DONE && (obs[i] = calloc(scans[i].nchecks + 1, sizeof **obs))) {
       for (size_t k = 0; k < scans[i].nchecks; k++)
-        obs[i][k] = (ptest_observed){scans[i].checks[k].id, scans[i].checks[k].result, scans[i].checks[k].reason};
+        obs[i][k] = (ptest_observed){scans[i].checks[k].id, scans[i].checks[k].id_text,
+                                     scans[i].checks[k].result, scans[i].checks[k].reason};
       nobs[i] = scans[i].nchecks;
     }
   }

@@ -66,6 +66,9 @@ static int condition_of(cg *g, const ast_check *c, int is_req, uint8_t *cond) {
   if (is_req)
     diag_add(g->diags, DIAG_WARNING, "invalid-condition", g->file, at.line, at.col,
              "requirements can never be met: condition '%s' is invalid (Wazuh skips the policy's checks)", s);
+  else if (c->id_is_text)
+    diag_add(g->diags, DIAG_WARNING, "invalid-condition", g->file, at.line, at.col,
+             "check '%s' will be skipped: condition '%s' is invalid", c->id_text, s);
   else
     diag_add(g->diags, DIAG_WARNING, "invalid-condition", g->file, at.line, at.col,
              "check %lld will be skipped: condition '%s' is invalid", (long long)c->id, s);
@@ -210,6 +213,7 @@ static int gen_check(cg *g, const ast_check *c, int is_req, prog_check *out) {
   memset(out, 0, sizeof *out);
   out->id = is_req ? 0 : c->id;
   out->meta = PROG_NONE;
+  out->text_id = PROG_NONE; /* meta_check_fields interns it, after all code */
   uint8_t cond = COND_ALL;
   int valid = condition_of(g, c, is_req, &cond);
   cg_rule *rules = c->nrules ? calloc(c->nrules, sizeof *rules) : NULL;

@@ -16,10 +16,10 @@ static program *finish(policy_ast *ast, const compile_options *opt, diag_list *d
 }
 
 program *compile_policy_file(const char *path, const compile_options *opt, diag_list *diags) {
-  return finish(policy_parse_file(path, diags), opt, diags);
+  return finish(policy_parse_file_as(path, opt ? opt->dialect : 0, diags), opt, diags);
 }
 
 program *compile_policy_buffer(const char *path, const char *data, size_t len,
                                const compile_options *opt, diag_list *diags) {
-  return finish(policy_parse_buffer(path, data, len, diags), opt, diags);
+  return finish(policy_parse_buffer_as(path, data, len, opt ? opt->dialect : 0, diags), opt, diags);
 }

@@ -101,8 +101,11 @@ int meta_check_fields(program *p, const ast_check *c, int dialect, const subst_t
   out->description = out->rationale = out->remediation = out->references = PROG_NONE;
   out->condition_text = out->compliance = PROG_NONE;
   out->ncompliance = out->rules = out->nrules = 0;
+  out->text_id = PROG_NONE;
   if (!c) return TN_OK; /* the requirements: no event, no metadata */
   int oom = 0;
+  /* A 5.x text id; interned here, after the code, so integer-id programs keep their bytes. */
+  if (c->id_is_text && (out->text_id = program_intern(p, c->id_text)) == PROG_NONE) oom = 1;
   out->description = opt_field(p, c->description.s, vars, &oom);
   out->rationale = opt_field(p, c->rationale.s, vars, &oom);
   out->remediation = opt_field(p, c->remediation.s, vars, &oom);

@@ -143,11 +143,16 @@ static void document(pctx *c, const ynode *root) {
 /* ---- entry points ----------------------------------------------------------------------------- */
 
 policy_ast *policy_parse_buffer(const char *path, const char *data, size_t len, diag_list *diags) {
+  return policy_parse_buffer_as(path, data, len, 0, diags);
+}
+
+policy_ast *policy_parse_buffer_as(const char *path, const char *data, size_t len, int dialect,
+                                   diag_list *diags) {
   if (!path) path = "<input>";
   ydoc *doc = ydoc_parse(path, data, len, diags);
   if (!doc) return NULL;
   policy_ast *a = calloc(1, sizeof(*a));
-  pctx c = {path, diags, a, 4, 0, ((size_t)16 << 20) + 4 * len, 0};
+  pctx c = {path, diags, a, 4, 0, ((size_t)16 << 20) + 4 * len, 0, dialect};
   if (a) {
     a->schema = 4;
     a->path = strdup(path);
@@ -167,6 +172,10 @@ policy_ast *policy_parse_buffer(const char *path, const char *data, size_t len, 
 }
 
 policy_ast *policy_parse_file(const char *path, diag_list *diags) {
+  return policy_parse_file_as(path, 0, diags);
+}
+
+policy_ast *policy_parse_file_as(const char *path, int dialect, diag_list *diags) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     diag_add(diags, DIAG_ERROR, "io", path, 0, 0, "cannot open policy file: %s", strerror(errno));
@@ -201,7 +210,7 @@ policy_ast *policy_parse_file(const char *path, diag_list *diags) {
     free(buf);
     return NULL;
   }
-  policy_ast *a = policy_parse_buffer(path, buf, len, diags);
+  policy_ast *a = policy_parse_buffer_as(path, buf, len, dialect, diags);
   diag_source_adopt(diags, path, buf, len); /* for source lines under diagnostics; no copy */
   return a;
 }

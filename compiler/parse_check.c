@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkid.h"
+#include "program.h"
 #include "strbuf.h"
 
 int parse_schema(const ynode *checks) {
@@ -63,6 +65,32 @@ static int intstring(const char *s, size_t len, long long *out) {
   return 1;
 }
 
+/* Under the 5.x dialect (`--dialect wazuh5`, or a 5.x schema without --dialect) a check id may be
+ * any string, as the 5.x module loads it (SCA-SEMANTICS §10 "Loading"). */
+static int text_ids_allowed(const pctx *c) {
+  return c->dialect == DIALECT_WAZUH5 || (c->dialect == 0 && c->schema == 5);
+}
+
+/* A 5.x text id: kept as written, keyed by checkid_text_key. */
+static int text_id(pctx *c, const ynode *v, ast_check *k) {
+  if (v->len == 0) {
+    parse_error(c, v, "type", "check id must not be an empty string");
+    return 0;
+  }
+  if (v->len > CHECKID_TEXT_MAX) {
+    parse_error(c, v, "type", "check id of %zu bytes is too long (at most %d)", v->len, CHECKID_TEXT_MAX);
+    return 0;
+  }
+  if (memchr(v->text, '\0', v->len)) {
+    parse_error(c, v, "type", "check id must not contain a NUL byte");
+    return 0;
+  }
+  if (!(k->id_text = parse_strdup(c, v->text, v->len))) return 0;
+  k->id_is_text = 1;
+  k->id = checkid_text_key(v->text, v->len);
+  return 1;
+}
+
 /* The check's id into k; returns 1 when it is usable (for messages and the registry). */
 static int check_id(pctx *c, const ynode *m, ast_check *k) {
   const ynode *v = ynode_get(m, "id");
@@ -74,11 +102,15 @@ static int check_id(pctx *c, const ynode *m, ast_check *k) {
   k->id_pos = parse_pos(v);
   double x;
   long long n;
+  int strings = text_ids_allowed(c);
   if (v->kind == YNODE_SCALAR && v->is_number) {
     x = v->number;
-  } else if (v->kind == YNODE_SCALAR && c->schema == 5 && intstring(v->text, v->len, &n)) {
+  } else if (v->kind == YNODE_SCALAR && (c->schema == 5 || strings) && intstring(v->text, v->len, &n) &&
+             (!strings || (n >= INT32_MIN && n <= INT32_MAX))) {
     x = (double)n;
     k->id_text = parse_strdup(c, v->text, v->len);
+  } else if (v->kind == YNODE_SCALAR && strings) {
+    return text_id(c, v, k);
   } else if (v->kind != YNODE_SCALAR) {
     parse_error(c, v, "type", "check id must be a number, not a %s", ynode_kind_name(v));
     return 0;
@@ -111,6 +143,7 @@ typedef struct idrec {
   int64_t id;
   size_t order;
   const ynode *at;
+  const char *text; /* a text id, or NULL */
 } idrec;
 
 static int idcmp(const void *pa, const void *pb) {
@@ -124,6 +157,7 @@ static void unique_ids(pctx *c, idrec *r, size_t n) {
   const char *pid = c->ast->id.s;
   for (size_t i = 0; i < n; i++) {
     char txt[32];
+    if (r[i].text) continue; /* the one key space of §1.7 is 4.x's integer ids */
     snprintf(txt, sizeof(txt), "%lld", (long long)r[i].id);
     if (pid && strcmp(txt, pid) == 0)
       parse_error(c, r[i].at, "duplicate-id",
@@ -136,8 +170,16 @@ static void unique_ids(pctx *c, idrec *r, size_t n) {
       first = i;
       continue;
     }
-    parse_error(c, r[i].at, "duplicate-id", "duplicate check id %lld (first defined at line %u)",
-                (long long)r[i].id, (unsigned)r[first].at->line);
+    if (r[i].text && strcmp(r[i].text, r[first].text) != 0) /* two texts, one key: 2^-62 odds */
+      parse_error(c, r[i].at, "duplicate-id",
+                  "check ids '%s' and '%s' (line %u) have the same key %lld; rename one of them", r[i].text,
+                  r[first].text, (unsigned)r[first].at->line, (long long)r[i].id);
+    else if (r[i].text)
+      parse_error(c, r[i].at, "duplicate-id", "duplicate check id '%s' (first defined at line %u)", r[i].text,
+                  (unsigned)r[first].at->line);
+    else
+      parse_error(c, r[i].at, "duplicate-id", "duplicate check id %lld (first defined at line %u)",
+                  (long long)r[i].id, (unsigned)r[first].at->line);
   }
 }
 
@@ -333,7 +375,9 @@ static int one_check(pctx *c, const ynode *m, ast_check *k) {
   char ctx[48];
   k->pos = parse_pos(m);
   int ok = check_id(c, m, k);
-  if (ok)
+  if (ok && k->id_is_text)
+    snprintf(ctx, sizeof(ctx), "check '%.36s%s'", k->id_text, strlen(k->id_text) > 36 ? "..." : "");
+  else if (ok)
     snprintf(ctx, sizeof(ctx), "check %lld", (long long)k->id);
   else
     snprintf(ctx, sizeof(ctx), "check");
@@ -370,7 +414,8 @@ void parse_checks(pctx *c, const ynode *checks) {
       continue;
     }
     ast_check *k = &a->checks[a->nchecks++];
-    if (one_check(c, m, k)) ids[nids++] = (idrec){k->id, i, ynode_get(m, "id")};
+    if (one_check(c, m, k))
+      ids[nids++] = (idrec){k->id, i, ynode_get(m, "id"), k->id_is_text ? k->id_text : NULL};
     if (c->oom || c->over_budget) break;
   }
   if (ids) unique_ids(c, ids, nids);

@@ -26,6 +26,7 @@ typedef struct pctx {
   int oom;         /* an allocation failed */
   size_t budget;   /* bytes of AST text still allowed (aliases can multiply text) */
   int over_budget; /* the budget ran out (reported once) */
+  int dialect;     /* 0 (from the schema), DIALECT_WAZUH4 or DIALECT_WAZUH5: what `--dialect` says */
 } pctx;
 
 srcpos parse_pos(const ynode *n);

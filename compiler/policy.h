@@ -47,9 +47,11 @@ typedef struct ast_rule {
 } ast_rule;
 
 typedef struct ast_check {
-  int64_t id;          /* integral part of the id (4.x valueint) */
+  int64_t id;          /* integral part of the id (4.x valueint); for a text id, its key
+                          (vm/checkid.h checkid_text_key) */
   double id_value;     /* the id as written, when numeric */
   char *id_text;       /* 5.x: a string id as written; NULL for numeric ids */
+  int id_is_text;      /* 5.x: id_text is not an integer: a text id (id is its key) */
   srcpos pos;          /* the check mapping */
   srcpos id_pos;
   ast_string title;    /* 5.x `name` maps here */
@@ -94,6 +96,11 @@ typedef struct policy_ast {
 policy_ast *policy_parse_file(const char *path, diag_list *diags);
 /* Same, from memory (path is used for diagnostics only). */
 policy_ast *policy_parse_buffer(const char *path, const char *data, size_t len, diag_list *diags);
+/* The same, for a compilation under `--dialect` (0: from the schema, 4 or 5 as enum prog_dialect):
+ * under the 5.x dialect a check id may be any string (SCA-SEMANTICS §10 "Loading"). */
+policy_ast *policy_parse_file_as(const char *path, int dialect, diag_list *diags);
+policy_ast *policy_parse_buffer_as(const char *path, const char *data, size_t len, int dialect,
+                                   diag_list *diags);
 void policy_ast_free(policy_ast *p);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkid.h"
 #include "err.h"
 #include "eval.h"
 #include "strbuf.h"
@@ -138,11 +139,15 @@ static void read_expect(reader *r, ptest_case *c, const ynode *m) {
   for (size_t i = 0; i < m->n; i++) {
     const ynode *k = m->pairs[i].key, *v = m->pairs[i].value;
     ptest_expect *e = &c->expect[c->nexpect];
-    if (!is_string(k) || !k->is_number || k->number != (double)(int64_t)k->number) {
+    if (is_string(k) && k->quoted && k->len > 0 && !memchr(k->text, '\0', k->len)) {
+      /* quoted: the id as the policy writes it ("5" is check 5, "s5" a 5.x text id) */
+      if (!checkid_parse(k->text, k->len, &e->id)) e->text = k->text;
+    } else if (!is_string(k) || !k->is_number || k->number != (double)(int64_t)k->number) {
       bad(r, k, "a check id is an integer, not '%s'", is_string(k) ? k->text : ynode_kind_name(k));
       continue;
+    } else {
+      e->id = (int64_t)k->number;
     }
-    e->id = (int64_t)k->number;
     e->line = k->line;
     e->col = k->col;
     const ynode *res = v;
@@ -378,7 +383,13 @@ static void put_block(strbuf *b, unsigned indent, const ptest_observed *obs, siz
   }
   strbuf_puts(b, "\n");
   for (size_t i = 0; i < n; i++) {
-    strbuf_printf(b, "%*s%lld: ", indent, "", (long long)obs[i].id);
+    if (obs[i].text) {
+      strbuf_printf(b, "%*s", indent, "");
+      put_quoted(b, obs[i].text);
+      strbuf_puts(b, ": ");
+    } else {
+      strbuf_printf(b, "%*s%lld: ", indent, "", (long long)obs[i].id);
+    }
     if (obs[i].result == EV_INVALID) {
       strbuf_puts(b, "{result: not applicable, reason: ");
       put_quoted(b, obs[i].reason ? obs[i].reason : "");

@@ -13,7 +13,8 @@
  *         "dpkg -s aide": {output: "", status: 1}   # status: the exit status (127: not found)
  *       processes: [systemd, sshd]  # optional process names (without it p: rules are an error)
  *       skipped: false              # optional: true when the policy's requirements must be unmet
- *       expect:                     # per check id: a result, or a result and a reason
+ *       expect:                     # per check id (a 5.x text id quoted: "s5"): a result, or a
+ *                                   # result and a reason
  *         1001: passed
  *         1002: {result: not applicable, reason: "Could not open file '/etc/x'"}
  *
@@ -35,7 +36,8 @@ typedef struct ptest_command {
 } ptest_command;
 
 typedef struct ptest_expect {
-  int64_t id;
+  int64_t id;         /* the check's key (vm/checkid.h) */
+  const char *text;   /* borrowed: a 5.x text id, written quoted ("s5"), or NULL */
   int result;         /* EV_FOUND, EV_NOT_FOUND or EV_INVALID */
   const char *reason; /* borrowed; NULL: any reason */
   uint32_t line, col;
@@ -78,6 +80,7 @@ const char *ptest_path(const ptest_file *f);
 /* One observed result, for ptest_update. */
 typedef struct ptest_observed {
   int64_t id;
+  const char *text;   /* the check's 5.x text id, or NULL */
   int result;
   const char *reason; /* EV_INVALID only */
 } ptest_observed;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkid.h"
 #include "err.h"
 #include "ydoc.h"
 
@@ -18,7 +19,8 @@ typedef struct waiver {
   char *file;
   uint32_t line, col;
   char *policy;
-  int64_t *checks;
+  int64_t *checks;   /* keys (vm/checkid.h) */
+  char **check_text; /* a 5.x text id as written (quoted in the file), or NULL */
   uint32_t *check_line, *check_col;
   size_t nchecks;
   char *justification, *owner, *expires, *hosts;
@@ -46,6 +48,9 @@ static void waiver_clear(waiver *w) {
   free(w->file);
   free(w->policy);
   free(w->checks);
+  for (size_t i = 0; w->check_text && i < w->nchecks; i++)
+    free(w->check_text[i]);
+  free(w->check_text);
   free(w->check_line);
   free(w->check_col);
   free(w->justification);
@@ -126,12 +131,33 @@ static void parse_checks(parser *p, const ynode *v, waiver *w) {
   w->checks = calloc(v->n, sizeof *w->checks);
   w->check_line = calloc(v->n, sizeof *w->check_line);
   w->check_col = calloc(v->n, sizeof *w->check_col);
-  if (!w->checks || !w->check_line || !w->check_col) {
+  w->check_text = calloc(v->n, sizeof *w->check_text);
+  if (!w->checks || !w->check_line || !w->check_col || !w->check_text) {
     p->oom = 1;
     return;
   }
   for (size_t i = 0; i < v->n; i++) {
     const ynode *c = v->items[i];
+    int64_t key;
+    /* A quoted id names a check as the policy writes it: "5" is check 5, "s5" a 5.x text id. */
+    if (c->kind == YNODE_SCALAR && c->quoted && c->len > 0 && c->len <= CHECKID_TEXT_MAX &&
+        !memchr(c->text, '\0', c->len)) {
+      int integer = checkid_parse(c->text, c->len, &key);
+      for (size_t k = 0; k < w->nchecks; k++)
+        if (w->checks[k] == key) {
+          fail(p, c, "check id %s is listed twice in this waiver", c->text);
+          goto next;
+        }
+      if (!integer && !(w->check_text[w->nchecks] = strdup(c->text))) {
+        p->oom = 1;
+        return;
+      }
+      w->checks[w->nchecks] = key;
+      w->check_line[w->nchecks] = c->line;
+      w->check_col[w->nchecks] = c->col;
+      w->nchecks++;
+      continue;
+    }
     if (c->kind != YNODE_SCALAR || !c->is_number || c->number != floor(c->number) || c->number < 0 ||
         c->number > 9007199254740992.0) {
       if (c->kind == YNODE_SCALAR)
@@ -407,11 +433,12 @@ size_t waiver_set_check(const waiver_set *ws, const program *const *progs, size_
       warned++;
       continue;
     }
+    char idb[CHECKID_BUF];
     for (size_t k = 0; k < w->nchecks; k++)
       if (program_find_check(pr, w->checks[k]) < 0) {
-        fprintf(out,
-                "%s:%u:%u: warning: policy '%s' has no check %lld: this waiver entry applies to nothing\n",
-                w->file, w->check_line[k], w->check_col[k], w->policy, (long long)w->checks[k]);
+        fprintf(out, "%s:%u:%u: warning: policy '%s' has no check %s: this waiver entry applies to nothing\n",
+                w->file, w->check_line[k], w->check_col[k], w->policy,
+                checkid_show(w->checks[k], w->check_text[k], idb));
         warned++;
       }
     if (w->here && w->view.expired) {

@@ -172,7 +172,10 @@ int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const c
   member(&b, &first, "policy", pname);
   strbuf_puts(&b, ",\"check\":{");
   first = 1;
-  member_int(&b, &first, "id", check_id);
+  if (d && d->id_text && *d->id_text) /* a 5.x text id: shown as written (check_id is its key) */
+    member(&b, &first, "id", d->id_text);
+  else
+    member_int(&b, &first, "id", check_id);
   if (d) {
     member(&b, &first, "title", d->title);
     member(&b, &first, "description", text(d->description));

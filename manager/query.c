@@ -7,7 +7,9 @@
 
 #include "daemon_log.h"
 #include "daemon_proc.h"
+#include "checkid.h"
 #include "err.h"
+#include "event.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -205,17 +207,28 @@ typedef struct checks_ctx {
 static int print_check(void *arg, const mstore_check *c) {
   checks_ctx *cc = arg;
   const char *title = c->title;
+  /* A 5.x text id: the store keeps the key; the text comes from the stored event (verified against
+   * the key), the key itself when the event does not carry it. */
+  char text[CHECKID_TEXT_MAX + 1], num[CHECKID_BUF];
+  int is_text = event_check_text_id(c->event, c->check_id, text, sizeof text);
+  const char *id = is_text ? text : checkid_show(c->check_id, NULL, num);
   if (cc->json) {
-    fprintf(cc->out, "%s{\"id\":%lld", cc->n ? "," : "", (long long)c->check_id);
+    fprintf(cc->out, "%s{", cc->n ? "," : "");
+    if (is_text)
+      json_kv_str(cc->out, "id", text, 0);
+    else
+      fprintf(cc->out, "\"id\":%lld", (long long)c->check_id);
     json_kv_str(cc->out, "result", c->result, 1);
     json_kv_str(cc->out, "reason", c->reason, 1);
     json_kv_str(cc->out, "title", title ? title : "", 1);
     fprintf(cc->out, ",\"scan_id\":%lld,\"updated\":%lld}", (long long)c->scan_id, (long long)c->updated);
   } else {
     esc_bufs e = {0};
-    fprintf(cc->out, "%-10lld %-15s %s%s%s%s\n", (long long)c->check_id, esc(&e, c->result), esc(&e, title),
+    esc_bufs ei = {0}; /* esc keeps three strings per set */
+    fprintf(cc->out, "%-10s %-15s %s%s%s%s\n", esc(&ei, id), esc(&e, c->result), esc(&e, title),
             c->reason[0] ? "  (" : "", esc(&e, c->reason), c->reason[0] ? ")" : "");
     esc_free(&e);
+    esc_free(&ei);
   }
   cc->n++;
   return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkid.h"
 #include "crypto.h"
 #include "err.h"
 #include "frame.h"
@@ -121,6 +122,7 @@ static int check_hello(const Tenet__Hello *h, char *err, size_t errlen) {
 static int check_detail(const Tenet__CheckDetail *d, char *err, size_t errlen) {
   TRY(check_str(d->policy, 0, "check_deltas.checks[].detail.policy", err, errlen));
   TRY(check_str(d->title, 0, "check_deltas.checks[].detail.title", err, errlen));
+  TRY(check_str(d->id_text, 0, "check_deltas.checks[].detail.id_text", err, errlen));
   const Tenet__Text *texts[] = {d->description, d->rationale, d->remediation, d->references};
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
     if (texts[i]) TRY(check_str(texts[i]->value, 0, "check_deltas.checks[].detail text", err, errlen));
@@ -166,6 +168,10 @@ static int check_deltas(const Tenet__CheckDeltas *d, char *err, size_t errlen) {
     TRY(check_str(c->reason, 0, "check_deltas.checks[].reason", err, errlen));
     TRY(check_str(c->event_json, 0, "check_deltas.checks[].event_json", err, errlen));
     if (c->detail) TRY(check_detail(c->detail, err, errlen));
+    if (c->detail && c->detail->id_text[0] &&
+        checkid_text_key(c->detail->id_text, strlen(c->detail->id_text)) != c->check_id)
+      return tn_err_set(err, errlen, TN_EPROTO,
+                        "check_deltas.checks[%zu].detail.id_text is not the text of its check_id", i);
   }
   return TN_OK;
 }

@@ -10,7 +10,8 @@
  *            1 strings (the table verbatim), 2 regexes (count + 10-byte records), 3 checks (count +
  *            65-byte records), 4 requirements (one check record; only when the policy has them),
  *            5 code (count + 16-byte instructions), 6 lines (count = code count, u32 each),
- *            7 lists (count + u32 string ids: the checks' compliance pairs and rules)
+ *            7 lists (count + u32 string ids: the checks' compliance pairs and rules),
+ *            8 check ids (optional, only when a check has a 5.x text id: count + 8-byte records)
  *   trailer  (109 bytes) magic "TNTS", bundle hash (32: SHA-256 of the body), signed flag (u8),
  *            key id (8), signature (64: Ed25519 over the bundle hash; key id and signature are zero
  *            when unsigned)

@@ -21,7 +21,7 @@
  *
  * Sections, in strictly ascending type order, each: type (u32), length (u32), then `length` bytes.
  * Every section is required except BSEC_REQUIREMENTS, which is present iff the policy has
- * requirements; unknown types, duplicates and out-of-order sections are corrupt.
+ * requirements, and BSEC_CHECK_IDS; unknown types, duplicates and out-of-order sections are corrupt.
  *     BSEC_STRINGS       the string table verbatim (strtab_len bytes; starts and ends with NUL)
  *     BSEC_REGEXES       count (u32), then count records: source (u32), dialect (u8), flags (u8),
  *                        lowered (u32)                                           10 bytes each
@@ -36,6 +36,11 @@
  *     BSEC_LINES         count (u32, equal to the code count), then one u32 YAML line per instruction
  *     BSEC_LISTS         count (u32), then count u32 string ids: the compliance (key, value) pairs
  *                        and rules the check records' ranges index (format version 2)
+ *     BSEC_CHECK_IDS     optional, present iff a check has a text id (a 5.x string id that is not
+ *                        an integer; vm/checkid.h): count (u32), then count records: check index
+ *                        (u32, strictly ascending, < the check count), text id (u32 string id; the
+ *                        check record's id is its checkid_text_key)              8 bytes each
+ *                        Bundles without text ids are byte-identical to those of earlier versions.
  * A section's length must equal exactly what its counts imply; the body ends right after the last
  * section.
  *
@@ -83,7 +88,8 @@ enum bundle_section {
   BSEC_CODE = 5,
   BSEC_LINES = 6,
   BSEC_LISTS = 7,
-  BSEC__MAX = 7
+  BSEC_CHECK_IDS = 8,
+  BSEC__MAX = 8
 };
 
 #define BUNDLE_SECTION_HEADER_SIZE 8 /* type + length */
@@ -93,6 +99,7 @@ enum bundle_section {
 #define BUNDLE_LIST_SIZE 4
 #define BUNDLE_INSN_SIZE 16
 #define BUNDLE_LINE_SIZE 4
+#define BUNDLE_CHECK_ID_SIZE 8
 
 /* Trailer field offsets (relative to the trailer's start). */
 enum {

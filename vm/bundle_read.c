@@ -68,6 +68,7 @@ static const char *section_name(uint32_t type) {
   case BSEC_CODE: return "code";
   case BSEC_LINES: return "line table";
   case BSEC_LISTS: return "list table";
+  case BSEC_CHECK_IDS: return "check id table";
   }
   return "unknown section";
 }
@@ -153,6 +154,7 @@ static void load_check(reader *r, prog_check *c) {
   c->ncompliance = get32(r);
   c->rules = get32(r);
   c->nrules = get32(r);
+  c->text_id = PROG_NONE; /* BSEC_CHECK_IDS sets it */
 }
 
 static int load_checks(reader *r, program *p, size_t len) {
@@ -218,6 +220,25 @@ static int load_lists(reader *r, program *p, size_t len) {
   return TN_OK;
 }
 
+/* The text ids of the checks that have one (program_verify_fields then checks each string id and
+ * that the check's id is its key). */
+static int load_check_ids(reader *r, program *p, size_t len) {
+  uint32_t n;
+  int rc = load_count(r, BSEC_CHECK_IDS, len, BUNDLE_CHECK_ID_SIZE, BUNDLE_MAX_CHECKS, &n);
+  if (rc != TN_OK) return rc;
+  if (n == 0) return CORRUPT("check id table is empty (it is written only when a check has a text id)");
+  uint32_t prev = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t idx = get32(r), text = get32(r);
+    if (idx >= p->nchecks) return CORRUPT("check id table entry %u: check %u of %u", i, idx, p->nchecks);
+    if (i && idx <= prev) return CORRUPT("check id table entry %u: check %u not after %u", i, idx, prev);
+    if (text == 0 || text == PROG_NONE) return CORRUPT("check id table entry %u: empty text id", i);
+    p->checks[idx].text_id = text;
+    prev = idx;
+  }
+  return TN_OK;
+}
+
 int bundle_policy_id_check(const char *id, char *why, size_t cap) {
   size_t n = strlen(id);
   if (n == 0) return tn_err_set(why, cap, TN_ECORRUPT, "policy id is empty");
@@ -270,6 +291,7 @@ static int load_sections(reader *r, program *p, uint32_t nsections) {
     case BSEC_CODE: rc = load_code(r, p, len); break;
     case BSEC_LINES: rc = load_lines(r, p, len); break;
     case BSEC_LISTS: rc = load_lists(r, p, len); break;
+    case BSEC_CHECK_IDS: rc = load_check_ids(r, p, len); break;
     }
     if (rc != TN_OK) return rc;
     if (r->pos != end) /* each loader consumes exactly its length; defence in depth */

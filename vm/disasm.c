@@ -179,7 +179,13 @@ void disasm_program(FILE *out, const program *p, const vm_image *img) {
     const prog_check *c = &p->checks[i];
     char label[320];
     const char *title = program_str(p, c->title);
-    snprintf(label, sizeof label, "check %lld '%.*s%s'", (long long)c->id, 60, title, strlen(title) > 60 ? "..." : "");
+    const char *text = program_check_text_id(p, c); /* a 5.x text id: shown with its key */
+    if (text)
+      snprintf(label, sizeof label, "check %.64s%s (key %lld) '%.*s%s'", text, strlen(text) > 64 ? "..." : "",
+               (long long)c->id, 60, title, strlen(title) > 60 ? "..." : "");
+    else
+      snprintf(label, sizeof label, "check %lld '%.*s%s'", (long long)c->id, 60, title,
+               strlen(title) > 60 ? "..." : "");
     fputc('\n', out);
     disasm_check(out, p, c, label);
   }

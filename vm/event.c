@@ -2,10 +2,14 @@
  * formatting follow what the Wazuh 4.x agent emits, so consumers of Wazuh events can read ours. */
 #include "event.h"
 
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "checkid.h"
 
 void event_json_number(strbuf *b, double d) {
   if (isnan(d) || isinf(d)) {
@@ -83,4 +87,36 @@ char *event_render_summary(const program *p, const policy_scan *s) {
   if (s->bundle_hash[0]) strbuf_printf(&b, ",\"bundle_hash\":\"%s\"", s->bundle_hash);
   strbuf_putc(&b, '}');
   return strbuf_take(&b);
+}
+
+int event_check_text_id(const char *event, int64_t key, char *out, size_t cap) {
+  static const char at[] = ",\"check\":{\"id\":\""; /* a structural quote follows ',' in JSON */
+  if (cap) out[0] = '\0';
+  const char *p = event && checkid_is_text_key(key) ? strstr(event, at) : NULL;
+  if (!p || cap == 0) return 0;
+  size_t n = 0;
+  for (p += sizeof at - 1; *p != '"'; p++) { /* strbuf_json_escape's escapes, nothing else */
+    char c = *p;
+    if (!c) return 0;
+    if (c == '\\') {
+      static const char from[] = "\"\\bfnrt", to[] = "\"\\\b\f\n\r\t";
+      const char *e = *++p ? strchr(from, *p) : NULL;
+      if (e) {
+        c = to[e - from];
+      } else if (*p == 'u' && p[1] == '0' && p[2] == '0' && isxdigit((unsigned char)p[3]) &&
+                 isxdigit((unsigned char)p[4])) {
+        char hx[3] = {p[3], p[4], 0};
+        c = (char)strtol(hx, NULL, 16);
+        p += 4;
+      } else {
+        return 0;
+      }
+    }
+    if (n + 1 >= cap || c == '\0') return 0;
+    out[n++] = c;
+  }
+  out[n] = '\0';
+  if (checkid_text_key(out, n) == key) return 1;
+  out[0] = '\0';
+  return 0;
 }

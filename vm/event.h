@@ -17,6 +17,12 @@ char *event_render_check(const program *p, const check_result *r, int64_t scan_i
 /* The event key of a location kind (enum ev_location): "file", "directory", ...; NULL when out of
  * range. Static string. */
 const char *event_location_key(int kind);
+/* The text id (5.x string id) of the check event `event` rendered for the check keyed `key`: the
+ * check object's "id" string, decoded into out (cap bytes). For stores that keep a check's key and
+ * its event but no text-id column (the manager's `query checks`). Returns 1 when the event carries
+ * a string id whose checkid_text_key is key, else 0 (out ""): an integer id, another shape, or an
+ * event that does not belong to the key (it came from a peer: never trusted further). */
+int event_check_text_id(const char *event, int64_t key, char *out, size_t cap);
 /* Render the summary event of a finished scan (Tenet adds "bundle_hash" after "hash_file"). */
 char *event_render_summary(const program *p, const policy_scan *s);
 

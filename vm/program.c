@@ -7,6 +7,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "checkid.h"
 #include "err.h"
 
 /* Interning map: open addressing over string ids, keyed by the string's bytes. */
@@ -190,6 +191,7 @@ static const uint32_t *list_at(const program *p, uint32_t first, uint64_t n) {
 
 void program_check_meta(const program *p, const prog_check *c, prog_check_meta *out) {
   memset(out, 0, sizeof *out);
+  out->id_text = program_check_text_id(p, c);
   out->title = program_str(p, c->title);
   out->description = opt_str(p, c->description);
   out->rationale = opt_str(p, c->rationale);
@@ -214,6 +216,10 @@ int program_add_check(program *p, const prog_check *c) {
   }
   p->checks[p->nchecks++] = *c;
   return TN_OK;
+}
+
+const char *program_check_text_id(const program *p, const prog_check *c) {
+  return c->text_id == PROG_NONE || c->text_id == 0 ? NULL : program_str(p, c->text_id);
 }
 
 long program_find_check(const program *p, int64_t id) {
@@ -258,6 +264,21 @@ static int check_fields(const program *p, const prog_check *c, const char *who, 
   if (!range_ok(p, c->rules, c->nrules, 0))
     return bad(err, errlen, "%s %u: rule list %u+%u outside the list table (%u)", who, i, c->rules, c->nrules,
                p->nlists);
+  /* A text id is bound to its key: the key is derived from the text, and a key in the text range
+   * has its text. */
+  if (c->text_id != PROG_NONE && c->text_id != 0) {
+    if (!str_id_ok(p, c->text_id, 0))
+      return bad(err, errlen, "%s %u: bad text id string id %u", who, i, c->text_id);
+    const char *t = program_str(p, c->text_id);
+    int64_t as_int;
+    if (checkid_parse(t, strlen(t), &as_int)) /* "5" is check 5, never a text id */
+      return bad(err, errlen, "%s %u: text id '%.32s' is an integer", who, i, t);
+    if (checkid_text_key(t, strlen(t)) != c->id)
+      return bad(err, errlen, "%s %u: id %lld is not the key of its text id", who, i, (long long)c->id);
+  } else if (checkid_is_text_key(c->id)) {
+    return bad(err, errlen, "%s %u: id %lld is in the text-id range but has no text id", who, i,
+               (long long)c->id);
+  }
   return TN_OK;
 }
 

@@ -64,6 +64,8 @@ typedef struct prog_check {
   uint32_t ncompliance;
   uint32_t rules; /* first of nrules list entries (str ids: each rule as written) */
   uint32_t nrules;
+  uint32_t text_id; /* str: the 5.x string id as written when it is not an integer (id is then its
+                       checkid_text_key), else PROG_NONE (or 0, in hand-built programs) */
 } prog_check;
 
 typedef struct program {
@@ -123,6 +125,7 @@ void program_freeze(program *p);
 
 /* The structured metadata of a check (str ids resolved; borrowed from p). */
 typedef struct prog_check_meta {
+  const char *id_text; /* the check's text id (program_check_text_id), NULL for an integer id */
   const char *title;
   const char *description, *rationale, *remediation, *references; /* NULL when absent */
   const char *condition;                                          /* NULL when absent */
@@ -139,6 +142,10 @@ void program_check_meta(const program *p, const prog_check *c, prog_check_meta *
  * every list entry is a string id. TN_OK or TN_ECORRUPT with the check named in err. The bundle
  * reader runs it on hostile bytes, the writer before it emits a bundle. */
 int program_verify_fields(const program *p, char *err, size_t errlen);
+
+/* The text id of a check (a 5.x string id that is not an integer), borrowed from p; NULL when the
+ * check's id is an integer. */
+const char *program_check_text_id(const program *p, const prog_check *c);
 
 /* Index of the check with this id, or -1. Linear; callers that need speed build their own map. */
 long program_find_check(const program *p, int64_t id);

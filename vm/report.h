@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "checkid.h"
 #include "scan.h"
 #include "strbuf.h"
 
@@ -82,6 +83,11 @@ void report_scan_counts(const report_ctx *ctx, const policy_scan *s, int *passed
 /* Append s as XML/HTML character data or attribute text: & < > " ' escaped, invalid UTF-8 and
  * characters XML 1.0 forbids (controls other than TAB, LF, CR) replaced by U+FFFD. s may be NULL. */
 void report_xml_escape(strbuf *b, const char *s);
+
+/* The id a check shows: its text id (5.x), else its integer id in decimal (written to buf). */
+const char *report_check_id(const check_result *r, char buf[CHECKID_BUF]);
+/* The id as a JSON value (appended to b): a number for an integer id, a string for a text id. */
+void report_check_id_json(strbuf *b, const check_result *r);
 
 /* The compliance pairs of m as "key:value; key:value" (appended to b). */
 void report_compliance_join(strbuf *b, const prog_check_meta *m, const program *p);

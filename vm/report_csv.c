@@ -47,7 +47,8 @@ int report_csv_check(report_ctx *ctx, const policy_scan *s, const check_result *
   const report_waiver *w = report_check_waiver(ctx, s, r);
   strbuf b = STRBUF_INIT, c = STRBUF_INIT, id = STRBUF_INIT;
   report_compliance_join(&c, &m, s->prog);
-  strbuf_printf(&id, "%lld", (long long)r->id);
+  char idb[CHECKID_BUF];
+  strbuf_puts(&id, report_check_id(r, idb));
   field(&b, program_str(s->prog, s->prog ? s->prog->policy_id : PROG_NONE), 0);
   field(&b, id.data, 0);
   field(&b, m.title, 0);

@@ -100,7 +100,10 @@ int report_html_check(report_ctx *ctx, const policy_scan *s, const check_result 
   if (changed) {
     strbuf *c = &st->changes;
     st->nchanges++;
-    strbuf_printf(c, "<tr class=\"check\"><td>%lld</td><td>", (long long)r->id);
+    char idb[CHECKID_BUF];
+    strbuf_puts(c, "<tr class=\"check\"><td>");
+    report_xml_escape(c, report_check_id(r, idb));
+    strbuf_puts(c, "</td><td>");
     prog_check_meta m;
     scan_check_meta(s, r, &m);
     report_xml_escape(c, m.title);
@@ -129,10 +132,15 @@ int report_html_check(report_ctx *ctx, const policy_scan *s, const check_result 
   const char *cls = waived ? "waived" : result_class(r->result);
   strbuf_printf(b, "<tr class=\"check\" data-result=\"%s\" id=\"", report_check_status(ctx, s, r));
   report_xml_escape(b, program_str(s->prog, s->prog ? s->prog->policy_id : PROG_NONE));
-  strbuf_printf(b,
-                "-%lld\"><td><span class=\"badge %s\">%s</span>%s</td><td>%lld</td><td><div class=\"title\">",
-                (long long)r->id, cls, report_check_status(ctx, s, r),
-                changed ? " <span class=\"badge changed\">changed</span>" : "", (long long)r->id);
+  char idb[CHECKID_BUF];
+  const char *cid = report_check_id(r, idb);
+  strbuf_putc(b, '-');
+  report_xml_escape(b, cid);
+  strbuf_printf(b, "\"><td><span class=\"badge %s\">%s</span>%s</td><td>", cls,
+                report_check_status(ctx, s, r),
+                changed ? " <span class=\"badge changed\">changed</span>" : "");
+  report_xml_escape(b, cid);
+  strbuf_puts(b, "</td><td><div class=\"title\">");
   report_xml_escape(b, m.title);
   strbuf_puts(b, "</div>");
   if (r->result != EV_FOUND || w) {

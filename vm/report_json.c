@@ -85,7 +85,9 @@ int report_json_check(report_ctx *ctx, const policy_scan *s, const check_result 
   prog_check_meta m;
   scan_check_meta(s, r, &m);
   strbuf b = STRBUF_INIT;
-  strbuf_printf(&b, "%s{\"id\":%lld,\"title\":", st->nchecks++ ? ",\n" : "\n", (long long)r->id);
+  strbuf_printf(&b, "%s{\"id\":", st->nchecks++ ? ",\n" : "\n");
+  report_check_id_json(&b, r);
+  strbuf_puts(&b, ",\"title\":");
   strbuf_json_str(&b, m.title);
   strbuf_printf(&b, ",\"result\":\"%s\",\"status\":\"%s\",\"reason\":", scan_result_name(r->result),
                 report_check_status(ctx, s, r));

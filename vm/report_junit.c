@@ -45,7 +45,10 @@ int report_junit_check(report_ctx *ctx, const policy_scan *s, const check_result
   st->s_tests++;
   strbuf_puts(b, "    <testcase classname=\"");
   report_xml_escape(b, program_str(s->prog, s->prog ? s->prog->policy_id : PROG_NONE));
-  strbuf_printf(b, "\" name=\"%lld: ", (long long)r->id);
+  char idb[CHECKID_BUF];
+  strbuf_puts(b, "\" name=\"");
+  report_xml_escape(b, report_check_id(r, idb));
+  strbuf_puts(b, ": ");
   report_xml_escape(b, m.title);
   strbuf_puts(b, "\" time=\"0\"");
   const char *before = NULL;

@@ -32,10 +32,12 @@ static void text_obj(strbuf *b, const char *key, const char *v) {
 }
 
 /* "properties":{"policy":...,"compliance":{"key":"v1, v2"},...} */
-static void properties(strbuf *b, const policy_scan *s, const prog_check_meta *m, int64_t id) {
+static void properties(strbuf *b, const policy_scan *s, const prog_check_meta *m, const check_result *r) {
   strbuf_puts(b, ",\"properties\":{\"policy\":");
   strbuf_json_str(b, program_str(s->prog, s->prog ? s->prog->policy_id : PROG_NONE));
-  strbuf_printf(b, ",\"check_id\":%lld,\"compliance\":{", (long long)id);
+  strbuf_puts(b, ",\"check_id\":");
+  report_check_id_json(b, r);
+  strbuf_puts(b, ",\"compliance\":{");
   for (uint32_t i = 0; i < m->ncompliance; i++) {
     const char *key = program_str(s->prog, m->compliance[2 * i]);
     int seen = 0;
@@ -62,7 +64,9 @@ int report_sarif_check(report_ctx *ctx, const policy_scan *s, const check_result
   scan_check_meta(s, r, &m);
   const char *pid = program_str(s->prog, s->prog ? s->prog->policy_id : PROG_NONE);
   strbuf id = STRBUF_INIT;
-  strbuf_printf(&id, "%s/%lld", pid, (long long)r->id);
+  char idb[CHECKID_BUF];
+  const char *cid = report_check_id(r, idb);
+  strbuf_printf(&id, "%s/%s", pid, cid);
 
   strbuf *b = &st->rules;
   strbuf_puts(b, st->nrules ? ",\n{\"id\":" : "\n{\"id\":");
@@ -70,7 +74,7 @@ int report_sarif_check(report_ctx *ctx, const policy_scan *s, const check_result
   text_obj(b, "shortDescription", m.title);
   if (m.description) text_obj(b, "fullDescription", m.description);
   if (m.remediation) text_obj(b, "help", m.remediation);
-  properties(b, s, &m, r->id);
+  properties(b, s, &m, r);
   strbuf_puts(b, ",\"rationale\":");
   if (m.rationale)
     strbuf_json_str(b, m.rationale);
@@ -90,7 +94,7 @@ int report_sarif_check(report_ctx *ctx, const policy_scan *s, const check_result
   strbuf_printf(b,
                 ",\"ruleIndex\":%d,\"kind\":\"fail\",\"level\":\"error\",\"message\":{\"text\":", st->nrules);
   strbuf msg = STRBUF_INIT;
-  strbuf_printf(&msg, "Check %lld of policy %s failed: %s", (long long)r->id, pid, m.title);
+  strbuf_printf(&msg, "Check %s of policy %s failed: %s", cid, pid, m.title);
   if (w && w->expired) strbuf_printf(&msg, " (waiver expired on %s)", w->expires ? w->expires : "?");
   strbuf_json_str(b, msg.data);
   strbuf_free(&msg);
@@ -104,7 +108,7 @@ int report_sarif_check(report_ctx *ctx, const policy_scan *s, const check_result
     strbuf_json_str(b, w->expires ? w->expires : "");
     strbuf_puts(b, "}}]");
   }
-  properties(b, s, &m, r->id);
+  properties(b, s, &m, r);
   strbuf_puts(b, ",\"scan_id\":");
   strbuf_printf(b, "%lld,\"evidence\":{", (long long)s->scan_id);
   for (int k = 0, n = 0; k < LOC__COUNT; k++) {

@@ -43,10 +43,12 @@ int report_text_check(report_ctx *ctx, const policy_scan *s, const check_result 
   FILE *out = ctx->opt->out;
   const report_waiver *w = report_check_waiver(ctx, s, r);
   int color = ctx->opt->color;
+  char idb[CHECKID_BUF];
+  const char *id = report_check_id(r, idb);
   if (w && !w->expired)
-    fprintf(out, "  %s  %-7lld %s\n", color ? "\033[36mWAIV\033[0m" : "WAIV", (long long)r->id, m.title);
+    fprintf(out, "  %s  %-7s %s\n", color ? "\033[36mWAIV\033[0m" : "WAIV", id, m.title);
   else
-    fprintf(out, "  %s  %-7lld %s\n", result_word(r->result, color), (long long)r->id, m.title);
+    fprintf(out, "  %s  %-7s %s\n", result_word(r->result, color), id, m.title);
   if (r->result == EV_INVALID) {
     const char *why = r->reason ? r->reason : "";
     if (!s->prog || s->prog->dialect != DIALECT_WAZUH5) {

@@ -84,6 +84,17 @@ void report_xml_escape(strbuf *b, const char *s) {
   }
 }
 
+const char *report_check_id(const check_result *r, char buf[CHECKID_BUF]) {
+  return checkid_show(r->id, r->id_text, buf);
+}
+
+void report_check_id_json(strbuf *b, const check_result *r) {
+  if (r->id_text)
+    strbuf_json_str(b, r->id_text);
+  else
+    strbuf_printf(b, "%lld", (long long)r->id);
+}
+
 void report_compliance_join(strbuf *b, const prog_check_meta *m, const program *p) {
   for (uint32_t i = 0; i < m->ncompliance; i++)
     strbuf_printf(b, "%s%s:%s", i ? "; " : "", program_str(p, m->compliance[2 * i]),

@@ -42,6 +42,7 @@ typedef struct pool {
 static int fill_result(check_result *cr, const program *p, uint32_t i, int result, const char *reason,
                        const eval_ctx *c, int64_t scan_id) {
   cr->id = p->checks[i].id;
+  cr->id_text = program_check_text_id(p, &p->checks[i]);
   cr->index = i;
   cr->result = result;
   if (reason && !(cr->reason = strdup(reason))) return TN_ENOMEM;

@@ -29,7 +29,9 @@ enum scan_status {
 };
 
 typedef struct check_result {
-  int64_t id;
+  int64_t id;     /* the check's key (vm/checkid.h): its integer id, or the key of its text id */
+  const char *id_text; /* a 5.x text id (`"s5"`), borrowed from the program; NULL for an integer
+                          id. What outputs show: checkid_show(id, id_text, buf) */
   uint32_t index; /* the check in the program: prog->checks[index] (metadata: scan_check_meta) */
   int result;     /* EV_FOUND (passed), EV_NOT_FOUND (failed), EV_INVALID (not applicable),
                      EV_NOT_RUN (5.x: not run — a command timed out, no decision; no reason) */
@@ -47,7 +49,7 @@ typedef struct policy_scan {
   int status;               /* enum scan_status */
   char *message;            /* why a policy was skipped (NULL when SCAN_DONE) */
   int64_t scan_id;
-  check_result *checks;     /* ascending check id */
+  check_result *checks;     /* ascending check id (key) */
   size_t nchecks;
   int passed, failed, invalid;
   int not_run;              /* 5.x: checks not run (in total_checks, none of the three counts) */

@@ -9,6 +9,10 @@
  *   test_conformance [SUBSTRING...]   run only the cases whose name contains one of the substrings
  *   test_conformance --default-policy compile and scan policies/debian12-baseline.yml (smoke test)
  *
+ * Check ids: an integer, or a 5.x string id. Events must come in ascending key order, the key of a
+ * string id that is not an integer being 2^62 | the first 62 bits (big-endian) of SHA-256 of its
+ * text (docs/WAZUH5.md "String check ids"); it is computed here from that definition.
+ *
  * Environment (set by CTest): TENET_SOURCE_DIR, TENET_BIN. TENET_CONFORMANCE_KEEP=1 keeps the
  * temporary trees and prints where they are. */
 #include <dirent.h>
@@ -24,6 +28,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "test.h"
 
@@ -129,6 +135,28 @@ static int write_file(const char *path, const char *data) {
   size_t n = strlen(data);
   int ok = fwrite(data, 1, n, f) == n;
   return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* The key of a check id as written (n bytes): an integer (optional sign, decimal digits, int32
+ * range) is itself; any other text is 2^62 | SHA-256(text)[0..8) big-endian, top two bits cleared. */
+static long long id_key(const char *s, size_t n) {
+  size_t i = n && (s[0] == '-' || s[0] == '+');
+  int digits = i < n && n <= 20;
+  for (size_t j = i; digits && j < n; j++) digits = s[j] >= '0' && s[j] <= '9';
+  if (digits) {
+    char buf[24];
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    errno = 0;
+    long long v = strtoll(buf, NULL, 10);
+    if (!errno && v >= INT32_MIN && v <= INT32_MAX) return v;
+  }
+  unsigned char h[EVP_MAX_MD_SIZE];
+  unsigned hl = 0;
+  if (!EVP_Digest(s, n, h, &hl, EVP_sha256(), NULL)) exit(2);
+  unsigned long long v = 0;
+  for (int k = 0; k < 8; k++) v = v << 8 | h[k];
+  return (long long)((1ULL << 62) | (v & ((1ULL << 62) - 1)));
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -573,7 +601,8 @@ static int run_shell(const char *script, const char *work, const char *root, con
 /* One scan                                                                                       */
 
 typedef struct event {
-  long id;
+  long long id; /* key (id_key) */
+  char *shown;  /* the id as the event gives it: a number's text or a string's decoded text */
   jv *ev;    /* whole event */
   jv *check; /* its "check" object */
 } event;
@@ -594,6 +623,7 @@ typedef struct scan_out {
 static void scan_out_free(scan_out *o) {
   for (size_t i = 0; i < o->nev; i++) {
     jfree(o->ev[i].ev);
+    free(o->ev[i].shown);
     free(o->norm[i]);
   }
   free(o->ev);
@@ -623,7 +653,7 @@ static char *norm_text(const jv *v, const char *root) {
 
 static void read_output(scan_out *o, char *text, const char *root) {
   /* Tokenises `text` in place: the parsed values point into it, so it must outlive them. */
-  long last_id = LONG_MIN;
+  long long last_id = LLONG_MIN;
   int have_scan_id = 0;
   char *scan_id = NULL;
   int lineno = 0;
@@ -655,16 +685,18 @@ static void read_output(scan_out *o, char *text, const char *root) {
     if (strcmp(type->s, "check") == 0) {
       jv *check = jget(v, "check");
       jv *id = jpath(check, "id");
-      if (!check || check->t != J_OBJ || !id || id->t != J_NUM) {
+      if (!check || check->t != J_OBJ || !id || (id->t != J_NUM && !(id->t == J_STR && id->s[0]))) {
         problem(o, xasprintf("output line %d: check event without check.id: %.300s", lineno, line));
         jfree(v);
         continue;
       }
-      long cid = strtol(id->raw, NULL, 10);
-      if (o->nsum) problem(o, xasprintf("output line %d: check event %ld after the summary", lineno, cid));
+      char *shown = id->t == J_STR ? xstrdup(id->s) : xstrndup(id->raw, id->rawlen);
+      long long cid = id->t == J_STR ? id_key(shown, strlen(shown)) : strtoll(id->raw, NULL, 10);
+      if (o->nsum) problem(o, xasprintf("output line %d: check event %s after the summary", lineno, shown));
       if (cid <= last_id)
-        problem(o, xasprintf("output line %d: check %ld is not in ascending check-id order (after %ld)",
-                             lineno, cid, last_id));
+        problem(o, xasprintf("output line %d: check %s (key %lld) is not in ascending check-id order (after "
+                             "key %lld)",
+                             lineno, shown, cid, last_id));
       last_id = cid;
       o->ev = realloc(o->ev, (o->nev + 1) * sizeof *o->ev);
       o->norm = realloc(o->norm, (o->nev + 1) * sizeof *o->norm);
@@ -677,6 +709,7 @@ static void read_output(scan_out *o, char *text, const char *root) {
       free(ct);
       free(pt);
       o->ev[o->nev].id = cid;
+      o->ev[o->nev].shown = shown;
       o->ev[o->nev].ev = v;
       o->ev[o->nev].check = check;
       o->nev++;
@@ -819,7 +852,7 @@ static void fail(const tcase *c, int lineno, const char *fmt, ...) {
   test_cur_failed_ = 1;
 }
 
-static event *find_event(scan_out *o, long id) {
+static event *find_event(scan_out *o, long long id) {
   for (size_t i = 0; i < o->nev; i++)
     if (o->ev[i].id == id) return &o->ev[i];
   return NULL;
@@ -842,7 +875,7 @@ static char *event_outcome(const event *e) {
 
 static void check_expectations(const tcase *c, scan_out *o, const char *root) {
   size_t nid = 0;
-  long *listed = xmalloc(sizeof(long) * (c->nexpect + 1));
+  long long *listed = xmalloc(sizeof(long long) * (c->nexpect + 1));
   int want_summary = -1; /* -1: unspecified, 0: none, 1: one */
   for (size_t i = 0; i < c->nexpect; i++) {
     int ln = c->expect_lineno[i];
@@ -851,9 +884,13 @@ static void check_expectations(const tcase *c, scan_out *o, const char *root) {
     char *line = replace_all(line1, "@NL@", "\n"); /* 5.x reasons are newline-joined */
     free(line0);
     free(line1);
-    char *end = NULL;
-    long id = strtol(line, &end, 10);
-    if (end != line && *end == ' ') {
+    /* A result line starts with a check id: an integer, or a 5.x string id (no spaces). */
+    int keyword = !strncmp(line, "summary ", 8) || !strncmp(line, "summary-field ", 14) ||
+                  !strcmp(line, "nosummary") || !strncmp(line, "checks ", 7);
+    char *end = keyword ? NULL : strchr(line, ' ');
+    char *idtok = end && end != line ? xstrndup(line, (size_t)(end - line)) : NULL;
+    long long id = idtok ? id_key(idtok, strlen(idtok)) : 0;
+    if (idtok) {
       const char *what = end + 1;
       event *e = find_event(o, id);
       if (!strcmp(what, "passed") || !strcmp(what, "failed") || !strncmp(what, "not applicable: ", 16) ||
@@ -862,16 +899,16 @@ static void check_expectations(const tcase *c, scan_out *o, const char *root) {
         if (!strcmp(what, "absent")) {
           if (e) {
             char *got = event_outcome(e);
-            fail(c, ln, "check %ld: expected no event, got %s", id, got);
+            fail(c, ln, "check %s: expected no event, got %s", idtok, got);
             free(got);
           }
         } else if (!e) {
-          fail(c, ln, "check %ld: expected %s, got no event", id, what);
+          fail(c, ln, "check %s: expected %s, got no event", idtok, what);
         } else {
           char *got = event_outcome(e);
           if (strcmp(got, what) != 0) {
             char *w = replace_all(what, root, "@ROOT@"), *g = replace_all(got, root, "@ROOT@");
-            fail(c, ln, "check %ld:\n      expected: %s\n      actual:   %s", id, w, g);
+            fail(c, ln, "check %s:\n      expected: %s\n      actual:   %s", idtok, w, g);
             free(w);
             free(g);
           }
@@ -884,7 +921,7 @@ static void check_expectations(const tcase *c, scan_out *o, const char *root) {
         if (want && !eq) {
           fail(c, ln, "case syntax: 'field NAME=VALUE' expected");
         } else if (!e) {
-          fail(c, ln, "check %ld: no event to look for field '%s' in", id, spec);
+          fail(c, ln, "check %s: no event to look for field '%s' in", idtok, spec);
         } else {
           char *name = want ? xstrndup(spec, (size_t)(eq - spec)) : xstrdup(spec);
           jv *f = jpath(whole ? e->ev : e->check, name);
@@ -892,11 +929,11 @@ static void check_expectations(const tcase *c, scan_out *o, const char *root) {
           char *w = want ? replace_all(eq + 1, root, "@ROOT@") : NULL;
           char *g = got ? replace_all(got, root, "@ROOT@") : NULL;
           if (want && !got)
-            fail(c, ln, "check %ld: field %s: expected \"%s\", the field is absent", id, name, w);
+            fail(c, ln, "check %s: field %s: expected \"%s\", the field is absent", idtok, name, w);
           else if (want && strcmp(got, eq + 1) != 0)
-            fail(c, ln, "check %ld: field %s:\n      expected: %s\n      actual:   %s", id, name, w, g);
+            fail(c, ln, "check %s: field %s:\n      expected: %s\n      actual:   %s", idtok, name, w, g);
           else if (!want && got)
-            fail(c, ln, "check %ld: field %s should be absent, got \"%s\"", id, name, g);
+            fail(c, ln, "check %s: field %s should be absent, got \"%s\"", idtok, name, g);
           free(w);
           free(g);
           free(name);
@@ -950,6 +987,7 @@ static void check_expectations(const tcase *c, scan_out *o, const char *root) {
     } else {
       fail(c, ln, "case syntax: unknown expectation '%s'", line);
     }
+    free(idtok);
     free(line);
   }
   /* Every event must be accounted for by a result line. */
@@ -958,7 +996,7 @@ static void check_expectations(const tcase *c, scan_out *o, const char *root) {
     for (size_t j = 0; j < nid; j++) found |= listed[j] == o->ev[i].id;
     if (!found) {
       char *got = event_outcome(&o->ev[i]);
-      fail(c, 0, "check %ld: unexpected event (%s)", o->ev[i].id, got);
+      fail(c, 0, "check %s: unexpected event (%s)", o->ev[i].shown, got);
       free(got);
     }
   }
@@ -1055,7 +1093,9 @@ static void check_case_consistency(const tcase *c) {
   long passed = 0, failed = 0, invalid = 0, notrun = 0;
   for (size_t i = 0; i < c->nexpect; i++) {
     const char *e = c->expect[i], *sp = strchr(e, ' ');
-    if (!sp || sp == e || strspn(e, "0123456789") != (size_t)(sp - e)) continue;
+    if (!sp || sp == e || !strncmp(e, "summary ", 8) || !strncmp(e, "summary-field ", 14) ||
+        !strncmp(e, "checks ", 7))
+      continue; /* a result line starts with a check id (an integer or a 5.x string id) */
     if (!strcmp(sp + 1, "not run")) notrun++; /* 5.x: in total_checks only */
     else if (!strcmp(sp + 1, "passed")) passed++;
     else if (!strcmp(sp + 1, "failed")) failed++;
@@ -1144,7 +1184,7 @@ static void test_default_policy(void) {
   size_t pass = 0, failc = 0, na = 0;
   for (size_t i = 0; i < o.nev; i++) {
     if (o.ev[i].id < 90000) {
-      fprintf(stderr, "  default policy: check id %ld is below 90000\n", o.ev[i].id);
+      fprintf(stderr, "  default policy: check id %lld is below 90000\n", o.ev[i].id);
       test_cur_failed_ = 1;
     }
     jv *res = jget(o.ev[i].check, "result");

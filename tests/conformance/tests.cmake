@@ -2,6 +2,7 @@
 # (format: tests/conformance/README.md) and compares with SCA-SEMANTICS.md.
 add_executable(test_conformance ${CMAKE_CURRENT_LIST_DIR}/test_conformance.c)
 target_include_directories(test_conformance PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+target_link_libraries(test_conformance PRIVATE PkgConfig::OPENSSL) # SHA-256 of string check ids
 add_dependencies(test_conformance tenet)
 
 add_test(NAME conformance/scan COMMAND test_conformance)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "checkid.h"
 #include "codec.h"
 #include "err.h"
 #include "test.h"
@@ -196,12 +197,42 @@ static void test_detail_element_cap(void) {
   free(buf);
 }
 
+/* A 5.x text id: the alert shows it as written (check_id is its key); it survives the detail's
+ * round trip through the codec (the agent's stored detail, a dump). */
+static void test_text_id(void) {
+  Tenet__CheckDetail d = TENET__CHECK_DETAIL__INIT;
+  d.policy = "P";
+  d.title = "T";
+  d.id_text = "s\"5";
+  strbuf b = STRBUF_INIT;
+  REQUIRE(codec_detail_encode(&d, &b, err, sizeof err) == TN_OK);
+  Tenet__CheckDetail *back = NULL;
+  REQUIRE(codec_detail_decode(b.data, b.len, &back, err, sizeof err) == TN_OK);
+  CHECK_STR(back->id_text, "s\"5");
+  unlink(path);
+  alerts *a = alerts_open(path, err, sizeof err);
+  REQUIRE(a);
+  alerts_check(a, "001", "ids", NULL, 42, checkid_text_key("s\"5", 3), "passed", "", back, NULL);
+  d.id_text = ""; /* an integer id: the key, as before */
+  alerts_check(a, "001", "ids", NULL, 42, 9, "passed", "", &d, NULL);
+  REQUIRE(alerts_flush(a) == TN_OK);
+  alerts_close(a);
+  char *all = tmp_read(path);
+  REQUIRE(all);
+  CHECK(strstr(all, "\"check\":{\"id\":\"s\\\"5\",\"title\":\"T\"") != NULL);
+  CHECK(strstr(all, "\"check\":{\"id\":\"9\",\"title\":\"T\"") != NULL);
+  free(all);
+  codec_detail_free(back);
+  strbuf_free(&b);
+}
+
 int main(void) {
   tmp_make("alerts", dir, sizeof dir);
   snprintf(path, sizeof path, "%s/alerts.json", dir);
   RUN(test_alerts_byte_identical);
   RUN(test_detail_roundtrip);
   RUN(test_detail_element_cap);
+  RUN(test_text_id);
   test_rm_rf(dir);
   return test_report();
 }

@@ -14,6 +14,8 @@
 
 #include "bundle.h"
 #include "bundle_int.h"
+#include "checkid.h"
+#include "compile.h"
 #include "crypto.h"
 #include "err.h"
 #include "program.h"
@@ -602,10 +604,10 @@ static void test_section_structure(void) {
   REQUIRE(sreq && schk && slines);
 
   memcpy(c, b, len); /* unknown section type */
-  le_put32(c + sreq, 8);
+  le_put32(c + sreq, BSEC__MAX + 1);
   reseal(c, len);
   CHECK_INT(read_rc(c, len), TN_ECORRUPT);
-  CHECK(has("unknown section type 8"));
+  CHECK(has("unknown section type 9"));
   le_put32(c + sreq, 0);
   reseal(c, len);
   CHECK_INT(read_rc(c, len), TN_ECORRUPT);
@@ -1018,6 +1020,114 @@ static void test_writer_refuses_invalid(void) {
   program_free(p);
 }
 
+/* 5.x text ids (vm/checkid.h): the optional check id table carries them, written only when a
+ * check has one (so integer-id bundles keep their bytes), read back onto the checks, and bound to
+ * the keys: damage to it is corruption, never a wrong id. */
+static program *compile5(const char *yaml) {
+  diag_list *d = diag_list_new();
+  program *p = compile_policy_buffer("ids.yml", yaml, strlen(yaml), NULL, d);
+  if (!p) diag_print(d, stderr, 0);
+  diag_list_free(d);
+  return p;
+}
+
+static void test_text_ids(void) {
+  const char *head = "policy: {id: \"ids\", file: \"ids.yml\", name: \"n\", description: \"d\"}\nchecks:\n";
+  char y[1024];
+  snprintf(y, sizeof y,
+           "%s  - {id: \"s5\", name: a, condition: all, rules: ['f:/a']}\n"
+           "  - {id: 7, name: b, condition: all, rules: ['f:/a']}\n"
+           "  - {id: \"cis-1.2\", name: c, condition: all, rules: ['f:/a']}\n",
+           head);
+  program *p = compile5(y);
+  REQUIRE(p);
+  size_t len;
+  uint8_t *b = write_bundle(p, NULL, &len);
+  REQUIRE(b);
+  size_t sids = section_at(b, len, BSEC_CHECK_IDS);
+  REQUIRE(sids);
+  CHECK_INT(le_get32(b + BH_SECTION_COUNT), 7);
+  CHECK_INT(le_get32(b + sids + 4), 4 + 2 * BUNDLE_CHECK_ID_SIZE);
+  program *q = NULL;
+  bundle_info info;
+  REQUIRE(bundle_read(b, len, &q, &info, err, sizeof err) == TN_OK);
+  same_program(p, q);
+  REQUIRE(q->nchecks == 3);
+  CHECK_STR(program_check_text_id(q, &q->checks[0]), "s5");
+  CHECK(program_check_text_id(q, &q->checks[1]) == NULL);
+  CHECK_STR(program_check_text_id(q, &q->checks[2]), "cis-1.2");
+  CHECK(q->checks[0].id == checkid_text_key("s5", 2));
+  CHECK(q->checks[1].id == 7);
+  prog_check_meta m;
+  program_check_meta(q, &q->checks[2], &m);
+  CHECK_STR(m.id_text, "cis-1.2");
+  program_free(q);
+
+  /* damage, resealed so that it reaches the structure checks */
+  uint8_t *c = malloc(len);
+  size_t e0 = sids + 8 + 4; /* first record: index, text */
+  memcpy(c, b, len);
+  le_put32(c + e0, 3); /* index beyond the checks */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("check id table entry 0: check 3 of 3"));
+  memcpy(c, b, len);
+  le_put32(c + e0 + 8, 0); /* second record's index not after the first */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("not after"));
+  memcpy(c, b, len);
+  le_put32(c + e0 + 4, le_get32(b + e0 + 12)); /* s5 given cis-1.2's text: not its key */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("is not the key of its text id"));
+  memcpy(c, b, len);
+  le_put32(c + e0 + 4, 0); /* an empty text */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  CHECK(has("empty text id"));
+  memcpy(c, b, len);
+  le_put32(c + sids + 8, 0); /* an empty table (written only when a check has a text id) */
+  reseal(c, len);
+  CHECK_INT(read_rc(c, len), TN_ECORRUPT);
+  /* the table dropped: a key in the text range without its text */
+  memcpy(c, b, len);
+  le_put32(c + BH_SECTION_COUNT, 6);
+  size_t cut = len - (len - BUNDLE_TRAILER_SIZE - sids);
+  memmove(c + sids, c + len - BUNDLE_TRAILER_SIZE, BUNDLE_TRAILER_SIZE);
+  reseal(c, cut);
+  CHECK_INT(read_rc(c, cut), TN_ECORRUPT);
+  CHECK(has("in the text-id range but has no text id"));
+  free(c);
+  free(b);
+  program_free(p);
+
+  /* a text that holds an integer is never a text id ("5" is check 5) */
+  snprintf(y, sizeof y, "%s  - {id: \"s5\", name: \"5\", condition: all, rules: ['f:/a']}\n", head);
+  p = compile5(y);
+  REQUIRE(p);
+  p->checks[0].text_id = p->checks[0].title;
+  p->checks[0].id = checkid_text_key("5", 1);
+  CHECK_INT(program_verify_fields(p, err, sizeof err), TN_ECORRUPT);
+  CHECK(has("text id '5' is an integer"));
+  program_free(p);
+
+  /* integer ids only ("5" is the integer 5): no table, the bytes of before */
+  snprintf(y, sizeof y,
+           "%s  - {id: \"5\", name: a, condition: all, rules: ['f:/a']}\n"
+           "  - {id: 7, name: b, condition: all, rules: ['f:/a']}\n",
+           head);
+  p = compile5(y);
+  REQUIRE(p);
+  b = write_bundle(p, NULL, &len);
+  REQUIRE(b);
+  CHECK(section_at(b, len, BSEC_CHECK_IDS) == 0);
+  CHECK_INT(le_get32(b + BH_SECTION_COUNT), 6);
+  for (uint32_t i = 0; i < p->nchecks; i++) CHECK(program_check_text_id(p, &p->checks[i]) == NULL);
+  free(b);
+  program_free(p);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) {
     perror("mkdtemp");
@@ -1054,6 +1164,7 @@ int main(void) {
   RUN(test_read_file);
   RUN(test_file_load);
   RUN(test_writer_refuses_invalid);
+  RUN(test_text_ids);
 
   crypto_key_free(priv);
   crypto_key_free(pub);

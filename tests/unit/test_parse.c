@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkid.h"
 #include "corpus.h"
 #include "crypto.h"
 #include "policy.h"
+#include "program.h"
 #include "test.h"
 #include "ydoc.h"
 
@@ -352,16 +354,18 @@ static void test_schema5_fields(void) {
   policy_ast *a = parse(y, &d);
   REQUIRE(a);
   CHECK_INT(a->schema, 5);
-  CHECK_INT(diag_errors(d), 1);
-  const diag *e = find(d, 17, 9);
-  REQUIRE(e);
-  CHECK_STR(e->message, "check id must be an integer or a string holding one");
+  CHECK_INT(diag_errors(d), 0); /* `abc`: a 5.x text id */
+  REQUIRE(a->nchecks == 2);
+  CHECK(a->checks[1].id_is_text);
+  CHECK_STR(a->checks[1].id_text, "abc");
+  CHECK(a->checks[1].id == checkid_text_key("abc", 3));
   const diag *w = find(d, 11, 7); /* cis is not a 5.x framework */
   REQUIRE(w);
   CHECK(w->level == DIAG_WARNING);
   ast_check *k = &a->checks[0];
   CHECK_INT(k->id, 2000);
   CHECK_STR(k->id_text, "2000");
+  CHECK(!k->id_is_text); /* a string holding an integer is that integer */
   CHECK_STR(k->title.s, "N");
   CHECK(k->compliance_is_map);
   REQUIRE(k->ncompliance == 1);
@@ -515,6 +519,68 @@ static void test_corpus(void) {
   CHECK_INT(corpus_errors, 0);
 }
 
+/* 5.x string ids (SCA-SEMANTICS §10 "Loading"): any string under the 5.x dialect, keyed by
+ * checkid_text_key; "5" and 5 are one id; --dialect wazuh4 keeps the 4.x rule, --dialect wazuh5
+ * opens it to a 4.x-schema policy. */
+static void test_string_ids(void) {
+  const char *y5 = HEADER4 "  - {id: \"s5\", name: a, condition: all, rules: ['f:/a']}\n"
+                           "  - {id: 5, name: b, condition: all, rules: ['f:/a']}\n"
+                           "  - {id: \"5\", name: c, condition: all, rules: ['f:/a']}\n"
+                           "  - {id: \"s5\", name: d, condition: all, rules: ['f:/a']}\n"
+                           "  - {id: \"\", name: e, condition: all, rules: ['f:/a']}\n"
+                           "  - {id: \"a\\0b\", name: f, condition: all, rules: ['f:/a']}\n"
+                           "  - {id: \"99999999999\", name: g, condition: all, rules: ['f:/a']}\n"
+                           "  - {id: \"-3\", name: h, condition: all, rules: ['f:/a']}\n";
+  diag_list *d = diag_list_new();
+  policy_ast *a = policy_parse_buffer("t.yml", y5, strlen(y5), d);
+  REQUIRE(a);
+  CHECK_INT(a->schema, 5);
+  CHECK_STR(find(d, 9, 10)->message, "duplicate check id 5 (first defined at line 8)");
+  CHECK_STR(find(d, 10, 10)->message, "duplicate check id 's5' (first defined at line 7)");
+  CHECK_STR(find(d, 11, 10)->message, "check id must not be an empty string");
+  CHECK_STR(find(d, 12, 10)->message, "check id must not contain a NUL byte");
+  CHECK_INT(diag_errors(d), 4);
+  CHECK(a->checks[0].id_is_text && a->checks[0].id == checkid_text_key("s5", 2));
+  CHECK(checkid_is_text_key(a->checks[0].id));
+  CHECK(!a->checks[1].id_is_text && a->checks[1].id == 5);
+  CHECK(!a->checks[2].id_is_text && a->checks[2].id == 5);
+  CHECK(a->checks[6].id_is_text); /* beyond 32 bits: a text id, not a range error */
+  CHECK_STR(a->checks[6].id_text, "99999999999");
+  CHECK(!a->checks[7].id_is_text && a->checks[7].id == -3);
+  policy_ast_free(a);
+  diag_list_free(d);
+
+  /* --dialect wazuh4 on a 5.x schema: "5" still reads, "s5" is refused as before */
+  const char *one = HEADER4 "  - {id: \"s5\", name: a, condition: all, rules: ['f:/a']}\n"
+                            "  - {id: \"6\", name: b, condition: all, rules: ['f:/a']}\n";
+  d = diag_list_new();
+  a = policy_parse_buffer_as("t.yml", one, strlen(one), DIALECT_WAZUH4, d);
+  REQUIRE(a);
+  CHECK_INT(diag_errors(d), 1);
+  CHECK_STR(find(d, 7, 10)->message, "check id must be an integer or a string holding one");
+  CHECK(a->checks[1].id == 6);
+  policy_ast_free(a);
+  diag_list_free(d);
+
+  /* a 4.x schema: refused by default, a text id under --dialect wazuh5 */
+  const char *four = HEADER4 "  - {id: \"s5\", title: a, condition: all, rules: ['f:/a']}\n";
+  d = diag_list_new();
+  a = policy_parse_buffer("t.yml", four, strlen(four), d);
+  REQUIRE(a);
+  CHECK_INT(a->schema, 4);
+  CHECK_INT(diag_errors(d), 1);
+  policy_ast_free(a);
+  diag_list_free(d);
+  d = diag_list_new();
+  a = policy_parse_buffer_as("t.yml", four, strlen(four), DIALECT_WAZUH5, d);
+  REQUIRE(a);
+  CHECK_INT(diag_errors(d), 0);
+  CHECK(a->checks[0].id_is_text);
+  CHECK_STR(a->checks[0].id_text, "s5");
+  policy_ast_free(a);
+  diag_list_free(d);
+}
+
 int main(int argc, char **argv) {
   if (test_corpus_wanted(argc, argv)) { /* CTest: corpus/test_parse, skipped without the corpus */
     if (!test_corpus_dir("wazuh-4.14.7", corpus4, sizeof corpus4) ||
@@ -536,6 +602,7 @@ int main(int argc, char **argv) {
   RUN(test_valid_policy);
   RUN(test_schema_detection);
   RUN(test_schema5_fields);
+  RUN(test_string_ids);
   RUN(test_check_ids);
   RUN(test_rules_limits);
   RUN(test_compliance_shapes);

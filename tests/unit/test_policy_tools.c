@@ -274,6 +274,64 @@ static void test_scan_root(void) {
   CHECK(strstr(out, "tenet scan: --root: root directory 'nowhere'") != NULL);
 }
 
+/* 5.x string check ids in the tools: tenet test names them quoted ("s5": passed) and --update
+ * writes them so; a waiver names "s5"; a baseline gives "id":"s5"; tenet diff shows s5. */
+static void test_string_ids(void) {
+  char out[16384];
+  write_file("s5.yml", "policy: {id: \"ids\", file: \"s5.yml\", name: \"ids\", description: \"d\"}\n"
+                       "checks:\n"
+                       "  - {id: \"s5\", name: \"hosts exists\", condition: all, rules: ['f:/etc/hosts']}\n"
+                       "  - {id: 7, name: \"missing file\", condition: all, rules: ['f:/etc/missing']}\n"
+                       "  - {id: \"cis-1.2\", name: \"missing content\", condition: all, "
+                       "rules: ['f:/etc/missing -> r:x']}\n");
+  write_file("s5.test.yml", "cases:\n  - name: base\n    root: root\n    expect:\n"
+                            "      \"s5\": passed\n      7: failed\n"
+                            "      \"cis-1.2\": {result: not applicable, reason: \"File '/etc/missing' does not exist "
+                            "or is not a regular file\"}\n");
+  CHECK_INT(sh(out, sizeof out, "$TENET test s5.yml s5.test.yml"), 0);
+  write_file("s5bad.test.yml", "cases:\n  - name: base\n    root: root\n    expect:\n      \"s5\": failed\n"
+                               "      \"nope\": passed\n");
+  CHECK_INT(sh(out, sizeof out, "$TENET test s5.yml s5bad.test.yml"), 1);
+  CHECK(strstr(out, "\n  s5  hosts exists  (s5bad.test.yml:5)\n") != NULL);
+  CHECK(strstr(out, "s5bad.test.yml:6: check nope is expected but the policy has no such check") != NULL);
+  write_file("s5u.test.yml", "cases:\n  - name: base\n    root: root\n");
+  CHECK_INT(sh(out, sizeof out, "$TENET test --update s5.yml s5u.test.yml"), 0);
+  const char *u = read_file("s5u.test.yml");
+  REQUIRE(u);
+  CHECK(strstr(u, "      7: failed\n      \"cis-1.2\": {result: not applicable, reason: ") != NULL);
+  CHECK(strstr(u, "\n      \"s5\": passed\n") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET test s5.yml s5u.test.yml"), 0);
+
+  /* a waiver names the text id (quoted); an unknown one is a warning naming it */
+  write_file("w.yml", "waivers:\n  - policy: ids\n    checks: [\"s5\", \"nope\"]\n    justification: j\n"
+                      "    owner: o\n    expires: 2999-01-01\n");
+  CHECK_INT(sh(out, sizeof out, "$TENET scan --allow-unsigned --root root --waivers w.yml --format json s5.yml"), 0);
+  CHECK(strstr(out, "{\"id\":\"s5\",\"title\":\"hosts exists\",\"result\":\"passed\",\"status\":\"waived\"") != NULL);
+  CHECK(strstr(out, "{\"id\":7,\"title\":\"missing file\",\"result\":\"failed\",\"status\":\"failed\"") != NULL);
+  CHECK(strstr(out, "w.yml:3:20: warning: policy 'ids' has no check nope: this waiver entry applies to nothing") !=
+        NULL);
+
+  /* a baseline that had s5 failed: s5 is the one change */
+  write_file("base.json", "{\"policies\":[{\"id\":\"ids\",\"checks\":[{\"id\":\"s5\",\"result\":\"failed\"},"
+                          "{\"id\":7,\"result\":\"failed\"},{\"id\":\"cis-1.2\",\"result\":\"not applicable\"}]}]}");
+  CHECK_INT(sh(out, sizeof out, "$TENET scan --allow-unsigned --root root --baseline base.json --only-changes "
+                                "--format text s5.yml"),
+            0);
+  CHECK(strstr(out, "  pass  s5      hosts exists\n                changed: failed -> passed\n") != NULL);
+  CHECK(strstr(out, "1 check changed since the baseline") != NULL);
+
+  /* tenet diff */
+  write_file("s5b.yml", "policy: {id: \"ids\", file: \"s5.yml\", name: \"ids\", description: \"d\"}\n"
+                        "checks:\n"
+                        "  - {id: \"s5\", name: \"hosts is there\", condition: all, rules: ['f:/etc/hosts']}\n"
+                        "  - {id: 7, name: \"missing file\", condition: all, rules: ['f:/etc/missing']}\n");
+  CHECK_INT(sh(out, sizeof out, "$TENET diff s5.yml s5b.yml"), 0);
+  CHECK(strstr(out, "    - cis-1.2  missing content\n") != NULL);
+  CHECK(strstr(out, "    * s5  hosts is there  (was: hosts exists)\n") != NULL);
+  CHECK_INT(sh(out, sizeof out, "$TENET diff --format json s5.yml s5b.yml"), 0);
+  CHECK(strstr(out, "\"removed\":[{\"id\":\"cis-1.2\",\"title\":\"missing content\"}]") != NULL);
+}
+
 int main(void) {
   tenet = test_env("TENET_BIN", "build/tenet");
   setup();
@@ -284,6 +342,7 @@ int main(void) {
   RUN(test_bad_test_files);
   RUN(test_diff_pairs);
   RUN(test_scan_root);
+  RUN(test_string_ids);
   test_rm_rf(dir);
   return test_report();
 }

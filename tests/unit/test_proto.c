@@ -3,6 +3,7 @@
  * refused with TN_EPROTO / TN_ETOOBIG instead of crashing or slipping through. */
 #include <stdint.h>
 
+#include "checkid.h"
 #include "codec.h"
 #include "err.h"
 #include "frame.h"
@@ -537,6 +538,49 @@ static void test_validation(void) {
 /* Every body of the Envelope's oneof (read from the generated descriptor) has a row in
  * messages.def: a name that is the schema's field name, a direction from its field number (16-31:
  * agent -> manager, 32-47: manager -> agent), and a validation that refuses it without its body. */
+/* CheckDetail.id_text (a 5.x text id) travels beside check_id, which must be its key: a message
+ * whose text and key disagree is refused on both sides of the wire. */
+static void test_text_id(void) {
+  Tenet__CheckDetail det = TENET__CHECK_DETAIL__INIT;
+  det.policy = "P";
+  det.title = "T";
+  det.id_text = "s5";
+  Tenet__CheckDelta c = TENET__CHECK_DELTA__INIT;
+  c.check_id = checkid_text_key("s5", 2);
+  c.result = TENET__CHECK_RESULT__PASSED;
+  c.detail = &det;
+  Tenet__CheckDelta *cs[] = {&c};
+  Tenet__CheckDeltas d = TENET__CHECK_DELTAS__INIT;
+  d.policy_id = "ids";
+  d.scan_id = 1;
+  d.n_checks = 1;
+  d.checks = cs;
+  Tenet__Envelope env = TENET__ENVELOPE__INIT;
+  env.seq = 1;
+  env.body_case = TENET__ENVELOPE__BODY_CHECK_DELTAS;
+  env.check_deltas = &d;
+  Tenet__Envelope *m = round_trip(&env);
+  CHECK_STR(m->check_deltas->checks[0]->detail->id_text, "s5");
+  CHECK(m->check_deltas->checks[0]->check_id == c.check_id);
+  codec_free(m);
+
+  strbuf sb = STRBUF_INIT;
+  c.check_id = 5; /* not the key of "s5" */
+  CHECK_INT(codec_encode(&env, &sb, err, sizeof err), TN_EPROTO);
+  CHECK(strstr(err, "check_deltas.checks[0].detail.id_text is not the text of its check_id") != NULL);
+  /* the same bytes from a peer: encoded by hand without validation, refused on decode */
+  size_t n = tenet__envelope__get_packed_size(&env);
+  uint8_t *raw = malloc(n);
+  tenet__envelope__pack(&env, raw);
+  m = NULL;
+  CHECK_INT(codec_decode(raw, n, FRAME_MAX_DEFAULT, &m, err, sizeof err), TN_EPROTO);
+  CHECK(m == NULL);
+  free(raw);
+  det.id_text = ""; /* an integer id: no text */
+  CHECK_INT(codec_validate(&env, err, sizeof err), TN_OK);
+  strbuf_free(&sb);
+}
+
 static void test_message_table_covers_the_schema(void) {
   const ProtobufCMessageDescriptor *d = &tenet__envelope__descriptor;
   int bodies = 0;
@@ -572,5 +616,6 @@ int main(void) {
   RUN(test_repeated_limit);
   RUN(test_unknown_fields_skipped);
   RUN(test_validation);
+  RUN(test_text_id);
   return test_report();
 }

@@ -259,6 +259,56 @@ static void test_every_format(void) {
   run_free(&r);
 }
 
+/* 5.x text ids: every format shows the id as the policy writes it (escaped for its syntax); JSON
+ * formats give it as a string, integer ids stay numbers. */
+static void test_text_ids_every_format(void) {
+  char p5[PATH_MAX + 16];
+  snprintf(p5, sizeof p5, "%s/ids.yml", dir);
+  FILE *f = fopen(p5, "w");
+  REQUIRE(f);
+  fprintf(f, "policy: {id: \"ids\", file: \"ids.yml\", name: \"n\", description: \"d\"}\n"
+             "checks:\n"
+             "  - {id: \"s<5>\", name: \"text\", condition: all, rules: ['f:%s/absent']}\n"
+             "  - {id: 7, name: \"int\", condition: all, rules: ['f:%s/absent']}\n",
+          dir, dir);
+  fclose(f);
+  run r;
+  memset(&r, 0, sizeof r);
+  char err[512];
+  load_options lo = {0};
+  REQUIRE(load_policy(p5, &lo, &r.lp, NULL, err, sizeof err) == TN_OK);
+  REQUIRE((r.img = vm_image_load(r.lp.prog, err, sizeof err)));
+  scan_options so = {.jobs = 1, .eval = EVAL_OPTIONS_DEFAULT, .scan_id = 77};
+  REQUIRE(scan_run(r.img, NULL, NULL, &so, &r.scan) == TN_OK);
+  REQUIRE(r.scan.nchecks == 2);
+  CHECK(r.scan.checks[0].id == 7 && r.scan.checks[0].id_text == NULL); /* key order */
+  CHECK_STR(r.scan.checks[1].id_text, "s<5>");
+  static const struct {
+    const char *format, *want[3];
+  } cases[] = {
+      {"text", {"  FAIL  s<5>    text\n", "  FAIL  7       int\n"}},
+      {"jsonl", {"\"check\":{\"id\":\"s<5>\",\"title\":\"text\"", "\"check\":{\"id\":7,"}},
+      {"json", {"{\"id\":\"s<5>\",\"title\":\"text\"", "{\"id\":7,\"title\":\"int\""}},
+      {"csv", {"ids,s<5>,text,failed", "ids,7,int,failed"}},
+      {"junit", {"name=\"s&lt;5&gt;: text\"", "name=\"7: int\""}},
+      {"sarif", {"\"ids/s<5>\"", "\"check_id\":\"s<5>\"", "Check s<5> of policy ids failed: text"}},
+      {"html", {"id=\"ids-s&lt;5&gt;\"", "<td>s&lt;5&gt;</td>", "<td>7</td>"}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int rc;
+    char *out = render(cases[i].format, &r.scan, 1, &rc);
+    REQUIRE(out);
+    CHECK_INT(rc, TN_OK);
+    for (int k = 0; k < 3 && cases[i].want[k]; k++)
+      if (!strstr(out, cases[i].want[k])) {
+        fprintf(stderr, "format %s: no '%s' in:\n%s\n", cases[i].format, cases[i].want[k], out);
+        CHECK(0);
+      }
+    free(out);
+  }
+  run_free(&r);
+}
+
 /* ---- over the corpus: fields == the spliced metadata ---- */
 
 static size_t compared, policies;
@@ -376,6 +426,7 @@ int main(int argc, char **argv) {
   RUN(test_text);
   RUN(test_text5);
   RUN(test_every_format);
+  RUN(test_text_ids_every_format);
   test_rm_rf(dir);
   return test_report();
 }
