@@ -473,6 +473,18 @@ static void pg_close(void *h) {
   free(s);
 }
 
+/* Agents send bytes (file contents in reasons and events) that need not be valid UTF-8: a
+ * SQL_ASCII database keeps them as sent, like SQLite; another encoding refuses them (their batch
+ * rolls back and comes again). Said once at start. */
+static void check_encoding(pg_store *s) {
+  const char *enc = PQparameterStatus(s->conn, "server_encoding");
+  if (!s->readonly && enc && strcmp(enc, "SQL_ASCII") != 0)
+    log_warn("PostgreSQL store: database '%s' has encoding %s: text an agent sends that is not valid %s "
+             "will be refused (its batch rolls back and the agent sends it again); create the database with "
+             "ENCODING 'SQL_ASCII' TEMPLATE template0 (docs/DAEMONS.md)",
+             PQdb(s->conn), enc, enc);
+}
+
 static void *pg_open(const char *uri, int readonly, int durable, char *err, size_t errlen) {
   pg_store *s = calloc(1, sizeof *s);
   if (!s || !(s->uri = strdup(uri))) {
@@ -491,6 +503,7 @@ static void *pg_open(const char *uri, int readonly, int durable, char *err, size
     pg_close(s);
     return NULL;
   }
+  check_encoding(s);
   return s;
 }
 
