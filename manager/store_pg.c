@@ -277,8 +277,11 @@ static void p_bin(params *p, const void *b, size_t n) {
   p->n++;
 }
 
+static int reconnect(pg_store *s);
+
 /* Run prepared statement st; the result (PQclear it) or NULL with s->err set ("what: why"). */
 static PGresult *run(pg_store *s, int st, const params *p, int binary, const char *what) {
+  if (s->broken && !s->in_tx && !s->readonly) reconnect(s); /* outside a transaction: try again now */
   if (s->broken || !s->conn) {
     snprintf(s->err, sizeof s->err, "%s: the PostgreSQL connection is lost (reconnecting)", what);
     return NULL;
