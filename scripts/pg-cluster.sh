@@ -85,7 +85,7 @@ if [ "$(id -u)" -eq 0 ]; then
   chown nobody:nogroup "$c" || fail "cannot give $c to nobody"
 fi
 : >"$dir/log"
-as_owner "$bindir/initdb" -D "$c/data" -U tenet --auth=trust -E UTF8 --no-locale --no-sync \
+as_owner "$bindir/initdb" -D "$c/data" -U tenet --auth=trust -E SQL_ASCII --no-locale --no-sync \
   >>"$dir/log" 2>&1 </dev/null || fail "initdb failed"
 as_owner "$bindir/pg_ctl" -D "$c/data" -w -t 60 -l "$c/server.log" \
   -o "-c listen_addresses='' -k $c -p $port -c max_connections=200" start >>"$dir/log" 2>&1 </dev/null ||

@@ -191,6 +191,8 @@ static void transcript(mstore *s, strbuf *b) {
   put_check(s, "001", "p", 1002, "failed", 5);
   put_check(s, "001", "p", 999, "not applicable", 5);
   put_check(s, "001", "p", 20, "passed", 5); /* numeric order: 20 before 999 */
+  mstore_check raw = {21, "failed", "line 'caf\xe9' (Latin-1) \xff\xfe", 5, "{\"x\":\"\xe9\"}", 7, "t\x80"};
+  T(mstore_check_put(s, "001", "p", &raw)); /* bytes that are not UTF-8: kept as sent */
   hash_line(b, s, "001", "p");
   hash_line(b, s, "001", "none");
   put_check(s, "002", "gone", 1, "passed", 1);
