@@ -96,15 +96,16 @@ static void unwatch_sock(agent_session *s) {
   s->sock_fd = -1;
 }
 
-/* The attempt on the current manager failed (what: "Cannot connect to" / "Connection lost with"):
- * move to the next one and schedule the attempt, with one log line saying where and when. */
-static void fail_over(agent_session *s, const char *what, const char *why) {
+/* The attempt on the current manager failed (lost: a session ended, else the connection could not
+ * be made): move to the next one and schedule the attempt, with one log line saying where and when. */
+static void fail_over(agent_session *s, int lost, const char *why) {
   char was[300], next[300];
   agent_failover_addr_format(agent_failover_current(&s->fo), was, sizeof was);
   int64_t delay = agent_failover_failed(&s->fo);
   agent_failover_addr_format(agent_failover_current(&s->fo), next, sizeof next);
   if (why)
-    log_warn("%s manager %s: %s (next attempt: %s in %lld.%03lld s)", what, was, why, next,
+    log_warn("%s manager %s%s: %s (next attempt: %s in %lld.%03lld s)",
+             lost ? "Connection to" : "Cannot connect to", was, lost ? " lost" : "", why, next,
              (long long)(delay / 1000), (long long)(delay % 1000));
   retry_later(s, delay);
 }
@@ -128,7 +129,7 @@ static void disconnect(agent_session *s, const char *why) {
   close_conn(s);
   /* A session that lasted resets the backoff (failover.h). */
   if (s->got_ack || time(NULL) - s->connected_at >= AGENT_FAILOVER_STABLE_S) agent_failover_stable(&s->fo);
-  fail_over(s, "Connection lost with", why);
+  fail_over(s, 1, why);
 }
 
 static int flush_out(agent_session *s, char *err, size_t errlen);
@@ -264,7 +265,7 @@ static void connect_now(agent_session *s) {
   }
   if (rc != TN_OK) {
     if (s->conn) close_conn(s);
-    fail_over(s, "Cannot connect to", err);
+    fail_over(s, 0, err);
     return;
   }
   char addr[300];
