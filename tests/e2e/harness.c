@@ -332,10 +332,11 @@ void e2e_agent_init(e2e_agent *a, e2e_env *e, const char *id, int port, const ch
 void e2e_agent_managers(e2e_agent *a, const e2e_manager *const *ms, size_t n) {
   size_t k = 0;
   a->managers[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    k += (size_t)snprintf(a->managers + k, sizeof a->managers - k, "%s127.0.0.1:%d", i ? ", " : "",
-                          ms[i]->port);
-  if (k >= sizeof a->managers) die("agent %s: too many managers", a->id);
+  for (size_t i = 0; i < n; i++) {
+    int w = snprintf(a->managers + k, sizeof a->managers - k, "%s127.0.0.1:%d", i ? ", " : "", ms[i]->port);
+    if (w < 0 || (size_t)w >= sizeof a->managers - k) die("agent %s: too many managers", a->id);
+    k += (size_t)w;
+  }
   if (n) a->port = ms[0]->port;
 }
 
