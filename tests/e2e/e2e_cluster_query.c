@@ -69,8 +69,8 @@ static void test_query(void) {
     snprintf(line, sizeof line, "agent %s  (version", ag[i].id);
     CHECK(strstr(out, line) != NULL);
   }
-  CHECK(strstr(out, "score  50%") != NULL);  /* 401: 2 of 4 */
-  CHECK(strstr(out, "score 100%") != NULL);  /* 402 */
+  CHECK(strstr(out, "score  50%") != NULL);    /* 401: 2 of 4 */
+  CHECK(strstr(out, "score 100%") != NULL);    /* 402 */
   CHECK(strstr(out, "not connected") == NULL); /* every agent is served by one of them */
   same_answer((const char *const[]){"agents", "--json", NULL}, 0, out, sizeof out);
   CHECK(strstr(out, "\"agent_id\":\"403\"") != NULL);

@@ -578,8 +578,8 @@ static int field(const char *line, const char *key, char *out, size_t cap) {
 
 static int tally_line(e2e_alert_tally *t, const char *line) {
   char agent[65], type[16], scan[32], check[32] = "-1";
-  if (field(line, "\"agent\":{\"id\":\"", agent, sizeof agent) || field(line, "\"type\":\"", type, sizeof type) ||
-      field(line, "\"scan_id\":\"", scan, sizeof scan))
+  if (field(line, "\"agent\":{\"id\":\"", agent, sizeof agent) ||
+      field(line, "\"type\":\"", type, sizeof type) || field(line, "\"scan_id\":\"", scan, sizeof scan))
     return -1;
   int is_check = strcmp(type, "check") == 0;
   if (!is_check && strcmp(type, "summary") != 0) return -1;
@@ -592,7 +592,8 @@ static int tally_line(e2e_alert_tally *t, const char *line) {
     t->summaries++;
   for (size_t i = 0; i < t->n; i++) {
     e2e_alert_key *k = &t->key[i];
-    if (k->check_id == cid && k->scan_id == sid && strcmp(k->agent, agent) == 0 && strcmp(k->type, type) == 0) {
+    if (k->check_id == cid && k->scan_id == sid && strcmp(k->agent, agent) == 0 &&
+        strcmp(k->type, type) == 0) {
       k->count++;
       return 0;
     }

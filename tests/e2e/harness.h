@@ -64,7 +64,8 @@ typedef struct e2e_manager {
   char name[64]; /* its directory's name, and its node_name on PostgreSQL */
   /* db: the store as mstore_open takes it — dir/manager.db, or the scenario's PostgreSQL URI */
   char dir[PATH_MAX + 32], conf[PATH_MAX + 48], db[PATH_MAX + 48], alerts[PATH_MAX + 48], log[PATH_MAX + 48];
-  char bundles[PATH_MAX + 48], portfile[PATH_MAX + 48]; /* bundles may be set to a shared directory */
+  /* bundles: dir/bundles, or a directory several managers share (set it before the start) */
+  char bundles[PATH_MAX + 48], portfile[PATH_MAX + 48];
   char extra[1024]; /* more configuration lines */
   int port;         /* fixed after the first start, so agents find it again after a restart */
   pid_t pid;
