@@ -44,7 +44,7 @@ static void test_kill9(void) {
   for (int i = 0; i < NAGENTS; i++)
     REQUIRE(e2e_wait_converged(&m[0], &ag[i], "seed") == 0);
   for (int i = 0; i < 4; i++) {
-    char line[64];
+    char line[128];
     snprintf(line, sizeof line, "Agent '%s' connected from 127.0.0.1", ag[i].id);
     CHECK_INT(tmp_count(m[0].log, line), 1); /* m1 holds 101-104 */
   }
@@ -67,7 +67,7 @@ static void test_kill9(void) {
   /* m1's agents fail over to m2 (or m3) and converge there. */
   const char *logs[] = {m[1].log, m[2].log};
   for (int i = 0; i < 4; i++) {
-    char line[64];
+    char line[128];
     snprintf(line, sizeof line, "Agent '%s' connected from 127.0.0.1", ag[i].id);
     for (int k = 0; k < E2E_WAIT_MS / 50 && e2e_count_all(logs, 2, line) < 1; k++)
       usleep(50000);

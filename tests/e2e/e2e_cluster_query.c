@@ -65,7 +65,7 @@ static void test_query(void) {
   static char out[65536];
   same_answer((const char *const[]){"agents", NULL}, 0, out, sizeof out);
   for (int i = 0; i < NAGENTS; i++) {
-    char line[64];
+    char line[128];
     snprintf(line, sizeof line, "agent %s  (version", ag[i].id);
     CHECK(strstr(out, line) != NULL);
   }
