@@ -857,7 +857,7 @@ static int read_policy(const PGresult *r, int row, mstore_policy *p) {
   char **strs[4] = {&p->name, &p->file, &p->description, &p->references};
   for (int i = 0; i < 4; i++)
     if (!(*strs[i] = strdup(PQgetvalue(r, row, 5 + i)))) {
-      mstore_policy_free(p);
+      mstore_policy_strings_free(p);
       return TN_ENOMEM;
     }
   p->scan_id = gi(r, row, 9);
@@ -967,7 +967,7 @@ static int pg_policies_each(void *h, const char *agent_id, mstore_policy_fn fn, 
       break;
     }
     stop = fn(arg, &pol);
-    mstore_policy_free(&pol);
+    mstore_policy_strings_free(&pol);
   }
   PQclear(r);
   return stop;
