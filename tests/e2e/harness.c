@@ -15,6 +15,7 @@
 
 #include "agent/store.h"
 #include "err.h"
+#include "pg_test.h"
 #include "tmpdir.h"
 
 static void die(const char *fmt, ...) {
@@ -72,9 +73,22 @@ static void run_or_die(const char *const argv[]) {
   if (rc != 0) die("%s %s failed (%d):\n%s", argv[0], argv[1] ? argv[1] : "", rc, out);
 }
 
-void e2e_setup(e2e_env *e, const char *tag) {
+/* A database for the scenario in the test cluster (exits 77 when there is none). */
+static void pg_database(e2e_env *e, const char *tag) {
+  char name[48];
+  size_t k = 0;
+  for (const char *p = tag; *p && k < sizeof name - 1; p++) /* a database name: [a-z0-9_] */
+    name[k++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '_';
+  name[k] = '\0';
+  int rc = pg_test_database(name, e->store, sizeof e->store);
+  if (rc == 77) exit(77);
+  if (rc != 0) die("cannot create the scenario's PostgreSQL database");
+}
+
+static void setup(e2e_env *e, const char *tag, int pg) {
   memset(e, 0, sizeof *e);
   signal(SIGPIPE, SIG_IGN);
+  if (pg) pg_database(e, tag);
   e->tenet = env_or_die("TENET_BIN");
   e->agent_bin = env_or_die("TENET_AGENT_BIN");
   e->manager_bin = env_or_die("TENET_MANAGER_BIN");
@@ -93,6 +107,15 @@ void e2e_setup(e2e_env *e, const char *tag) {
   run_or_die(g1);
   run_or_die(g2);
 }
+
+void e2e_setup(e2e_env *e, const char *tag) {
+  const char *store = getenv("TENET_E2E_STORE");
+  if (store && *store && strcmp(store, "pg") != 0 && strcmp(store, "sqlite") != 0)
+    die("TENET_E2E_STORE is '%s': expected pg or sqlite", store);
+  setup(e, tag, store && strcmp(store, "pg") == 0);
+}
+
+void e2e_setup_pg(e2e_env *e, const char *tag) { setup(e, tag, 1); }
 
 void e2e_teardown(e2e_env *e, int failed) {
   if (failed) {
@@ -169,13 +192,13 @@ static pid_t spawn(const char *bin, const char *conf, const char *outlog) {
 }
 
 static int bad_exits;
-static char stderr_logs[16][PATH_MAX + 64];
+static char stderr_logs[32][PATH_MAX + 64];
 static int nstderr_logs;
 
 static void remember_log(const char *path) {
   for (int i = 0; i < nstderr_logs; i++)
     if (strcmp(stderr_logs[i], path) == 0) return;
-  if (nstderr_logs < 16) snprintf(stderr_logs[nstderr_logs++], sizeof stderr_logs[0], "%s", path);
+  if (nstderr_logs < 32) snprintf(stderr_logs[nstderr_logs++], sizeof stderr_logs[0], "%s", path);
 }
 
 /* Stop a daemon; one asked to stop (SIGTERM) must exit with status 0. */
@@ -231,10 +254,14 @@ static int alive(pid_t pid) {
 void e2e_manager_init(e2e_manager *m, e2e_env *e, const char *name, const char *extra_conf) {
   memset(m, 0, sizeof *m);
   m->env = e;
+  snprintf(m->name, sizeof m->name, "%s", name);
   snprintf(m->dir, sizeof m->dir, "%s/%s", e->dir, name);
   mkdir(m->dir, 0700);
   snprintf(m->conf, sizeof m->conf, "%s/manager.conf", m->dir);
-  snprintf(m->db, sizeof m->db, "%s/manager.db", m->dir);
+  if (e->store[0])
+    snprintf(m->db, sizeof m->db, "%s", e->store);
+  else
+    snprintf(m->db, sizeof m->db, "%s/manager.db", m->dir);
   snprintf(m->alerts, sizeof m->alerts, "%s/alerts.json", m->dir);
   snprintf(m->log, sizeof m->log, "%s/manager.log", m->dir);
   snprintf(m->bundles, sizeof m->bundles, "%s/bundles", m->dir);
@@ -246,13 +273,19 @@ void e2e_manager_init(e2e_manager *m, e2e_env *e, const char *name, const char *
 int e2e_manager_start(e2e_manager *m) {
   e2e_env *e = m->env;
   unlink(m->portfile);
+  char store[sizeof m->db + sizeof m->name + sizeof m->dir + 96];
+  if (e->store[0]) /* the pid file cannot default to the state file's directory: there is none */
+    snprintf(store, sizeof store, "store = %s\nnode_name = %s\npid_file = %s/tenet-manager.pid\n", m->db,
+             m->name, m->dir);
+  else
+    snprintf(store, sizeof store, "state_db = %s\n", m->db);
   tmp_write(m->conf,
             "# written by the e2e harness\n"
             "listen = 127.0.0.1:%d\n"
             "cert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\n"
-            "state_db = %s\nalerts_file = %s\nlog_file = %s\nlog_level = debug\n"
+            "%salerts_file = %s\nlog_file = %s\nlog_level = debug\n"
             "bundle_dir = %s\n%sport_file = %s\ndurable = no\n%s",
-            m->port, e->pki, e->pki, e->pki, m->db, m->alerts, m->log, m->bundles,
+            m->port, e->pki, e->pki, e->pki, store, m->alerts, m->log, m->bundles,
             strstr(m->extra, "bundle_poll_interval") ? "" : "bundle_poll_interval = 1s\n", m->portfile,
             m->extra);
   char out[PATH_MAX + 64];
@@ -296,16 +329,32 @@ void e2e_agent_init(e2e_agent *a, e2e_env *e, const char *id, int port, const ch
   e2e_issue_agent(e, id);
 }
 
+void e2e_agent_managers(e2e_agent *a, const e2e_manager *const *ms, size_t n) {
+  size_t k = 0;
+  a->managers[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    int w = snprintf(a->managers + k, sizeof a->managers - k, "%s127.0.0.1:%d", i ? ", " : "", ms[i]->port);
+    if (w < 0 || (size_t)w >= sizeof a->managers - k) die("agent %s: too many managers", a->id);
+    k += (size_t)w;
+  }
+  if (n) a->port = ms[0]->port;
+}
+
 int e2e_agent_start(e2e_agent *a) {
   e2e_env *e = a->env;
+  char managers[sizeof a->managers];
+  if (a->managers[0])
+    snprintf(managers, sizeof managers, "%s", a->managers);
+  else
+    snprintf(managers, sizeof managers, "127.0.0.1:%d", a->port);
   tmp_write(a->conf,
             "# written by the e2e harness\n"
-            "manager = 127.0.0.1:%d\n"
+            "manager = %s\n"
             "cert = %s/agents/%s.crt\nkey = %s/agents/%s.key\nca = %s/ca.crt\n"
             "trusted_keys = %s/release.pub\n"
             "bundle_dir = %s\nstate_db = %s\nlog_file = %s\nlog_level = debug\n"
             "scan_interval = 1h\nworkers = 2\nreconnect_min = 1s\nreconnect_max = 2s\n%s",
-            a->port, e->pki, a->id, e->pki, a->id, e->pki, e->keys, a->bundles, a->db, a->log, a->extra);
+            managers, e->pki, a->id, e->pki, a->id, e->pki, e->keys, a->bundles, a->db, a->log, a->extra);
   int started = tmp_count(a->log, "INFO: Started (agent");
   char out[PATH_MAX + 64];
   snprintf(out, sizeof out, "%s/stderr.log", a->dir);
@@ -495,6 +544,114 @@ int e2e_lines(const char *path) {
     n += *p == '\n';
   free(s);
   return n;
+}
+
+int e2e_count_all(const char *const *paths, size_t n, const char *needle) {
+  int total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += tmp_count(paths[i], needle);
+  return total;
+}
+
+int64_t e2e_manager_outbox(const e2e_manager *m) {
+  char err[512];
+  mstore *s = mstore_open(m->db, 1, 0, err, sizeof err);
+  int64_t count = -1, bytes = 0;
+  if (s && mstore_alerts_stats(s, &count, &bytes) != TN_OK) count = -1;
+  mstore_close(s);
+  return count;
+}
+
+/* ---- alerts over several managers ---- */
+
+/* The string value after key (e.g. "\"scan_id\":\"") in line, into out; 0 or -1 when absent. */
+static int field(const char *line, const char *key, char *out, size_t cap) {
+  const char *p = strstr(line, key);
+  if (!p) return -1;
+  p += strlen(key);
+  const char *q = strchr(p, '"');
+  if (!q || (size_t)(q - p) >= cap) return -1;
+  memcpy(out, p, (size_t)(q - p));
+  out[q - p] = '\0';
+  return 0;
+}
+
+static int tally_line(e2e_alert_tally *t, const char *line) {
+  char agent[65], type[16], scan[32], check[32] = "-1";
+  if (field(line, "\"agent\":{\"id\":\"", agent, sizeof agent) ||
+      field(line, "\"type\":\"", type, sizeof type) || field(line, "\"scan_id\":\"", scan, sizeof scan))
+    return -1;
+  int is_check = strcmp(type, "check") == 0;
+  if (!is_check && strcmp(type, "summary") != 0) return -1;
+  if (is_check && field(line, "\"check\":{\"id\":\"", check, sizeof check)) return -1;
+  int64_t cid = strtoll(check, NULL, 10), sid = strtoll(scan, NULL, 10);
+  t->lines++;
+  if (is_check)
+    t->checks++;
+  else
+    t->summaries++;
+  for (size_t i = 0; i < t->n; i++) {
+    e2e_alert_key *k = &t->key[i];
+    if (k->check_id == cid && k->scan_id == sid && strcmp(k->agent, agent) == 0 &&
+        strcmp(k->type, type) == 0) {
+      k->count++;
+      return 0;
+    }
+  }
+  if (t->n == E2E_ALERT_KEYS) return -1;
+  e2e_alert_key *k = &t->key[t->n++];
+  snprintf(k->agent, sizeof k->agent, "%s", agent);
+  snprintf(k->type, sizeof k->type, "%s", is_check ? "check" : "summary");
+  k->check_id = cid;
+  k->scan_id = sid;
+  k->count = 1;
+  return 0;
+}
+
+int e2e_alerts_tally(const char *const *paths, size_t n, e2e_alert_tally *t) {
+  memset(t, 0, sizeof *t);
+  for (size_t i = 0; i < n; i++) {
+    char *s = tmp_read(paths[i]);
+    for (char *line = s; line && *line;) {
+      char *nl = strchr(line, '\n');
+      if (!nl) { /* a writer killed in the middle of a line: the row is still queued in the store */
+        t->torn++;
+        break;
+      }
+      *nl = '\0';
+      if (tally_line(t, line) != 0) {
+        fprintf(stderr, "%s: not an alert this harness understands (or too many): %s\n", paths[i], line);
+        free(s);
+        return -1;
+      }
+      line = nl + 1;
+    }
+    free(s);
+  }
+  return 0;
+}
+
+int e2e_alerts_count(const e2e_alert_tally *t, const char *agent, int64_t check_id, int64_t scan_id) {
+  const char *type = check_id < 0 ? "summary" : "check";
+  for (size_t i = 0; i < t->n; i++) {
+    const e2e_alert_key *k = &t->key[i];
+    if (k->check_id == check_id && k->scan_id == scan_id && strcmp(k->agent, agent) == 0 &&
+        strcmp(k->type, type) == 0)
+      return k->count;
+  }
+  return 0;
+}
+
+int e2e_alerts_duplicates(const e2e_alert_tally *t) {
+  int dup = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    const e2e_alert_key *k = &t->key[i];
+    if (k->count < 2) continue;
+    fprintf(stderr, "duplicate alert: agent %s %s %lld scan %lld: %d lines\n", k->agent, k->type,
+            (long long)k->check_id, (long long)k->scan_id, k->count);
+    dup++;
+  }
+  return dup;
 }
 
 /* ---- a hand-driven TLS peer ---- */

@@ -2,7 +2,13 @@
  * and signing keys made with the real `tenet` CLI, tenet-manager and tenet-agent started with
  * fork/exec on 127.0.0.1 ephemeral ports, small policies whose results the test controls through
  * fixture files (`f:$fx/flagNNNN -> r:^ok`: "ok" passes, "no" fails, no file is not applicable),
- * and waits that poll for a condition with a generous deadline (never a timed assertion). */
+ * and waits that poll for a condition with a generous deadline (never a timed assertion).
+ *
+ * Stores: by default every manager has its own SQLite file. With TENET_E2E_STORE=pg (CTest's
+ * e2e-pg/ variants, fixture `pg`), the scenario gets a fresh database in the test PostgreSQL
+ * cluster (tests/pg_test.h) and every manager of the scenario is configured with `store = <its URI>`
+ * and `node_name = <the manager's name>`; several managers then share that one database, and the
+ * observers below open it with mstore_open and the same string. */
 #ifndef TENET_E2E_HARNESS_H
 #define TENET_E2E_HARNESS_H
 
@@ -21,15 +27,20 @@
 
 typedef struct e2e_env {
   char dir[PATH_MAX]; /* the scenario's temporary directory */
+  char store[1024];   /* PostgreSQL: the scenario database's URI; "": one SQLite file per manager */
   char pki[PATH_MAX + 8];
   char keys[PATH_MAX + 8];
   const char *tenet, *agent_bin, *manager_bin;
 } e2e_env;
 
 /* Make the directory, a CA, the manager's certificate (localhost, 127.0.0.1) and two signing key
- * pairs: keys/release.{key,pub} (trusted by agents) and keys/rogue.{key,pub} (not). Aborts on
- * failure. */
+ * pairs: keys/release.{key,pub} (trusted by agents) and keys/rogue.{key,pub} (not). With
+ * TENET_E2E_STORE=pg, first a database for the scenario (named after tag); the process exits 77
+ * (CTest: skipped) with the reason when PostgreSQL is unavailable. Aborts on failure. */
 void e2e_setup(e2e_env *e, const char *tag);
+/* e2e_setup for a scenario that runs only on PostgreSQL (several managers on one database):
+ * the same, whatever TENET_E2E_STORE says. */
+void e2e_setup_pg(e2e_env *e, const char *tag);
 /* Remove the directory (kept with TENET_KEEP_TMP=1, or when the scenario failed). */
 void e2e_teardown(e2e_env *e, int failed);
 /* Issue pki/agents/ID.crt and .key. */
@@ -50,13 +61,17 @@ void e2e_compile(e2e_env *e, const char *yml, const char *out, const char *key, 
 
 typedef struct e2e_manager {
   e2e_env *env;
+  char name[64]; /* its directory's name, and its node_name on PostgreSQL */
+  /* db: the store as mstore_open takes it — dir/manager.db, or the scenario's PostgreSQL URI */
   char dir[PATH_MAX + 32], conf[PATH_MAX + 48], db[PATH_MAX + 48], alerts[PATH_MAX + 48], log[PATH_MAX + 48];
+  /* bundles: dir/bundles, or a directory several managers share (set it before the start) */
   char bundles[PATH_MAX + 48], portfile[PATH_MAX + 48];
   char extra[1024]; /* more configuration lines */
   int port;         /* fixed after the first start, so agents find it again after a restart */
   pid_t pid;
 } e2e_manager;
 
+/* name: a directory of the scenario and the manager's node_name (distinct per manager). */
 void e2e_manager_init(e2e_manager *m, e2e_env *e, const char *name, const char *extra_conf);
 /* Start (writes the configuration, waits for the port file). Returns 0 or -1. The bundle directory
  * is read every second unless extra_conf sets bundle_poll_interval. */
@@ -72,6 +87,7 @@ typedef struct e2e_agent {
   char dir[PATH_MAX + 32], conf[PATH_MAX + 48], db[PATH_MAX + 48], bundles[PATH_MAX + 48], log[PATH_MAX + 48];
   char fx[PATH_MAX + 48]; /* fixture files flagNNNN */
   char extra[1024];
+  char managers[512]; /* the agent's `manager =` list; "": 127.0.0.1:port */
   int port;
   pid_t pid;
 } e2e_agent;
@@ -79,6 +95,9 @@ typedef struct e2e_agent {
 /* An agent with its own certificate (issued here), directories and configuration for a manager on
  * port. extra_conf: more lines (e.g. "agent_id = 009\n"). */
 void e2e_agent_init(e2e_agent *a, e2e_env *e, const char *id, int port, const char *extra_conf);
+/* Give the agent several managers, in this order (`manager = 127.0.0.1:P1, 127.0.0.1:P2, …`; the
+ * managers started already, so their ports are known). Call before e2e_agent_start. */
+void e2e_agent_managers(e2e_agent *a, const e2e_manager *const *ms, size_t n);
 int e2e_agent_start(e2e_agent *a);
 void e2e_agent_stop(e2e_agent *a, int sig);
 /* Set the fixture of a check: "ok" (passed), "no" (failed) or NULL (not applicable). */
@@ -116,6 +135,38 @@ int e2e_same_checks(const e2e_manager *m, const e2e_agent *a, const char *policy
 int e2e_daemons_ok(void);
 /* Lines of a file. */
 int e2e_lines(const char *path);
+/* Occurrences of needle over several files (the logs or alerts files of several managers). */
+int e2e_count_all(const char *const *paths, size_t n, const char *needle);
+/* Alerts queued in the manager's store and not yet written to any alerts file (-1: no store). */
+int64_t e2e_manager_outbox(const e2e_manager *m);
+
+/* ---- alerts over several managers ---- */
+
+#define E2E_ALERT_KEYS 8192
+
+/* One (agent, type, check, scan) and how many alert lines carry it. */
+typedef struct e2e_alert_key {
+  char agent[65];
+  char type[8];     /* "check" or "summary" */
+  int64_t check_id; /* -1 for a summary */
+  int64_t scan_id;
+  int count;
+} e2e_alert_key;
+
+typedef struct e2e_alert_tally {
+  e2e_alert_key key[E2E_ALERT_KEYS];
+  size_t n;
+  int lines, checks, summaries; /* alert lines read, of which checks and summaries */
+  int torn;                     /* a last line without its newline (a writer killed mid-line) */
+} e2e_alert_tally;
+
+/* Read every alert line of the files (a missing file holds none) into t, counted per key. Returns
+ * 0, or -1 (and prints the line) for a line that is not an alert or when keys overflow. */
+int e2e_alerts_tally(const char *const *paths, size_t n, e2e_alert_tally *t);
+/* The key's count in t (0 when absent); check_id -1 for a summary. */
+int e2e_alerts_count(const e2e_alert_tally *t, const char *agent, int64_t check_id, int64_t scan_id);
+/* Keys counted more than once (each printed). */
+int e2e_alerts_duplicates(const e2e_alert_tally *t);
 
 #endif
 
