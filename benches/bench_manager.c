@@ -22,7 +22,8 @@
  * alike. Medians of --runs runs. Usage:
  *   bench_manager [--store sqlite|pg|sqlite,pg] [--managers N[,N...]] [--manager PATH]
  *                 [--agents 1000] [--stream-agents 8] [--runs 5] [--frames 60] [--summaries 30]
- *                 [--durable yes|no] [--pg-set NAME=VALUE]... [--storage-agents 200] [--keep]
+ *                 [--durable yes|no] [--pg-set NAME=VALUE]... [--storage-agents 200]
+ *                 [--storage-events FILE.jsonl] [--keep]
  * The manager defaults to ../tenet-manager from this program's directory (the build tree's top);
  * PostgreSQL's programs are found in $TENET_PG_BIN or the newest /usr/lib/postgresql/N/bin. */
 #include <errno.h>
@@ -613,10 +614,57 @@ static void sqlite_query(const char *db, const char *sql, char *out, size_t cap)
   if (proc_run(argv, 0, 0, 0, out, cap) != 0) fleet_die("sqlite3 %s: %s\n%s", db, sql, out);
 }
 
+/* Check events of a real scan (`tenet scan --format jsonl` output) for the storage measurement:
+ * each "check" line is sent as it is, as check 1, 2, ... of policy "real". */
+static char **real_events;
+static size_t nreal;
+
+static void real_events_load(const char *path) {
+  size_t len;
+  char *text = bench_read_file(path, &len);
+  if (!text) fleet_die("cannot read %s", path);
+  for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    if (!strstr(l, "\"type\":\"check\"")) continue;
+    char **grown = realloc(real_events, (nreal + 1) * sizeof *grown);
+    if (!grown || !(grown[nreal] = strdup(l))) fleet_die("out of memory");
+    real_events = grown;
+    nreal++;
+  }
+  free(text);
+  if (!nreal) fleet_die("%s: no check events (give the jsonl output of tenet scan)", path);
+}
+
+/* The real events as CheckDeltas frames of at most 64 checks. */
+static void queue_real_events(sim *s) {
+  Tenet__CheckDelta d[64], *dp[64];
+  for (size_t base = 0; base < nreal; base += 64) {
+    size_t n = nreal - base < 64 ? nreal - base : 64;
+    for (size_t i = 0; i < n; i++) {
+      tenet__check_delta__init(&d[i]);
+      d[i].check_id = (int64_t)(base + i + 1);
+      d[i].result = strstr(real_events[base + i], "\"result\":\"passed\"") ? TENET__CHECK_RESULT__PASSED
+                                                                           : TENET__CHECK_RESULT__FAILED;
+      d[i].event_json = real_events[base + i];
+      dp[i] = &d[i];
+    }
+    Tenet__CheckDeltas cd = TENET__CHECK_DELTAS__INIT;
+    cd.policy_id = "real";
+    cd.scan_id = 1;
+    cd.checks = dp;
+    cd.n_checks = n;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.seq = s->next_seq++;
+    env.body_case = TENET__ENVELOPE__BODY_CHECK_DELTAS;
+    env.check_deltas = &cd;
+    send_now(s, &env);
+  }
+}
+
 /* A fresh store of the kind of c with one manager: nagents agents each send a CheckDeltas of 256
- * checks (the events of the ingest runs) and a first scan of 4 checks with its summary; then the
- * manager stops and each table's rows and bytes are read from the store (SQLite: dbstat pages;
- * PostgreSQL: pg_total_relation_size, heap + indexes + TOAST). */
+ * checks (the events of the ingest runs) — or the real events of --storage-events — and a first
+ * scan of 4 checks with its summary; then the manager stops and each table's rows and bytes are
+ * read from the store (SQLite: dbstat pages; PostgreSQL: pg_total_relation_size, heap + indexes
+ * + TOAST). */
 static void storage_measure(config *c, int nagents) {
   start_manager(c, 0);
   sim *s = calloc((size_t)nagents, sizeof *s);
@@ -624,7 +672,10 @@ static void storage_measure(config *c, int nagents) {
   for (int i = 0; i < nagents; i++) {
     snprintf(s[i].id, sizeof s[i].id, "a%05d", i);
     sim_connect(&s[i], c->port[0]);
-    queue_deltas(&s[i]);
+    if (nreal)
+      queue_real_events(&s[i]);
+    else
+      queue_deltas(&s[i]);
     queue_seed_checks(&s[i]);
     queue_summary(&s[i], 1);
     flush_blocking(&s[i]);
@@ -644,10 +695,15 @@ static void storage_measure(config *c, int nagents) {
                  "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' "
                  "AND name NOT LIKE 'sqlite_%' ORDER BY name)",
                  tables, sizeof tables);
-  printf(
-      "storage, %s: %d agents, each sent a CheckDeltas of 256 checks and a first scan of 4 checks with its "
-      "summary\n",
-      c->name, nagents);
+  if (nreal)
+    printf("storage, %s: %d agents, each sent the %zu check events of --storage-events and a first scan of 4 "
+           "checks with its summary\n",
+           c->name, nagents, nreal);
+  else
+    printf(
+        "storage, %s: %d agents, each sent a CheckDeltas of 256 checks and a first scan of 4 checks with its "
+        "summary\n",
+        c->name, nagents);
   printf("  %-14s %10s %12s %10s\n", "table", "rows", "bytes", "bytes/row");
   double total = 0;
   for (char *save = NULL, *t = strtok_r(tables, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
@@ -700,7 +756,8 @@ static void usage(void) {
       "usage: bench_manager [--store sqlite|pg|sqlite,pg] [--managers N[,N...]] [--manager PATH] [--agents "
       "N]\n"
       "                     [--stream-agents N] [--runs N] [--frames N] [--summaries N] [--durable yes|no]\n"
-      "                     [--pg-set NAME=VALUE]... [--storage-agents N] [--keep]\n");
+      "                     [--pg-set NAME=VALUE]... [--storage-agents N] [--storage-events FILE.jsonl] "
+      "[--keep]\n");
   exit(2);
 }
 
@@ -750,6 +807,8 @@ int main(int argc, char **argv) {
       frames = atoll(argv[++i]);
     else if (strcmp(a, "--summaries") == 0)
       summaries = atoll(argv[++i]);
+    else if (strcmp(a, "--storage-events") == 0)
+      real_events_load(argv[++i]);
     else if (strcmp(a, "--storage-agents") == 0)
       storage_agents = atoi(argv[++i]);
     else if (strcmp(a, "--durable") == 0)
