@@ -23,12 +23,13 @@ struct alerts {
   strbuf queued; /* without a store: the batch's alert lines */
   size_t nqueued;
   uint64_t written;
-  mstore *store;   /* with a store: lines go to its alert outbox (alerts_attach) */
-  int64_t cap;     /* most alerts queued in the store */
-  int64_t pending; /* queued in the store, this batch included */
-  int64_t batch;   /* queued by the open batch */
-  int failing;     /* the last write failed (logged once until it works again) */
-  int full_logged; /* the cap was reported */
+  mstore *store;     /* with a store: lines go to its alert outbox (alerts_attach) */
+  int64_t cap;       /* most alerts queued in the store */
+  int64_t pending;   /* queued in the store, this batch included */
+  int64_t batch;     /* queued by the open batch */
+  int failing;       /* the last write failed (logged once until it works again) */
+  int full_logged;   /* the cap was reported */
+  int64_t polled_ms; /* a shared store's outbox was last counted then */
 };
 
 alerts *alerts_open(const char *path, char *err, size_t errlen) {
@@ -189,7 +190,7 @@ int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const c
   }
   if (d) member(&b, &first, "references", text(d->references));
   static const char *const locs[] = {
-      /* in alert order: rules.def's alert_pos */
+  /* in alert order: rules.def's alert_pos */
 #define RULE(letter, op, eval, loc, key, marker, epos, apos, ...) [apos] = key,
 #include "rules.def"
 #undef RULE
@@ -261,54 +262,87 @@ static int flush_memory(alerts *a) {
 
 typedef struct drain_ctx {
   strbuf buf;
-  int64_t last;
-  size_t n;
+  int64_t *ids;
+  size_t n, cap;
 } drain_ctx;
 
 static int take_line(void *arg, int64_t id, const char *line, size_t len) {
   drain_ctx *d = arg;
+  if (d->n == d->cap) {
+    size_t nc = d->cap ? d->cap * 2 : 64;
+    int64_t *nv = realloc(d->ids, nc * sizeof *nv);
+    if (!nv) return TN_ENOMEM;
+    d->ids = nv;
+    d->cap = nc;
+  }
   strbuf_append(&d->buf, line, len);
   if (!strbuf_ok(&d->buf)) return TN_ENOMEM;
-  d->last = id;
-  d->n++;
+  d->ids[d->n++] = id;
   return 0;
 }
 
 #define DRAIN_ROWS 512
+/* A shared store (several managers) is looked at this often for alerts other managers queued or
+ * left behind (a manager that died between its commit and its drain). */
+#define SHARED_POLL_MS 1000
 
-/* With a store: write queued lines oldest first, then delete them, DRAIN_ROWS at a time. */
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* With a store: take queued lines oldest first inside a transaction (rows another manager's drain
+ * holds are skipped), write them, (shared store) fsync the file, delete exactly those rows and
+ * commit; DRAIN_ROWS at a time. */
 static int drain(alerts *a) {
   int64_t total = 0;
-  int rc = TN_OK;
+  int rc = TN_OK, shared = mstore_shared(a->store);
+  if (shared && mono_ms() - a->polled_ms >= SHARED_POLL_MS) {
+    int64_t n = 0, bytes = 0;
+    a->polled_ms = mono_ms();
+    if (mstore_alerts_stats(a->store, &n, &bytes) == TN_OK) a->pending = n;
+  }
   while (a->pending > 0) {
-    drain_ctx d = {STRBUF_INIT, 0, 0};
-    if ((rc = mstore_alerts_each(a->store, DRAIN_ROWS, take_line, &d)) != TN_OK) {
-      strbuf_free(&d.buf);
+    drain_ctx d = {STRBUF_INIT, NULL, 0, 0};
+    if ((rc = mstore_begin(a->store)) != TN_OK ||
+        (rc = mstore_alerts_each(a->store, DRAIN_ROWS, take_line, &d)) != TN_OK) {
       if (rc == TN_EDB) log_error("Cannot read queued alerts: %s", mstore_error(a->store));
+      mstore_rollback(a->store);
+      strbuf_free(&d.buf);
+      free(d.ids);
       break;
     }
-    if (!d.n) { /* the count drifted: nothing is queued */
+    if (!d.n) { /* the count drifted (or another manager holds the rest): nothing to take */
+      mstore_rollback(a->store);
       a->pending = 0;
       strbuf_free(&d.buf);
+      free(d.ids);
       break;
     }
-    if (a->fd >= 0 && (rc = write_all(a, d.buf.data, d.buf.len)) != TN_OK) {
+    if (a->fd >= 0 && ((rc = write_all(a, d.buf.data, d.buf.len)) != TN_OK ||
+                       (shared && fdatasync(a->fd) != 0 && (rc = TN_EIO) != TN_OK))) {
       if (!a->failing)
         log_error(
             "Cannot write the alerts file %s: %s (%lld alerts kept in the store until it can be written)",
             a->path, strerror(errno), (long long)a->pending);
       a->failing = 1;
+      mstore_rollback(a->store);
       strbuf_free(&d.buf);
+      free(d.ids);
       break;
     }
     strbuf_free(&d.buf);
-    if ((rc = mstore_begin(a->store)) != TN_OK || (rc = mstore_alerts_delete(a->store, d.last)) != TN_OK ||
+    if ((rc = mstore_alerts_delete_ids(a->store, d.ids, d.n)) != TN_OK ||
         (rc = mstore_commit(a->store)) != TN_OK) {
       log_error("Cannot delete written alerts from the store: %s", mstore_error(a->store));
       mstore_rollback(a->store);
+      free(d.ids);
       break;
     }
+    free(d.ids);
     a->pending -= (int64_t)d.n;
+    if (a->pending < 0 || (shared && d.n < DRAIN_ROWS)) a->pending = 0;
     a->written += d.n;
     total += (int64_t)d.n;
   }

@@ -8,14 +8,16 @@
 #include "daemon_conf.h"
 
 typedef struct manager_config {
-  conf_addr listen;             /* where agents connect (port 0: ephemeral, see port_file) */
-  char *cert, *key, *ca;        /* the manager's certificate + key, and the CA of the agents' */
-  char *crl;                    /* revoked certificates, PEM CRL ("" = none) */
-  char *state_db;               /* SQLite store */
-  int durable;                  /* every commit reaches the disk (synchronous=FULL) */
-  char *alerts_file;            /* JSON lines */
-  char *bundle_dir;             /* bundles to distribute ("" = none) */
-  conf_list trusted_keys;       /* distribute only bundles signed by these keys (empty: any signed bundle) */
+  conf_addr listen;       /* where agents connect (port 0: ephemeral, see port_file) */
+  char *cert, *key, *ca;  /* the manager's certificate + key, and the CA of the agents' */
+  char *crl;              /* revoked certificates, PEM CRL ("" = none) */
+  char *store;            /* mstore_open's string: sqlite:PATH or postgresql://... (config.c settles it) */
+  char *state_db;         /* the SQLite store's path ("" with PostgreSQL) */
+  char *node_name;        /* this manager in a shared store (default: the host name) */
+  int durable;            /* every commit reaches the disk (synchronous=FULL) */
+  char *alerts_file;      /* JSON lines */
+  char *bundle_dir;       /* bundles to distribute ("" = none) */
+  conf_list trusted_keys; /* distribute only bundles signed by these keys (empty: any signed bundle) */
   int64_t bundle_poll_interval; /* seconds between looks at bundle_dir */
   int64_t max_frame;            /* largest frame accepted or sent */
   int64_t max_connections;
@@ -30,8 +32,8 @@ typedef struct manager_config {
   int64_t max_dump_retries;        /* re-requests after a dump that did not converge */
   char *log_file;
   int log_level;
-  char *pid_file;          /* locked while running (default: tenet-manager.pid beside state_db) */
-  char *port_file;         /* the bound port is written here ("" = none) */
+  char *pid_file;  /* locked while running (default: tenet-manager.pid beside state_db or alerts_file) */
+  char *port_file; /* the bound port is written here ("" = none) */
   int64_t test_drop_check; /* TEST ONLY: drop this check id once in transit (-1: off) */
 } manager_config;
 

@@ -32,8 +32,8 @@ static void usage(FILE *out) {
                "       tenet-manager -c FILE query agents|checks|stats|hash ...   (query --help)\n"
                "  -c FILE        configuration file (key = value lines)\n"
                "  -f             stay in the foreground (log to stderr unless log_file is set)\n"
-               "  -t             check the configuration, the TLS files and the directories the manager\n"
-               "                 writes, then exit\n"
+               "  -t             check the configuration, the TLS files, the directories the manager\n"
+               "                 writes and (PostgreSQL) the store's connection and schema, then exit\n"
                "  --help-config  list every configuration option\n"
                "Signals: SIGTERM/SIGINT stop, SIGHUP re-reads the configuration and the bundle directory\n"
                "and reopens the log and alerts files.\n");
@@ -117,13 +117,24 @@ static int write_port(const char *path, int port, char *err, size_t errlen) {
 /* The directories the manager writes exist and are writable. */
 static int check_dirs(const manager_config *cfg, char *err, size_t errlen) {
   int rc = TN_OK;
-  if ((rc = daemon_dir_check("state_db", cfg->state_db, err, errlen)) != TN_OK ||
+  if ((cfg->state_db[0] && (rc = daemon_dir_check("state_db", cfg->state_db, err, errlen)) != TN_OK) ||
       (rc = daemon_dir_check("alerts_file", cfg->alerts_file, err, errlen)) != TN_OK ||
       (rc = daemon_dir_check("pid_file", cfg->pid_file, err, errlen)) != TN_OK ||
       (cfg->log_file[0] && (rc = daemon_dir_check("log_file", cfg->log_file, err, errlen)) != TN_OK) ||
       (cfg->port_file[0] && (rc = daemon_dir_check("port_file", cfg->port_file, err, errlen)) != TN_OK))
     return rc;
   return TN_OK;
+}
+
+/* The store of cfg, named after this node. NULL with a message in err. */
+static mstore *open_store(const manager_config *cfg, char *err, size_t errlen) {
+  mstore *s = mstore_open(cfg->store, 0, cfg->durable, err, errlen);
+  if (s && mstore_set_node(s, cfg->node_name) != TN_OK) {
+    snprintf(err, errlen, "node_name: %s", mstore_error(s));
+    mstore_close(s);
+    return NULL;
+  }
+  return s;
 }
 
 int main(int argc, char **argv) {
@@ -186,7 +197,8 @@ int main(int argc, char **argv) {
       goto fail;
     }
     tls_ctx_free(ctx);
-    if (check_dirs(&cfg, err, sizeof err) != TN_OK) goto fail;
+    if (check_dirs(&cfg, err, sizeof err) != TN_OK || mstore_probe(cfg.store, err, sizeof err) != TN_OK)
+      goto fail;
     printf("tenet-manager: configuration %s is valid\n", conf);
     rc = 0;
     goto out;
@@ -203,16 +215,14 @@ int main(int argc, char **argv) {
   /* Everything that can fail is tried while the operator still reads stderr: the pid file, the
    * certificates and keys, the port, the store and the alerts file. */
   if (daemon_pidfile_open(cfg.pid_file, &pidf, err, sizeof err) != TN_OK ||
-      !(srv = server_new(&cfg, err, sizeof err)) ||
-      !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)))
+      !(srv = server_new(&cfg, err, sizeof err)) || !(store = open_store(&cfg, err, sizeof err)))
     goto fail;
-  mstore_close(store); /* an SQLite connection must not cross fork(): reopened below */
+  mstore_close(store); /* a database connection must not cross fork(): reopened below */
   store = NULL;
   if (!(al = alerts_open(cfg.alerts_file, err, sizeof err))) goto fail;
   if (!foreground && daemon_detach(err, sizeof err) != TN_OK) goto fail;
   if (daemon_pidfile_update(pidf, err, sizeof err) != TN_OK ||
-      (sigfd = daemon_signalfd(err, sizeof err)) < 0 ||
-      !(store = mstore_open(cfg.state_db, 0, cfg.durable, err, sizeof err)))
+      (sigfd = daemon_signalfd(err, sizeof err)) < 0 || !(store = open_store(&cfg, err, sizeof err)))
     goto fail;
   /* Alerts go through the store's outbox: what a stopped manager could not write goes out now. */
   if (cfg.alerts_file[0] && alerts_attach(al, store, ALERTS_MAX_PENDING) != TN_OK) {
@@ -238,9 +248,14 @@ int main(int argc, char **argv) {
   if (server_start(srv, store, al, ig, dist, err, sizeof err) != TN_OK ||
       write_port(cfg.port_file, server_port(srv), err, sizeof err) != TN_OK)
     goto fail;
-  log_info("Listening on %s:%d (store %s, alerts %s%s%s)", cfg.listen.host ? cfg.listen.host : "*",
-           server_port(srv), cfg.state_db, cfg.alerts_file, dist ? ", distributing " : "",
-           dist ? cfg.bundle_dir : "");
+  if (mstore_shared(store))
+    log_info("Listening on %s:%d (store %s as node '%s', alerts %s%s%s)",
+             cfg.listen.host ? cfg.listen.host : "*", server_port(srv), mstore_backend_name(store),
+             cfg.node_name, cfg.alerts_file, dist ? ", distributing " : "", dist ? cfg.bundle_dir : "");
+  else
+    log_info("Listening on %s:%d (store %s, alerts %s%s%s)", cfg.listen.host ? cfg.listen.host : "*",
+             server_port(srv), cfg.state_db, cfg.alerts_file, dist ? ", distributing " : "",
+             dist ? cfg.bundle_dir : "");
   daemon_ready();
   started = 1;
   wiring w = {conf, &cfg, al, srv};

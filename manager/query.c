@@ -131,6 +131,7 @@ static void print_presence(FILE *out, const mstore_agent *ag, int running) {
     when(ag->connected_at, t, sizeof t);
     esc_bufs e = {0};
     fprintf(out, "connected since %s from %s", t, esc(&e, ag->peer[0] ? ag->peer : "?"));
+    if (ag->node[0]) fprintf(out, " to node %s", esc(&e, ag->node));
     esc_free(&e);
   } else if (!running) {
     fprintf(out, "not connected (the manager is not running)");
@@ -166,6 +167,7 @@ static int query_agents(mstore *st, int json, int running, FILE *out, FILE *errf
               connected_now(ag, running) ? "true" : "false", (long long)ag->first_seen,
               (long long)ag->last_seen, (long long)ag->connected_at, (long long)ag->disconnected_at);
       json_kv_str(out, "peer", ag->peer, 1);
+      if (ag->node[0]) json_kv_str(out, "node", ag->node, 1); /* the manager that serves it (PostgreSQL) */
       fprintf(out, ",\"policies\":[");
     } else {
       esc_bufs e = {0};
@@ -328,14 +330,15 @@ int manager_query(const manager_config *cfg, int argc, char **argv, FILE *out, F
     return 2;
   }
   char err[1024];
-  mstore *st = mstore_open(cfg->state_db, 1, 0, err, sizeof err);
+  mstore *st = mstore_open(cfg->store, 1, 0, err, sizeof err);
   if (!st) {
     fprintf(errf, "tenet-manager: %s\n", err);
     return 1;
   }
   int rc = 0;
   if (strcmp(cmd, "agents") == 0) {
-    rc = query_agents(st, json, daemon_pidfile_owner(cfg->pid_file) != 0, out, errf);
+    /* a shared store is served by several managers: what it records is the answer */
+    rc = query_agents(st, json, mstore_shared(st) || daemon_pidfile_owner(cfg->pid_file) != 0, out, errf);
   } else if (strcmp(cmd, "checks") == 0) {
     rc = query_checks(st, pos[1], pos[2], json, out, errf);
   } else if (strcmp(cmd, "stats") == 0) {

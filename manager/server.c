@@ -59,6 +59,8 @@ typedef struct conn {
   struct conn *batch_next;
   struct conn *pre_prev, *pre_next; /* the pre-authentication list, oldest first (before Hello) */
   int pre;                          /* on that list */
+  int claimed;                      /* holds its agent's claim in the store (mstore_agent_claim) */
+  uint64_t session;                 /* the store session the claim was taken in */
 } conn;
 
 struct server {
@@ -124,12 +126,20 @@ static void pre_remove(conn *c) {
   s->npre--;
 }
 
-/* Put c in the open batch (beginning the transaction if needed). 0 or -1. */
+/* A claim taken in a store session that has ended (a lost PostgreSQL connection) is gone. */
+#define STALE_CLAIM "the store's connection was lost and the claim on this agent with it"
+
+/* Put c in the open batch (beginning the transaction if needed). 0, -1, or -2 when c was closed
+ * (its claim is gone). */
 static int join_batch(conn *c) {
   server *s = c->srv;
   if (!mstore_in_transaction(s->store) && mstore_begin(s->store) != TN_OK) {
     log_error("Store: %s", mstore_error(s->store));
     return -1;
+  }
+  if (c->claimed && c->session != mstore_session(s->store)) {
+    conn_close(c, STALE_CLAIM);
+    return -2;
   }
   if (!c->in_batch) {
     c->in_batch = 1;
@@ -227,6 +237,10 @@ static void conn_end(conn *c, int level, const char *why) {
     leave_batch(c);
   }
   if (c->state == C_READY) record_disconnect(c);
+  if (c->claimed && c->session == mstore_session(s->store) &&
+      mstore_agent_release(s->store, c->agent_id) != TN_OK)
+    log_error("Store: %s", mstore_error(s->store));
+  c->claimed = 0;
   if (why) {
     if (c->state == C_READY)
       dlog(level, "Agent '%s' (%s)%s: %s", c->agent_id, c->peer, level >= DLOG_WARNING ? "" : " disconnected",
@@ -312,6 +326,19 @@ static void on_hello(conn *c, const Tenet__Hello *h) {
       conn_close(o, "replaced by a new connection");
       break;
     }
+  /* Several managers on one store: serve the agent only while holding its claim. */
+  int claimed = 0;
+  if (mstore_agent_claim(s->store, c->agent_id, &claimed) != TN_OK) {
+    log_error("Store: %s", mstore_error(s->store));
+    conn_close(c, "cannot claim the agent in the store");
+    return;
+  }
+  if (!claimed) {
+    conn_close(c, "another manager still serves this agent (it holds the agent's claim)");
+    return;
+  }
+  c->claimed = 1;
+  c->session = mstore_session(s->store);
   if (!(c->ia = integrity_agent_new(s->ig, c->agent_id))) {
     conn_close(c, "out of memory");
     return;
@@ -370,7 +397,9 @@ static int on_message(conn *c, const Tenet__Envelope *m, size_t framelen) {
     conn_drop(c, "a second hello on one connection: connection dropped");
     return -1;
   }
-  if (join_batch(c) != 0) {
+  int joined = join_batch(c);
+  if (joined == -2) return -1;
+  if (joined != 0) {
     s->batch_failed = 1;
     return 0;
   }
@@ -669,6 +698,8 @@ static void sweep(evloop *l, void *arg) {
       }
     } else if (c->state != C_READY) {
       if (now > c->deadline_ms) conn_drop(c, "no hello in time");
+    } else if (c->claimed && c->session != mstore_session(s->store)) {
+      conn_close(c, STALE_CLAIM);
     } else if (c->partial_since_ms && now - c->partial_since_ms > cfg->frame_timeout * 1000) {
       char why[128];
       snprintf(why, sizeof why, "a frame unfinished for more than frame_timeout (%llds): connection dropped",

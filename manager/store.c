@@ -1,336 +1,84 @@
-/* store.c — the manager's SQLite store (see store.h): its schema and statements; opening,
- * preparing and transactions are sqlite_db.h's. Statements are prepared once. */
-#include "store.h"
-
-#include <sqlite3.h>
-#include <stdio.h>
+/* store.c — the manager's store API (store.h): picks a backend from the store string and forwards
+ * every mstore_* call to the backend's function table (store_backend.h). Nothing here knows SQL. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
+#include <stdio.h>
 
 #include "err.h"
-#include "scan.h"
-#include "sqlite_db.h"
-
-#define SCHEMA_VERSION "tenet-manager-2" /* 2: checks.title */
-
-#define COUNTER_COLUMNS                                                                                      \
-  "frames_in, bytes_in, frames_out, bytes_out, hellos, deltas, delta_checks, dumps, dump_checks, "           \
-  "dump_ends, summaries, policy_lists, duplicates, dumps_requested, offers_sent, dropped_checks"
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS agents("
-    "  agent_id TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-    "  version TEXT NOT NULL DEFAULT '', hello_id TEXT NOT NULL DEFAULT '', last_seq INTEGER NOT NULL "
-    "DEFAULT 0,"
-    "  frames_in INTEGER NOT NULL DEFAULT 0, bytes_in INTEGER NOT NULL DEFAULT 0,"
-    "  frames_out INTEGER NOT NULL DEFAULT 0, bytes_out INTEGER NOT NULL DEFAULT 0,"
-    "  hellos INTEGER NOT NULL DEFAULT 0, deltas INTEGER NOT NULL DEFAULT 0,"
-    "  delta_checks INTEGER NOT NULL DEFAULT 0, dumps INTEGER NOT NULL DEFAULT 0,"
-    "  dump_checks INTEGER NOT NULL DEFAULT 0, dump_ends INTEGER NOT NULL DEFAULT 0,"
-    "  summaries INTEGER NOT NULL DEFAULT 0, policy_lists INTEGER NOT NULL DEFAULT 0,"
-    "  duplicates INTEGER NOT NULL DEFAULT 0, dumps_requested INTEGER NOT NULL DEFAULT 0,"
-    "  offers_sent INTEGER NOT NULL DEFAULT 0, dropped_checks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS policies("
-    "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, bundle_hash TEXT NOT NULL, policy_version INTEGER "
-    "NOT NULL,"
-    "  source_hash TEXT NOT NULL, name TEXT NOT NULL, file TEXT NOT NULL, description TEXT NOT NULL,"
-    "  refs TEXT NOT NULL, scan_id INTEGER NOT NULL, passed INTEGER NOT NULL, failed INTEGER NOT NULL,"
-    "  invalid INTEGER NOT NULL, total_checks INTEGER NOT NULL, score REAL NOT NULL, start_time INTEGER NOT "
-    "NULL,"
-    "  end_time INTEGER NOT NULL, summary_hash TEXT NOT NULL, last_summary INTEGER NOT NULL,"
-    "  PRIMARY KEY(agent_id, policy_id)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS checks("
-    "  agent_id TEXT NOT NULL, policy_id TEXT NOT NULL, check_id INTEGER NOT NULL, result TEXT NOT NULL,"
-    "  reason TEXT NOT NULL, scan_id INTEGER NOT NULL, event TEXT NOT NULL, updated INTEGER NOT NULL,"
-    "  title TEXT NOT NULL DEFAULT '', PRIMARY KEY(agent_id, policy_id, check_id)) WITHOUT ROWID;"
-    /* added beside the tables above (a store made before it gets it at the manager's next start) */
-    "CREATE TABLE IF NOT EXISTS connections("
-    "  agent_id TEXT PRIMARY KEY, connected INTEGER NOT NULL, peer TEXT NOT NULL,"
-    "  connected_at INTEGER NOT NULL, disconnected_at INTEGER NOT NULL) WITHOUT ROWID;"
-    /* the id of the agent's own store (Hello.store_id): a new one means its seqs started over */
-    "CREATE TABLE IF NOT EXISTS agent_stores(agent_id TEXT PRIMARY KEY, store_id TEXT NOT NULL) WITHOUT "
-    "ROWID;"
-    /* alerts committed with the state they describe, deleted once written to the alerts file */
-    "CREATE TABLE IF NOT EXISTS alert_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, line BLOB NOT NULL);";
-
-enum {
-  ST_AGENT_TOUCH,
-  ST_AGENT_GET,
-  ST_AGENT_SEQ,
-  ST_AGENT_ADD,
-  ST_AGENTS_EACH,
-  ST_CONN_UP,
-  ST_CONN_DOWN,
-  ST_CONN_SEEN,
-  ST_CONN_RESET,
-  ST_POLICY_GET,
-  ST_POLICY_PUT,
-  ST_POLICY_DEL,
-  ST_POLICY_IDS,
-  ST_POLICIES_AGENT,
-  ST_POLICIES_ALL,
-  ST_CHECK_GET,
-  ST_CHECK_PUT,
-  ST_CHECKS_DEL,
-  ST_CHECKS_DEL_OTHER,
-  ST_CHECK_RESULTS,
-  ST_CHECKS_EACH,
-  ST_STORE_ID_GET,
-  ST_STORE_ID_PUT,
-  ST_AGENT_SEQ_RESET,
-  ST_ALERT_ADD,
-  ST_ALERTS_EACH,
-  ST_ALERTS_DEL,
-  ST_ALERTS_STATS,
-  ST__COUNT
-};
-
-#define POLICY_COLUMNS                                                                                       \
-  "agent_id, policy_id, bundle_hash, policy_version, source_hash, name, file, description, refs, scan_id, "  \
-  "passed, failed, invalid, total_checks, score, start_time, end_time, summary_hash, last_summary"
-
-#define AGENT_COLUMNS                                                                                        \
-  "agent_id, first_seen, last_seen, version, hello_id, last_seq, " COUNTER_COLUMNS                           \
-  ", coalesce(connected, 0), coalesce(peer, ''), coalesce(connected_at, 0), coalesce(disconnected_at, 0)"
-#define AGENT_FROM " FROM agents LEFT JOIN connections USING(agent_id)"
-
-static const char *const sql[ST__COUNT] = {
-    [ST_AGENT_TOUCH] =
-        "INSERT INTO agents(agent_id, first_seen, last_seen, version, hello_id) VALUES(?1, ?2, ?2, ?3, ?4) "
-        "ON CONFLICT(agent_id) DO UPDATE SET last_seen = ?2, version = ?3, hello_id = ?4",
-    [ST_AGENT_GET] = "SELECT " AGENT_COLUMNS AGENT_FROM " WHERE agent_id = ?1",
-    [ST_AGENT_SEQ] =
-        "UPDATE agents SET last_seq = max(last_seq, ?2), last_seen = max(last_seen, ?3) WHERE agent_id = ?1",
-    [ST_AGENT_ADD] =
-        "UPDATE agents SET frames_in = frames_in + ?2, bytes_in = bytes_in + ?3, frames_out = frames_out + "
-        "?4, "
-        "bytes_out = bytes_out + ?5, hellos = hellos + ?6, deltas = deltas + ?7, "
-        "delta_checks = delta_checks + ?8, dumps = dumps + ?9, dump_checks = dump_checks + ?10, "
-        "dump_ends = dump_ends + ?11, summaries = summaries + ?12, policy_lists = policy_lists + ?13, "
-        "duplicates = duplicates + ?14, dumps_requested = dumps_requested + ?15, "
-        "offers_sent = offers_sent + ?16, dropped_checks = dropped_checks + ?17 WHERE agent_id = ?1",
-    [ST_AGENTS_EACH] = "SELECT " AGENT_COLUMNS AGENT_FROM " ORDER BY agent_id",
-    [ST_CONN_UP] = "INSERT INTO connections(agent_id, connected, peer, connected_at, disconnected_at) "
-                   "VALUES(?1, 1, ?2, ?3, 0) ON CONFLICT(agent_id) DO UPDATE SET connected = 1, peer = ?2, "
-                   "connected_at = ?3",
-    [ST_CONN_DOWN] = "UPDATE connections SET connected = 0, disconnected_at = ?2 WHERE agent_id = ?1",
-    [ST_CONN_SEEN] = "UPDATE agents SET last_seen = max(last_seen, ?2) WHERE agent_id = ?1",
-    [ST_CONN_RESET] = "UPDATE connections SET connected = 0, disconnected_at = ?1 WHERE connected = 1",
-    [ST_POLICY_GET] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
-    [ST_POLICY_PUT] =
-        "INSERT OR REPLACE INTO policies(" POLICY_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-    [ST_POLICY_DEL] = "DELETE FROM policies WHERE agent_id = ?1 AND policy_id = ?2",
-    [ST_POLICY_IDS] = "SELECT policy_id FROM policies WHERE agent_id = ?1 UNION "
-                      "SELECT DISTINCT policy_id FROM checks WHERE agent_id = ?1",
-    [ST_POLICIES_AGENT] = "SELECT " POLICY_COLUMNS " FROM policies WHERE agent_id = ?1 ORDER BY policy_id",
-    [ST_POLICIES_ALL] = "SELECT " POLICY_COLUMNS " FROM policies ORDER BY agent_id, policy_id",
-    [ST_CHECK_GET] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND check_id = ?3",
-    [ST_CHECK_PUT] =
-        "INSERT OR REPLACE INTO checks(agent_id, policy_id, check_id, result, reason, scan_id, event, "
-        "updated, title) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_CHECKS_DEL] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2",
-    [ST_CHECKS_DEL_OTHER] = "DELETE FROM checks WHERE agent_id = ?1 AND policy_id = ?2 AND scan_id != ?3",
-    [ST_CHECK_RESULTS] = "SELECT result FROM checks WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
-    [ST_CHECKS_EACH] = "SELECT check_id, result, reason, scan_id, event, updated, title FROM checks "
-                       "WHERE agent_id = ?1 AND policy_id = ?2 ORDER BY check_id",
-    [ST_STORE_ID_GET] = "SELECT store_id FROM agent_stores WHERE agent_id = ?1",
-    [ST_STORE_ID_PUT] = "INSERT OR REPLACE INTO agent_stores(agent_id, store_id) VALUES(?1, ?2)",
-    [ST_AGENT_SEQ_RESET] = "UPDATE agents SET last_seq = 0 WHERE agent_id = ?1",
-    [ST_ALERT_ADD] = "INSERT INTO alert_outbox(line) VALUES(?1)",
-    [ST_ALERTS_EACH] = "SELECT id, line FROM alert_outbox ORDER BY id LIMIT ?1",
-    [ST_ALERTS_DEL] = "DELETE FROM alert_outbox WHERE id <= ?1",
-    [ST_ALERTS_STATS] = "SELECT count(*), coalesce(sum(length(line)), 0) FROM alert_outbox",
-};
+#include "store_backend.h"
 
 struct mstore {
-  sqlite_db *d;
-  sqlite3 *db; /* sqlite_db_handle(d) */
+  const mstore_backend *be;
+  void *h; /* the backend's handle */
 };
 
-static int fail(mstore *s, const char *what) { return sqlite_db_fail(s->d, what); }
-
-const char *mstore_error(const mstore *s) { return sqlite_db_error(s->d); }
-
-static sqlite3_stmt *stmt(mstore *s, int id) { return sqlite_db_stmt(s->d, (size_t)id); }
-
-static int exec_step(mstore *s, sqlite3_stmt *st, const char *what) { return sqlite_db_exec(s->d, st, what); }
-
-/* SQLite reports a full disk as "disk I/O error" (no room for the -shm), "database or disk is
- * full" or, read-only, as a store it cannot read: when opening failed and the file system holding
- * the store has less than STORE_MIN_FREE bytes left, say so first. */
-#define STORE_MIN_FREE (1024 * 1024)
-static void explain_full(const char *path, char *err, size_t errlen) {
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash)
-    snprintf(dir, sizeof dir, ".");
-  else if (slash == dir)
-    dir[1] = '\0';
-  else
-    *slash = '\0';
-  struct statvfs v;
-  if (statvfs(dir, &v) != 0) return;
-  unsigned long long avail = (unsigned long long)v.f_bavail * v.f_frsize;
-  if (avail >= STORE_MIN_FREE && v.f_favail > 0) return;
-  char why[1024];
-  size_t plen = strlen(path);
-  /* err is "PATH: what SQLite said" */
-  snprintf(why, sizeof why, "%s",
-           strncmp(err, path, plen) == 0 && err[plen] == ':' && err[plen + 1] == ' ' ? err + plen + 2 : err);
-  if (v.f_favail == 0)
-    snprintf(err, errlen, "%s: disk full (no inode free on its file system; SQLite said: %s)", path, why);
-  else
-    snprintf(err, errlen, "%s: disk full (%llu bytes free on its file system; SQLite said: %s)", path, avail,
-             why);
+/* The backend for a store string and the part of it the backend opens (NULL: none fits). */
+static const mstore_backend *pick(const char *store, const char **target) {
+  if (strncmp(store, "postgresql://", 13) == 0 || strncmp(store, "postgres://", 11) == 0) {
+    *target = store;
+    return &mstore_backend_pg;
+  }
+  if (strncmp(store, "sqlite:", 7) == 0) {
+    *target = store + 7;
+    return &mstore_backend_sqlite;
+  }
+  if (strstr(store, "://")) return NULL; /* a URI of a kind we do not speak */
+  *target = store;
+  return &mstore_backend_sqlite;
 }
 
-mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen) {
+int mstore_check_string(const char *store, char *err, size_t errlen) {
+  const char *target;
+  if (!store || !*store) {
+    snprintf(err, errlen, "empty store (sqlite:PATH or postgresql://...)");
+    return TN_ECONFIG;
+  }
+  if (!pick(store, &target)) {
+    snprintf(err, errlen,
+             "store '%.200s': unknown kind (sqlite:PATH, a path, postgresql://... or postgres://...)", store);
+    return TN_ECONFIG;
+  }
+  if (!*target) {
+    snprintf(err, errlen, "store '%.200s': no path after 'sqlite:'", store);
+    return TN_ECONFIG;
+  }
+  return TN_OK;
+}
+
+mstore *mstore_open(const char *store, int readonly, int durable, char *err, size_t errlen) {
+  if (mstore_check_string(store, err, errlen) != TN_OK) return NULL;
   mstore *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  sqlite_db_options o = {
-      .readonly = readonly,
-      .durable = durable,
-      .schema = schema,
-      .version = SCHEMA_VERSION,
-      .what = "tenet-manager store",
-  };
-  if (!(s->d = sqlite_db_open(path, &o, sql, ST__COUNT, err, errlen))) {
-    explain_full(path, err, errlen);
+  const char *target = NULL;
+  s->be = pick(store, &target);
+  if (!(s->h = s->be->open(target, readonly, durable, err, errlen))) {
     free(s);
     return NULL;
   }
-  if (!readonly) sqlite_db_restrict_mode(path);
-  s->db = sqlite_db_handle(s->d);
   return s;
+}
+
+int mstore_probe(const char *store, char *err, size_t errlen) {
+  int rc = mstore_check_string(store, err, errlen);
+  if (rc != TN_OK) return rc;
+  const char *target = NULL;
+  return pick(store, &target)->probe(target, err, errlen);
 }
 
 void mstore_close(mstore *s) {
   if (!s) return;
-  sqlite_db_close(s->d);
+  s->be->close(s->h);
   free(s);
 }
 
-int mstore_begin(mstore *s) { return sqlite_db_begin(s->d); }
-int mstore_commit(mstore *s) { return sqlite_db_commit(s->d); }
-void mstore_rollback(mstore *s) { sqlite_db_rollback(s->d); }
-int mstore_in_transaction(const mstore *s) { return sqlite_db_in_transaction(s->d); }
-
-static void text_into(char *dst, size_t cap, const unsigned char *src) {
-  snprintf(dst, cap, "%s", src ? (const char *)src : "");
-}
-
-/* ---- agents ---- */
-
-int mstore_agent_touch(mstore *s, const char *agent_id, const char *version, const char *hello_id,
-                       int64_t now) {
-  sqlite3_stmt *st = stmt(s, ST_AGENT_TOUCH);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, now);
-  sqlite3_bind_text(st, 3, version ? version : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, hello_id ? hello_id : "", -1, SQLITE_STATIC);
-  return exec_step(s, st, "recording an agent");
-}
-
-static void read_agent(sqlite3_stmt *st, mstore_agent *a) {
-  memset(a, 0, sizeof *a);
-  text_into(a->agent_id, sizeof a->agent_id, sqlite3_column_text(st, 0));
-  a->first_seen = sqlite3_column_int64(st, 1);
-  a->last_seen = sqlite3_column_int64(st, 2);
-  text_into(a->version, sizeof a->version, sqlite3_column_text(st, 3));
-  text_into(a->hello_id, sizeof a->hello_id, sqlite3_column_text(st, 4));
-  a->last_seq = (uint64_t)sqlite3_column_int64(st, 5);
-  int64_t *c = &a->c.frames_in;
-  for (int i = 0; i < MSTORE_NCOUNTERS; i++)
-    c[i] = sqlite3_column_int64(st, 6 + i);
-  a->connected = sqlite3_column_int(st, 6 + MSTORE_NCOUNTERS);
-  text_into(a->peer, sizeof a->peer, sqlite3_column_text(st, 7 + MSTORE_NCOUNTERS));
-  a->connected_at = sqlite3_column_int64(st, 8 + MSTORE_NCOUNTERS);
-  a->disconnected_at = sqlite3_column_int64(st, 9 + MSTORE_NCOUNTERS);
-}
-
-int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *found) {
-  *found = 0;
-  sqlite3_stmt *st = stmt(s, ST_AGENT_GET);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    read_agent(st, a);
-    *found = 1;
-    rc = SQLITE_DONE;
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading an agent");
-}
-
-int mstore_agent_set_last_seq(mstore *s, const char *agent_id, uint64_t seq, int64_t now) {
-  sqlite3_stmt *st = stmt(s, ST_AGENT_SEQ);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-  sqlite3_bind_int64(st, 3, now);
-  return exec_step(s, st, "recording an agent's seq");
-}
-
-int mstore_agent_add_counters(mstore *s, const char *agent_id, const mstore_counters *c) {
-  sqlite3_stmt *st = stmt(s, ST_AGENT_ADD);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  const int64_t *v = &c->frames_in;
-  for (int i = 0; i < MSTORE_NCOUNTERS; i++)
-    sqlite3_bind_int64(st, 2 + i, v[i]);
-  return exec_step(s, st, "updating counters");
-}
-
-int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg) {
-  sqlite3_stmt *st = stmt(s, ST_AGENTS_EACH);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    mstore_agent a;
-    read_agent(st, &a);
-    int stop = fn(arg, &a);
-    if (stop) {
-      sqlite3_reset(st);
-      return stop;
-    }
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "listing agents");
-}
-
-int mstore_agent_connected(mstore *s, const char *agent_id, const char *peer, int64_t now) {
-  sqlite3_stmt *st = stmt(s, ST_CONN_UP);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, peer ? peer : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, now);
-  return exec_step(s, st, "recording a connection");
-}
-
-int mstore_agent_disconnected(mstore *s, const char *agent_id, int64_t now) {
-  sqlite3_stmt *st = stmt(s, ST_CONN_DOWN);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, now);
-  int rc = exec_step(s, st, "recording a disconnection");
-  if (rc != TN_OK) return rc;
-  st = stmt(s, ST_CONN_SEEN);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, now);
-  return exec_step(s, st, "recording a disconnection");
-}
-
-int mstore_connections_reset(mstore *s, int64_t now) {
-  sqlite3_stmt *st = stmt(s, ST_CONN_RESET);
-  sqlite3_bind_int64(st, 1, now);
-  return exec_step(s, st, "resetting connections");
-}
-
-/* ---- policies ---- */
+const char *mstore_error(const mstore *s) { return s->be->error(s->h); }
+const char *mstore_backend_name(const mstore *s) { return s->be->name; }
+int mstore_shared(const mstore *s) { return s->be->shared; }
+int mstore_set_node(mstore *s, const char *node) { return s->be->set_node(s->h, node); }
+uint64_t mstore_session(const mstore *s) { return s->be->session(s->h); }
 
 void mstore_policy_free(mstore_policy *p) {
   if (!p) return;
@@ -341,329 +89,85 @@ void mstore_policy_free(mstore_policy *p) {
   p->name = p->file = p->description = p->references = NULL;
 }
 
-static int read_policy(sqlite3_stmt *st, mstore_policy *p) {
-  memset(p, 0, sizeof *p);
-  text_into(p->agent_id, sizeof p->agent_id, sqlite3_column_text(st, 0));
-  text_into(p->policy_id, sizeof p->policy_id, sqlite3_column_text(st, 1));
-  text_into(p->bundle_hash, sizeof p->bundle_hash, sqlite3_column_text(st, 2));
-  p->policy_version = (uint64_t)sqlite3_column_int64(st, 3);
-  text_into(p->source_hash, sizeof p->source_hash, sqlite3_column_text(st, 4));
-  char **strs[4] = {&p->name, &p->file, &p->description, &p->references};
-  for (int i = 0; i < 4; i++) {
-    const unsigned char *t = sqlite3_column_text(st, 5 + i);
-    if (!(*strs[i] = strdup(t ? (const char *)t : ""))) {
-      mstore_policy_free(p);
-      return TN_ENOMEM;
-    }
-  }
-  p->scan_id = sqlite3_column_int64(st, 9);
-  p->passed = sqlite3_column_int64(st, 10);
-  p->failed = sqlite3_column_int64(st, 11);
-  p->invalid = sqlite3_column_int64(st, 12);
-  p->total_checks = sqlite3_column_int64(st, 13);
-  p->score = sqlite3_column_double(st, 14);
-  p->start_time = sqlite3_column_int64(st, 15);
-  p->end_time = sqlite3_column_int64(st, 16);
-  text_into(p->summary_hash, sizeof p->summary_hash, sqlite3_column_text(st, 17));
-  p->last_summary = sqlite3_column_int64(st, 18);
-  return TN_OK;
-}
+/* ---- one line per operation: the backend's row ---- */
 
+int mstore_begin(mstore *s) { return s->be->begin(s->h); }
+int mstore_commit(mstore *s) { return s->be->commit(s->h); }
+void mstore_rollback(mstore *s) { s->be->rollback(s->h); }
+int mstore_in_transaction(const mstore *s) { return s->be->in_transaction(s->h); }
+int mstore_agent_claim(mstore *s, const char *agent_id, int *claimed) {
+  return s->be->agent_claim(s->h, agent_id, claimed);
+}
+int mstore_agent_release(mstore *s, const char *agent_id) { return s->be->agent_release(s->h, agent_id); }
+int mstore_agent_touch(mstore *s, const char *agent_id, const char *version, const char *hello_id,
+                       int64_t now) {
+  return s->be->agent_touch(s->h, agent_id, version, hello_id, now);
+}
+int mstore_agent_get(mstore *s, const char *agent_id, mstore_agent *a, int *found) {
+  return s->be->agent_get(s->h, agent_id, a, found);
+}
+int mstore_agent_set_last_seq(mstore *s, const char *agent_id, uint64_t seq, int64_t now) {
+  return s->be->agent_set_last_seq(s->h, agent_id, seq, now);
+}
+int mstore_agent_add_counters(mstore *s, const char *agent_id, const mstore_counters *c) {
+  return s->be->agent_add_counters(s->h, agent_id, c);
+}
+int mstore_agent_connected(mstore *s, const char *agent_id, const char *peer, int64_t now) {
+  return s->be->agent_connected(s->h, agent_id, peer, now);
+}
+int mstore_agent_disconnected(mstore *s, const char *agent_id, int64_t now) {
+  return s->be->agent_disconnected(s->h, agent_id, now);
+}
+int mstore_connections_reset(mstore *s, int64_t now) { return s->be->connections_reset(s->h, now); }
+int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg) { return s->be->agents_each(s->h, fn, arg); }
+int mstore_agent_store_id(mstore *s, const char *agent_id, char out[65], int *found) {
+  return s->be->agent_store_id(s->h, agent_id, out, found);
+}
+int mstore_agent_new_store(mstore *s, const char *agent_id, const char *store_id, int forget) {
+  return s->be->agent_new_store(s->h, agent_id, store_id, forget);
+}
+int mstore_alert_add(mstore *s, const char *line, size_t len) { return s->be->alert_add(s->h, line, len); }
+int mstore_alerts_each(mstore *s, size_t limit, mstore_alert_fn fn, void *arg) {
+  return s->be->alerts_each(s->h, limit, fn, arg);
+}
+int mstore_alerts_delete(mstore *s, int64_t upto) { return s->be->alerts_delete(s->h, upto); }
+int mstore_alerts_delete_ids(mstore *s, const int64_t *ids, size_t n) {
+  return s->be->alerts_delete_ids(s->h, ids, n);
+}
+int mstore_alerts_stats(mstore *s, int64_t *count, int64_t *bytes) {
+  return s->be->alerts_stats(s->h, count, bytes);
+}
 int mstore_policy_get(mstore *s, const char *agent_id, const char *policy_id, mstore_policy *p, int *found) {
-  *found = 0;
-  memset(p, 0, sizeof *p);
-  sqlite3_stmt *st = stmt(s, ST_POLICY_GET);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  int out = TN_OK;
-  if (rc == SQLITE_ROW) {
-    out = read_policy(st, p);
-    *found = out == TN_OK;
-    rc = SQLITE_DONE;
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return fail(s, "reading a policy");
-  return out;
+  return s->be->policy_get(s->h, agent_id, policy_id, p, found);
 }
-
-int mstore_policy_put(mstore *s, const mstore_policy *p) {
-  sqlite3_stmt *st = stmt(s, ST_POLICY_PUT);
-  sqlite3_bind_text(st, 1, p->agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, p->policy_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, p->bundle_hash, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 4, (sqlite3_int64)p->policy_version);
-  sqlite3_bind_text(st, 5, p->source_hash, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 6, p->name ? p->name : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 7, p->file ? p->file : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 8, p->description ? p->description : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 9, p->references ? p->references : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 10, p->scan_id);
-  sqlite3_bind_int64(st, 11, p->passed);
-  sqlite3_bind_int64(st, 12, p->failed);
-  sqlite3_bind_int64(st, 13, p->invalid);
-  sqlite3_bind_int64(st, 14, p->total_checks);
-  sqlite3_bind_double(st, 15, p->score);
-  sqlite3_bind_int64(st, 16, p->start_time);
-  sqlite3_bind_int64(st, 17, p->end_time);
-  sqlite3_bind_text(st, 18, p->summary_hash, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 19, p->last_summary);
-  return exec_step(s, st, "writing a policy");
-}
-
+int mstore_policy_put(mstore *s, const mstore_policy *p) { return s->be->policy_put(s->h, p); }
 int mstore_policy_delete(mstore *s, const char *agent_id, const char *policy_id, int *checks) {
-  int rc = mstore_checks_delete(s, agent_id, policy_id, checks);
-  if (rc != TN_OK) return rc;
-  sqlite3_stmt *st = stmt(s, ST_POLICY_DEL);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  return exec_step(s, st, "deleting a policy");
+  return s->be->policy_delete(s->h, agent_id, policy_id, checks);
 }
-
 int mstore_policies_retain(mstore *s, const char *agent_id, const char *const *ids, size_t n, int *deleted) {
-  *deleted = 0;
-  char **stored = NULL;
-  size_t ns = 0, cap = 0;
-  sqlite3_stmt *st = stmt(s, ST_POLICY_IDS);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  int rc, out = TN_OK;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (ns == cap) {
-      cap = cap ? cap * 2 : 8;
-      char **nv = realloc(stored, cap * sizeof *nv);
-      if (!nv) {
-        out = TN_ENOMEM;
-        break;
-      }
-      stored = nv;
-    }
-    if (!(stored[ns] = strdup((const char *)sqlite3_column_text(st, 0)))) {
-      out = TN_ENOMEM;
-      break;
-    }
-    ns++;
-  }
-  sqlite3_reset(st);
-  if (out == TN_OK && rc != SQLITE_DONE) out = fail(s, "listing policies");
-  for (size_t i = 0; out == TN_OK && i < ns; i++) {
-    size_t j;
-    for (j = 0; j < n; j++)
-      if (strcmp(ids[j], stored[i]) == 0) break;
-    if (j < n) continue;
-    out = mstore_policy_delete(s, agent_id, stored[i], NULL);
-    if (out == TN_OK) (*deleted)++;
-  }
-  for (size_t i = 0; i < ns; i++)
-    free(stored[i]);
-  free(stored);
-  return out;
+  return s->be->policies_retain(s->h, agent_id, ids, n, deleted);
 }
-
 int mstore_policies_each(mstore *s, const char *agent_id, mstore_policy_fn fn, void *arg) {
-  sqlite3_stmt *st = stmt(s, agent_id ? ST_POLICIES_AGENT : ST_POLICIES_ALL);
-  if (agent_id) sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    mstore_policy p;
-    if (read_policy(st, &p) != TN_OK) {
-      sqlite3_reset(st);
-      return TN_ENOMEM;
-    }
-    int stop = fn(arg, &p);
-    mstore_policy_free(&p);
-    if (stop) {
-      sqlite3_reset(st);
-      return stop;
-    }
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "listing policies");
+  return s->be->policies_each(s->h, agent_id, fn, arg);
 }
-
-/* ---- checks ---- */
-
 int mstore_check_get(mstore *s, const char *agent_id, const char *policy_id, int64_t check_id,
                      char result[16], int *found) {
-  *found = 0;
-  result[0] = '\0';
-  sqlite3_stmt *st = stmt(s, ST_CHECK_GET);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, check_id);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    text_into(result, 16, sqlite3_column_text(st, 0));
-    *found = 1;
-    rc = SQLITE_DONE;
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading a check");
+  return s->be->check_get(s->h, agent_id, policy_id, check_id, result, found);
 }
-
 int mstore_check_put(mstore *s, const char *agent_id, const char *policy_id, const mstore_check *c) {
-  sqlite3_stmt *st = stmt(s, ST_CHECK_PUT);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, c->check_id);
-  sqlite3_bind_text(st, 4, c->result, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, c->reason ? c->reason : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 6, c->scan_id);
-  sqlite3_bind_text(st, 7, c->event ? c->event : "", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 8, c->updated);
-  sqlite3_bind_text(st, 9, c->title ? c->title : "", -1, SQLITE_STATIC);
-  return exec_step(s, st, "writing a check");
+  return s->be->check_put(s->h, agent_id, policy_id, c);
 }
-
 int mstore_checks_delete(mstore *s, const char *agent_id, const char *policy_id, int *n) {
-  sqlite3_stmt *st = stmt(s, ST_CHECKS_DEL);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  int rc = exec_step(s, st, "deleting checks");
-  if (n) *n = rc == TN_OK ? sqlite3_changes(s->db) : 0;
-  return rc;
+  return s->be->checks_delete(s->h, agent_id, policy_id, n);
 }
-
 int mstore_checks_delete_other_scans(mstore *s, const char *agent_id, const char *policy_id, int64_t scan_id,
                                      int *n) {
-  sqlite3_stmt *st = stmt(s, ST_CHECKS_DEL_OTHER);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, scan_id);
-  int rc = exec_step(s, st, "deleting stale checks");
-  if (n) *n = rc == TN_OK ? sqlite3_changes(s->db) : 0;
-  return rc;
+  return s->be->checks_delete_other_scans(s->h, agent_id, policy_id, scan_id, n);
 }
-
 int mstore_results_hash(mstore *s, const char *agent_id, const char *policy_id, char out[65], size_t *n) {
-  sqlite3_stmt *st = stmt(s, ST_CHECK_RESULTS);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  char **v = NULL;
-  size_t cnt = 0, cap = 0;
-  int rc, out_rc = TN_OK;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (cnt == cap) {
-      cap = cap ? cap * 2 : 64;
-      char **nv = realloc(v, cap * sizeof *nv);
-      if (!nv) {
-        out_rc = TN_ENOMEM;
-        break;
-      }
-      v = nv;
-    }
-    const unsigned char *t = sqlite3_column_text(st, 0);
-    if (!(v[cnt] = strdup(t ? (const char *)t : ""))) {
-      out_rc = TN_ENOMEM;
-      break;
-    }
-    cnt++;
-  }
-  sqlite3_reset(st);
-  if (out_rc == TN_OK && rc != SQLITE_DONE) out_rc = fail(s, "reading results");
-  if (out_rc == TN_OK) scan_results_hash_strings((const char *const *)v, cnt, out);
-  for (size_t i = 0; i < cnt; i++)
-    free(v[i]);
-  free(v);
-  if (n) *n = cnt;
-  return out_rc;
+  return s->be->results_hash(s->h, agent_id, policy_id, out, n);
 }
-
 int mstore_checks_each(mstore *s, const char *agent_id, const char *policy_id, mstore_check_fn fn,
                        void *arg) {
-  sqlite3_stmt *st = stmt(s, ST_CHECKS_EACH);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    mstore_check c = {
-        .check_id = sqlite3_column_int64(st, 0),
-        .result = (const char *)sqlite3_column_text(st, 1),
-        .reason = (const char *)sqlite3_column_text(st, 2),
-        .scan_id = sqlite3_column_int64(st, 3),
-        .event = (const char *)sqlite3_column_text(st, 4),
-        .updated = sqlite3_column_int64(st, 5),
-        .title = (const char *)sqlite3_column_text(st, 6),
-    };
-    if (!c.title) c.title = "";
-    if (!c.result) c.result = "";
-    if (!c.reason) c.reason = "";
-    if (!c.event) c.event = "";
-    int stop = fn(arg, &c);
-    if (stop) {
-      sqlite3_reset(st);
-      return stop;
-    }
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading checks");
-}
-
-/* ---- agent stores ---- */
-
-int mstore_agent_store_id(mstore *s, const char *agent_id, char out[65], int *found) {
-  *found = 0;
-  out[0] = '\0';
-  sqlite3_stmt *st = stmt(s, ST_STORE_ID_GET);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    text_into(out, 65, sqlite3_column_text(st, 0));
-    *found = 1;
-    rc = SQLITE_DONE;
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading an agent's store id");
-}
-
-int mstore_agent_new_store(mstore *s, const char *agent_id, const char *store_id, int forget) {
-  sqlite3_stmt *st = stmt(s, ST_STORE_ID_PUT);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, store_id, -1, SQLITE_STATIC);
-  int rc = exec_step(s, st, "recording an agent's store id");
-  if (rc != TN_OK || !forget) return rc;
-  st = stmt(s, ST_AGENT_SEQ_RESET);
-  sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-  return exec_step(s, st, "resetting an agent's sequence numbers");
-}
-
-/* ---- alert outbox ---- */
-
-int mstore_alert_add(mstore *s, const char *line, size_t len) {
-  sqlite3_stmt *st = stmt(s, ST_ALERT_ADD);
-  sqlite3_bind_blob(st, 1, line, (int)len, SQLITE_STATIC);
-  return exec_step(s, st, "queuing an alert");
-}
-
-int mstore_alerts_each(mstore *s, size_t limit, mstore_alert_fn fn, void *arg) {
-  sqlite3_stmt *st = stmt(s, ST_ALERTS_EACH);
-  sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const void *b = sqlite3_column_blob(st, 1);
-    int stop = fn(arg, sqlite3_column_int64(st, 0), b ? b : "", (size_t)sqlite3_column_bytes(st, 1));
-    if (stop) {
-      sqlite3_reset(st);
-      return stop;
-    }
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading queued alerts");
-}
-
-int mstore_alerts_delete(mstore *s, int64_t upto) {
-  sqlite3_stmt *st = stmt(s, ST_ALERTS_DEL);
-  sqlite3_bind_int64(st, 1, upto);
-  return exec_step(s, st, "deleting written alerts");
-}
-
-int mstore_alerts_stats(mstore *s, int64_t *count, int64_t *bytes) {
-  sqlite3_stmt *st = stmt(s, ST_ALERTS_STATS);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *count = sqlite3_column_int64(st, 0);
-    *bytes = sqlite3_column_int64(st, 1);
-    rc = SQLITE_DONE;
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "counting queued alerts");
+  return s->be->checks_each(s->h, agent_id, policy_id, fn, arg);
 }

@@ -1,7 +1,12 @@
-/* store.h — the manager's copy of every agent's state in one SQLite file (WAL): the only module
- * of the manager that calls SQLite (through proto/daemon/sqlite_db.h, which opens, prepares and
- * brackets transactions).
+/* store.h — the manager's copy of every agent's state: the only module of the manager that talks
+ * to a database. Two backends behind one API (store.c dispatches through store_backend.h):
  *
+ *   sqlite:PATH (or a bare PATH)   one SQLite file (WAL), one manager (store_sqlite.c, through
+ *                                  proto/daemon/sqlite_db.h)
+ *   postgresql://… / postgres://…  a PostgreSQL database (libpq URI) that several managers share
+ *                                  (store_pg.c): versioned migrations, per-agent ownership
+ *
+ * Tables (the same concepts in both):
  *   agents    one row per agent id (the CN of its certificate): first/last seen, version, the
  *             highest outbox seq applied (duplicate suppression) and traffic counters
  *   policies  one row per (agent, policy): bundle hash + version + source hash and metadata of the
@@ -9,14 +14,14 @@
  *   checks    one row per (agent, policy, check): result ("passed", "failed", "not applicable"),
  *             reason, scan id, the check event JSON (stored as sent, never parsed), the title
  *   connections  one row per agent that ever completed a Hello: connected now or not, from where,
- *             when it last connected and disconnected (the server writes it; query agents reads it)
+ *             when it last connected and disconnected, and (PostgreSQL) which manager node serves it
  *   agent_stores  the store id each agent's Hello carried (a new id: its seqs started over)
- *   alert_outbox  alert lines committed with the state change they describe, deleted once the
- *             alerts module wrote them to the alerts file (alerts.h)
+ *   alert_outbox  alert lines committed with the state change they describe, deleted once an
+ *             alerts module wrote them to its alerts file (alerts.h)
  *
- * The server is the one writer: it brackets each event-loop iteration with mstore_begin /
- * mstore_commit. Readers (`tenet-manager query`, tests) open the file read-only beside it.
- * Functions return TN_OK, TN_ENOMEM or TN_EDB (mstore_error says why). */
+ * Each manager has one writer connection: the server brackets each event-loop iteration with
+ * mstore_begin / mstore_commit. Readers (`tenet-manager query`, tests) open the store read-only
+ * beside it. Functions return TN_OK, TN_ENOMEM or TN_EDB (mstore_error says why). */
 #ifndef TENET_MANAGER_STORE_H
 #define TENET_MANAGER_STORE_H
 
@@ -25,12 +30,31 @@
 
 typedef struct mstore mstore;
 
-/* Open (creating when !readonly) the store at path. durable: synchronous=FULL (every commit
- * reaches the disk) rather than NORMAL (survives a crash of the process, not of the machine).
- * NULL with a message in err. */
-mstore *mstore_open(const char *path, int readonly, int durable, char *err, size_t errlen);
+/* Open the store named by store ("sqlite:PATH", a bare PATH, or a "postgresql://" / "postgres://"
+ * libpq URI), creating it (SQLite) or migrating its schema (PostgreSQL) unless readonly. durable:
+ * every commit reaches the disk (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on) rather
+ * than surviving a crash of the process only. NULL with a message in err. The store is the
+ * caller's (mstore_close). */
+mstore *mstore_open(const char *store, int readonly, int durable, char *err, size_t errlen);
+/* NULL is a no-op. */
 void mstore_close(mstore *s);
+/* The last error (owned by s). */
 const char *mstore_error(const mstore *s);
+/* "sqlite" or "postgresql". */
+const char *mstore_backend_name(const mstore *s);
+/* Non-zero when several managers may write this store at once (PostgreSQL). */
+int mstore_shared(const mstore *s);
+/* Check a store string without opening anything: TN_OK, or TN_ECONFIG with why in err. */
+int mstore_check_string(const char *store, char *err, size_t errlen);
+/* Check that the store can be used, changing nothing: PostgreSQL connects and reads the schema
+ * version (none yet, or one this binary can migrate); SQLite checks nothing more than the string
+ * (the directory check is the caller's). TN_OK, or TN_ECONFIG / TN_EDB with why in err. */
+int mstore_probe(const char *store, char *err, size_t errlen);
+/* Name this manager in the store (connections.node; default: the host name; copied). */
+int mstore_set_node(mstore *s, const char *node);
+/* The number of the current database session: it changes when a lost PostgreSQL connection was
+ * opened again, which ended the old session's claims (SQLite: always 1). */
+uint64_t mstore_session(const mstore *s);
 
 int mstore_begin(mstore *s);
 int mstore_commit(mstore *s);
@@ -62,6 +86,7 @@ typedef struct mstore_agent {
   char peer[80];           /* address of the last connection */
   int64_t connected_at;    /* when it last connected (0: never) */
   int64_t disconnected_at; /* when it last disconnected (0: never) */
+  char node[64];           /* the manager node that recorded the connection ("" with SQLite) */
 } mstore_agent;
 
 /* Insert or update an agent at a connection (Hello). */
@@ -74,10 +99,20 @@ int mstore_agent_add_counters(mstore *s, const char *agent_id, const mstore_coun
 /* The agent completed a Hello from peer / its connection ended (last_seen becomes now). */
 int mstore_agent_connected(mstore *s, const char *agent_id, const char *peer, int64_t now);
 int mstore_agent_disconnected(mstore *s, const char *agent_id, int64_t now);
-/* Every agent recorded as connected becomes disconnected at now (a manager starting). */
+/* Every agent recorded as connected by this node becomes disconnected at now (a manager
+ * starting; SQLite: every agent, the file has one manager). */
 int mstore_connections_reset(mstore *s, int64_t now);
 typedef int (*mstore_agent_fn)(void *arg, const mstore_agent *a);
 int mstore_agents_each(mstore *s, mstore_agent_fn fn, void *arg);
+
+/* Ownership (several managers on one store): a manager serves an agent only while it holds its
+ * claim. PostgreSQL: a session-level advisory lock keyed by XXH64 of the id, taken without waiting
+ * (*claimed = 0: another manager's session holds it) and freed by mstore_agent_release or by the
+ * end of the session (a manager killed, its connection lost). Claims stack: each claim needs its
+ * release. A release inside a transaction takes effect when the transaction ends, so the next
+ * owner sees this manager's last writes. SQLite: *claimed is always 1. */
+int mstore_agent_claim(mstore *s, const char *agent_id, int *claimed);
+int mstore_agent_release(mstore *s, const char *agent_id);
 
 /* The store id (Hello.store_id) last recorded for the agent into out (*found = 0: none). */
 int mstore_agent_store_id(mstore *s, const char *agent_id, char out[65], int *found);
@@ -91,10 +126,14 @@ int mstore_agent_new_store(mstore *s, const char *agent_id, const char *store_id
 int mstore_alert_add(mstore *s, const char *line, size_t len);
 /* The line is borrowed for the call; a non-zero return stops the walk and is returned. */
 typedef int (*mstore_alert_fn)(void *arg, int64_t id, const char *line, size_t len);
-/* Walk at most limit queued alerts, oldest first. */
+/* Walk at most limit queued alerts, oldest first. Inside a transaction the rows walked are held
+ * until it ends and skipped by other managers' walks (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite:
+ * the transaction holds the write lock), so two drainers never take the same row. */
 int mstore_alerts_each(mstore *s, size_t limit, mstore_alert_fn fn, void *arg);
-/* Delete the queued alerts with id <= upto (written). */
+/* Delete the queued alerts with id <= upto (written; one drainer only). */
 int mstore_alerts_delete(mstore *s, int64_t upto);
+/* Delete the queued alerts ids[0..n) (written: the rows a drain took). */
+int mstore_alerts_delete_ids(mstore *s, const int64_t *ids, size_t n);
 /* How many alerts are queued and their bytes. */
 int mstore_alerts_stats(mstore *s, int64_t *count, int64_t *bytes);
 
@@ -121,6 +160,7 @@ int mstore_policy_put(mstore *s, const mstore_policy *p);
 int mstore_policy_delete(mstore *s, const char *agent_id, const char *policy_id, int *checks);
 /* Delete every policy (and checks) of the agent whose id is not in ids; *deleted gets the count. */
 int mstore_policies_retain(mstore *s, const char *agent_id, const char *const *ids, size_t n, int *deleted);
+/* Free the strings get/each allocated (p itself is the caller's); NULL is a no-op. */
 void mstore_policy_free(mstore_policy *p);
 typedef int (*mstore_policy_fn)(void *arg, const mstore_policy *p);
 /* Walk policies (of one agent, or of all when agent_id is NULL) by agent then policy id. */

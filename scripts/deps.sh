@@ -5,9 +5,11 @@ set -euo pipefail
 
 # build + tests; then: man pages (scdoc, man-db), the Debian package and its checks (dpkg-dev for
 # dpkg-shlibdeps, lintian, systemd for systemd-analyze verify, adduser for the package's postinst),
-# git for CI's plain-clone run; jq and python3 read reports back in tests (JSON, CSV, JUnit).
+# git for CI's plain-clone run; jq and python3 read reports back in tests (JSON, CSV, JUnit);
+# libpq-dev for the manager's PostgreSQL store and postgresql for the throwaway test cluster
+# (scripts/pg-cluster.sh).
 PKGS=(gcc make cmake pkg-config
-      libyaml-dev libpcre2-dev libxxhash-dev libssl-dev libsqlite3-dev
+      libyaml-dev libpcre2-dev libxxhash-dev libssl-dev libsqlite3-dev libpq-dev postgresql
       libprotobuf-c-dev protobuf-c-compiler
       clang libclang-rt-14-dev sqlite3 procps
       scdoc man-db dpkg-dev lintian systemd adduser git jq python3)
