@@ -317,6 +317,7 @@ typedef struct sample {
   double rate;          /* events or summaries acknowledged per second */
   double wall;          /* seconds */
   double mgr, pg, self; /* CPU seconds of the managers, the PostgreSQL server, this program */
+  double machine;       /* CPU seconds the whole machine was busy (every process, ours or not) */
 } sample;
 
 typedef struct config {
@@ -454,8 +455,20 @@ static void config_connect(config *c, int stream_agents, int agents) {
 /* ---- CPU of one run ---- */
 
 typedef struct cpu_mark {
-  double mgr, pg, self;
+  double mgr, pg, self, machine;
 } cpu_mark;
+
+/* Busy CPU seconds of the whole machine since boot (/proc/stat: all but idle and iowait). */
+static double machine_cpu(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  unsigned long long v[8] = {0};
+  int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                     &v[5], &v[6], &v[7])
+            : 0;
+  if (f) fclose(f);
+  if (n != 8) fleet_die("cannot read /proc/stat");
+  return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static double self_cpu(void) {
   struct rusage ru;
@@ -465,7 +478,7 @@ static double self_cpu(void) {
 }
 
 static cpu_mark cpu_now(const config *c) {
-  cpu_mark m = {0, 0, self_cpu()};
+  cpu_mark m = {0, 0, self_cpu(), machine_cpu()};
   for (int k = 0; k < c->nmgr; k++) {
     double x = proc_cpu(c->mpid[k], 0, NULL);
     if (x < 0) fleet_die("manager %d of %s is gone (see %s/%s-m%d.log)", k + 1, c->name, dir, c->tag, k + 1);
@@ -480,7 +493,7 @@ static sample measure(config *c, sim *sims, int n, int64_t frames, queue_fn q, d
   cpu_mark a = cpu_now(c);
   double dt = drive(sims, n, frames, 4, q);
   cpu_mark b = cpu_now(c);
-  sample s = {work / dt, dt, b.mgr - a.mgr, b.pg - a.pg, b.self - a.self};
+  sample s = {work / dt, dt, b.mgr - a.mgr, b.pg - a.pg, b.self - a.self, b.machine - a.machine};
   return s;
 }
 
@@ -493,24 +506,31 @@ static double median_of(const sample *s, int n, size_t off) {
 #define MEDIAN(s, n, field) median_of(s, n, offsetof(sample, field))
 
 static void print_sample(const char *what, int run, const config *c, const sample *s) {
-  printf("  run %d %-7s %8.0f %s (%.2f s; CPU: managers %.2f s, PostgreSQL %.2f s, bench %.2f s)\n", run,
-         c->name, s->rate, what, s->wall, s->mgr, s->pg, s->self);
+  printf(
+      "  run %d %-7s %8.0f %s (%.2f s; CPU: managers %.2f s, PostgreSQL %.2f s, bench %.2f s; machine busy "
+      "%.0f%%)\n",
+      run, c->name, s->rate, what, s->wall, s->mgr, s->pg, s->self,
+      100 * s->machine / (s->wall * (double)sysconf(_SC_NPROCESSORS_ONLN)));
   fflush(stdout);
 }
 
-/* The table of medians of one measurement over the configurations. */
+/* The table of medians of one measurement over the configurations: rate, wall, CPU of each part,
+ * the share of the machine's CPUs the bench's processes used and the share busy with anything
+ * (other jobs on a shared machine included), and the managers' + server's CPU per item. */
 static void print_medians(const char *what, config *cs, int nc, int runs, int ev) {
-  printf("  %-8s %12s %8s %12s %12s %12s %14s %9s\n", "", what, "wall s", "CPU mgr s", "CPU pg s",
-         "CPU bench s", "CPU/(wall*ncpu)", "mgr+pg ms/1k");
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  printf("  %-7s %12s %7s %9s %9s %9s %6s %8s %12s\n", "", what, "wall s", "CPU mgr", "CPU pg", "CPU bench",
+         "ours", "machine", "mgr+pg us/1");
+  double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
   for (int i = 0; i < nc; i++) {
     const sample *s = ev ? cs[i].ev : cs[i].sv;
     double rate = MEDIAN(s, runs, rate), wall = MEDIAN(s, runs, wall), mgr = MEDIAN(s, runs, mgr),
-           pgc = MEDIAN(s, runs, pg), self = MEDIAN(s, runs, self);
-    printf("  %-8s %12.0f %8.2f %12.2f %12.2f %12.2f %14.2f %9.2f\n", cs[i].name, rate, wall, mgr, pgc, self,
-           (mgr + pgc + self) / (wall * (double)ncpu), (mgr + pgc) * 1000.0 / (rate * wall / 1000.0));
+           pgc = MEDIAN(s, runs, pg), self = MEDIAN(s, runs, self), mach = MEDIAN(s, runs, machine);
+    printf("  %-7s %12.0f %7.2f %9.2f %9.2f %9.2f %5.0f%% %7.0f%% %12.1f\n", cs[i].name, rate, wall, mgr, pgc,
+           self, 100 * (mgr + pgc + self) / (wall * ncpu), 100 * mach / (wall * ncpu),
+           (mgr + pgc) * 1e6 / (rate * wall));
   }
 }
+
 /* ---- bytes of an unchanged scan ---- */
 
 typedef struct rows_ctx {
@@ -604,6 +624,47 @@ static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, ui
   tls_conn_free(s.conn);
   frame_decoder_free(s.dec);
   strbuf_free(&s.out);
+}
+
+/* ---- what PostgreSQL writes ---- */
+
+/* WAL position (bytes) and the next transaction id of the cluster: immediate, unlike the
+ * statistics views, and only write transactions take an id. */
+typedef struct pg_mark {
+  double wal;
+  long long xid;
+} pg_mark;
+
+static pg_mark pg_mark_now(void) {
+  char out[256];
+  pg_mark m = {0, 0};
+  pgcluster_sql(
+      &pg, "postgres",
+      "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'), pg_snapshot_xmax(pg_current_snapshot())", out,
+      sizeof out);
+  if (sscanf(out, "%lf %lld", &m.wal, &m.xid) != 2) fleet_die("cannot read the WAL position: %s", out);
+  return m;
+}
+
+/* One more run of each PostgreSQL configuration, between two marks (the other configurations are
+ * idle meanwhile): transactions committed and WAL written per item. */
+static void pg_profile(const char *what, const char *whats, config *cs, int nc, int events, int n,
+                       int64_t frames, double work) {
+  printf("PostgreSQL writes per %s (one more run of each configuration; transactions = transaction ids "
+         "taken):\n",
+         what);
+  for (int i = 0; i < nc; i++) {
+    config *c = &cs[i];
+    if (!c->pg) continue;
+    pg_mark a = pg_mark_now();
+    sample s = events ? measure(c, c->st, n, frames, q_deltas, work)
+                      : measure(c, c->sims, n, frames, q_summary, work);
+    pg_mark b = pg_mark_now();
+    double tx = (double)(b.xid - a.xid), wal = b.wal - a.wal;
+    printf("  %-7s %8.0f %s/s: %.0f transactions (%.0f/s, %.1f %s each), WAL %.0f bytes per %s (%.1f MB/s)\n",
+           c->name, s.rate, whats, tx, tx / s.wall, tx > 0 ? work / tx : 0, whats, wal / work, what,
+           wal / s.wall / 1e6);
+  }
 }
 
 /* ---- storage per agent and per check ---- */
@@ -915,6 +976,7 @@ int main(int argc, char **argv) {
     }
   printf("check events, medians of %d runs:\n", runs);
   print_medians("events/s", cs, nc, runs, 1);
+  if (use_pg) pg_profile("event", "events", cs, nc, 1, stream_agents, frames, (double)per_run);
 
   /* 2. summaries with every agent connected */
   printf(
@@ -929,6 +991,8 @@ int main(int argc, char **argv) {
     }
   printf("summaries, medians of %d runs:\n", runs);
   print_medians("summaries/s", cs, nc, runs, 0);
+  if (use_pg)
+    pg_profile("summary", "summaries", cs, nc, 0, agents, summaries, (double)agents * (double)summaries);
 
   /* 3. bytes of an unchanged scan (the store does not change them: measured on the first) */
   size_t frame = 0, rows = 0;
