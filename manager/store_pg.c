@@ -277,8 +277,11 @@ static void p_bin(params *p, const void *b, size_t n) {
   p->n++;
 }
 
+static int reconnect(pg_store *s);
+
 /* Run prepared statement st; the result (PQclear it) or NULL with s->err set ("what: why"). */
 static PGresult *run(pg_store *s, int st, const params *p, int binary, const char *what) {
+  if (s->broken && !s->in_tx && !s->readonly) reconnect(s); /* outside a transaction: try again now */
   if (s->broken || !s->conn) {
     snprintf(s->err, sizeof s->err, "%s: the PostgreSQL connection is lost (reconnecting)", what);
     return NULL;
@@ -473,6 +476,18 @@ static void pg_close(void *h) {
   free(s);
 }
 
+/* Agents send bytes (file contents in reasons and events) that need not be valid UTF-8: a
+ * SQL_ASCII database keeps them as sent, like SQLite; another encoding refuses them (their batch
+ * rolls back and comes again). Said once at start. */
+static void check_encoding(pg_store *s) {
+  const char *enc = PQparameterStatus(s->conn, "server_encoding");
+  if (!s->readonly && enc && strcmp(enc, "SQL_ASCII") != 0)
+    log_warn("PostgreSQL store: database '%s' has encoding %s: text an agent sends that is not valid %s "
+             "will be refused (its batch rolls back and the agent sends it again); create the database with "
+             "ENCODING 'SQL_ASCII' TEMPLATE template0 (docs/DAEMONS.md)",
+             PQdb(s->conn), enc, enc);
+}
+
 static void *pg_open(const char *uri, int readonly, int durable, char *err, size_t errlen) {
   pg_store *s = calloc(1, sizeof *s);
   if (!s || !(s->uri = strdup(uri))) {
@@ -491,6 +506,7 @@ static void *pg_open(const char *uri, int readonly, int durable, char *err, size
     pg_close(s);
     return NULL;
   }
+  check_encoding(s);
   return s;
 }
 

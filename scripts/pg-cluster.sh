@@ -22,13 +22,18 @@ dir="$(cd "$dir" && pwd)"
 state="$dir/state"
 port="${TENET_PG_PORT:-54329}"
 
-# The newest installed server's binaries (Debian: /usr/lib/postgresql/N/bin).
+# The newest installed server's binaries (Debian: /usr/lib/postgresql/N/bin; TENET_PG_BINDIR
+# names another directory).
 bindir=""
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n); do
-  [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && bindir="$d"
-done
-if [ -z "$bindir" ] && command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
-  bindir="$(dirname "$(command -v initdb)")"
+if [ -n "${TENET_PG_BINDIR:-}" ]; then
+  [ -x "$TENET_PG_BINDIR/initdb" ] && [ -x "$TENET_PG_BINDIR/pg_ctl" ] && bindir="$TENET_PG_BINDIR"
+else
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n); do
+    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && bindir="$d"
+  done
+  if [ -z "$bindir" ] && command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+    bindir="$(dirname "$(command -v initdb)")"
+  fi
 fi
 
 # Run a command as the cluster's owner.
@@ -80,7 +85,7 @@ if [ "$(id -u)" -eq 0 ]; then
   chown nobody:nogroup "$c" || fail "cannot give $c to nobody"
 fi
 : >"$dir/log"
-as_owner "$bindir/initdb" -D "$c/data" -U tenet --auth=trust -E UTF8 --no-locale --no-sync \
+as_owner "$bindir/initdb" -D "$c/data" -U tenet --auth=trust -E SQL_ASCII --no-locale --no-sync \
   >>"$dir/log" 2>&1 </dev/null || fail "initdb failed"
 as_owner "$bindir/pg_ctl" -D "$c/data" -w -t 60 -l "$c/server.log" \
   -o "-c listen_addresses='' -k $c -p $port -c max_connections=200" start >>"$dir/log" 2>&1 </dev/null ||

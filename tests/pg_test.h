@@ -75,7 +75,9 @@ static inline int pg_test_database(const char *tag, char *uri, size_t cap) {
   snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", db);
   PGresult *r = PQexec(c, sql);
   PQclear(r);
-  snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", db);
+  /* as docs/DAEMONS.md says: bytes as agents send them (SQLite's behaviour) */
+  snprintf(sql, sizeof sql,
+           "CREATE DATABASE \"%s\" ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0", db);
   r = PQexec(c, sql);
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   if (!ok) printf("error: %s: %s", sql, PQresultErrorMessage(r));

@@ -3,7 +3,8 @@
  * (/dev/full: ENOSPC) keeps them in the store; at the cap, messages that may alert are refused
  * (TN_ETOOBIG: the server rolls the batch back, nothing is acknowledged) and nothing of them is
  * applied; a restart with a writable file writes the backlog once, in order, and the agent's
- * message is accepted again. */
+ * message is accepted again. With --pg (pg/test_alert_outbox, the fixture `pg`) the same on a
+ * PostgreSQL store, whose drain takes rows with FOR UPDATE SKIP LOCKED and fsyncs the file. */
 #include <limits.h>
 
 #include "codec.h"
@@ -12,10 +13,11 @@
 #include "manager/alerts.h"
 #include "manager/integrity.h"
 #include "manager/store.h"
+#include "pg_test.h"
 #include "test.h"
 #include "tmpdir.h"
 
-static char dir[PATH_MAX], err[1024], dbpath[PATH_MAX + 16], alertpath[PATH_MAX + 16], logpath[PATH_MAX + 16];
+static char dir[PATH_MAX], err[1024], dbpath[PATH_MAX + 16], store[PATH_MAX + 16], alertpath[PATH_MAX + 16], logpath[PATH_MAX + 16];
 
 /* CheckDeltas #seq of policy "p" setting checks first..first+n-1 to passed. */
 static int apply_deltas(integrity *ig, integrity_agent *ia, uint64_t seq, int64_t first, size_t n) {
@@ -46,7 +48,7 @@ static int64_t queued(mstore *ms) {
 }
 
 static void test_outbox_cap_and_restart(void) {
-  mstore *ms = mstore_open(dbpath, 0, 0, err, sizeof err);
+  mstore *ms = mstore_open(store, 0, 0, err, sizeof err);
   REQUIRE(ms);
   alerts *al = alerts_open("/dev/full", err, sizeof err);
   REQUIRE(al);
@@ -116,9 +118,17 @@ static void test_outbox_cap_and_restart(void) {
   mstore_close(ms);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   tmp_make("alert-outbox", dir, sizeof dir);
   snprintf(dbpath, sizeof dbpath, "%s/manager.db", dir);
+  snprintf(store, sizeof store, "%s", dbpath);
+  if (argc > 1 && strcmp(argv[1], "--pg") == 0) {
+    int rc = pg_test_database("outbox", store, sizeof store);
+    if (rc) {
+      tmp_remove(dir);
+      return rc;
+    }
+  }
   snprintf(alertpath, sizeof alertpath, "%s/alerts.json", dir);
   snprintf(logpath, sizeof logpath, "%s/manager.log", dir);
   REQUIRE(dlog_open("tenet-manager", logpath, DLOG_INFO, err, sizeof err) == TN_OK);

@@ -191,6 +191,8 @@ static void transcript(mstore *s, strbuf *b) {
   put_check(s, "001", "p", 1002, "failed", 5);
   put_check(s, "001", "p", 999, "not applicable", 5);
   put_check(s, "001", "p", 20, "passed", 5); /* numeric order: 20 before 999 */
+  mstore_check raw = {21, "failed", "line 'caf\xe9' (Latin-1) \xff\xfe", 5, "{\"x\":\"\xe9\"}", 7, "t\x80"};
+  T(mstore_check_put(s, "001", "p", &raw)); /* bytes that are not UTF-8: kept as sent */
   hash_line(b, s, "001", "p");
   hash_line(b, s, "001", "none");
   put_check(s, "002", "gone", 1, "passed", 1);
@@ -515,11 +517,14 @@ static void test_node_connections(void) {
   mstore_close(m2);
 }
 
-/* A drainer process: its own store connection and alerts file; drains until the outbox is empty. */
-static void drainer(const char *pg, const char *file) {
+/* A drainer process: its own store connection and alerts file; once both are open (the byte on
+ * go), drains until the outbox is empty. */
+static void drainer(const char *pg, const char *file, int ready, int go) {
   mstore *s = mstore_open(pg, 0, 0, err, sizeof err);
   alerts *al = s ? alerts_open(file, err, sizeof err) : NULL;
   if (!al || alerts_attach(al, s, 0) != TN_OK) _exit(2);
+  char b = 'r';
+  if (write(ready, &b, 1) != 1 || read(go, &b, 1) != 1) _exit(5);
   for (int i = 0; i < 2000; i++) {
     if (alerts_flush(al) != TN_OK) _exit(3);
     int64_t n = -1, bytes;
@@ -547,10 +552,15 @@ static void test_two_drainers(void) {
   T(mstore_commit(s));
   char f[2][PATH_MAX + 16];
   pid_t kids[2];
+  int ready[2], go[2];
+  REQUIRE(pipe(ready) == 0 && pipe(go) == 0);
   for (int i = 0; i < 2; i++) {
     snprintf(f[i], sizeof f[i], "%s/alerts-%d.json", dir, i);
-    if ((kids[i] = fork()) == 0) drainer(pg, f[i]);
+    if ((kids[i] = fork()) == 0) drainer(pg, f[i], ready[1], go[0]);
   }
+  char b;
+  REQUIRE(read(ready[0], &b, 1) == 1 && read(ready[0], &b, 1) == 1); /* both connected: start together */
+  REQUIRE(write(go[1], "gg", 2) == 2);
   for (int i = 0; i < 2; i++) {
     int st;
     waitpid(kids[i], &st, 0);
@@ -605,7 +615,7 @@ static void test_lost_connection(void) {
   CHECK_INT(mstore_commit(s), TN_EDB); /* nothing was committed: nothing may be acknowledged */
   mstore_rollback(s);
   CHECK_INT(claim_soon(other, "001"), 1); /* the lost session's claim is gone */
-  rc = mstore_begin(s); /* reconnects */
+  rc = mstore_begin(s);                   /* reconnects */
   if (rc != TN_OK) printf("begin: %s\n", mstore_error(s));
   REQUIRE(rc == TN_OK);
   CHECK(mstore_session(s) == session + 1);
@@ -618,6 +628,132 @@ static void test_lost_connection(void) {
   CHECK(found && a.last_seen == 2);
   mstore_close(s);
   mstore_close(other);
+}
+
+/* Run a shell command; its stdout + stderr into out. Returns the exit status. */
+static int run(const char *cmd, char *out, size_t cap) {
+  char full[4 * PATH_MAX + 16];
+  snprintf(full, sizeof full, "%s 2>&1", cmd);
+  FILE *f = popen(full, "r");
+  REQUIRE(f);
+  size_t n = fread(out, 1, cap - 1, f);
+  out[n] = '\0';
+  int st = pclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void populate(mstore *s, const char *node) {
+  T(mstore_set_node(s, node));
+  T(mstore_begin(s));
+  T(mstore_agent_touch(s, "001", "1.0", "001", 1700000000));
+  T(mstore_agent_connected(s, "001", "127.0.0.1:5000", 1700000001));
+  mstore_policy p = {.agent_id = "001",
+                     .policy_id = "p",
+                     .bundle_hash = "bh",
+                     .policy_version = 3,
+                     .source_hash = "sh",
+                     .name = "P",
+                     .file = "p.yml",
+                     .description = "",
+                     .references = "",
+                     .scan_id = 9,
+                     .passed = 1,
+                     .failed = 1,
+                     .total_checks = 2,
+                     .score = 50,
+                     .start_time = 1700000002,
+                     .end_time = 1700000003,
+                     .summary_hash = "x",
+                     .last_summary = 1700000004};
+  T(mstore_policy_put(s, &p));
+  put_check(s, "001", "p", 2, "failed", 9);
+  put_check(s, "001", "p", 1, "passed", 9);
+  T(mstore_commit(s));
+}
+
+/* `tenet-manager query` and `-t` on both backends; the store options' errors. */
+static void test_query_and_config(void) {
+  const char *bin = getenv("TENET_MANAGER_BIN"), *tenet = getenv("TENET_BIN");
+  REQUIRE(bin && tenet);
+  char pg[512], sqlite[PATH_MAX + 32], conf[2][PATH_MAX + 32], cmd[4 * PATH_MAX], out[2][16384];
+  new_db("query", pg, sizeof pg);
+  snprintf(sqlite, sizeof sqlite, "%s/query.db", dir);
+  snprintf(cmd, sizeof cmd, "%s pki init %s/pki && %s pki issue-manager %s/pki localhost", tenet, dir, tenet,
+           dir);
+  REQUIRE(run(cmd, out[0], sizeof out[0]) == 0);
+  const char *stores[2] = {sqlite, pg};
+  for (int i = 0; i < 2; i++) {
+    mstore *s = mstore_open(stores[i], 0, 0, err, sizeof err);
+    REQUIRE(s);
+    populate(s, "m-one");
+    mstore_close(s);
+    snprintf(conf[i], sizeof conf[i], "%s/manager-%d.conf", dir, i);
+    FILE *f = fopen(conf[i], "w");
+    REQUIRE(f);
+    fprintf(f,
+            "cert = %s/pki/manager.crt\nkey = %s/pki/manager.key\nca = %s/pki/ca.crt\nalerts_file = "
+            "%s/alerts-%d.json\n%s = %s\nnode_name = m-one\n",
+            dir, dir, dir, dir, i, i ? "store" : "state_db", stores[i]);
+    fclose(f);
+  }
+  const char *queries[] = {"checks 001 p", "checks 001 p --json", "hash 001 p", "stats 001", "stats --json"};
+  for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+    int rc[2];
+    for (int i = 0; i < 2; i++) {
+      snprintf(cmd, sizeof cmd, "%s -c %s query %s", bin, conf[i], queries[q]);
+      rc[i] = run(cmd, out[i], sizeof out[i]);
+    }
+    CHECK_INT(rc[0], 0);
+    CHECK_INT(rc[1], 0);
+    CHECK_STR(out[1], out[0]);
+  }
+  CHECK(strstr(out[0], "\"agent_id\":\"001\"") != NULL);
+  /* query agents: PostgreSQL says which node serves the agent (several managers: the store's word) */
+  snprintf(cmd, sizeof cmd, "%s -c %s query agents", bin, conf[1]);
+  CHECK_INT(run(cmd, out[1], sizeof out[1]), 0);
+  CHECK(strstr(out[1], "from 127.0.0.1:5000 to node m-one") != NULL);
+  snprintf(cmd, sizeof cmd, "%s -c %s query agents --json", bin, conf[1]);
+  CHECK_INT(run(cmd, out[1], sizeof out[1]), 0);
+  CHECK(strstr(out[1], "\"connected\":true") && strstr(out[1], "\"node\":\"m-one\""));
+  snprintf(cmd, sizeof cmd, "%s -c %s query agents --json", bin, conf[0]);
+  CHECK_INT(run(cmd, out[0], sizeof out[0]), 0);
+  CHECK(strstr(out[0], "\"node\"") == NULL); /* SQLite: as before */
+  /* -t connects to PostgreSQL */
+  for (int i = 0; i < 2; i++) {
+    snprintf(cmd, sizeof cmd, "%s -c %s -t", bin, conf[i]);
+    CHECK_INT(run(cmd, out[i], sizeof out[i]), 0);
+    CHECK(strstr(out[i], "is valid") != NULL);
+  }
+  char bad[PATH_MAX + 32];
+  snprintf(bad, sizeof bad, "%s/bad.conf", dir);
+  const char *cases[][2] = {
+      {"store = postgresql:///nothing_here?host=/nonexistent&port=1\n", "cannot connect"},
+      {"store = mysql://x/y\n", "unknown kind"},
+      {"store = sqlite:\n", "no path after 'sqlite:'"},
+      {"store = sqlite:a.db\nstate_db = b.db\n", "not both"},
+      {"", "missing required option 'store'"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    FILE *f = fopen(bad, "w");
+    REQUIRE(f);
+    fprintf(f,
+            "cert = %s/pki/manager.crt\nkey = %s/pki/manager.key\nca = %s/pki/ca.crt\nalerts_file = "
+            "%s/a.json\n%s",
+            dir, dir, dir, dir, cases[k][0]);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s -c %s -t", bin, bad);
+    CHECK_INT(run(cmd, out[0], sizeof out[0]), 1);
+    if (!strstr(out[0], cases[k][1])) printf("case %zu: %s", k, out[0]);
+    CHECK(strstr(out[0], cases[k][1]) != NULL);
+  }
+  /* sqlite:RELATIVE is resolved beside the configuration file, as state_db is */
+  FILE *f = fopen(bad, "w");
+  REQUIRE(f);
+  fprintf(f, "cert = c\nkey = k\nca = a\nalerts_file = a.json\nstore = sqlite:query.db\n");
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "cd / && %s -c %s query hash 001 p", bin, bad);
+  CHECK_INT(run(cmd, out[0], sizeof out[0]), 0);
+  CHECK(strlen(out[0]) == 65);
 }
 
 int main(void) {
@@ -635,6 +771,7 @@ int main(void) {
   RUN(test_node_connections);
   RUN(test_two_drainers);
   RUN(test_lost_connection);
+  RUN(test_query_and_config);
   dlog_close();
   CHECK(tmp_count(logpath, "connection lost; reconnecting") == 1);
   CHECK(tmp_count(logpath, "reconnected after") == 1);
