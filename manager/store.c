@@ -80,14 +80,7 @@ int mstore_shared(const mstore *s) { return s->be->shared; }
 int mstore_set_node(mstore *s, const char *node) { return s->be->set_node(s->h, node); }
 uint64_t mstore_session(const mstore *s) { return s->be->session(s->h); }
 
-void mstore_policy_free(mstore_policy *p) {
-  if (!p) return;
-  free(p->name);
-  free(p->file);
-  free(p->description);
-  free(p->references);
-  p->name = p->file = p->description = p->references = NULL;
-}
+void mstore_policy_free(mstore_policy *p) { mstore_policy_strings_free(p); }
 
 /* ---- one line per operation: the backend's row ---- */
 

@@ -6,6 +6,8 @@
 #ifndef TENET_MANAGER_STORE_BACKEND_H
 #define TENET_MANAGER_STORE_BACKEND_H
 
+#include <stdlib.h>
+
 #include "store.h"
 
 typedef struct mstore_backend {
@@ -61,6 +63,16 @@ typedef struct mstore_backend {
   int (*results_hash)(void *h, const char *agent_id, const char *policy_id, char out[65], size_t *n);
   int (*checks_each)(void *h, const char *agent_id, const char *policy_id, mstore_check_fn fn, void *arg);
 } mstore_backend;
+
+/* mstore_policy_free's body, here so the backends need nothing of store.c (which calls them). */
+static inline void mstore_policy_strings_free(mstore_policy *p) {
+  if (!p) return;
+  free(p->name);
+  free(p->file);
+  free(p->description);
+  free(p->references);
+  p->name = p->file = p->description = p->references = NULL;
+}
 
 extern const mstore_backend mstore_backend_sqlite;
 extern const mstore_backend mstore_backend_pg;

@@ -36,8 +36,10 @@
 #define MIGRATE_KEY2 13
 /* Between two reconnection attempts. */
 #define RECONNECT_MS 1000
-/* libpq's connect timeout when the URI sets none (seconds). */
-#define CONNECT_TIMEOUT "5"
+/* libpq's connect timeout when the URI sets none (seconds): at start, and when reconnecting from
+ * the event loop (which waits meanwhile; 2 is libpq's least). */
+#define CONNECT_TIMEOUT "10"
+#define RECONNECT_TIMEOUT "2"
 
 #define COUNTER_COLUMNS                                                                                      \
   "frames_in, bytes_in, frames_out, bytes_out, hellos, deltas, delta_checks, dumps, dump_checks, "           \
@@ -329,9 +331,9 @@ static void gt(char *dst, size_t cap, const PGresult *r, int row, int col) {
 
 /* ---- connection, schema ---- */
 
-static int connect_db(pg_store *s) {
+static int connect_db(pg_store *s, const char *timeout) {
   const char *const kw[] = {"connect_timeout", "dbname", NULL};
-  const char *const val[] = {CONNECT_TIMEOUT, s->uri, NULL};
+  const char *const val[] = {timeout, s->uri, NULL};
   PQfinish(s->conn);
   s->conn = PQconnectdbParams(kw, val, 1);
   if (!s->conn) {
@@ -500,7 +502,7 @@ static void *pg_open(const char *uri, int readonly, int durable, char *err, size
   s->session = 1;
   if (gethostname(s->node, sizeof s->node) != 0) snprintf(s->node, sizeof s->node, "localhost");
   s->node[sizeof s->node - 1] = '\0';
-  if (connect_db(s) != TN_OK || (readonly ? check_schema(s) : migrate(s)) != TN_OK ||
+  if (connect_db(s, CONNECT_TIMEOUT) != TN_OK || (readonly ? check_schema(s) : migrate(s)) != TN_OK ||
       prepare_all(s) != TN_OK) {
     snprintf(err, errlen, "%s", s->err);
     pg_close(s);
@@ -513,7 +515,7 @@ static void *pg_open(const char *uri, int readonly, int durable, char *err, size
 static int pg_probe(const char *uri, char *err, size_t errlen) {
   pg_store s = {.readonly = 1};
   s.uri = (char *)uri;
-  int v = 0, rc = connect_db(&s);
+  int v = 0, rc = connect_db(&s, CONNECT_TIMEOUT);
   if (rc == TN_OK && (rc = schema_version(&s, &v)) == TN_OK && v > SCHEMA_VERSION) rc = too_new(&s, v);
   if (rc != TN_OK) snprintf(err, errlen, "%s", s.err);
   PQfinish(s.conn);
@@ -528,7 +530,7 @@ static int reconnect(pg_store *s) {
     return TN_EDB;
   }
   s->retry_ms = now + RECONNECT_MS;
-  if (connect_db(s) != TN_OK || prepare_all(s) != TN_OK) return TN_EDB;
+  if (connect_db(s, RECONNECT_TIMEOUT) != TN_OK || prepare_all(s) != TN_OK) return TN_EDB;
   s->broken = 0;
   s->session++;
   if (s->outage_logged)
@@ -857,7 +859,7 @@ static int read_policy(const PGresult *r, int row, mstore_policy *p) {
   char **strs[4] = {&p->name, &p->file, &p->description, &p->references};
   for (int i = 0; i < 4; i++)
     if (!(*strs[i] = strdup(PQgetvalue(r, row, 5 + i)))) {
-      mstore_policy_free(p);
+      mstore_policy_strings_free(p);
       return TN_ENOMEM;
     }
   p->scan_id = gi(r, row, 9);
@@ -967,7 +969,7 @@ static int pg_policies_each(void *h, const char *agent_id, mstore_policy_fn fn, 
       break;
     }
     stop = fn(arg, &pol);
-    mstore_policy_free(&pol);
+    mstore_policy_strings_free(&pol);
   }
   PQclear(r);
   return stop;

@@ -406,7 +406,7 @@ static int read_policy(sqlite3_stmt *st, mstore_policy *p) {
   for (int i = 0; i < 4; i++) {
     const unsigned char *t = sqlite3_column_text(st, 5 + i);
     if (!(*strs[i] = strdup(t ? (const char *)t : ""))) {
-      mstore_policy_free(p);
+      mstore_policy_strings_free(p);
       return TN_ENOMEM;
     }
   }
@@ -529,7 +529,7 @@ static int sq_policies_each(void *h, const char *agent_id, mstore_policy_fn fn, 
       return TN_ENOMEM;
     }
     int stop = fn(arg, &p);
-    mstore_policy_free(&p);
+    mstore_policy_strings_free(&p);
     if (stop) {
       sqlite3_reset(st);
       return stop;

@@ -17,7 +17,8 @@
 #include "test.h"
 #include "tmpdir.h"
 
-static char dir[PATH_MAX], err[1024], dbpath[PATH_MAX + 16], store[PATH_MAX + 16], alertpath[PATH_MAX + 16], logpath[PATH_MAX + 16];
+static char dir[PATH_MAX], err[1024], dbpath[PATH_MAX + 16], store[PATH_MAX + 16], alertpath[PATH_MAX + 16],
+    logpath[PATH_MAX + 16];
 
 /* CheckDeltas #seq of policy "p" setting checks first..first+n-1 to passed. */
 static int apply_deltas(integrity *ig, integrity_agent *ia, uint64_t seq, int64_t first, size_t n) {
