@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -376,6 +377,7 @@ static void start_manager(config *c, int k) {
   fclose(f);
   pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives the bench, even killed */
     execl(manager_bin, manager_bin, "-c", conf, "-f", (char *)NULL);
     _exit(127);
   }
@@ -416,6 +418,9 @@ static void at_exit(void) {
     if (!finished) fprintf(stderr, "%s: kept %s and %s for their logs\n", fleet_prog, dir, pg.dir);
   }
 }
+
+/* Interrupted (^C, SIGTERM): stop what was started, through at_exit. */
+static void on_signal(int sig) { exit(128 + sig); }
 
 static void sims_free(sim *s, int n) {
   for (int i = 0; s && i < n; i++) {
@@ -901,6 +906,8 @@ int main(int argc, char **argv) {
         "PostgreSQL server not installed (apt-get install postgresql), or set TENET_PG_BIN to its bin/");
   signal(SIGPIPE, SIG_IGN);
   atexit(at_exit);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
 
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/tenet-bench-manager-XXXXXX", tmp && *tmp ? tmp : "/tmp");
