@@ -8,7 +8,9 @@
  *   summaries/s      1,000 connected agents send unchanged ScanSummaries (the manager recomputes
  *                    each policy's results hash from its store and compares)
  *   CPU              of the managers, of the PostgreSQL server (its processes for that database and
- *                    the shared ones: WAL writer, checkpointer, ...) and of this program, per run
+ *                    the shared ones: WAL writer, checkpointer, ...) and of this program, per run,
+ *                    beside the whole machine's busy CPU (other jobs on a shared machine show there)
+ *   PostgreSQL writes transactions and WAL bytes per event and per summary (one more run each)
  *   bytes on the wire for an unchanged scan of one policy: the frame the agent's outbox
  *                    (agent/outbox.c) builds for it, and the TCP payload it takes inside TLS
  *                    (and the Ack back), measured with TCP_INFO
