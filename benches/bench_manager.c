@@ -1,23 +1,37 @@
-/* bench_manager.c — the manager under load: a real tenet-manager process on 127.0.0.1 and simulated
+/* bench_manager.c — the manager under load: real tenet-manager processes on 127.0.0.1 and simulated
  * agents in this process, each with its own certificate, talking TLS 1.3 like tenet-agent does
- * (frames from the real codec, acknowledged by the real manager). Three measurements:
+ * (frames from the real codec, acknowledged by the real manager). Measurements:
  *
  *   check events/s   K agents stream CheckDeltas of 256 checks whose results all flip every time
  *                    (so every event is stored, compared and alerted), W frames in flight each;
  *                    events counted when acknowledged (= committed)
  *   summaries/s      1,000 connected agents send unchanged ScanSummaries (the manager recomputes
  *                    each policy's results hash from its store and compares)
+ *   CPU              of the managers, of the PostgreSQL server (its processes for that database and
+ *                    the shared ones: WAL writer, checkpointer, ...) and of this program, per run,
+ *                    beside the whole machine's busy CPU (other jobs on a shared machine show there)
+ *   PostgreSQL writes transactions and WAL bytes per event and per summary (one more run each)
  *   bytes on the wire for an unchanged scan of one policy: the frame the agent's outbox
  *                    (agent/outbox.c) builds for it, and the TCP payload it takes inside TLS
  *                    (and the Ack back), measured with TCP_INFO
+ *   storage          bytes per agent and per check row in each store, on a fresh store
  *
- * Medians of --runs runs. Usage:
- *   bench_manager [--manager PATH] [--agents 1000] [--stream-agents 8] [--runs 5] [--frames 60]
- *                 [--summaries 30] [--durable yes|no]
- * The manager defaults to ../tenet-manager from this program's directory (the build tree's top). */
+ * Configurations: the SQLite store with one manager, and PostgreSQL with N managers on one
+ * database (a throwaway cluster this program starts and stops), the simulated agents spread over
+ * the managers (agent i talks to manager i mod N). Every configuration runs side by side: its
+ * managers and agents' connections stay up for the whole bench, and the runs are interleaved
+ * (run 1 in the order given, run 2 in the reverse order, ...), so load on the machine hits all
+ * alike. Medians of --runs runs. Usage:
+ *   bench_manager [--store sqlite|pg|sqlite,pg] [--managers N[,N...]] [--manager PATH]
+ *                 [--agents 1000] [--stream-agents 8] [--runs 5] [--frames 60] [--summaries 30]
+ *                 [--durable yes|no] [--pg-set NAME=VALUE]... [--storage-agents 200]
+ *                 [--storage-events FILE.jsonl] [--keep]
+ * The manager defaults to ../tenet-manager from this program's directory (the build tree's top);
+ * PostgreSQL's programs are found in $TENET_PG_BIN or the newest /usr/lib/postgresql/N/bin. */
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
@@ -25,7 +39,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +49,7 @@
 
 #include "bench_fleet.h"
 #include "bench_util.h"
+#include "bench_pgcluster.h"
 #include "codec.h"
 #include "err.h"
 #include "eval.h"
@@ -43,6 +60,9 @@
 
 #define POLICY "bench"
 #define CHECKS_PER_FRAME 256
+#define MAX_MANAGERS 8
+#define MAX_CONFIGS 9
+#define PG_DB_PREFIX "tenet_bench_"
 
 static char dir[PATH_MAX];
 
@@ -63,7 +83,8 @@ typedef struct sim {
 
 static void send_now(sim *s, Tenet__Envelope *env) {
   char err[256];
-  if (codec_encode_framed(env, &s->out, FRAME_MAX_DEFAULT, err, sizeof err) != TN_OK) fleet_die("encode: %s", err);
+  if (codec_encode_framed(env, &s->out, FRAME_MAX_DEFAULT, err, sizeof err) != TN_OK)
+    fleet_die("encode: %s", err);
 }
 
 static void flush_blocking(sim *s) {
@@ -248,7 +269,8 @@ static double drive(sim *sims, int n, int64_t frames, int window, queue_fn q) {
         if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) break;
         if (rc != TN_OK) fleet_die("read (%s): %s", s->id, err);
         Tenet__Envelope *m;
-        if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK) fleet_die("decode: %s", err);
+        if (codec_decode(p, len, FRAME_MAX_DEFAULT, &m, err, sizeof err) != TN_OK)
+          fleet_die("decode: %s", err);
         if (m->body_case == TENET__ENVELOPE__BODY_ACK && m->ack->seq > s->acked) {
           int64_t newly = (int64_t)(m->ack->seq - s->acked);
           s->acked = m->ack->seq;
@@ -292,38 +314,228 @@ static void sync_sim(sim *s) {
   }
 }
 
-/* ---- the manager process ---- */
+/* ---- configurations and their manager processes ---- */
 
-static pid_t start_manager(const char *bin, int durable, int *port) {
-  char conf[PATH_MAX + 32], portfile[PATH_MAX + 32];
-  snprintf(conf, sizeof conf, "%s/manager.conf", dir);
-  snprintf(portfile, sizeof portfile, "%s/port", dir);
+typedef struct sample {
+  double rate;          /* events or summaries acknowledged per second */
+  double wall;          /* seconds */
+  double mgr, pg, self; /* CPU seconds of the managers, the PostgreSQL server, this program */
+  double machine;       /* CPU seconds the whole machine was busy (every process, ours or not) */
+} sample;
+
+typedef struct config {
+  char name[16]; /* "sqlite", "pg x2" */
+  char tag[24];  /* in file and database names: "sqlite", "pg2" */
+  int pg, nmgr;
+  char db[64];                /* the PostgreSQL database */
+  char store[PATH_MAX + 256]; /* the manager.conf line naming the store */
+  pid_t mpid[MAX_MANAGERS];
+  int port[MAX_MANAGERS];
+  sim *st, *sims; /* streaming agents, summary agents (agent i talks to manager i mod nmgr) */
+  sample *ev, *sv;
+  double sync_s; /* the summary agents connected and in sync */
+  int fds[MAX_MANAGERS], backends;
+} config;
+
+static pgcluster pg; /* postmaster 0 while no configuration uses PostgreSQL */
+static const char *manager_bin;
+static int durable_opt = 1;
+static config *running[MAX_CONFIGS + 2]; /* configurations whose managers may be up (for at_exit) */
+static int nrunning;
+
+static void config_init(config *c, int use_pg, int nmgr, const char *tag) {
+  memset(c, 0, sizeof *c);
+  c->pg = use_pg;
+  c->nmgr = nmgr;
+  snprintf(c->tag, sizeof c->tag, "%s", tag);
+  if (use_pg) {
+    snprintf(c->name, sizeof c->name, "pg x%d", nmgr);
+    snprintf(c->db, sizeof c->db, PG_DB_PREFIX "%s", tag);
+    char sql[128], uri[PATH_MAX + 128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", c->db);
+    pgcluster_sql(&pg, "postgres", sql, NULL, 0);
+    pgcluster_uri(&pg, c->db, uri, sizeof uri);
+    snprintf(c->store, sizeof c->store, "store = %s", uri);
+  } else {
+    snprintf(c->name, sizeof c->name, "sqlite");
+    snprintf(c->store, sizeof c->store, "state_db = %s/%s.db", dir, tag);
+  }
+}
+
+/* Start manager k of configuration c and wait until it listens. */
+static void start_manager(config *c, int k) {
+  char conf[PATH_MAX + 64], portfile[PATH_MAX + 64], base[PATH_MAX + 48];
+  snprintf(base, sizeof base, "%s/%s-m%d", dir, c->tag, k + 1);
+  snprintf(conf, sizeof conf, "%s.conf", base);
+  snprintf(portfile, sizeof portfile, "%s.port", base);
   FILE *f = fopen(conf, "w");
   if (!f) fleet_die("cannot write %s", conf);
-  fprintf(
-      f,
-      "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\n"
-      "state_db = %s/manager.db\nalerts_file = %s/alerts.json\nlog_file = %s/manager.log\nlog_level = info\n"
-      "port_file = %s\ndurable = %s\nmax_connections = 5000\n",
-      fleet_pki, fleet_pki, fleet_pki, dir, dir, dir, portfile, durable ? "yes" : "no");
+  fprintf(f,
+          "listen = 127.0.0.1:0\ncert = %s/manager.crt\nkey = %s/manager.key\nca = %s/ca.crt\n%s\n"
+          "alerts_file = %s.alerts.json\nlog_file = %s.log\nlog_level = info\npid_file = %s.pid\n"
+          "port_file = %s\ndurable = %s\nmax_connections = 5000\n",
+          fleet_pki, fleet_pki, fleet_pki, c->store, base, base, base, portfile, durable_opt ? "yes" : "no");
+  if (c->pg) fprintf(f, "node_name = bench-%s-m%d\n", c->tag, k + 1);
   fclose(f);
   pid_t pid = fork();
   if (pid == 0) {
-    execl(bin, bin, "-c", conf, "-f", (char *)NULL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives the bench, even killed */
+    execl(manager_bin, manager_bin, "-c", conf, "-f", (char *)NULL);
     _exit(127);
   }
-  for (int i = 0; i < 200; i++) {
+  c->mpid[k] = pid;
+  if (k == 0 && nrunning < MAX_CONFIGS + 2) running[nrunning++] = c;
+  for (int i = 0; i < 600; i++) {
     size_t len;
     char *p = bench_read_file(portfile, &len);
     if (p && atoi(p) > 0) {
-      *port = atoi(p);
+      c->port[k] = atoi(p);
       free(p);
-      return pid;
+      return;
     }
     free(p);
+    if (waitpid(pid, NULL, WNOHANG) == pid) break;
     usleep(50000);
   }
-  fleet_die("the manager did not start (see %s/manager.log)", dir);
+  fleet_die("manager %d of %s did not start (see %s.log)", k + 1, c->name, base);
+}
+
+static void stop_managers(config *c) {
+  for (int k = 0; k < c->nmgr; k++)
+    if (c->mpid[k] > 0) kill(c->mpid[k], SIGTERM);
+  for (int k = 0; k < c->nmgr; k++)
+    if (c->mpid[k] > 0) waitpid(c->mpid[k], NULL, 0);
+  memset(c->mpid, 0, sizeof c->mpid);
+}
+
+/* On any exit (fleet_die included): no manager or PostgreSQL server outlives the bench. After a
+ * failure the directories stay, for their logs. */
+static int finished;
+static void at_exit(void) {
+  for (int i = 0; i < nrunning; i++)
+    stop_managers(running[i]);
+  nrunning = 0;
+  if (pg.postmaster) {
+    pgcluster_stop(&pg, !finished);
+    if (!finished) fprintf(stderr, "%s: kept %s and %s for their logs\n", fleet_prog, dir, pg.dir);
+  }
+}
+
+/* Interrupted (^C, SIGTERM): stop what was started, through at_exit. */
+static void on_signal(int sig) { exit(128 + sig); }
+
+static void sims_free(sim *s, int n) {
+  for (int i = 0; s && i < n; i++) {
+    tls_conn_free(s[i].conn);
+    frame_decoder_free(s[i].dec);
+    strbuf_free(&s[i].out);
+  }
+  free(s);
+}
+
+/* Connect c's streaming agents (and make their 256 rows exist), then its summary agents, each
+ * sending its first scan (4 checks and their summary) and waiting until it is committed. */
+static void config_connect(config *c, int stream_agents, int agents) {
+  c->st = calloc((size_t)stream_agents, sizeof *c->st);
+  c->sims = calloc((size_t)agents, sizeof *c->sims);
+  if (!c->st || !c->sims) fleet_die("out of memory");
+  for (int i = 0; i < stream_agents; i++) {
+    snprintf(c->st[i].id, sizeof c->st[i].id, "s%03d", i);
+    sim_connect(&c->st[i], c->port[i % c->nmgr]);
+  }
+  drive(c->st, stream_agents, 2, 4, q_deltas);
+  double t0 = bench_now();
+  for (int i = 0; i < agents; i++) {
+    snprintf(c->sims[i].id, sizeof c->sims[i].id, "a%05d", i);
+    sim_connect(&c->sims[i], c->port[i % c->nmgr]);
+  }
+  for (int i = 0; i < agents; i++) {
+    queue_seed_checks(&c->sims[i]);
+    queue_summary(&c->sims[i], 1);
+    flush_blocking(&c->sims[i]);
+  }
+  for (int i = 0; i < agents; i++)
+    sync_sim(&c->sims[i]);
+  c->sync_s = bench_now() - t0;
+}
+
+/* ---- CPU of one run ---- */
+
+typedef struct cpu_mark {
+  double mgr, pg, self, machine;
+} cpu_mark;
+
+/* Busy CPU seconds of the whole machine since boot (/proc/stat: all but idle and iowait). */
+static double machine_cpu(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  unsigned long long v[8] = {0};
+  int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                     &v[5], &v[6], &v[7])
+            : 0;
+  if (f) fclose(f);
+  if (n != 8) fleet_die("cannot read /proc/stat");
+  return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+         (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static cpu_mark cpu_now(const config *c) {
+  cpu_mark m = {0, 0, self_cpu(), machine_cpu()};
+  for (int k = 0; k < c->nmgr; k++) {
+    double x = proc_cpu(c->mpid[k], 0, NULL);
+    if (x < 0) fleet_die("manager %d of %s is gone (see %s/%s-m%d.log)", k + 1, c->name, dir, c->tag, k + 1);
+    m.mgr += x;
+  }
+  if (c->pg) m.pg = pgcluster_cpu(&pg, PG_DB_PREFIX, c->db, NULL);
+  return m;
+}
+
+/* One measured run of c: frames per agent driven through sims; work = what one run acknowledges. */
+static sample measure(config *c, sim *sims, int n, int64_t frames, queue_fn q, double work) {
+  cpu_mark a = cpu_now(c);
+  double dt = drive(sims, n, frames, 4, q);
+  cpu_mark b = cpu_now(c);
+  sample s = {work / dt, dt, b.mgr - a.mgr, b.pg - a.pg, b.self - a.self, b.machine - a.machine};
+  return s;
+}
+
+static double median_of(const sample *s, int n, size_t off) {
+  double v[n];
+  for (int i = 0; i < n; i++)
+    v[i] = *(const double *)((const char *)&s[i] + off);
+  return bench_median(v, n);
+}
+#define MEDIAN(s, n, field) median_of(s, n, offsetof(sample, field))
+
+static void print_sample(const char *what, int run, const config *c, const sample *s) {
+  printf(
+      "  run %d %-7s %8.0f %s (%.2f s; CPU: managers %.2f s, PostgreSQL %.2f s, bench %.2f s; machine busy "
+      "%.0f%%)\n",
+      run, c->name, s->rate, what, s->wall, s->mgr, s->pg, s->self,
+      100 * s->machine / (s->wall * (double)sysconf(_SC_NPROCESSORS_ONLN)));
+  fflush(stdout);
+}
+
+/* The table of medians of one measurement over the configurations: rate, wall, CPU of each part,
+ * the share of the machine's CPUs the bench's processes used and the share busy with anything
+ * (other jobs on a shared machine included), and the managers' + server's CPU per item. */
+static void print_medians(const char *what, config *cs, int nc, int runs, int ev) {
+  printf("  %-7s %12s %7s %9s %9s %9s %6s %8s %12s\n", "", what, "wall s", "CPU mgr", "CPU pg", "CPU bench",
+         "ours", "machine", "mgr+pg us/1");
+  double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+  for (int i = 0; i < nc; i++) {
+    const sample *s = ev ? cs[i].ev : cs[i].sv;
+    double rate = MEDIAN(s, runs, rate), wall = MEDIAN(s, runs, wall), mgr = MEDIAN(s, runs, mgr),
+           pgc = MEDIAN(s, runs, pg), self = MEDIAN(s, runs, self), mach = MEDIAN(s, runs, machine);
+    printf("  %-7s %12.0f %7.2f %9.2f %9.2f %9.2f %5.0f%% %7.0f%% %12.1f\n", cs[i].name, rate, wall, mgr, pgc,
+           self, 100 * (mgr + pgc + self) / (wall * ncpu), 100 * mach / (wall * ncpu),
+           (mgr + pgc) * 1e6 / (rate * wall));
+  }
 }
 
 /* ---- bytes of an unchanged scan ---- */
@@ -421,41 +633,263 @@ static void unchanged_scan_bytes(int port, size_t *frame, uint64_t *wire_out, ui
   strbuf_free(&s.out);
 }
 
+/* ---- what PostgreSQL writes ---- */
+
+/* WAL position (bytes) and the next transaction id of the cluster: immediate, unlike the
+ * statistics views, and only write transactions take an id. */
+typedef struct pg_mark {
+  double wal;
+  long long xid;
+} pg_mark;
+
+static pg_mark pg_mark_now(void) {
+  char out[256];
+  pg_mark m = {0, 0};
+  pgcluster_sql(
+      &pg, "postgres",
+      "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'), pg_snapshot_xmax(pg_current_snapshot())", out,
+      sizeof out);
+  if (sscanf(out, "%lf %lld", &m.wal, &m.xid) != 2) fleet_die("cannot read the WAL position: %s", out);
+  return m;
+}
+
+/* One more run of each PostgreSQL configuration, between two marks (the other configurations are
+ * idle meanwhile): transactions committed and WAL written per item. */
+static void pg_profile(const char *what, const char *whats, config *cs, int nc, int events, int n,
+                       int64_t frames, double work) {
+  printf("PostgreSQL writes per %s (one more run of each configuration; transactions = transaction ids "
+         "taken):\n",
+         what);
+  for (int i = 0; i < nc; i++) {
+    config *c = &cs[i];
+    if (!c->pg) continue;
+    pg_mark a = pg_mark_now();
+    sample s = events ? measure(c, c->st, n, frames, q_deltas, work)
+                      : measure(c, c->sims, n, frames, q_summary, work);
+    pg_mark b = pg_mark_now();
+    double tx = (double)(b.xid - a.xid), wal = b.wal - a.wal;
+    printf("  %-7s %8.0f %s/s: %.0f transactions (%.0f/s, %.1f %s each), WAL %.0f bytes per %s (%.1f MB/s)\n",
+           c->name, s.rate, whats, tx, tx / s.wall, tx > 0 ? work / tx : 0, whats, wal / work, what,
+           wal / s.wall / 1e6);
+  }
+}
+
+/* ---- storage per agent and per check ---- */
+
+/* Run sqlite3 on the file (read-only) and return its output in out. */
+static void sqlite_query(const char *db, const char *sql, char *out, size_t cap) {
+  char *argv[] = {"sqlite3", "-readonly", "-separator", " ", (char *)db, (char *)sql, NULL};
+  if (proc_run(argv, 0, 0, 0, out, cap) != 0) fleet_die("sqlite3 %s: %s\n%s", db, sql, out);
+}
+
+/* Check events of a real scan (`tenet scan --format jsonl` output) for the storage measurement:
+ * each "check" line is sent as it is, as check 1, 2, ... of policy "real". */
+static char **real_events;
+static size_t nreal;
+
+static void real_events_load(const char *path) {
+  size_t len;
+  char *text = bench_read_file(path, &len);
+  if (!text) fleet_die("cannot read %s", path);
+  for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    if (!strstr(l, "\"type\":\"check\"")) continue;
+    char **grown = realloc(real_events, (nreal + 1) * sizeof *grown);
+    if (!grown || !(grown[nreal] = strdup(l))) fleet_die("out of memory");
+    real_events = grown;
+    nreal++;
+  }
+  free(text);
+  if (!nreal) fleet_die("%s: no check events (give the jsonl output of tenet scan)", path);
+}
+
+/* The real events as CheckDeltas frames of at most 64 checks. */
+static void queue_real_events(sim *s) {
+  Tenet__CheckDelta d[64], *dp[64];
+  for (size_t base = 0; base < nreal; base += 64) {
+    size_t n = nreal - base < 64 ? nreal - base : 64;
+    for (size_t i = 0; i < n; i++) {
+      tenet__check_delta__init(&d[i]);
+      d[i].check_id = (int64_t)(base + i + 1);
+      d[i].result = strstr(real_events[base + i], "\"result\":\"passed\"") ? TENET__CHECK_RESULT__PASSED
+                                                                           : TENET__CHECK_RESULT__FAILED;
+      d[i].event_json = real_events[base + i];
+      dp[i] = &d[i];
+    }
+    Tenet__CheckDeltas cd = TENET__CHECK_DELTAS__INIT;
+    cd.policy_id = "real";
+    cd.scan_id = 1;
+    cd.checks = dp;
+    cd.n_checks = n;
+    Tenet__Envelope env = TENET__ENVELOPE__INIT;
+    env.seq = s->next_seq++;
+    env.body_case = TENET__ENVELOPE__BODY_CHECK_DELTAS;
+    env.check_deltas = &cd;
+    send_now(s, &env);
+  }
+}
+
+/* A fresh store of the kind of c with one manager: nagents agents each send a CheckDeltas of 256
+ * checks (the events of the ingest runs) — or the real events of --storage-events — and a first
+ * scan of 4 checks with its summary; then the manager stops and each table's rows and bytes are
+ * read from the store (SQLite: dbstat pages; PostgreSQL: pg_total_relation_size, heap + indexes
+ * + TOAST). */
+static void storage_measure(config *c, int nagents) {
+  start_manager(c, 0);
+  sim *s = calloc((size_t)nagents, sizeof *s);
+  if (!s) fleet_die("out of memory");
+  for (int i = 0; i < nagents; i++) {
+    snprintf(s[i].id, sizeof s[i].id, "a%05d", i);
+    sim_connect(&s[i], c->port[0]);
+    if (nreal)
+      queue_real_events(&s[i]);
+    else
+      queue_deltas(&s[i]);
+    queue_seed_checks(&s[i]);
+    queue_summary(&s[i], 1);
+    flush_blocking(&s[i]);
+  }
+  for (int i = 0; i < nagents; i++)
+    sync_sim(&s[i]);
+  sims_free(s, nagents);
+  usleep(500000); /* the disconnections recorded */
+  stop_managers(c);
+  char file[PATH_MAX + 48], out[16384], sql[512], tables[4096];
+  snprintf(file, sizeof file, "%s/%s.db", dir, c->tag);
+  if (c->pg)
+    pgcluster_sql(&pg, c->db, "SELECT string_agg(relname, ' ' ORDER BY relname) FROM pg_stat_user_tables",
+                  tables, sizeof tables);
+  else
+    sqlite_query(file,
+                 "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' "
+                 "AND name NOT LIKE 'sqlite_%' ORDER BY name)",
+                 tables, sizeof tables);
+  if (nreal)
+    printf("storage, %s: %d agents, each sent the %zu check events of --storage-events and a first scan of 4 "
+           "checks with its summary\n",
+           c->name, nagents, nreal);
+  else
+    printf(
+        "storage, %s: %d agents, each sent a CheckDeltas of 256 checks and a first scan of 4 checks with its "
+        "summary\n",
+        c->name, nagents);
+  printf("  %-14s %10s %12s %10s\n", "table", "rows", "bytes", "bytes/row");
+  double total = 0;
+  for (char *save = NULL, *t = strtok_r(tables, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+    long long rows = 0, bytes = 0;
+    if (c->pg) {
+      snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM \"%s\"), pg_total_relation_size('\"%s\"')", t,
+               t);
+      pgcluster_sql(&pg, c->db, sql, out, sizeof out);
+    } else {
+      snprintf(sql, sizeof sql,
+               "SELECT (SELECT count(*) FROM \"%s\"), (SELECT coalesce(sum(pgsize), 0) FROM dbstat "
+               "WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name = '%s'))",
+               t, t);
+      sqlite_query(file, sql, out, sizeof out);
+    }
+    if (sscanf(out, "%lld %lld", &rows, &bytes) != 2) fleet_die("cannot read the size of %s: %s", t, out);
+    total += (double)bytes;
+    printf("  %-14s %10lld %12lld %10.0f\n", t, rows, bytes, rows ? (double)bytes / (double)rows : 0.0);
+  }
+  long long n = 0, ev = 0;
+  if (c->pg)
+    pgcluster_sql(&pg, c->db, "SELECT count(*), sum(length(event)) FROM checks", out, sizeof out);
+  else
+    sqlite_query(file, "SELECT count(*), sum(length(event)) FROM checks", out, sizeof out);
+  if (sscanf(out, "%lld %lld", &n, &ev) != 2) fleet_die("cannot read the checks: %s", out);
+  if (c->pg)
+    pgcluster_sql(&pg, c->db, "SELECT pg_total_relation_size('checks')", out, sizeof out);
+  else
+    sqlite_query(file,
+                 "SELECT sum(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE "
+                 "tbl_name = 'checks')",
+                 out, sizeof out);
+  double cbytes = atof(out);
+  printf("  all tables: %.0f bytes, %.0f per agent; a check row: %.0f bytes for an event of %.0f bytes on "
+         "average (%.0f bytes beside the event)\n",
+         total, total / nagents, cbytes / (double)n, (double)ev / (double)n,
+         (cbytes - (double)ev) / (double)n);
+  printf("RESULT storage=%s agents=%d check_rows=%lld bytes_total=%.0f bytes_per_agent=%.0f "
+         "bytes_per_check=%.0f "
+         "event_bytes_per_check=%.0f\n",
+         c->pg ? "pg" : "sqlite", nagents, n, total, total / nagents, cbytes / (double)n,
+         (double)ev / (double)n);
+}
+
 /* ---- main ---- */
+
+static void usage(void) {
+  fprintf(
+      stderr,
+      "usage: bench_manager [--store sqlite|pg|sqlite,pg] [--managers N[,N...]] [--manager PATH] [--agents "
+      "N]\n"
+      "                     [--stream-agents N] [--runs N] [--frames N] [--summaries N] [--durable yes|no]\n"
+      "                     [--pg-set NAME=VALUE]... [--storage-agents N] [--storage-events FILE.jsonl] "
+      "[--keep]\n");
+  exit(2);
+}
+
+/* A comma-separated list of positive integers into v (at most max); returns how many. */
+static int parse_list(const char *s, int *v, int max) {
+  int n = 0;
+  for (const char *p = s; *p;) {
+    char *end;
+    long x = strtol(p, &end, 10);
+    if (end == p || x < 1 || x > MAX_MANAGERS || n == max || (*end && *end != ',')) return -1;
+    v[n++] = (int)x;
+    p = *end ? end + 1 : end;
+  }
+  return n;
+}
 
 int main(int argc, char **argv) {
   fleet_prog = "bench_manager";
   char manager[PATH_MAX + 64] = "";
-  int agents = 1000, stream_agents = 8, runs = 5, durable = 1, keep = 0;
+  int agents = 1000, stream_agents = 8, runs = 5, keep = 0, storage_agents = 200;
+  int use_sqlite = 1, use_pg = 0, mgrs[MAX_MANAGERS] = {1}, nmgrs = 1, nset = 0;
+  const char *settings[32];
   int64_t frames = 60, summaries = 30;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--manager") == 0 && v)
+    if (!v && strcmp(a, "--keep") != 0) usage();
+    if (strcmp(a, "--manager") == 0)
       snprintf(manager, sizeof manager, "%s", argv[++i]);
-    else if (strcmp(a, "--agents") == 0 && v)
+    else if (strcmp(a, "--store") == 0) {
+      i++;
+      use_sqlite = strcmp(v, "sqlite") == 0 || strcmp(v, "sqlite,pg") == 0 || strcmp(v, "pg,sqlite") == 0;
+      use_pg = strcmp(v, "pg") == 0 || strcmp(v, "sqlite,pg") == 0 || strcmp(v, "pg,sqlite") == 0;
+      if (!use_sqlite && !use_pg) fleet_die("--store takes sqlite, pg or sqlite,pg (not %s)", v);
+    } else if (strcmp(a, "--managers") == 0) {
+      if ((nmgrs = parse_list(argv[++i], mgrs, MAX_MANAGERS)) < 1)
+        fleet_die("--managers takes a list of counts from 1 to %d (not %s)", MAX_MANAGERS, v);
+    } else if (strcmp(a, "--pg-set") == 0) {
+      if (nset == 32 || !strchr(v, '=')) fleet_die("--pg-set takes NAME=VALUE (at most 32 of them)");
+      settings[nset++] = argv[++i];
+    } else if (strcmp(a, "--agents") == 0)
       agents = atoi(argv[++i]);
-    else if (strcmp(a, "--stream-agents") == 0 && v)
+    else if (strcmp(a, "--stream-agents") == 0)
       stream_agents = atoi(argv[++i]);
-    else if (strcmp(a, "--runs") == 0 && v)
+    else if (strcmp(a, "--runs") == 0)
       runs = atoi(argv[++i]);
-    else if (strcmp(a, "--frames") == 0 && v)
+    else if (strcmp(a, "--frames") == 0)
       frames = atoll(argv[++i]);
-    else if (strcmp(a, "--summaries") == 0 && v)
+    else if (strcmp(a, "--summaries") == 0)
       summaries = atoll(argv[++i]);
-    else if (strcmp(a, "--durable") == 0 && v)
-      durable = strcmp(argv[++i], "no") != 0;
+    else if (strcmp(a, "--storage-events") == 0)
+      real_events_load(argv[++i]);
+    else if (strcmp(a, "--storage-agents") == 0)
+      storage_agents = atoi(argv[++i]);
+    else if (strcmp(a, "--durable") == 0)
+      durable_opt = strcmp(argv[++i], "no") != 0;
     else if (strcmp(a, "--keep") == 0)
       keep = 1;
-    else {
-      fprintf(
-          stderr,
-          "usage: bench_manager [--manager PATH] [--agents N] [--stream-agents N] [--runs N] [--frames N] "
-          "[--summaries N] [--durable yes|no] [--keep]\n");
-      return 2;
-    }
+    else
+      usage();
   }
-  if (agents < 1 || stream_agents < 1 || runs < 1 || frames < 1 || summaries < 1)
+  if (agents < 1 || stream_agents < 1 || runs < 1 || frames < 1 || summaries < 1 || storage_agents < 0)
     fleet_die("counts must be positive");
+  if (use_sqlite && !use_pg && (nmgrs != 1 || mgrs[0] != 1))
+    fleet_die("the SQLite store serves one manager (one writer per file): --managers needs --store pg");
   if (!manager[0]) { /* build/benches/bench_manager -> build/tenet-manager (or build/manager/) */
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -467,7 +901,15 @@ int main(int argc, char **argv) {
     if (access(manager, X_OK) != 0) snprintf(manager, sizeof manager, "%s/../manager/tenet-manager", self);
   }
   if (access(manager, X_OK) != 0) fleet_die("%s: not an executable (give --manager)", manager);
+  manager_bin = manager;
+  char pgbin[PATH_MAX];
+  if (use_pg && pgcluster_find_bin(pgbin, sizeof pgbin) != 0)
+    fleet_die(
+        "PostgreSQL server not installed (apt-get install postgresql), or set TENET_PG_BIN to its bin/");
   signal(SIGPIPE, SIG_IGN);
+  atexit(at_exit);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
 
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/tenet-bench-manager-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -476,9 +918,11 @@ int main(int argc, char **argv) {
   char err[512];
   pki_result res;
   if (pki_init(fleet_pki, NULL, NULL, &res, err, sizeof err) != TN_OK) fleet_die("%s", err);
-  if (pki_issue_manager(fleet_pki, "localhost", NULL, 0, NULL, &res, err, sizeof err) != TN_OK) fleet_die("%s", err);
+  if (pki_issue_manager(fleet_pki, "localhost", NULL, 0, NULL, &res, err, sizeof err) != TN_OK)
+    fleet_die("%s", err);
   double t0 = bench_now();
-  for (int i = 0; i < agents; i++) {
+  int issued = agents > storage_agents ? agents : storage_agents;
+  for (int i = 0; i < issued; i++) {
     char id[32];
     snprintf(id, sizeof id, "a%05d", i);
     fleet_issue(id);
@@ -490,89 +934,123 @@ int main(int argc, char **argv) {
   }
   fleet_issue("bytes");
   printf("bench_manager: %s (durable = %s), %ld CPUs; %d certificates issued in %.1f s\n", manager,
-         durable ? "yes" : "no", sysconf(_SC_NPROCESSORS_ONLN), agents + stream_agents + 1, bench_now() - t0);
+         durable_opt ? "yes" : "no", sysconf(_SC_NPROCESSORS_ONLN), issued + stream_agents + 1,
+         bench_now() - t0);
 
-  int port;
-  pid_t mpid = start_manager(manager, durable, &port);
-
-  /* 1. check events */
-  sim *st = calloc((size_t)stream_agents, sizeof *st);
-  for (int i = 0; i < stream_agents; i++) {
-    snprintf(st[i].id, sizeof st[i].id, "s%03d", i);
-    sim_connect(&st[i], port);
+  /* every configuration up, side by side */
+  static config cs[MAX_CONFIGS];
+  int nc = 0;
+  if (use_pg) {
+    pgcluster_start(&pg, pgbin, settings, nset);
+    printf("PostgreSQL: %s, socket in %s, server pid %d", pgbin, pg.dir, (int)pg.postmaster);
+    for (int i = 0; i < nset; i++)
+      printf("%s%s", i ? ", " : "; ", settings[i]);
+    printf("\n");
   }
-  drive(st, stream_agents, 2, 4, q_deltas); /* the rows exist from now on */
-  double *ev = calloc((size_t)runs, sizeof *ev);
+  if (use_sqlite) config_init(&cs[nc++], 0, 1, "sqlite");
+  for (int i = 0; use_pg && i < nmgrs && nc < MAX_CONFIGS; i++) {
+    char tag[16];
+    snprintf(tag, sizeof tag, "pg%d", mgrs[i]);
+    config_init(&cs[nc++], 1, mgrs[i], tag);
+  }
+  for (int i = 0; i < nc; i++) {
+    for (int k = 0; k < cs[i].nmgr; k++)
+      start_manager(&cs[i], k);
+    config_connect(&cs[i], stream_agents, agents);
+    cs[i].ev = calloc((size_t)runs, sizeof *cs[i].ev);
+    cs[i].sv = calloc((size_t)runs, sizeof *cs[i].sv);
+    if (!cs[i].ev || !cs[i].sv) fleet_die("out of memory");
+    printf("%-7s %d manager(s) up; %d streaming agents and %d agents connected and in sync in %.1f s;",
+           cs[i].name, cs[i].nmgr, stream_agents, agents, cs[i].sync_s);
+    for (int k = 0; k < cs[i].nmgr; k++)
+      printf(" manager %d: %d descriptors", k + 1, cs[i].fds[k] = proc_fds(cs[i].mpid[k]));
+    if (cs[i].pg) {
+      pgcluster_cpu(&pg, PG_DB_PREFIX, cs[i].db, &cs[i].backends);
+      printf("; PostgreSQL backends of %s: %d", cs[i].db, cs[i].backends);
+    }
+    printf("\n");
+    fflush(stdout);
+  }
+
+  /* 1. check events, the configurations interleaved */
   int64_t per_run = (int64_t)stream_agents * frames * CHECKS_PER_FRAME;
   printf("check events: %d agents streaming CheckDeltas of %d checks (every result flips: stored, compared, "
-         "alerted), "
-         "4 frames in flight each, %lld events per run\n",
+         "alerted), 4 frames in flight each, %lld events per run and configuration\n",
          stream_agents, CHECKS_PER_FRAME, (long long)per_run);
-  for (int r = 0; r < runs; r++) {
-    double dt = drive(st, stream_agents, frames, 4, q_deltas);
-    ev[r] = (double)per_run / dt;
-    printf("  run %d: %.0f events/s (%.2f s)\n", r + 1, ev[r], dt);
-  }
-  double ev_med = bench_median(ev, runs);
-  printf("  median: %.0f check events/s (target >= 50000)\n", ev_med);
-  for (int i = 0; i < stream_agents; i++) {
-    tls_conn_free(st[i].conn);
-    frame_decoder_free(st[i].dec);
-    strbuf_free(&st[i].out);
-  }
+  for (int r = 0; r < runs; r++)
+    for (int j = 0; j < nc; j++) {
+      config *c = &cs[r % 2 ? nc - 1 - j : j];
+      c->ev[r] = measure(c, c->st, stream_agents, frames, q_deltas, (double)per_run);
+      print_sample("events/s", r + 1, c, &c->ev[r]);
+    }
+  printf("check events, medians of %d runs:\n", runs);
+  print_medians("events/s", cs, nc, runs, 1);
+  if (use_pg) pg_profile("event", "events", cs, nc, 1, stream_agents, frames, (double)per_run);
 
   /* 2. summaries with every agent connected */
-  sim *sims = calloc((size_t)agents, sizeof *sims);
-  t0 = bench_now();
-  for (int i = 0; i < agents; i++) {
-    snprintf(sims[i].id, sizeof sims[i].id, "a%05d", i);
-    sim_connect(&sims[i], port);
-  }
-  for (int i = 0; i < agents; i++) { /* every agent's first scan: 4 checks and their summary */
-    queue_seed_checks(&sims[i]);
-    queue_summary(&sims[i], 1);
-    flush_blocking(&sims[i]);
-  }
-  for (int i = 0; i < agents; i++)
-    sync_sim(&sims[i]);
-  printf("summaries: %d agents connected and in sync in %.1f s; each sends %lld unchanged summaries per run, "
-         "4 in flight\n",
-         agents, bench_now() - t0, (long long)summaries);
-  double *sv = calloc((size_t)runs, sizeof *sv);
-  for (int r = 0; r < runs; r++) {
-    double dt = drive(sims, agents, summaries, 4, q_summary);
-    sv[r] = (double)agents * (double)summaries / dt;
-    printf("  run %d: %.0f summaries/s (%.2f s)\n", r + 1, sv[r], dt);
-  }
-  double sv_med = bench_median(sv, runs);
-  printf("  median: %.0f summaries/s with %d connected agents\n", sv_med, agents);
+  printf(
+      "summaries: %d connected agents per configuration, each sends %lld unchanged summaries per run, 4 in "
+      "flight\n",
+      agents, (long long)summaries);
+  for (int r = 0; r < runs; r++)
+    for (int j = 0; j < nc; j++) {
+      config *c = &cs[r % 2 ? nc - 1 - j : j];
+      c->sv[r] = measure(c, c->sims, agents, summaries, q_summary, (double)agents * (double)summaries);
+      print_sample("summ/s", r + 1, c, &c->sv[r]);
+    }
+  printf("summaries, medians of %d runs:\n", runs);
+  print_medians("summaries/s", cs, nc, runs, 0);
+  if (use_pg)
+    pg_profile("summary", "summaries", cs, nc, 0, agents, summaries, (double)agents * (double)summaries);
 
-  /* 3. bytes of an unchanged scan */
+  /* 3. bytes of an unchanged scan (the store does not change them: measured on the first) */
   size_t frame = 0, rows = 0;
   uint64_t wire_out = 0, wire_in = 0;
-  unchanged_scan_bytes(port, &frame, &wire_out, &wire_in, &rows);
+  unchanged_scan_bytes(cs[0].port[0], &frame, &wire_out, &wire_in, &rows);
   printf(
       "unchanged scan of one policy (190 checks): %zu message, %zu bytes as a frame; on the wire %llu bytes "
       "agent -> manager (TLS 1.3 record), %llu bytes manager -> agent (the Ack) (target <= 200)\n",
       rows, frame, (unsigned long long)wire_out, (unsigned long long)wire_in);
 
-  for (int i = 0; i < agents; i++) {
-    tls_conn_free(sims[i].conn);
-    frame_decoder_free(sims[i].dec);
-    strbuf_free(&sims[i].out);
+  for (int i = 0; i < nc; i++) {
+    sims_free(cs[i].st, stream_agents);
+    sims_free(cs[i].sims, agents);
+    stop_managers(&cs[i]);
   }
-  kill(mpid, SIGTERM);
-  waitpid(mpid, NULL, 0);
-  printf("RESULT check_events_per_s=%.0f summaries_per_s=%.0f agents=%d unchanged_scan_frame_bytes=%zu "
-         "unchanged_scan_wire_bytes=%llu\n",
-         ev_med, sv_med, agents, frame, (unsigned long long)wire_out);
+  for (int i = 0; i < nc; i++)
+    printf("RESULT store=%s managers=%d check_events_per_s=%.0f summaries_per_s=%.0f agents=%d "
+           "events_cpu_managers_s=%.2f events_cpu_pg_s=%.2f events_wall_s=%.2f summaries_cpu_managers_s=%.2f "
+           "summaries_cpu_pg_s=%.2f summaries_wall_s=%.2f unchanged_scan_frame_bytes=%zu "
+           "unchanged_scan_wire_bytes=%llu\n",
+           cs[i].pg ? "pg" : "sqlite", cs[i].nmgr, MEDIAN(cs[i].ev, runs, rate), MEDIAN(cs[i].sv, runs, rate),
+           agents, MEDIAN(cs[i].ev, runs, mgr), MEDIAN(cs[i].ev, runs, pg), MEDIAN(cs[i].ev, runs, wall),
+           MEDIAN(cs[i].sv, runs, mgr), MEDIAN(cs[i].sv, runs, pg), MEDIAN(cs[i].sv, runs, wall), frame,
+           (unsigned long long)wire_out);
+  fflush(stdout);
+
+  /* 4. storage, on fresh stores */
+  if (storage_agents > 0) {
+    static config sc;
+    if (use_sqlite) {
+      config_init(&sc, 0, 1, "sqlite_storage");
+      storage_measure(&sc, storage_agents);
+    }
+    if (use_pg) {
+      config_init(&sc, 1, 1, "pg_storage");
+      storage_measure(&sc, storage_agents);
+    }
+  }
+
+  finished = 1;
+  nrunning = 0; /* every manager has stopped */
+  if (use_pg) pgcluster_stop(&pg, 0);
   if (keep)
     printf("kept %s\n", dir);
   else
     nftw(dir, fleet_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  free(st);
-  free(sims);
-  free(ev);
-  free(sv);
+  for (int i = 0; i < nc; i++) {
+    free(cs[i].ev);
+    free(cs[i].sv);
+  }
   return 0;
 }
