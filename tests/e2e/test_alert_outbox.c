@@ -10,6 +10,7 @@
  * drain claims rows with FOR UPDATE SKIP LOCKED; there also a second manager with the same node
  * name is refused, and a dead node's claims are taken over after alert_takeover. */
 #include <limits.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "codec.h"
@@ -246,6 +247,40 @@ static void test_takeover(void) {
   mstore_close(ms);
 }
 
+/* SQLite: a store of schema 2 (before alert claims) with a queued alert opens, is upgraded, and
+ * the alert is drained once. */
+static void test_sqlite_upgrade(void) {
+  char old[PATH_MAX + 32], file[PATH_MAX + 32];
+  snprintf(old, sizeof old, "%s/old.db", dir);
+  snprintf(file, sizeof file, "%s/old-alerts.json", dir);
+  sqlite3 *db = NULL;
+  REQUIRE(sqlite3_open(old, &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db,
+                       "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+                       "INSERT INTO meta VALUES('schema', 'tenet-manager-2');"
+                       "CREATE TABLE alert_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, line BLOB NOT NULL);"
+                       "INSERT INTO alert_outbox(line) VALUES(CAST('{\"old\":1}' || char(10) AS BLOB));",
+                       NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+  mstore *ms = mstore_open(old, 0, 0, err, sizeof err);
+  if (!ms) printf("open: %s\n", err);
+  REQUIRE(ms);
+  alerts *al = alerts_open(file, err, sizeof err);
+  REQUIRE(al && alerts_attach(al, ms, 0) == TN_OK);
+  CHECK_INT(alerts_flush(al), TN_OK);
+  CHECK_INT(queued(ms), 0);
+  CHECK_INT(tmp_count(file, "{\"old\":1}\n"), 1);
+  alerts_close(al);
+  mstore_close(ms);
+  REQUIRE(sqlite3_open(old, &db) == SQLITE_OK);
+  sqlite3_stmt *q = NULL;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) == SQLITE_OK);
+  REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  CHECK_STR((const char *)sqlite3_column_text(q, 0), "tenet-manager-3");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
 int main(int argc, char **argv) {
   tmp_make("alert-outbox", dir, sizeof dir);
   snprintf(dbpath, sizeof dbpath, "%s/manager.db", dir);
@@ -264,6 +299,7 @@ int main(int argc, char **argv) {
   RUN(test_crash_after_write);
   RUN(test_crash_torn_line_appended);
   RUN(test_crash_last_line_cut);
+  if (!strstr(store, "://")) RUN(test_sqlite_upgrade);
   if (strstr(store, "://")) {
     RUN(test_same_node_refused);
     RUN(test_takeover);
