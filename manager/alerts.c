@@ -23,14 +23,14 @@ struct alerts {
   strbuf queued; /* without a store: the batch's alert lines */
   size_t nqueued;
   uint64_t written;
-  mstore *store;     /* with a store: lines go to its alert outbox (alerts_attach) */
-  int64_t cap;       /* most alerts queued in the store */
-  int64_t pending;   /* queued in the store, this batch included */
-  int64_t batch;     /* queued by the open batch */
-  int failing;       /* the last write failed (logged once until it works again) */
-  int full_logged;   /* the cap was reported */
-  int64_t polled_ms; /* a shared store's outbox was last counted then */
-  int recover;       /* this node may hold claimed alerts: recover them before draining more */
+  mstore *store;         /* with a store: lines go to its alert outbox (alerts_attach) */
+  int64_t cap;           /* most alerts queued in the store */
+  int64_t pending;       /* queued in the store, this batch included */
+  int64_t batch;         /* queued by the open batch */
+  int failing;           /* the last write failed (logged once until it works again) */
+  int full_logged;       /* the cap was reported */
+  int64_t polled_ms;     /* a shared store's outbox was last counted then */
+  int recover;           /* this node may hold claimed alerts: recover them before draining more */
   int64_t takeover_ms;   /* release a dead node's claims this old (0: never) */
   int crash_after_write; /* TEST ONLY: _exit after a drain's write (test_crash_after_alert_write) */
 };
@@ -384,7 +384,8 @@ static int recover(alerts *a) {
         rc = TN_EIO;
         goto fail;
       }
-      while (kept < d.n && d.ends[kept] <= (size_t)got && memcmp(back + keep, d.buf.data + keep, d.ends[kept] - keep) == 0)
+      while (kept < d.n && d.ends[kept] <= (size_t)got &&
+             memcmp(back + keep, d.buf.data + keep, d.ends[kept] - keep) == 0)
         keep = d.ends[kept++];
       free(back);
       if ((off_t)(dr.file_offset + (int64_t)keep) < st.st_size) {

@@ -84,7 +84,8 @@ static const char *const migrations[] = {
     /* 3: alerts are claimed by a node before it writes them; its drain under way is recorded */
     "ALTER TABLE alert_outbox ADD COLUMN claimed_by text COLLATE \"C\", ADD COLUMN claimed_at bigint;"
     "CREATE INDEX alert_outbox_claimed ON alert_outbox(claimed_by) WHERE claimed_by IS NOT NULL;"
-    "CREATE TABLE alert_drains(node " ID " PRIMARY KEY, file_offset bigint NOT NULL, file_dev bigint NOT NULL,"
+    "CREATE TABLE alert_drains(node " ID
+    " PRIMARY KEY, file_offset bigint NOT NULL, file_dev bigint NOT NULL,"
     " file_ino bigint NOT NULL, claimed_at bigint NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
@@ -209,8 +210,9 @@ static const char *const sql[ST__COUNT] = {
     [ST_NODE_HELD] = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
                      "(SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = $1::oid "
                      "AND objid = $2::oid AND objsubid = 2",
-    [ST_ALERTS_CLAIM] = "UPDATE alert_outbox SET claimed_by = $1, claimed_at = $2 WHERE id IN (SELECT id FROM "
-                        "alert_outbox WHERE claimed_by IS NULL ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)",
+    [ST_ALERTS_CLAIM] =
+        "UPDATE alert_outbox SET claimed_by = $1, claimed_at = $2 WHERE id IN (SELECT id FROM "
+        "alert_outbox WHERE claimed_by IS NULL ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)",
     [ST_ALERTS_CLAIMED] = "SELECT id, line FROM alert_outbox WHERE claimed_by = $1 ORDER BY id",
     [ST_DRAIN_PUT] = "INSERT INTO alert_drains(node, file_offset, file_dev, file_ino, claimed_at) "
                      "VALUES($1, $2, $3, $4, $5) ON CONFLICT(node) DO UPDATE SET file_offset = $2, "
@@ -1014,10 +1016,11 @@ static int pg_alerts_takeover(void *h, int64_t before, int64_t *released) {
     int n = 0;
     if ((rc = exec_st(s, ST_TAKEOVER_RELEASE, &q, "releasing a dead node's alerts", &n)) != TN_OK) break;
     *released += n;
-    log_warn("Alerts: node '%s' died during an alert drain and did not come back: its %d claimed alert(s) are "
-             "released to any manager's drain; those the dead node had already written to its own alerts file "
-             "will appear twice (alert_takeover)",
-             node, n);
+    log_warn(
+        "Alerts: node '%s' died during an alert drain and did not come back: its %d claimed alert(s) are "
+        "released to any manager's drain; those the dead node had already written to its own alerts file "
+        "will appear twice (alert_takeover)",
+        node, n);
   }
   PQclear(r);
   return rc;

@@ -27,10 +27,9 @@
   "file_dev INTEGER NOT NULL, file_ino INTEGER NOT NULL, claimed_at INTEGER NOT NULL);"
 
 /* A store of schema 2 (before alert claims) becomes 3 when a manager opens it. */
-static const char upgrade_2_3[] =
-    "ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;"
-    "ALTER TABLE alert_outbox ADD COLUMN claimed_at INTEGER;" ALERT_DRAINS
-    "UPDATE meta SET value = '" SCHEMA_VERSION "' WHERE key = 'schema';";
+static const char upgrade_2_3[] = "ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;"
+                                  "ALTER TABLE alert_outbox ADD COLUMN claimed_at INTEGER;" ALERT_DRAINS
+                                  "UPDATE meta SET value = '" SCHEMA_VERSION "' WHERE key = 'schema';";
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -172,16 +171,16 @@ static const char *const sql[ST__COUNT] = {
     [ST_ALERTS_CLAIMED] = "SELECT id, line FROM alert_outbox WHERE claimed_by IS NOT NULL ORDER BY id",
     [ST_DRAIN_PUT] = "INSERT OR REPLACE INTO alert_drains(node, file_offset, file_dev, file_ino, claimed_at) "
                      "VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_DRAIN_GET] =
-        "SELECT file_offset, file_dev, file_ino, claimed_at FROM alert_drains ORDER BY claimed_at DESC LIMIT 1",
+    [ST_DRAIN_GET] = "SELECT file_offset, file_dev, file_ino, claimed_at FROM alert_drains ORDER BY "
+                     "claimed_at DESC LIMIT 1",
     [ST_FINISH_ROWS] = "DELETE FROM alert_outbox WHERE claimed_by IS NOT NULL",
     [ST_FINISH_DRAIN] = "DELETE FROM alert_drains",
 };
 
 typedef struct sqlite_store {
   sqlite_db *d;
-  sqlite3 *db;    /* sqlite_db_handle(d) */
-  char node[64];  /* alert_outbox.claimed_by (informative: one manager per file) */
+  sqlite3 *db;   /* sqlite_db_handle(d) */
+  char node[64]; /* alert_outbox.claimed_by (informative: one manager per file) */
 } sqlite_store;
 
 static int fail(sqlite_store *s, const char *what) { return sqlite_db_fail(s->d, what); }
