@@ -105,6 +105,8 @@ static void test_kill9(void) {
   printf("alerts: %d lines (%d checks, %d summaries) in m1 %d, m2 %d, m3 %d; %d torn line(s)\n", t.lines,
          t.checks, t.summaries, e2e_lines(m[0].alerts), e2e_lines(m[1].alerts), e2e_lines(m[2].alerts),
          t.torn);
+  printf("m1 after its restart: %d interrupted drain(s) recovered\n",
+         tmp_count(m[0].log, "Alerts: recovered an interrupted drain of"));
   CHECK_INT(e2e_manager_outbox(&m[1]), 0);
   CHECK_INT(e2e_alerts_duplicates(&t), 0);
   CHECK_INT(t.checks, 40);
