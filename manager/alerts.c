@@ -23,13 +23,16 @@ struct alerts {
   strbuf queued; /* without a store: the batch's alert lines */
   size_t nqueued;
   uint64_t written;
-  mstore *store;     /* with a store: lines go to its alert outbox (alerts_attach) */
-  int64_t cap;       /* most alerts queued in the store */
-  int64_t pending;   /* queued in the store, this batch included */
-  int64_t batch;     /* queued by the open batch */
-  int failing;       /* the last write failed (logged once until it works again) */
-  int full_logged;   /* the cap was reported */
-  int64_t polled_ms; /* a shared store's outbox was last counted then */
+  mstore *store;         /* with a store: lines go to its alert outbox (alerts_attach) */
+  int64_t cap;           /* most alerts queued in the store */
+  int64_t pending;       /* queued in the store, this batch included */
+  int64_t batch;         /* queued by the open batch */
+  int failing;           /* the last write failed (logged once until it works again) */
+  int full_logged;       /* the cap was reported */
+  int64_t polled_ms;     /* a shared store's outbox was last counted then */
+  int recover;           /* this node may hold claimed alerts: recover them before draining more */
+  int64_t takeover_ms;   /* release a dead node's claims this old (0: never) */
+  int crash_after_write; /* TEST ONLY: _exit after a drain's write (test_crash_after_alert_write) */
 };
 
 alerts *alerts_open(const char *path, char *err, size_t errlen) {
@@ -66,8 +69,13 @@ int alerts_attach(alerts *a, mstore *store, int64_t cap) {
   a->store = store;
   a->cap = cap > 0 ? cap : ALERTS_MAX_PENDING;
   a->batch = 0;
+  a->recover = 1; /* a drain this node left behind goes first */
   return TN_OK;
 }
+
+void alerts_set_takeover(alerts *a, int64_t ms) { a->takeover_ms = ms > 0 ? ms : 0; }
+
+void alerts_set_test_crash(alerts *a, int on) { a->crash_after_write = on; }
 
 int alerts_reopen(alerts *a) {
   if (!a->path) return TN_OK;
@@ -265,28 +273,34 @@ static int flush_memory(alerts *a) {
 
 typedef struct drain_ctx {
   strbuf buf;
-  int64_t *ids;
+  size_t *ends; /* ends[i]: where line i ends in buf */
   size_t n, cap;
 } drain_ctx;
 
 static int take_line(void *arg, int64_t id, const char *line, size_t len) {
   drain_ctx *d = arg;
+  (void)id; /* walked by id */
   if (d->n == d->cap) {
     size_t nc = d->cap ? d->cap * 2 : 64;
-    int64_t *nv = realloc(d->ids, nc * sizeof *nv);
+    size_t *nv = realloc(d->ends, nc * sizeof *nv);
     if (!nv) return TN_ENOMEM;
-    d->ids = nv;
+    d->ends = nv;
     d->cap = nc;
   }
   strbuf_append(&d->buf, line, len);
   if (!strbuf_ok(&d->buf)) return TN_ENOMEM;
-  d->ids[d->n++] = id;
+  d->ends[d->n++] = d->buf.len;
   return 0;
+}
+
+static void drain_ctx_free(drain_ctx *d) {
+  strbuf_free(&d->buf);
+  free(d->ends);
 }
 
 #define DRAIN_ROWS 512
 /* A shared store (several managers) is looked at this often for alerts other managers queued or
- * left behind (a manager that died between its commit and its drain). */
+ * left behind (a manager that died between its commit and its drain), and for dead nodes' claims. */
 #define SHARED_POLL_MS 1000
 
 static int64_t mono_ms(void) {
@@ -295,59 +309,209 @@ static int64_t mono_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* With a store: take queued lines oldest first inside a transaction (rows another manager's drain
- * holds are skipped), write them, (shared store) fsync the file, delete exactly those rows and
- * commit; DRAIN_ROWS at a time. */
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void log_write_failure(alerts *a) {
+  if (!a->failing)
+    log_error("Cannot write the alerts file %s: %s (%lld alerts kept in the store until it can be written)",
+              a->path, strerror(errno), (long long)a->pending);
+  a->failing = 1;
+}
+
+/* Write buf and make it durable (fdatasync). TN_OK or TN_EIO (logged once). */
+static int write_durably(alerts *a, const char *buf, size_t len) {
+  if (!len) return TN_OK;
+  if (write_all(a, buf, len) != TN_OK || fdatasync(a->fd) != 0) {
+    log_write_failure(a);
+    return TN_EIO;
+  }
+  return TN_OK;
+}
+
+/* Read the file's bytes [from, from + len) into out (fewer at its end); the count read or -1. */
+static ssize_t read_back(alerts *a, off_t from, char *out, size_t len) {
+  int fd = open(a->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t got = 0;
+  while (got < len) {
+    ssize_t r = pread(fd, out + got, len - got, from + (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      close(fd);
+      return -1;
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  close(fd);
+  return (ssize_t)got;
+}
+
+/* Recover this node's claimed alerts (a drain cut short: the manager died, a write or the finish
+ * failed): the lines found whole after the drain's offset in the same file were written, a torn
+ * or foreign tail is cut off, the rest is written, then the drain is finished. One transaction;
+ * the drain record is held meanwhile (a takeover waits). TN_OK, TN_EIO or TN_EDB. */
+static int recover(alerts *a) {
+  mstore_drain dr = {0};
+  drain_ctx d = {STRBUF_INIT, NULL, 0, 0};
+  size_t keep = 0, kept = 0; /* bytes and lines found written */
+  int found = 0, rc;
+  if ((rc = mstore_begin(a->store)) != TN_OK || (rc = mstore_drain_get(a->store, &dr, &found)) != TN_OK ||
+      (rc = mstore_alerts_claimed_each(a->store, take_line, &d)) != TN_OK) {
+    log_error("Cannot read this manager's claimed alerts: %s", mstore_error(a->store));
+    goto fail;
+  }
+  if (d.n && a->fd >= 0) {
+    struct stat st;
+    if (fstat(a->fd, &st) != 0) {
+      log_write_failure(a);
+      rc = TN_EIO;
+      goto fail;
+    }
+    if (found && (uint64_t)st.st_dev == dr.file_dev && (uint64_t)st.st_ino == dr.file_ino &&
+        st.st_size >= dr.file_offset) {
+      size_t tail = (size_t)(st.st_size - dr.file_offset);
+      size_t want = tail < d.buf.len ? tail : d.buf.len;
+      char *back = malloc(want ? want : 1);
+      ssize_t got = back ? read_back(a, (off_t)dr.file_offset, back, want) : -1;
+      if (got < 0) {
+        log_error("Cannot read back the alerts file %s: %s", a->path, strerror(errno));
+        free(back);
+        rc = TN_EIO;
+        goto fail;
+      }
+      while (kept < d.n && d.ends[kept] <= (size_t)got &&
+             memcmp(back + keep, d.buf.data + keep, d.ends[kept] - keep) == 0)
+        keep = d.ends[kept++];
+      free(back);
+      if ((off_t)(dr.file_offset + (int64_t)keep) < st.st_size) {
+        log_warn("Alerts: cutting %lld byte(s) of a torn or foreign tail from %s after the %zu alert(s) an "
+                 "interrupted drain had written",
+                 (long long)(st.st_size - dr.file_offset - (off_t)keep), a->path, kept);
+        if (ftruncate(a->fd, (off_t)(dr.file_offset + (int64_t)keep)) != 0) {
+          log_write_failure(a);
+          rc = TN_EIO;
+          goto fail;
+        }
+      }
+    } else {
+      log_warn("Alerts: %zu alert(s) of an interrupted drain are written again: the alerts file %s is not "
+               "the one the drain began (rotated or cut meanwhile), so those it had written to the old file "
+               "may appear twice",
+               d.n, a->path);
+    }
+    if ((rc = write_durably(a, d.buf.data + keep, d.buf.len - keep)) != TN_OK) goto fail;
+    log_info("Alerts: recovered an interrupted drain of %zu alert(s): %zu found written, %zu written now",
+             d.n, kept, d.n - kept);
+  }
+  if ((rc = mstore_alerts_finish(a->store)) != TN_OK || (rc = mstore_commit(a->store)) != TN_OK) {
+    log_error("Cannot finish the recovered alert drain: %s", mstore_error(a->store));
+    goto fail;
+  }
+  a->recover = 0;
+  a->pending -= (int64_t)d.n;
+  if (a->pending < 0) a->pending = 0;
+  a->written += d.n;
+  drain_ctx_free(&d);
+  return TN_OK;
+fail:
+  mstore_rollback(a->store);
+  drain_ctx_free(&d);
+  return rc == TN_EIO ? TN_EIO : TN_EDB;
+}
+
+/* One drain step: claim up to DRAIN_ROWS alerts and record the drain (one committed transaction),
+ * write and fsync them, finish (another). *n gets how many were written. TN_OK, TN_EIO or TN_EDB
+ * (a claim left behind is recovered by the next flush). */
+static int drain_once(alerts *a, size_t *n) {
+  drain_ctx d = {STRBUF_INIT, NULL, 0, 0};
+  mstore_drain dr = {0};
+  size_t claimed = 0;
+  int rc;
+  *n = 0;
+  struct stat st;
+  if (a->fd >= 0 && fstat(a->fd, &st) == 0) {
+    dr.file_offset = st.st_size;
+    dr.file_dev = (uint64_t)st.st_dev;
+    dr.file_ino = (uint64_t)st.st_ino;
+  }
+  dr.claimed_at = wall_ms();
+  if ((rc = mstore_begin(a->store)) != TN_OK ||
+      (rc = mstore_alerts_claim(a->store, DRAIN_ROWS, dr.claimed_at, &claimed)) != TN_OK) {
+    log_error("Cannot claim queued alerts: %s", mstore_error(a->store));
+    mstore_rollback(a->store);
+    return TN_EDB;
+  }
+  if (!claimed) {
+    mstore_rollback(a->store);
+    return TN_OK;
+  }
+  if ((rc = mstore_drain_put(a->store, &dr)) != TN_OK ||
+      (rc = mstore_alerts_claimed_each(a->store, take_line, &d)) != TN_OK ||
+      (rc = mstore_commit(a->store)) != TN_OK) {
+    log_error("Cannot claim queued alerts: %s", mstore_error(a->store));
+    mstore_rollback(a->store);
+    drain_ctx_free(&d);
+    return TN_EDB;
+  }
+  a->recover = 1; /* until finished */
+  if (a->fd >= 0 && (rc = write_durably(a, d.buf.data, d.buf.len)) != TN_OK) {
+    drain_ctx_free(&d);
+    return TN_EIO; /* write_all cut the partial write; the claim is recovered later */
+  }
+  drain_ctx_free(&d);
+  if (a->crash_after_write) {
+    log_warn("TEST MODE: exiting after writing %zu alert(s), before finishing the drain "
+             "(test_crash_after_alert_write)",
+             d.n);
+    dlog_flush_repeats();
+    _exit(3);
+  }
+  if ((rc = mstore_begin(a->store)) != TN_OK || (rc = mstore_alerts_finish(a->store)) != TN_OK ||
+      (rc = mstore_commit(a->store)) != TN_OK) {
+    log_error("Cannot delete written alerts from the store: %s (recovered at the next flush)",
+              mstore_error(a->store));
+    mstore_rollback(a->store);
+    return TN_EDB;
+  }
+  a->recover = 0;
+  *n = d.n;
+  return TN_OK;
+}
+
+/* With a store: recover a drain left behind, release dead nodes' old claims (shared store, now
+ * and then), then drain DRAIN_ROWS at a time while alerts are queued. */
 static int drain(alerts *a) {
   int64_t total = 0;
   int rc = TN_OK, shared = mstore_shared(a->store);
   if (shared && mono_ms() - a->polled_ms >= SHARED_POLL_MS) {
-    int64_t n = 0, bytes = 0;
+    int64_t n = 0, bytes = 0, released = 0;
     a->polled_ms = mono_ms();
+    if (a->takeover_ms > 0) {
+      if (mstore_begin(a->store) == TN_OK &&
+          mstore_alerts_takeover(a->store, wall_ms() - a->takeover_ms, &released) == TN_OK)
+        mstore_commit(a->store);
+      else
+        mstore_rollback(a->store);
+    }
     if (mstore_alerts_stats(a->store, &n, &bytes) == TN_OK) a->pending = n;
   }
+  if (a->recover && (rc = recover(a)) != TN_OK) return TN_EIO;
   while (a->pending > 0) {
-    drain_ctx d = {STRBUF_INIT, NULL, 0, 0};
-    if ((rc = mstore_begin(a->store)) != TN_OK ||
-        (rc = mstore_alerts_each(a->store, DRAIN_ROWS, take_line, &d)) != TN_OK) {
-      if (rc == TN_EDB) log_error("Cannot read queued alerts: %s", mstore_error(a->store));
-      mstore_rollback(a->store);
-      strbuf_free(&d.buf);
-      free(d.ids);
-      break;
-    }
-    if (!d.n) { /* the count drifted (or another manager holds the rest): nothing to take */
-      mstore_rollback(a->store);
+    size_t n = 0;
+    if ((rc = drain_once(a, &n)) != TN_OK) break;
+    if (!n) { /* the count drifted (or another manager holds the rest): nothing to take */
       a->pending = 0;
-      strbuf_free(&d.buf);
-      free(d.ids);
       break;
     }
-    if (a->fd >= 0 && ((rc = write_all(a, d.buf.data, d.buf.len)) != TN_OK ||
-                       (shared && fdatasync(a->fd) != 0 && (rc = TN_EIO) != TN_OK))) {
-      if (!a->failing)
-        log_error(
-            "Cannot write the alerts file %s: %s (%lld alerts kept in the store until it can be written)",
-            a->path, strerror(errno), (long long)a->pending);
-      a->failing = 1;
-      mstore_rollback(a->store);
-      strbuf_free(&d.buf);
-      free(d.ids);
-      break;
-    }
-    strbuf_free(&d.buf);
-    if ((rc = mstore_alerts_delete_ids(a->store, d.ids, d.n)) != TN_OK ||
-        (rc = mstore_commit(a->store)) != TN_OK) {
-      log_error("Cannot delete written alerts from the store: %s", mstore_error(a->store));
-      mstore_rollback(a->store);
-      free(d.ids);
-      break;
-    }
-    free(d.ids);
-    a->pending -= (int64_t)d.n;
-    if (a->pending < 0 || (shared && d.n < DRAIN_ROWS)) a->pending = 0;
-    a->written += d.n;
-    total += (int64_t)d.n;
+    a->pending -= (int64_t)n;
+    if (a->pending < 0 || (shared && n < DRAIN_ROWS)) a->pending = 0;
+    a->written += n;
+    total += (int64_t)n;
   }
   if (rc == TN_OK && a->failing) {
     a->failing = 0;

@@ -19,10 +19,21 @@
  *
  * Durable alerts (docs/RELIABILITY.md): once attached to the manager's store (alerts_attach), an
  * alert is a row of the store's alert outbox inserted in the same transaction as the state change
- * it reports, so it is durable before the agent's message is acknowledged. alerts_flush writes
- * the rows to the file oldest first and deletes them; when the file cannot be written (a full
- * disk) they stay in the store, are retried at every flush, and a restarted manager writes them
- * first. A write cut short is truncated back so the file holds whole lines only. The outbox is
+ * it reports, so it is durable before the agent's message is acknowledged. alerts_flush drains
+ * the rows into the file, exactly once, in three steps of at most 512 rows:
+ *   claim   (one committed transaction) the oldest unclaimed rows are marked claimed by this node
+ *           (mstore_set_node) and the drain recorded: the file's size before writing, its dev/ino;
+ *   write   the claimed lines are appended and fsynced;
+ *   finish  (one committed transaction) the claimed rows and the drain record are deleted.
+ * A drain cut short (the manager killed, a full disk, the store lost) is recovered before anything
+ * else is drained — at the first flush after alerts_attach, and after any failure: the claimed
+ * lines found whole after the recorded offset of the same file were written and stay, a torn or
+ * foreign tail is truncated, the rest is written, then the drain finishes. Only a file rotated or
+ * cut while the drain was interrupted gets them all again (logged). On a shared store a dead node's
+ * claims older than alert_takeover are released to any manager (alerts_set_takeover; logged: the
+ * lines the dead node had written appear twice). When the file cannot be written (a full disk) the
+ * rows stay in the store, are retried at every flush, and a restarted manager writes them first.
+ * A write cut short is truncated back so the file holds whole lines only. The outbox is
  * bounded: at the cap (ALERTS_MAX_PENDING) alerts_full() is true and the manager stops accepting
  * the messages that would add alerts (their batch rolls back, nothing is acknowledged, the agents
  * send them again later) until the file takes the backlog. */
@@ -47,6 +58,12 @@ void alerts_close(alerts *a);
 /* Queue alerts in store's alert outbox from now on (store borrowed; cap <= 0: ALERTS_MAX_PENDING).
  * Returns TN_OK or TN_EDB. */
 int alerts_attach(alerts *a, mstore *store, int64_t cap);
+/* Release the claims of dead nodes (shared store) whose drain began at least ms ago, to drain them
+ * here (0: never). */
+void alerts_set_takeover(alerts *a, int64_t ms);
+/* TEST ONLY (test_crash_after_alert_write): _exit(3) right after a drain's write + fsync, before
+ * its finish. */
+void alerts_set_test_crash(alerts *a, int on);
 /* Reopen the file (after rotation). TN_OK or TN_EIO. */
 int alerts_reopen(alerts *a);
 

@@ -66,8 +66,13 @@ static const conf_option options[] = {
         "pid file, locked while the daemon runs (default: tenet-manager.pid beside the SQLite store, or "
         "beside alerts_file with PostgreSQL)"),
     OPT("port_file", CONF_PATH, port_file, "", 0, 0, 0, "write the bound port here once listening"),
+    OPT("alert_takeover", CONF_DURATION, alert_takeover, "10m", 0, 0, 31536000,
+        "PostgreSQL: alerts a dead manager claimed this long ago are drained by another (they may repeat; 0: "
+        "never)"),
     OPT("test_drop_check", CONF_INT, test_drop_check, "-1", 0, -1, INT64_MAX,
         "TEST ONLY: drop this check id once from the first CheckDeltas carrying it"),
+    OPT("test_crash_after_alert_write", CONF_BOOL, test_crash_after_alert_write, "no", 0, 0, 0,
+        "TEST ONLY: exit at once after writing a batch of alerts, before the store records it written"),
 };
 
 #define NOPTIONS (sizeof options / sizeof *options)

@@ -34,7 +34,9 @@ typedef struct manager_config {
   int log_level;
   char *pid_file;  /* locked while running (default: tenet-manager.pid beside state_db or alerts_file) */
   char *port_file; /* the bound port is written here ("" = none) */
-  int64_t test_drop_check; /* TEST ONLY: drop this check id once in transit (-1: off) */
+  int64_t alert_takeover;           /* seconds before a dead node's claimed alerts are released (0: never) */
+  int64_t test_drop_check;          /* TEST ONLY: drop this check id once in transit (-1: off) */
+  int test_crash_after_alert_write; /* TEST ONLY: _exit after a drain's write, before its finish */
 } manager_config;
 
 /* Load and check the configuration. Returns TN_OK or TN_EIO/TN_ECONFIG with every problem in err.

@@ -229,6 +229,12 @@ int main(int argc, char **argv) {
     snprintf(err, sizeof err, "%s", mstore_error(store));
     goto fail;
   }
+  alerts_set_takeover(al, cfg.alert_takeover * 1000);
+  if (cfg.test_crash_after_alert_write) {
+    log_warn("TEST MODE: the manager exits right after writing a batch of alerts "
+             "(test_crash_after_alert_write)");
+    alerts_set_test_crash(al, 1);
+  }
   if (alerts_pending(al) > 0) {
     int64_t n = alerts_pending(al);
     if (alerts_flush(al) == TN_OK)

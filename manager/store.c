@@ -130,6 +130,18 @@ int mstore_alerts_delete_ids(mstore *s, const int64_t *ids, size_t n) {
 int mstore_alerts_stats(mstore *s, int64_t *count, int64_t *bytes) {
   return s->be->alerts_stats(s->h, count, bytes);
 }
+int mstore_alerts_claim(mstore *s, size_t limit, int64_t now, size_t *claimed) {
+  return s->be->alerts_claim(s->h, limit, now, claimed);
+}
+int mstore_alerts_claimed_each(mstore *s, mstore_alert_fn fn, void *arg) {
+  return s->be->alerts_claimed_each(s->h, fn, arg);
+}
+int mstore_drain_put(mstore *s, const mstore_drain *d) { return s->be->drain_put(s->h, d); }
+int mstore_drain_get(mstore *s, mstore_drain *d, int *found) { return s->be->drain_get(s->h, d, found); }
+int mstore_alerts_finish(mstore *s) { return s->be->alerts_finish(s->h); }
+int mstore_alerts_takeover(mstore *s, int64_t before, int64_t *released) {
+  return s->be->alerts_takeover(s->h, before, released);
+}
 int mstore_policy_get(mstore *s, const char *agent_id, const char *policy_id, mstore_policy *p, int *found) {
   return s->be->policy_get(s->h, agent_id, policy_id, p, found);
 }

@@ -16,8 +16,10 @@
  *   connections  one row per agent that ever completed a Hello: connected now or not, from where,
  *             when it last connected and disconnected, and (PostgreSQL) which manager node serves it
  *   agent_stores  the store id each agent's Hello carried (a new id: its seqs started over)
- *   alert_outbox  alert lines committed with the state change they describe, deleted once an
- *             alerts module wrote them to its alerts file (alerts.h)
+ *   alert_outbox  alert lines committed with the state change they describe; a drain claims rows
+ *             (claimed_by = its node, claimed_at) before writing them to its alerts file and deletes
+ *             them after (alerts.h)
+ *   alert_drains  one row per node with a drain under way: where in which alerts file it began
  *
  * Each manager has one writer connection: the server brackets each event-loop iteration with
  * mstore_begin / mstore_commit. Readers (`tenet-manager query`, tests) open the store read-only
@@ -50,7 +52,9 @@ int mstore_check_string(const char *store, char *err, size_t errlen);
  * version (none yet, or one this binary can migrate); SQLite checks nothing more than the string
  * (the directory check is the caller's). TN_OK, or TN_ECONFIG / TN_EDB with why in err. */
 int mstore_probe(const char *store, char *err, size_t errlen);
-/* Name this manager in the store (connections.node; default: the host name; copied). */
+/* Name this manager in the store (connections.node, alert claims; default: the host name; copied).
+ * PostgreSQL, writable store: also takes the node's session-level advisory lock, held for the
+ * store's life; TN_EDB ("another manager runs as node ...") when a live session holds it. */
 int mstore_set_node(mstore *s, const char *node);
 /* The number of the current database session: it changes when a lost PostgreSQL connection was
  * opened again, which ended the old session's claims (SQLite: always 1). */
@@ -136,6 +140,34 @@ int mstore_alerts_delete(mstore *s, int64_t upto);
 int mstore_alerts_delete_ids(mstore *s, const int64_t *ids, size_t n);
 /* How many alerts are queued and their bytes. */
 int mstore_alerts_stats(mstore *s, int64_t *count, int64_t *bytes);
+
+/* ---- alert drains (claim, write, finish; alerts.h) ---- */
+
+/* Where a node's drain began writing: the alerts file's size before the write and its identity. */
+typedef struct mstore_drain {
+  int64_t file_offset;
+  uint64_t file_dev, file_ino;
+  int64_t claimed_at; /* wall-clock ms */
+} mstore_drain;
+
+/* Inside a transaction: mark at most limit unclaimed alerts, oldest first, claimed by this node at
+ * now (wall-clock ms); rows another transaction holds are skipped (PostgreSQL: FOR UPDATE SKIP
+ * LOCKED). *claimed gets how many. PostgreSQL: fails (TN_EDB) unless this node holds its node lock
+ * (mstore_set_node, taken again here when it was lost). */
+int mstore_alerts_claim(mstore *s, size_t limit, int64_t now, size_t *claimed);
+/* Walk the alerts this node claimed, by id (SQLite: every claimed alert, the file has one node). */
+int mstore_alerts_claimed_each(mstore *s, mstore_alert_fn fn, void *arg);
+/* Record (replace) this node's drain / read it (*found = 0: none; PostgreSQL: the row is held until
+ * the transaction ends, so a takeover waits for it). */
+int mstore_drain_put(mstore *s, const mstore_drain *d);
+int mstore_drain_get(mstore *s, mstore_drain *d, int *found);
+/* The drain is written: delete this node's claimed alerts and its drain record. */
+int mstore_alerts_finish(mstore *s);
+/* Inside a transaction: the claims of every other node whose node lock is free (the manager is
+ * dead) and whose drain began at or before `before` (wall-clock ms) are released to any drain
+ * (logged as a warning per node: the dead node may have written them already). *released gets
+ * how many alerts. SQLite: none (one node per file). */
+int mstore_alerts_takeover(mstore *s, int64_t before, int64_t *released);
 
 /* ---- policies ---- */
 

@@ -47,6 +47,12 @@ typedef struct mstore_backend {
   int (*alerts_delete)(void *h, int64_t upto);
   int (*alerts_delete_ids)(void *h, const int64_t *ids, size_t n);
   int (*alerts_stats)(void *h, int64_t *count, int64_t *bytes);
+  int (*alerts_claim)(void *h, size_t limit, int64_t now, size_t *claimed);
+  int (*alerts_claimed_each)(void *h, mstore_alert_fn fn, void *arg);
+  int (*drain_put)(void *h, const mstore_drain *d);
+  int (*drain_get)(void *h, mstore_drain *d, int *found);
+  int (*alerts_finish)(void *h);
+  int (*alerts_takeover)(void *h, int64_t before, int64_t *released);
 
   int (*policy_get)(void *h, const char *agent_id, const char *policy_id, mstore_policy *p, int *found);
   int (*policy_put)(void *h, const mstore_policy *p);

@@ -10,6 +10,9 @@
  *   ownership   mstore_agent_claim: pg_try_advisory_lock(bigint) keyed by XXH64 of the agent id
  *               (the bigint key space is the claims' own); released at the connection's end, after
  *               the transaction that wrote the agent's last changes ends.
+ *   nodes       a writer holds a session-level advisory lock on its node name (two int4 keys, the
+ *               first NODE_KEY1) for its life: a second manager with the same node_name is refused;
+ *               a node whose lock is free is dead, and its old alert claims may be taken over.
  *   outage      a lost connection fails the statement (TN_EDB with libpq's message), is logged once,
  *               and is opened again by a later mstore_begin at most once per RECONNECT_MS; the new
  *               session (mstore_session) holds none of the old one's claims.
@@ -34,6 +37,10 @@
  * bigint claims ("tene", 13 for issue 13). */
 #define MIGRATE_KEY1 1952804453
 #define MIGRATE_KEY2 13
+/* The node locks: pg_try_advisory_lock(int4, int4) with this first key ("tenf") and 31 bits of
+ * XXH64 of the node name, apart from the claims (bigint) and the migration lock (second key 13). */
+#define NODE_KEY1 1952804454
+#define NODE_SEED 0x74656e65742d6e64ULL
 /* Between two reconnection attempts. */
 #define RECONNECT_MS 1000
 /* libpq's connect timeout when the URI sets none (seconds): at start, and when reconnecting from
@@ -74,6 +81,12 @@ static const char *const migrations[] = {
     "CREATE TABLE alert_outbox(id bigserial PRIMARY KEY, line bytea NOT NULL);",
     /* 2: a starting manager resets its own connections only: find them without a scan */
     "CREATE INDEX connections_node ON connections(node) WHERE connected = 1;",
+    /* 3: alerts are claimed by a node before it writes them; its drain under way is recorded */
+    "ALTER TABLE alert_outbox ADD COLUMN claimed_by text COLLATE \"C\", ADD COLUMN claimed_at bigint;"
+    "CREATE INDEX alert_outbox_claimed ON alert_outbox(claimed_by) WHERE claimed_by IS NOT NULL;"
+    "CREATE TABLE alert_drains(node " ID
+    " PRIMARY KEY, file_offset bigint NOT NULL, file_dev bigint NOT NULL,"
+    " file_ino bigint NOT NULL, claimed_at bigint NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
@@ -109,6 +122,15 @@ enum {
   ST_ALERTS_STATS,
   ST_CLAIM,
   ST_UNLOCK,
+  ST_NODE_LOCK,
+  ST_NODE_HELD,
+  ST_ALERTS_CLAIM,
+  ST_ALERTS_CLAIMED,
+  ST_DRAIN_PUT,
+  ST_DRAIN_GET,
+  ST_ALERTS_FINISH,
+  ST_TAKEOVER_NODES,
+  ST_TAKEOVER_RELEASE,
   ST__COUNT
 };
 
@@ -183,6 +205,26 @@ static const char *const sql[ST__COUNT] = {
     [ST_ALERTS_STATS] = "SELECT count(*), coalesce(sum(length(line)), 0) FROM alert_outbox",
     [ST_CLAIM] = "SELECT pg_try_advisory_lock($1::bigint)",
     [ST_UNLOCK] = "SELECT count(pg_advisory_unlock(k)) FROM unnest($1::bigint[]) AS k",
+    [ST_NODE_LOCK] = "SELECT pg_try_advisory_lock($1::integer, $2::integer)",
+    /* a two-int4 advisory lock shows in pg_locks as (classid, objid, objsubid 2) */
+    [ST_NODE_HELD] = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                     "(SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = $1::oid "
+                     "AND objid = $2::oid AND objsubid = 2",
+    [ST_ALERTS_CLAIM] =
+        "UPDATE alert_outbox SET claimed_by = $1, claimed_at = $2 WHERE id IN (SELECT id FROM "
+        "alert_outbox WHERE claimed_by IS NULL ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)",
+    [ST_ALERTS_CLAIMED] = "SELECT id, line FROM alert_outbox WHERE claimed_by = $1 ORDER BY id",
+    [ST_DRAIN_PUT] = "INSERT INTO alert_drains(node, file_offset, file_dev, file_ino, claimed_at) "
+                     "VALUES($1, $2, $3, $4, $5) ON CONFLICT(node) DO UPDATE SET file_offset = $2, "
+                     "file_dev = $3, file_ino = $4, claimed_at = $5",
+    [ST_DRAIN_GET] =
+        "SELECT file_offset, file_dev, file_ino, claimed_at FROM alert_drains WHERE node = $1 FOR UPDATE",
+    [ST_ALERTS_FINISH] = "WITH d AS (DELETE FROM alert_drains WHERE node = $1) "
+                         "DELETE FROM alert_outbox WHERE claimed_by = $1",
+    [ST_TAKEOVER_NODES] = "SELECT node FROM alert_drains WHERE node <> $1 AND claimed_at <= $2 ORDER BY node "
+                          "FOR UPDATE SKIP LOCKED",
+    [ST_TAKEOVER_RELEASE] = "WITH d AS (DELETE FROM alert_drains WHERE node = $1) UPDATE alert_outbox SET "
+                            "claimed_by = NULL, claimed_at = NULL WHERE claimed_by = $1",
 };
 
 typedef struct pg_store {
@@ -196,6 +238,7 @@ typedef struct pg_store {
   int64_t retry_ms;  /* no reconnection attempt before this */
   uint64_t session;  /* 1, +1 at every reconnection */
   char node[64];     /* connections.node of this manager */
+  int node_locked;   /* this session holds the node's lock */
   int64_t *release;  /* claims released inside the open transaction: unlocked at its end */
   size_t nrelease, crelease;
   char err[1024];
@@ -533,6 +576,7 @@ static int reconnect(pg_store *s) {
   if (connect_db(s, RECONNECT_TIMEOUT) != TN_OK || prepare_all(s) != TN_OK) return TN_EDB;
   s->broken = 0;
   s->session++;
+  s->node_locked = 0; /* taken again by the next alert claim */
   if (s->outage_logged)
     log_info("PostgreSQL store: reconnected after %lld ms (a new session: this manager's claims on agents "
              "were released)",
@@ -543,14 +587,39 @@ static int reconnect(pg_store *s) {
 
 static const char *pg_error(const void *h) { return ((const pg_store *)h)->err; }
 
+/* Take this node's lock unless this session holds it: TN_OK, or TN_EDB when another session (a
+ * live manager with the same node name) holds it. */
+static int node_lock(pg_store *s) {
+  if (s->node_locked) return TN_OK;
+  params p = {0};
+  p_int(&p, NODE_KEY1);
+  p_int(&p, (int64_t)(XXH64(s->node, strlen(s->node), NODE_SEED) & 0x7fffffff));
+  PGresult *r = run(s, ST_NODE_LOCK, &p, 0, "locking the node name");
+  if (!r) return TN_EDB;
+  s->node_locked = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+  PQclear(r);
+  if (!s->node_locked) {
+    snprintf(s->err, sizeof s->err,
+             "another tenet-manager runs as node '%s' on this database (its session holds the node's lock): "
+             "give every manager its own node_name",
+             s->node);
+    return TN_EDB;
+  }
+  return TN_OK;
+}
+
 static int pg_set_node(void *h, const char *node) {
   pg_store *s = h;
   if (!node || !*node || strlen(node) >= sizeof s->node) {
     snprintf(s->err, sizeof s->err, "node name must have 1 to %zu bytes", sizeof s->node - 1);
     return TN_ECONFIG;
   }
+  if (s->node_locked && strcmp(s->node, node) != 0) {
+    snprintf(s->err, sizeof s->err, "the node name is set already ('%s')", s->node);
+    return TN_ECONFIG;
+  }
   snprintf(s->node, sizeof s->node, "%s", node);
-  return TN_OK;
+  return s->readonly ? TN_OK : node_lock(s);
 }
 
 static uint64_t pg_session(const void *h) { return ((const pg_store *)h)->session; }
@@ -847,6 +916,116 @@ static int pg_alerts_stats(void *h, int64_t *count, int64_t *bytes) {
   return TN_OK;
 }
 
+/* ---- alert drains ---- */
+
+static int pg_alerts_claim(void *h, size_t limit, int64_t now, size_t *claimed) {
+  pg_store *s = h;
+  *claimed = 0;
+  if (node_lock(s) != TN_OK) return TN_EDB;
+  params p = {0};
+  p_text(&p, s->node);
+  p_int(&p, now);
+  p_int(&p, (int64_t)limit);
+  int n = 0, rc = exec_st(s, ST_ALERTS_CLAIM, &p, "claiming queued alerts", &n);
+  *claimed = rc == TN_OK && n > 0 ? (size_t)n : 0;
+  return rc;
+}
+
+static int pg_alerts_claimed_each(void *h, mstore_alert_fn fn, void *arg) {
+  pg_store *s = h;
+  params p = {0};
+  p_text(&p, s->node);
+  PGresult *r = run(s, ST_ALERTS_CLAIMED, &p, 1, "reading claimed alerts");
+  if (!r) return TN_EDB;
+  int stop = 0;
+  for (int i = 0; i < PQntuples(r) && !stop; i++) {
+    const unsigned char *b = (const unsigned char *)PQgetvalue(r, i, 0);
+    uint64_t id = 0;
+    for (int k = 0; k < 8 && PQgetlength(r, i, 0) == 8; k++)
+      id = id << 8 | b[k];
+    stop = fn(arg, (int64_t)id, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+  }
+  PQclear(r);
+  return stop;
+}
+
+static int pg_drain_put(void *h, const mstore_drain *d) {
+  pg_store *s = h;
+  params p = {0};
+  p_text(&p, s->node);
+  p_int(&p, d->file_offset);
+  p_int(&p, (int64_t)d->file_dev);
+  p_int(&p, (int64_t)d->file_ino);
+  p_int(&p, d->claimed_at);
+  return exec_st(s, ST_DRAIN_PUT, &p, "recording an alert drain", NULL);
+}
+
+static int pg_drain_get(void *h, mstore_drain *d, int *found) {
+  pg_store *s = h;
+  *found = 0;
+  if (node_lock(s) != TN_OK) return TN_EDB;
+  params p = {0};
+  p_text(&p, s->node);
+  PGresult *r = run(s, ST_DRAIN_GET, &p, 0, "reading the alert drain");
+  if (!r) return TN_EDB;
+  if ((*found = PQntuples(r) == 1)) {
+    d->file_offset = gi(r, 0, 0);
+    d->file_dev = (uint64_t)gi(r, 0, 1);
+    d->file_ino = (uint64_t)gi(r, 0, 2);
+    d->claimed_at = gi(r, 0, 3);
+  }
+  PQclear(r);
+  return TN_OK;
+}
+
+static int pg_alerts_finish(void *h) {
+  pg_store *s = h;
+  params p = {0};
+  p_text(&p, s->node);
+  return exec_st(s, ST_ALERTS_FINISH, &p, "deleting written alerts", NULL);
+}
+
+/* Is another session holding the lock of node? 1, 0, or -1 (error). */
+static int node_held(pg_store *s, const char *node) {
+  params p = {0};
+  p_int(&p, NODE_KEY1);
+  p_int(&p, (int64_t)(XXH64(node, strlen(node), NODE_SEED) & 0x7fffffff));
+  PGresult *r = run(s, ST_NODE_HELD, &p, 0, "looking for a node's lock");
+  if (!r) return -1;
+  int held = gi(r, 0, 0) > 0;
+  PQclear(r);
+  return held;
+}
+
+static int pg_alerts_takeover(void *h, int64_t before, int64_t *released) {
+  pg_store *s = h;
+  *released = 0;
+  params p = {0};
+  p_text(&p, s->node);
+  p_int(&p, before);
+  PGresult *r = run(s, ST_TAKEOVER_NODES, &p, 0, "looking for dead nodes' alert drains");
+  if (!r) return TN_EDB;
+  int rc = TN_OK;
+  for (int i = 0; i < PQntuples(r) && rc == TN_OK; i++) {
+    const char *node = PQgetvalue(r, i, 0);
+    int held = node_held(s, node);
+    if (held < 0) rc = TN_EDB;
+    if (held) continue; /* alive (or starting): it recovers its own drain */
+    params q = {0};
+    p_text(&q, node);
+    int n = 0;
+    if ((rc = exec_st(s, ST_TAKEOVER_RELEASE, &q, "releasing a dead node's alerts", &n)) != TN_OK) break;
+    *released += n;
+    log_warn(
+        "Alerts: node '%s' died during an alert drain and did not come back: its %d claimed alert(s) are "
+        "released to any manager's drain; those the dead node had already written to its own alerts file "
+        "will appear twice (alert_takeover)",
+        node, n);
+  }
+  PQclear(r);
+  return rc;
+}
+
 /* ---- policies ---- */
 
 static int read_policy(const PGresult *r, int row, mstore_policy *p) {
@@ -1100,6 +1279,12 @@ const mstore_backend mstore_backend_pg = {
     .alerts_delete = pg_alerts_delete,
     .alerts_delete_ids = pg_alerts_delete_ids,
     .alerts_stats = pg_alerts_stats,
+    .alerts_claim = pg_alerts_claim,
+    .alerts_claimed_each = pg_alerts_claimed_each,
+    .drain_put = pg_drain_put,
+    .drain_get = pg_drain_get,
+    .alerts_finish = pg_alerts_finish,
+    .alerts_takeover = pg_alerts_takeover,
     .policy_get = pg_policy_get,
     .policy_put = pg_policy_put,
     .policy_delete = pg_policy_delete,

@@ -15,11 +15,21 @@
 #include "scan.h"
 #include "sqlite_db.h"
 
-#define SCHEMA_VERSION "tenet-manager-2" /* 2: checks.title */
+#define SCHEMA_VERSION "tenet-manager-3" /* 2: checks.title; 3: alert claims and drains */
 
 #define COUNTER_COLUMNS                                                                                      \
   "frames_in, bytes_in, frames_out, bytes_out, hellos, deltas, delta_checks, dumps, dump_checks, "           \
   "dump_ends, summaries, policy_lists, duplicates, dumps_requested, offers_sent, dropped_checks"
+
+/* The drain under way (alerts.h): where it began writing the alerts file. */
+#define ALERT_DRAINS                                                                                         \
+  "CREATE TABLE IF NOT EXISTS alert_drains(node TEXT PRIMARY KEY, file_offset INTEGER NOT NULL, "            \
+  "file_dev INTEGER NOT NULL, file_ino INTEGER NOT NULL, claimed_at INTEGER NOT NULL);"
+
+/* A store of schema 2 (before alert claims) becomes 3 when a manager opens it. */
+static const char upgrade_2_3[] = "ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;"
+                                  "ALTER TABLE alert_outbox ADD COLUMN claimed_at INTEGER;" ALERT_DRAINS
+                                  "UPDATE meta SET value = '" SCHEMA_VERSION "' WHERE key = 'schema';";
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -56,7 +66,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS agent_stores(agent_id TEXT PRIMARY KEY, store_id TEXT NOT NULL) WITHOUT "
     "ROWID;"
     /* alerts committed with the state they describe, deleted once written to the alerts file */
-    "CREATE TABLE IF NOT EXISTS alert_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, line BLOB NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS alert_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, line BLOB NOT NULL,"
+    " claimed_by TEXT, claimed_at INTEGER);" ALERT_DRAINS;
 
 enum {
   ST_AGENT_TOUCH,
@@ -88,6 +99,12 @@ enum {
   ST_ALERTS_DEL,
   ST_ALERTS_STATS,
   ST_ALERT_DEL_ONE,
+  ST_ALERTS_CLAIM,
+  ST_ALERTS_CLAIMED,
+  ST_DRAIN_PUT,
+  ST_DRAIN_GET,
+  ST_FINISH_ROWS,
+  ST_FINISH_DRAIN,
   ST__COUNT
 };
 
@@ -148,11 +165,22 @@ static const char *const sql[ST__COUNT] = {
     [ST_ALERTS_DEL] = "DELETE FROM alert_outbox WHERE id <= ?1",
     [ST_ALERTS_STATS] = "SELECT count(*), coalesce(sum(length(line)), 0) FROM alert_outbox",
     [ST_ALERT_DEL_ONE] = "DELETE FROM alert_outbox WHERE id = ?1",
+    [ST_ALERTS_CLAIM] = "UPDATE alert_outbox SET claimed_by = ?1, claimed_at = ?2 WHERE id IN "
+                        "(SELECT id FROM alert_outbox WHERE claimed_by IS NULL ORDER BY id LIMIT ?3)",
+    /* one manager per file: every claim is this manager's, whatever its node name was */
+    [ST_ALERTS_CLAIMED] = "SELECT id, line FROM alert_outbox WHERE claimed_by IS NOT NULL ORDER BY id",
+    [ST_DRAIN_PUT] = "INSERT OR REPLACE INTO alert_drains(node, file_offset, file_dev, file_ino, claimed_at) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_DRAIN_GET] = "SELECT file_offset, file_dev, file_ino, claimed_at FROM alert_drains ORDER BY "
+                     "claimed_at DESC LIMIT 1",
+    [ST_FINISH_ROWS] = "DELETE FROM alert_outbox WHERE claimed_by IS NOT NULL",
+    [ST_FINISH_DRAIN] = "DELETE FROM alert_drains",
 };
 
 typedef struct sqlite_store {
   sqlite_db *d;
-  sqlite3 *db; /* sqlite_db_handle(d) */
+  sqlite3 *db;   /* sqlite_db_handle(d) */
+  char node[64]; /* alert_outbox.claimed_by (informative: one manager per file) */
 } sqlite_store;
 
 static int fail(sqlite_store *s, const char *what) { return sqlite_db_fail(s->d, what); }
@@ -200,12 +228,46 @@ static void explain_full(const char *path, char *err, size_t errlen) {
              why);
 }
 
+/* Bring an existing store of schema 2 to this version before sqlite_db_open checks the stamp. A
+ * file that does not exist, or is not a schema-2 store, is left to sqlite_db_open. */
+static int upgrade(const char *path, char *err, size_t errlen) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return TN_OK;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt *q = NULL;
+  int old = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) == SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+    old = strcmp((const char *)sqlite3_column_text(q, 0), "tenet-manager-2") == 0;
+  sqlite3_finalize(q);
+  int rc = TN_OK;
+  char *msg = NULL;
+  if (old) {
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, upgrade_2_3, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+      snprintf(err, errlen, "%s: upgrading the tenet-manager store to %s: %s", path, SCHEMA_VERSION,
+               msg ? msg : sqlite3_errmsg(db));
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+      rc = TN_EDB;
+    }
+  }
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  return rc;
+}
+
 static void *sq_open(const char *path, int readonly, int durable, char *err, size_t errlen) {
+  if (!readonly && upgrade(path, err, errlen) != TN_OK) return NULL;
   sqlite_store *s = calloc(1, sizeof *s);
   if (!s) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
+  snprintf(s->node, sizeof s->node, "local");
   sqlite_db_options o = {
       .readonly = readonly,
       .durable = durable,
@@ -239,8 +301,8 @@ static void sq_close(void *h) {
 /* One store, one manager: nothing to name, one session, every claim succeeds (the pid file keeps a
  * second manager off the file). */
 static int sq_set_node(void *h, const char *node) {
-  (void)h;
-  (void)node;
+  sqlite_store *s = h;
+  if (node && *node) snprintf(s->node, sizeof s->node, "%s", node);
   return TN_OK;
 }
 
@@ -750,6 +812,76 @@ static int sq_alerts_delete_ids(void *h, const int64_t *ids, size_t n) {
   return TN_OK;
 }
 
+/* ---- alert drains ---- */
+
+static int sq_alerts_claim(void *h, size_t limit, int64_t now, size_t *claimed) {
+  sqlite_store *s = h;
+  sqlite3_stmt *st = stmt(s, ST_ALERTS_CLAIM);
+  sqlite3_bind_text(st, 1, s->node, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+  int rc = exec_step(s, st, "claiming queued alerts");
+  *claimed = rc == TN_OK ? (size_t)sqlite3_changes(s->db) : 0;
+  return rc;
+}
+
+static int sq_alerts_claimed_each(void *h, mstore_alert_fn fn, void *arg) {
+  sqlite_store *s = h;
+  sqlite3_stmt *st = stmt(s, ST_ALERTS_CLAIMED);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const void *b = sqlite3_column_blob(st, 1);
+    int stop = fn(arg, sqlite3_column_int64(st, 0), b ? b : "", (size_t)sqlite3_column_bytes(st, 1));
+    if (stop) {
+      sqlite3_reset(st);
+      return stop;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading claimed alerts");
+}
+
+static int sq_drain_put(void *h, const mstore_drain *d) {
+  sqlite_store *s = h;
+  sqlite3_stmt *st = stmt(s, ST_DRAIN_PUT);
+  sqlite3_bind_text(st, 1, s->node, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, d->file_offset);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)d->file_dev);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)d->file_ino);
+  sqlite3_bind_int64(st, 5, d->claimed_at);
+  return exec_step(s, st, "recording an alert drain");
+}
+
+static int sq_drain_get(void *h, mstore_drain *d, int *found) {
+  sqlite_store *s = h;
+  sqlite3_stmt *st = stmt(s, ST_DRAIN_GET);
+  int rc = sqlite3_step(st);
+  *found = rc == SQLITE_ROW;
+  if (*found) {
+    d->file_offset = sqlite3_column_int64(st, 0);
+    d->file_dev = (uint64_t)sqlite3_column_int64(st, 1);
+    d->file_ino = (uint64_t)sqlite3_column_int64(st, 2);
+    d->claimed_at = sqlite3_column_int64(st, 3);
+    rc = SQLITE_DONE;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading the alert drain");
+}
+
+static int sq_alerts_finish(void *h) {
+  sqlite_store *s = h;
+  int rc = exec_step(s, stmt(s, ST_FINISH_ROWS), "deleting written alerts");
+  return rc == TN_OK ? exec_step(s, stmt(s, ST_FINISH_DRAIN), "deleting the alert drain") : rc;
+}
+
+/* One manager per file: no other node's claims to take over. */
+static int sq_alerts_takeover(void *h, int64_t before, int64_t *released) {
+  (void)h;
+  (void)before;
+  *released = 0;
+  return TN_OK;
+}
+
 const mstore_backend mstore_backend_sqlite = {
     .name = "sqlite",
     .shared = 0,
@@ -780,6 +912,12 @@ const mstore_backend mstore_backend_sqlite = {
     .alerts_delete = sq_alerts_delete,
     .alerts_delete_ids = sq_alerts_delete_ids,
     .alerts_stats = sq_alerts_stats,
+    .alerts_claim = sq_alerts_claim,
+    .alerts_claimed_each = sq_alerts_claimed_each,
+    .drain_put = sq_drain_put,
+    .drain_get = sq_drain_get,
+    .alerts_finish = sq_alerts_finish,
+    .alerts_takeover = sq_alerts_takeover,
     .policy_get = sq_policy_get,
     .policy_put = sq_policy_put,
     .policy_delete = sq_policy_delete,

@@ -3,9 +3,15 @@
  * (/dev/full: ENOSPC) keeps them in the store; at the cap, messages that may alert are refused
  * (TN_ETOOBIG: the server rolls the batch back, nothing is acknowledged) and nothing of them is
  * applied; a restart with a writable file writes the backlog once, in order, and the agent's
- * message is accepted again. With --pg (pg/test_alert_outbox, the fixture `pg`) the same on a
- * PostgreSQL store, whose drain takes rows with FOR UPDATE SKIP LOCKED and fsyncs the file. */
+ * message is accepted again. A manager process killed right after writing a drain
+ * (test_crash_after_alert_write), its file then left as is, with a torn foreign line appended, or
+ * with its last line cut: the restarted manager's recovery leaves every alert in the file exactly
+ * once. With --pg (pg/test_alert_outbox, the fixture `pg`) the same on a PostgreSQL store, whose
+ * drain claims rows with FOR UPDATE SKIP LOCKED; there also a second manager with the same node
+ * name is refused, and a dead node's claims are taken over after alert_takeover. */
 #include <limits.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 
 #include "codec.h"
 #include "daemon_log.h"
@@ -119,6 +125,162 @@ static void test_outbox_cap_and_restart(void) {
   mstore_close(ms);
 }
 
+enum { NCRASH = 7 };
+
+/* A manager process (node) that queues alerts for checks 101..100+NCRASH and dies right after
+ * writing them to file, before finishing the drain. Returns its exit status (3: the test crash). */
+static int crash_in_drain(const char *node, const char *file) {
+  pid_t k = fork();
+  REQUIRE(k >= 0);
+  if (k == 0) {
+    mstore *ms = mstore_open(store, 0, 0, err, sizeof err);
+    if (!ms || mstore_set_node(ms, node) != TN_OK) _exit(10);
+    alerts *al = alerts_open(file, err, sizeof err);
+    if (!al || alerts_attach(al, ms, 0) != TN_OK) _exit(11);
+    alerts_set_test_crash(al, 1);
+    if (mstore_begin(ms) != TN_OK) _exit(12);
+    for (int i = 1; i <= NCRASH; i++)
+      if (alerts_check(al, "001", "p", "P", 7, 100 + i, "failed", NULL, NULL, "passed") != TN_OK) _exit(13);
+    if (mstore_commit(ms) != TN_OK) _exit(14);
+    alerts_flush(al);
+    _exit(15); /* not reached: the drain exits */
+  }
+  int st = 0;
+  REQUIRE(waitpid(k, &st, 0) == k);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* file holds each of the NCRASH alerts exactly once, as whole lines and nothing else. */
+static void check_once(const char *file) {
+  char *text = tmp_read(file);
+  REQUIRE(text);
+  size_t lines = 0, len = strlen(text);
+  for (size_t i = 0; i < len; i++)
+    lines += text[i] == '\n';
+  CHECK_INT(lines, NCRASH);
+  CHECK(len > 0 && text[len - 1] == '\n');
+  CHECK_INT(tmp_count(file, "{\"timestamp\":"), NCRASH);
+  CHECK_INT(tmp_count(file, "}}}\n"), NCRASH);
+  for (int i = 1; i <= NCRASH; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "\"id\":\"%d\"", 100 + i);
+    CHECK_INT(tmp_count(file, id), 1);
+  }
+  free(text);
+}
+
+/* tamper: 0 the file as the crash left it; 1 a torn foreign line appended; 2 the last line cut. */
+static void crash_and_recover(int tamper) {
+  char file[PATH_MAX + 32];
+  snprintf(file, sizeof file, "%s/crash-%d.json", dir, tamper);
+  CHECK_INT(crash_in_drain("n1", file), 3);
+  CHECK_INT(tmp_count(file, "{\"timestamp\":"), NCRASH); /* written, not finished: */
+  mstore *ms = mstore_open(store, 0, 0, err, sizeof err);
+  REQUIRE(ms);
+  CHECK_INT(queued(ms), NCRASH); /* still queued, claimed */
+  if (tamper == 1) {
+    FILE *f = fopen(file, "a");
+    REQUIRE(f);
+    fputs("{\"timestamp\":\"2026-01-01T00:00:00.000+0000\",\"agent\":{\"id\":\"0", f);
+    fclose(f);
+  } else if (tamper == 2) {
+    struct stat st;
+    REQUIRE(stat(file, &st) == 0);
+    REQUIRE(truncate(file, st.st_size - 40) == 0);
+  }
+  REQUIRE(mstore_set_node(ms, "n1") == TN_OK); /* the same manager, restarted */
+  alerts *al = alerts_open(file, err, sizeof err);
+  REQUIRE(al);
+  REQUIRE(alerts_attach(al, ms, 0) == TN_OK);
+  CHECK_INT(alerts_flush(al), TN_OK);
+  CHECK_INT(queued(ms), 0);
+  check_once(file);
+  CHECK_INT(alerts_flush(al), TN_OK);
+  check_once(file); /* not again */
+  alerts_close(al);
+  mstore_close(ms);
+}
+
+static void test_crash_after_write(void) { crash_and_recover(0); }
+static void test_crash_torn_line_appended(void) {
+  crash_and_recover(1);
+  CHECK(tmp_count(logpath, "torn or foreign tail") >= 1);
+}
+static void test_crash_last_line_cut(void) { crash_and_recover(2); }
+
+/* PostgreSQL: a second writer with a node name another live session holds is refused. */
+static void test_same_node_refused(void) {
+  mstore *a = mstore_open(store, 0, 0, err, sizeof err), *b = mstore_open(store, 0, 0, err, sizeof err);
+  REQUIRE(a && b);
+  CHECK_INT(mstore_set_node(a, "twin"), TN_OK);
+  CHECK_INT(mstore_set_node(b, "twin"), TN_EDB);
+  CHECK(strstr(mstore_error(b), "another tenet-manager runs as node 'twin'") != NULL);
+  mstore_close(a);
+  CHECK_INT(mstore_set_node(b, "twin"), TN_OK); /* free again once the first is gone */
+  mstore_close(b);
+}
+
+/* PostgreSQL: node A dies inside a drain and never comes back; B, with alert_takeover = 1 s,
+ * drains A's claimed alerts into its own file (they are also in A's: the documented exception). */
+static void test_takeover(void) {
+  char fa[PATH_MAX + 32], fb[PATH_MAX + 32];
+  snprintf(fa, sizeof fa, "%s/takeover-a.json", dir);
+  snprintf(fb, sizeof fb, "%s/takeover-b.json", dir);
+  CHECK_INT(crash_in_drain("A", fa), 3);
+  mstore *ms = mstore_open(store, 0, 0, err, sizeof err);
+  REQUIRE(ms && mstore_set_node(ms, "B") == TN_OK);
+  alerts *al = alerts_open(fb, err, sizeof err);
+  REQUIRE(al && alerts_attach(al, ms, 0) == TN_OK);
+  CHECK_INT(alerts_flush(al), TN_OK);
+  CHECK_INT(queued(ms), NCRASH); /* A's claim: not B's to take yet */
+  CHECK_INT(tmp_count(fb, "{\"timestamp\":"), 0);
+  alerts_set_takeover(al, 1000);
+  for (int i = 0; i < 600 && queued(ms) > 0; i++) { /* a poll, not a timed assertion */
+    usleep(50000);
+    REQUIRE(alerts_flush(al) == TN_OK);
+  }
+  CHECK_INT(queued(ms), 0);
+  check_once(fb);
+  check_once(fa);
+  CHECK(tmp_count(logpath, "node 'A' died during an alert drain") == 1);
+  alerts_close(al);
+  mstore_close(ms);
+}
+
+/* SQLite: a store of schema 2 (before alert claims) with a queued alert opens, is upgraded, and
+ * the alert is drained once. */
+static void test_sqlite_upgrade(void) {
+  char old[PATH_MAX + 32], file[PATH_MAX + 32];
+  snprintf(old, sizeof old, "%s/old.db", dir);
+  snprintf(file, sizeof file, "%s/old-alerts.json", dir);
+  sqlite3 *db = NULL;
+  REQUIRE(sqlite3_open(old, &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db,
+                       "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+                       "INSERT INTO meta VALUES('schema', 'tenet-manager-2');"
+                       "CREATE TABLE alert_outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, line BLOB NOT NULL);"
+                       "INSERT INTO alert_outbox(line) VALUES(CAST('{\"old\":1}' || char(10) AS BLOB));",
+                       NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+  mstore *ms = mstore_open(old, 0, 0, err, sizeof err);
+  if (!ms) printf("open: %s\n", err);
+  REQUIRE(ms);
+  alerts *al = alerts_open(file, err, sizeof err);
+  REQUIRE(al && alerts_attach(al, ms, 0) == TN_OK);
+  CHECK_INT(alerts_flush(al), TN_OK);
+  CHECK_INT(queued(ms), 0);
+  CHECK_INT(tmp_count(file, "{\"old\":1}\n"), 1);
+  alerts_close(al);
+  mstore_close(ms);
+  REQUIRE(sqlite3_open(old, &db) == SQLITE_OK);
+  sqlite3_stmt *q = NULL;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &q, NULL) == SQLITE_OK);
+  REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+  CHECK_STR((const char *)sqlite3_column_text(q, 0), "tenet-manager-3");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
 int main(int argc, char **argv) {
   tmp_make("alert-outbox", dir, sizeof dir);
   snprintf(dbpath, sizeof dbpath, "%s/manager.db", dir);
@@ -134,6 +296,14 @@ int main(int argc, char **argv) {
   snprintf(logpath, sizeof logpath, "%s/manager.log", dir);
   REQUIRE(dlog_open("tenet-manager", logpath, DLOG_INFO, err, sizeof err) == TN_OK);
   RUN(test_outbox_cap_and_restart);
+  RUN(test_crash_after_write);
+  RUN(test_crash_torn_line_appended);
+  RUN(test_crash_last_line_cut);
+  if (!strstr(store, "://")) RUN(test_sqlite_upgrade);
+  if (strstr(store, "://")) {
+    RUN(test_same_node_refused);
+    RUN(test_takeover);
+  }
   dlog_close();
   tmp_remove(dir);
   return test_report();

@@ -517,11 +517,12 @@ static void test_node_connections(void) {
   mstore_close(m2);
 }
 
-/* A drainer process: its own store connection and alerts file; once both are open (the byte on
+/* A drainer process: its own store connection (node name) and alerts file; once both are open (the byte on
  * go), drains until the outbox is empty. */
-static void drainer(const char *pg, const char *file, int ready, int go) {
+static void drainer(const char *pg, const char *node, const char *file, int ready, int go) {
   mstore *s = mstore_open(pg, 0, 0, err, sizeof err);
-  alerts *al = s ? alerts_open(file, err, sizeof err) : NULL;
+  if (!s || mstore_set_node(s, node) != TN_OK) _exit(6);
+  alerts *al = alerts_open(file, err, sizeof err);
   if (!al || alerts_attach(al, s, 0) != TN_OK) _exit(2);
   char b = 'r';
   if (write(ready, &b, 1) != 1 || read(go, &b, 1) != 1) _exit(5);
@@ -556,7 +557,7 @@ static void test_two_drainers(void) {
   REQUIRE(pipe(ready) == 0 && pipe(go) == 0);
   for (int i = 0; i < 2; i++) {
     snprintf(f[i], sizeof f[i], "%s/alerts-%d.json", dir, i);
-    if ((kids[i] = fork()) == 0) drainer(pg, f[i], ready[1], go[0]);
+    if ((kids[i] = fork()) == 0) drainer(pg, i ? "d1" : "d0", f[i], ready[1], go[0]);
   }
   char b;
   REQUIRE(read(ready[0], &b, 1) == 1 && read(ready[0], &b, 1) == 1); /* both connected: start together */
