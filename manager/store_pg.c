@@ -589,6 +589,8 @@ static const char *pg_error(const void *h) { return ((const pg_store *)h)->err; 
 
 /* Take this node's lock unless this session holds it: TN_OK, or TN_EDB when another session (a
  * live manager with the same node name) holds it. */
+#define NODE_LOCK_WAIT_MS 5000
+
 static int node_lock(pg_store *s) {
   if (s->node_locked) return TN_OK;
   params p = {0};
@@ -619,7 +621,14 @@ static int pg_set_node(void *h, const char *node) {
     return TN_ECONFIG;
   }
   snprintf(s->node, sizeof s->node, "%s", node);
-  return s->readonly ? TN_OK : node_lock(s);
+  if (s->readonly) return TN_OK;
+  /* The server ends a dead manager's session (and frees its lock) asynchronously, so a manager
+   * restarted at once after a kill -9 may find its own old session still there: retry for up to
+   * NODE_LOCK_WAIT_MS before deciding another live manager holds the name. */
+  int64_t deadline = now_ms() + NODE_LOCK_WAIT_MS;
+  int rc;
+  while ((rc = node_lock(s)) != TN_OK && !s->broken && now_ms() < deadline) usleep(100 * 1000);
+  return rc;
 }
 
 static uint64_t pg_session(const void *h) { return ((const pg_store *)h)->session; }
