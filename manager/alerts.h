@@ -81,6 +81,12 @@ int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const c
 /* Queue a summary alert from the policy as stored after the summary. Returns like alerts_check. */
 int alerts_summary(alerts *a, const mstore_policy *p);
 
+/* Right before the server commits a batch (inside its transaction): delete the rows of the last
+ * drain, written already, and claim the batch's alerts with the drain record, so that they are
+ * written after the commit without a transaction of their own (skipped while a drain must be
+ * recovered or the file fails: then alerts_flush drains them as usual). TN_OK, TN_ENOMEM or TN_EDB
+ * (the batch must roll back: alerts_discard). */
+int alerts_precommit(alerts *a);
 /* Write the queued alerts (with a store: not while a transaction is open; call it after each
  * commit and now and then). Returns TN_OK or TN_EIO (the alerts stay queued). */
 int alerts_flush(alerts *a);
