@@ -17,12 +17,18 @@
 #include "strbuf.h"
 #include "tenet.pb-c.h"
 
+typedef struct drain_ctx {
+  strbuf buf;
+  size_t *ends; /* ends[i]: where line i ends in buf */
+  size_t n, cap;
+} drain_ctx;
+
 struct alerts {
   char *path;
   int fd;
   strbuf queued; /* without a store: the batch's alert lines */
   size_t nqueued;
-  uint64_t written;
+  uint64_t nwritten;
   mstore *store;         /* with a store: lines go to its alert outbox (alerts_attach) */
   int64_t cap;           /* most alerts queued in the store */
   int64_t pending;       /* queued in the store, this batch included */
@@ -33,7 +39,15 @@ struct alerts {
   int recover;           /* this node may hold claimed alerts: recover them before draining more */
   int64_t takeover_ms;   /* release a dead node's claims this old (0: never) */
   int crash_after_write; /* TEST ONLY: _exit after a drain's write (test_crash_after_alert_write) */
+  int unfinished;        /* this node's claimed rows are all written (fsynced when durable), not yet
+                          * deleted: the next transaction that claims or commits a batch deletes them */
+  int64_t unfinished_ms; /* when they were written (an idle manager deletes them on its own later) */
+  int finishing;         /* the open batch deletes them (alerts_precommit) */
+  drain_ctx staged;      /* claimed by the open batch (alerts_precommit): written after its commit */
 };
+
+static void finish_idle(alerts *a);
+static void drain_ctx_free(drain_ctx *d);
 
 alerts *alerts_open(const char *path, char *err, size_t errlen) {
   alerts *a = calloc(1, sizeof *a);
@@ -56,6 +70,8 @@ alerts *alerts_open(const char *path, char *err, size_t errlen) {
 
 void alerts_close(alerts *a) {
   if (!a) return;
+  if (a->store && a->unfinished && !mstore_in_transaction(a->store)) finish_idle(a); /* no rows left behind */
+  drain_ctx_free(&a->staged);
   if (a->fd >= 0) close(a->fd);
   strbuf_free(&a->queued);
   free(a->path);
@@ -258,7 +274,7 @@ static int write_all(alerts *a, const char *buf, size_t len) {
 static int flush_memory(alerts *a) {
   if (!a->queued.len) return TN_OK;
   if (a->fd < 0) { /* no file: counted and dropped */
-    a->written += a->nqueued;
+    a->nwritten += a->nqueued;
     alerts_discard(a);
     return TN_OK;
   }
@@ -266,16 +282,10 @@ static int flush_memory(alerts *a) {
     log_error("Cannot write the alerts file %s: %s", a->path, strerror(errno));
     return TN_EIO;
   }
-  a->written += a->nqueued;
+  a->nwritten += a->nqueued;
   alerts_discard(a);
   return TN_OK;
 }
-
-typedef struct drain_ctx {
-  strbuf buf;
-  size_t *ends; /* ends[i]: where line i ends in buf */
-  size_t n, cap;
-} drain_ctx;
 
 static int take_line(void *arg, int64_t id, const char *line, size_t len) {
   drain_ctx *d = arg;
@@ -322,10 +332,11 @@ static void log_write_failure(alerts *a) {
   a->failing = 1;
 }
 
-/* Write buf and make it durable (fdatasync). TN_OK or TN_EIO (logged once). */
-static int write_durably(alerts *a, const char *buf, size_t len) {
+/* Write buf and, when sync (a durable store: a machine crash must not lose lines whose rows are
+ * deleted), fdatasync it. TN_OK or TN_EIO (logged once). */
+static int write_durably(alerts *a, const char *buf, size_t len, int sync) {
   if (!len) return TN_OK;
-  if (write_all(a, buf, len) != TN_OK || fdatasync(a->fd) != 0) {
+  if (write_all(a, buf, len) != TN_OK || (sync && fdatasync(a->fd) != 0)) {
     log_write_failure(a);
     return TN_EIO;
   }
@@ -404,7 +415,7 @@ static int recover(alerts *a) {
                "may appear twice",
                d.n, a->path);
     }
-    if ((rc = write_durably(a, d.buf.data + keep, d.buf.len - keep)) != TN_OK) goto fail;
+    if ((rc = write_durably(a, d.buf.data + keep, d.buf.len - keep, 1)) != TN_OK) goto fail;
     log_info("Alerts: recovered an interrupted drain of %zu alert(s): %zu found written, %zu written now",
              d.n, kept, d.n - kept);
   }
@@ -413,9 +424,10 @@ static int recover(alerts *a) {
     goto fail;
   }
   a->recover = 0;
+  a->unfinished = 0;
   a->pending -= (int64_t)d.n;
   if (a->pending < 0) a->pending = 0;
-  a->written += d.n;
+  a->nwritten += d.n;
   drain_ctx_free(&d);
   return TN_OK;
 fail:
@@ -424,15 +436,25 @@ fail:
   return rc == TN_EIO ? TN_EIO : TN_EDB;
 }
 
-/* One drain step: claim up to DRAIN_ROWS alerts and record the drain (one committed transaction),
- * write and fsync them, finish (another). *n gets how many were written. TN_OK, TN_EIO or TN_EDB
- * (a claim left behind is recovered by the next flush). */
-static int drain_once(alerts *a, size_t *n) {
-  drain_ctx d = {STRBUF_INIT, NULL, 0, 0};
+/* The lines of a committed claim are written (fsynced with a durable store): they stay claimed
+ * until the next transaction this node commits deletes them (alerts_precommit, drain_once, or
+ * finish_idle). TEST ONLY: the crash point after the write. */
+static void written_claimed(alerts *a, size_t n) {
+  if (a->crash_after_write) {
+    log_warn("TEST MODE: exiting after writing %zu alert(s), before finishing the drain "
+             "(test_crash_after_alert_write)",
+             n);
+    dlog_flush_repeats();
+    _exit(3);
+  }
+  a->recover = 0;
+  a->unfinished = 1;
+  a->unfinished_ms = mono_ms();
+}
+
+/* Record a drain beginning now at the alerts file's end (inside a transaction). */
+static int drain_record(alerts *a) {
   mstore_drain dr = {0};
-  size_t claimed = 0;
-  int rc;
-  *n = 0;
   struct stat st;
   if (a->fd >= 0 && fstat(a->fd, &st) == 0) {
     dr.file_offset = st.st_size;
@@ -440,47 +462,63 @@ static int drain_once(alerts *a, size_t *n) {
     dr.file_ino = (uint64_t)st.st_ino;
   }
   dr.claimed_at = wall_ms();
-  if ((rc = mstore_begin(a->store)) != TN_OK ||
-      (rc = mstore_alerts_claim(a->store, DRAIN_ROWS, dr.claimed_at, &claimed)) != TN_OK) {
+  return mstore_drain_put(a->store, &dr);
+}
+
+/* One drain step, one committed transaction: delete the previous drain's written rows, claim up to
+ * DRAIN_ROWS alerts and record the drain; then write them (fsync with a durable store). They are
+ * deleted by the next transaction. *n gets how many were written. TN_OK, TN_EIO or TN_EDB (a claim
+ * left behind is recovered by the next flush). */
+static int drain_once(alerts *a, size_t *n) {
+  drain_ctx d = {STRBUF_INIT, NULL, 0, 0};
+  size_t claimed = 0;
+  int rc;
+  *n = 0;
+  if ((rc = mstore_begin(a->store)) != TN_OK || (a->unfinished && (rc = mstore_alerts_finish(a->store)) != TN_OK) ||
+      (rc = mstore_alerts_claim(a->store, DRAIN_ROWS, wall_ms(), &claimed)) != TN_OK) {
     log_error("Cannot claim queued alerts: %s", mstore_error(a->store));
     mstore_rollback(a->store);
     return TN_EDB;
   }
-  if (!claimed) {
-    mstore_rollback(a->store);
+  if (!claimed) { /* nothing new: keep the deletion of the written rows if there was one */
+    if (a->unfinished && mstore_commit(a->store) == TN_OK)
+      a->unfinished = 0;
+    else
+      mstore_rollback(a->store);
     return TN_OK;
   }
-  if ((rc = mstore_drain_put(a->store, &dr)) != TN_OK ||
-      (rc = mstore_alerts_claimed_each(a->store, take_line, &d)) != TN_OK ||
+  if ((rc = drain_record(a)) != TN_OK || (rc = mstore_alerts_claimed_each(a->store, take_line, &d)) != TN_OK ||
       (rc = mstore_commit(a->store)) != TN_OK) {
     log_error("Cannot claim queued alerts: %s", mstore_error(a->store));
     mstore_rollback(a->store);
     drain_ctx_free(&d);
     return TN_EDB;
   }
-  a->recover = 1; /* until finished */
-  if (a->fd >= 0 && (rc = write_durably(a, d.buf.data, d.buf.len)) != TN_OK) {
+  a->unfinished = 0;
+  a->recover = 1; /* until written */
+  if (a->fd >= 0 && (rc = write_durably(a, d.buf.data, d.buf.len, mstore_durable(a->store))) != TN_OK) {
     drain_ctx_free(&d);
     return TN_EIO; /* write_all cut the partial write; the claim is recovered later */
   }
   drain_ctx_free(&d);
-  if (a->crash_after_write) {
-    log_warn("TEST MODE: exiting after writing %zu alert(s), before finishing the drain "
-             "(test_crash_after_alert_write)",
-             d.n);
-    dlog_flush_repeats();
-    _exit(3);
-  }
-  if ((rc = mstore_begin(a->store)) != TN_OK || (rc = mstore_alerts_finish(a->store)) != TN_OK ||
-      (rc = mstore_commit(a->store)) != TN_OK) {
-    log_error("Cannot delete written alerts from the store: %s (recovered at the next flush)",
-              mstore_error(a->store));
-    mstore_rollback(a->store);
-    return TN_EDB;
-  }
-  a->recover = 0;
+  written_claimed(a, d.n);
   *n = d.n;
   return TN_OK;
+}
+
+/* Written rows left when no transaction followed for this long are deleted in one of their own. */
+#define IDLE_FINISH_MS 1000
+
+/* Delete the written rows in a transaction of their own (idle, shutdown). */
+static void finish_idle(alerts *a) {
+  if (mstore_begin(a->store) == TN_OK && mstore_alerts_finish(a->store) == TN_OK &&
+      mstore_commit(a->store) == TN_OK) {
+    a->unfinished = 0;
+    return;
+  }
+  log_error("Cannot delete written alerts from the store: %s (deleted by the next transaction)",
+            mstore_error(a->store));
+  mstore_rollback(a->store);
 }
 
 /* With a store: recover a drain left behind, release dead nodes' old claims (shared store, now
@@ -510,9 +548,13 @@ static int drain(alerts *a) {
     }
     a->pending -= (int64_t)n;
     if (a->pending < 0 || (shared && n < DRAIN_ROWS)) a->pending = 0;
-    a->written += n;
+    a->nwritten += n;
     total += (int64_t)n;
   }
+  /* A backlog drained here (no batch of its own to carry the deletion) is deleted now; the rows a
+   * batch claimed for itself wait for the next transaction, or a second of idleness. */
+  if (rc == TN_OK && a->unfinished && (total > 0 || mono_ms() - a->unfinished_ms >= IDLE_FINISH_MS))
+    finish_idle(a);
   if (rc == TN_OK && a->failing) {
     a->failing = 0;
     log_info("The alerts file %s is writable again: %lld queued alerts written", a->path, (long long)total);
@@ -524,16 +566,61 @@ static int drain(alerts *a) {
   return rc == TN_OK ? TN_OK : TN_EIO;
 }
 
+int alerts_precommit(alerts *a) {
+  size_t claimed = 0;
+  int rc = TN_OK;
+  if (!a->store || !mstore_in_transaction(a->store) || a->recover || a->failing || a->staged.n) return TN_OK;
+  if (a->unfinished) {
+    if ((rc = mstore_alerts_finish(a->store)) != TN_OK) goto fail;
+    a->finishing = 1;
+  }
+  if (a->batch <= 0 || a->fd < 0) return TN_OK;
+  if ((rc = mstore_alerts_claim(a->store, DRAIN_ROWS, wall_ms(), &claimed)) != TN_OK) goto fail;
+  if (claimed && ((rc = drain_record(a)) != TN_OK ||
+                  (rc = mstore_alerts_claimed_each(a->store, take_line, &a->staged)) != TN_OK))
+    goto fail;
+  return TN_OK;
+fail:
+  log_error("Cannot claim the batch's alerts: %s", mstore_error(a->store));
+  drain_ctx_free(&a->staged);
+  memset(&a->staged, 0, sizeof a->staged);
+  a->finishing = 0;
+  return rc == TN_ENOMEM ? TN_ENOMEM : TN_EDB;
+}
+
+/* After the commit of a batch that claimed its alerts (alerts_precommit): write them. */
+static int write_staged(alerts *a) {
+  drain_ctx d = a->staged;
+  memset(&a->staged, 0, sizeof a->staged);
+  a->recover = 1; /* until written */
+  int rc = write_durably(a, d.buf.data, d.buf.len, mstore_durable(a->store));
+  drain_ctx_free(&d);
+  if (rc != TN_OK) return rc; /* recovered by the drain */
+  written_claimed(a, d.n);
+  a->pending -= (int64_t)d.n;
+  if (a->pending < 0) a->pending = 0;
+  a->nwritten += d.n;
+  return TN_OK;
+}
+
 int alerts_flush(alerts *a) {
   if (!a->store) return flush_memory(a);
   if (mstore_in_transaction(a->store)) return TN_OK; /* a batch is open: at its commit */
   a->batch = 0;
+  if (a->finishing) { /* the batch committed: its transaction deleted the written rows */
+    a->finishing = 0;
+    a->unfinished = 0;
+  }
+  if (a->staged.n) write_staged(a);
   return drain(a);
 }
 
 void alerts_discard(alerts *a) {
   strbuf_reset(&a->queued);
   a->nqueued = 0;
+  drain_ctx_free(&a->staged); /* rolled back with the batch, like the deletion */
+  memset(&a->staged, 0, sizeof a->staged);
+  a->finishing = 0;
   a->pending -= a->batch; /* rolled back with the batch */
   a->batch = 0;
 }
@@ -551,4 +638,4 @@ int alerts_full(alerts *a) {
 
 int64_t alerts_pending(const alerts *a) { return a->store ? a->pending : (int64_t)a->nqueued; }
 
-uint64_t alerts_written(const alerts *a) { return a->written; }
+uint64_t alerts_written(const alerts *a) { return a->nwritten; }

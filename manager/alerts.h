@@ -21,10 +21,16 @@
  * alert is a row of the store's alert outbox inserted in the same transaction as the state change
  * it reports, so it is durable before the agent's message is acknowledged. alerts_flush drains
  * the rows into the file, exactly once, in three steps of at most 512 rows:
- *   claim   (one committed transaction) the oldest unclaimed rows are marked claimed by this node
- *           (mstore_set_node) and the drain recorded: the file's size before writing, its dev/ino;
- *   write   the claimed lines are appended and fsynced;
- *   finish  (one committed transaction) the claimed rows and the drain record are deleted.
+ *   claim   (in a committed transaction: the server's batch transaction itself, alerts_precommit,
+ *           or one of the drain's own for a backlog) the oldest unclaimed rows are marked claimed
+ *           by this node (mstore_set_node) and the drain recorded: the file's size before
+ *           writing, its dev/ino;
+ *   write   the claimed lines are appended (and fdatasync'd when the store is durable);
+ *   finish  the claimed rows and the drain record are deleted by the next transaction this node
+ *           commits (the next claim's or batch's, before anything else), or by one of their own
+ *           after a backlog, after a second without a batch, and at alerts_close.
+ * So at any time the claimed rows and the drain record describe at most one batch whose write may
+ * be incomplete.
  * A drain cut short (the manager killed, a full disk, the store lost) is recovered before anything
  * else is drained — at the first flush after alerts_attach, and after any failure: the claimed
  * lines found whole after the recorded offset of the same file were written and stay, a torn or
@@ -50,6 +56,7 @@ typedef struct alerts alerts;
 /* Alerts appended to path ("" or NULL: kept in memory only and discarded at flush — for
  * benchmarks). NULL with a message in err. */
 alerts *alerts_open(const char *path, char *err, size_t errlen);
+/* With written rows still in the store: deletes them first (the store must still be open). */
 void alerts_close(alerts *a);
 /* The most alerts the store's outbox holds before agents' messages are refused (~100 MB of
  * alerts at ~1 KB each). */
@@ -61,7 +68,7 @@ int alerts_attach(alerts *a, mstore *store, int64_t cap);
 /* Release the claims of dead nodes (shared store) whose drain began at least ms ago, to drain them
  * here (0: never). */
 void alerts_set_takeover(alerts *a, int64_t ms);
-/* TEST ONLY (test_crash_after_alert_write): _exit(3) right after a drain's write + fsync, before
+/* TEST ONLY (test_crash_after_alert_write): _exit(3) right after a drain's write (+ fsync), before
  * its finish. */
 void alerts_set_test_crash(alerts *a, int on);
 /* Reopen the file (after rotation). TN_OK or TN_EIO. */
@@ -81,6 +88,12 @@ int alerts_check(alerts *a, const char *agent_id, const char *policy_id, const c
 /* Queue a summary alert from the policy as stored after the summary. Returns like alerts_check. */
 int alerts_summary(alerts *a, const mstore_policy *p);
 
+/* Right before the server commits a batch (inside its transaction): delete the rows of the last
+ * drain, written already, and claim the batch's alerts with the drain record, so that they are
+ * written after the commit without a transaction of their own (skipped while a drain must be
+ * recovered or the file fails: then alerts_flush drains them as usual). TN_OK, TN_ENOMEM or TN_EDB
+ * (the batch must roll back: alerts_discard). */
+int alerts_precommit(alerts *a);
 /* Write the queued alerts (with a store: not while a transaction is open; call it after each
  * commit and now and then). Returns TN_OK or TN_EIO (the alerts stay queued). */
 int alerts_flush(alerts *a);

@@ -747,6 +747,8 @@ static void commit_batch(server *s) {
   int64_t now = now_s();
   for (conn *c = s->batch; c && !s->batch_failed; c = c->batch_next)
     if (integrity_agent_sync(s->ig, c->ia, now) != TN_OK) s->batch_failed = 1;
+  /* the batch's alerts are claimed (and the last written ones deleted) in its own transaction */
+  if (mstore_in_transaction(s->store) && !s->batch_failed && alerts_precommit(s->al) != TN_OK) s->batch_failed = 1;
   if (mstore_in_transaction(s->store) && !s->batch_failed && mstore_commit(s->store) != TN_OK) {
     log_error("Store commit failed: %s", mstore_error(s->store));
     s->batch_failed = 1;

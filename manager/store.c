@@ -9,7 +9,8 @@
 
 struct mstore {
   const mstore_backend *be;
-  void *h; /* the backend's handle */
+  void *h;     /* the backend's handle */
+  int durable; /* opened with durable commits (mstore_open) */
 };
 
 /* The backend for a store string and the part of it the backend opens (NULL: none fits). */
@@ -58,6 +59,7 @@ mstore *mstore_open(const char *store, int readonly, int durable, char *err, siz
     free(s);
     return NULL;
   }
+  s->durable = durable;
   return s;
 }
 
@@ -77,6 +79,8 @@ void mstore_close(mstore *s) {
 const char *mstore_error(const mstore *s) { return s->be->error(s->h); }
 const char *mstore_backend_name(const mstore *s) { return s->be->name; }
 int mstore_shared(const mstore *s) { return s->be->shared; }
+
+int mstore_durable(const mstore *s) { return s->durable; }
 int mstore_set_node(mstore *s, const char *node) { return s->be->set_node(s->h, node); }
 uint64_t mstore_session(const mstore *s) { return s->be->session(s->h); }
 

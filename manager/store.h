@@ -46,6 +46,8 @@ const char *mstore_error(const mstore *s);
 const char *mstore_backend_name(const mstore *s);
 /* Non-zero when several managers may write this store at once (PostgreSQL). */
 int mstore_shared(const mstore *s);
+/* Non-zero when the store was opened durable (every commit reaches the disk before it returns). */
+int mstore_durable(const mstore *s);
 /* Check a store string without opening anything: TN_OK, or TN_ECONFIG with why in err. */
 int mstore_check_string(const char *store, char *err, size_t errlen);
 /* Check that the store can be used, changing nothing: PostgreSQL connects and reads the schema

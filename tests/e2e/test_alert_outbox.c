@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "daemon_log.h"
@@ -127,9 +128,27 @@ static void test_outbox_cap_and_restart(void) {
 
 enum { NCRASH = 7 };
 
-/* A manager process (node) that queues alerts for checks 101..100+NCRASH and dies right after
- * writing them to file, before finishing the drain. Returns its exit status (3: the test crash). */
-static int crash_in_drain(const char *node, const char *file) {
+/* How a crash_in_drain process dies. */
+enum {
+  CRASH_DRAIN,          /* committed without alerts_precommit: claimed by a drain, dies after writing */
+  CRASH_BATCH_WRITTEN,  /* claimed inside the batch (alerts_precommit), dies after writing */
+  CRASH_BATCH_COMMITTED /* claimed inside the batch, dies after the commit, before writing */
+};
+
+/* Queue alerts for checks from..to in one batch (claimed in it when precommit) and commit it. */
+static int crash_batch(mstore *ms, alerts *al, int from, int to, int precommit) {
+  if (mstore_begin(ms) != TN_OK) return 12;
+  for (int i = from; i <= to; i++)
+    if (alerts_check(al, "001", "p", "P", 7, 100 + i, "failed", NULL, NULL, "passed") != TN_OK) return 13;
+  if (precommit && alerts_precommit(al) != TN_OK) return 16;
+  return mstore_commit(ms) != TN_OK ? 14 : 0;
+}
+
+/* A manager process (node) that queues alerts for checks 101..100+NCRASH and dies (how) after
+ * committing them, before finishing the drain. first > 0: checks 101..100+first go in an earlier
+ * batch, written and still in the store, which the crashing batch's transaction deletes. Returns
+ * its exit status (3: the test crash). */
+static int crash_in_drain_at(const char *node, const char *file, int how, int first) {
   pid_t k = fork();
   REQUIRE(k >= 0);
   if (k == 0) {
@@ -137,17 +156,23 @@ static int crash_in_drain(const char *node, const char *file) {
     if (!ms || mstore_set_node(ms, node) != TN_OK) _exit(10);
     alerts *al = alerts_open(file, err, sizeof err);
     if (!al || alerts_attach(al, ms, 0) != TN_OK) _exit(11);
+    int rc = 0;
+    /* a started manager's first flush (the sweep's) recovers nothing here, and lets batches claim */
+    if (how != CRASH_DRAIN && alerts_flush(al) != TN_OK) _exit(18);
+    if (first > 0 && ((rc = crash_batch(ms, al, 1, first, 1)) != 0 || alerts_flush(al) != TN_OK)) _exit(rc ? rc : 17);
     alerts_set_test_crash(al, 1);
-    if (mstore_begin(ms) != TN_OK) _exit(12);
-    for (int i = 1; i <= NCRASH; i++)
-      if (alerts_check(al, "001", "p", "P", 7, 100 + i, "failed", NULL, NULL, "passed") != TN_OK) _exit(13);
-    if (mstore_commit(ms) != TN_OK) _exit(14);
+    if ((rc = crash_batch(ms, al, first + 1, NCRASH, how != CRASH_DRAIN)) != 0) _exit(rc);
+    if (how == CRASH_BATCH_COMMITTED) _exit(3);
     alerts_flush(al);
     _exit(15); /* not reached: the drain exits */
   }
   int st = 0;
   REQUIRE(waitpid(k, &st, 0) == k);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int crash_in_drain(const char *node, const char *file) {
+  return crash_in_drain_at(node, file, CRASH_DRAIN, 0);
 }
 
 /* file holds each of the NCRASH alerts exactly once, as whole lines and nothing else. */
@@ -169,15 +194,17 @@ static void check_once(const char *file) {
   free(text);
 }
 
-/* tamper: 0 the file as the crash left it; 1 a torn foreign line appended; 2 the last line cut. */
-static void crash_and_recover(int tamper) {
+/* tamper: 0 the file as the crash left it; 1 a torn foreign line appended; 2 the last line cut.
+ * how, first: as crash_in_drain_at. */
+static void crash_and_recover_at(int tamper, int how, int first) {
   char file[PATH_MAX + 32];
-  snprintf(file, sizeof file, "%s/crash-%d.json", dir, tamper);
-  CHECK_INT(crash_in_drain("n1", file), 3);
-  CHECK_INT(tmp_count(file, "{\"timestamp\":"), NCRASH); /* written, not finished: */
+  snprintf(file, sizeof file, "%s/crash-%d-%d-%d.json", dir, tamper, how, first);
+  CHECK_INT(crash_in_drain_at("n1", file, how, first), 3);
+  /* written (or not yet, after the commit), not finished: */
+  CHECK_INT(tmp_count(file, "{\"timestamp\":"), how == CRASH_BATCH_COMMITTED ? first : NCRASH);
   mstore *ms = mstore_open(store, 0, 0, err, sizeof err);
   REQUIRE(ms);
-  CHECK_INT(queued(ms), NCRASH); /* still queued, claimed */
+  CHECK_INT(queued(ms), NCRASH - first); /* still queued, claimed; the earlier batch deleted */
   if (tamper == 1) {
     FILE *f = fopen(file, "a");
     REQUIRE(f);
@@ -189,6 +216,14 @@ static void crash_and_recover(int tamper) {
     REQUIRE(truncate(file, st.st_size - 40) == 0);
   }
   REQUIRE(mstore_set_node(ms, "n1") == TN_OK); /* the same manager, restarted */
+  /* the dead node's claim is recorded, where its write began (after the earlier batch) */
+  mstore_drain dr = {0};
+  int found = 0;
+  REQUIRE(mstore_begin(ms) == TN_OK);
+  CHECK_INT(mstore_drain_get(ms, &dr, &found), TN_OK);
+  mstore_rollback(ms);
+  CHECK(found);
+  if (first > 0) CHECK(dr.file_offset > 0);
   alerts *al = alerts_open(file, err, sizeof err);
   REQUIRE(al);
   REQUIRE(alerts_attach(al, ms, 0) == TN_OK);
@@ -201,7 +236,16 @@ static void crash_and_recover(int tamper) {
   mstore_close(ms);
 }
 
+static void crash_and_recover(int tamper) { crash_and_recover_at(tamper, CRASH_DRAIN, 0); }
+
 static void test_crash_after_write(void) { crash_and_recover(0); }
+/* the batch claimed its alerts in its own transaction */
+static void test_crash_in_batch_after_write(void) { crash_and_recover_at(0, CRASH_BATCH_WRITTEN, 0); }
+static void test_crash_in_batch_torn_line(void) { crash_and_recover_at(1, CRASH_BATCH_WRITTEN, 0); }
+static void test_crash_in_batch_before_write(void) { crash_and_recover_at(0, CRASH_BATCH_COMMITTED, 0); }
+/* an earlier batch written, deleted by the transaction of the batch that dies before its write */
+static void test_crash_next_batch_before_write(void) { crash_and_recover_at(0, CRASH_BATCH_COMMITTED, 3); }
+static void test_crash_next_batch_after_write(void) { crash_and_recover_at(2, CRASH_BATCH_WRITTEN, 3); }
 static void test_crash_torn_line_appended(void) {
   crash_and_recover(1);
   CHECK(tmp_count(logpath, "torn or foreign tail") >= 1);
@@ -216,7 +260,11 @@ static void test_same_node_refused(void) {
   CHECK_INT(mstore_set_node(b, "twin"), TN_EDB);
   CHECK(strstr(mstore_error(b), "another tenet-manager runs as node 'twin'") != NULL);
   mstore_close(a);
-  CHECK_INT(mstore_set_node(b, "twin"), TN_OK); /* free again once the first is gone */
+  /* free again once the first is gone: its backend ends (and frees the lock) a moment after the
+   * client closed the connection, so allow it up to 5 s */
+  int rc = TN_EDB;
+  for (int i = 0; i < 100 && (rc = mstore_set_node(b, "twin")) != TN_OK; i++) usleep(50 * 1000);
+  CHECK_INT(rc, TN_OK);
   mstore_close(b);
 }
 
@@ -299,6 +347,11 @@ int main(int argc, char **argv) {
   RUN(test_crash_after_write);
   RUN(test_crash_torn_line_appended);
   RUN(test_crash_last_line_cut);
+  RUN(test_crash_in_batch_after_write);
+  RUN(test_crash_in_batch_torn_line);
+  RUN(test_crash_in_batch_before_write);
+  RUN(test_crash_next_batch_before_write);
+  RUN(test_crash_next_batch_after_write);
   if (!strstr(store, "://")) RUN(test_sqlite_upgrade);
   if (strstr(store, "://")) {
     RUN(test_same_node_refused);
