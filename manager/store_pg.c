@@ -627,25 +627,33 @@ static int pg_set_node(void *h, const char *node) {
    * NODE_LOCK_WAIT_MS before deciding another live manager holds the name. */
   int64_t deadline = now_ms() + NODE_LOCK_WAIT_MS;
   int rc;
-  while ((rc = node_lock(s)) != TN_OK && !s->broken && now_ms() < deadline) usleep(100 * 1000);
+  while ((rc = node_lock(s)) != TN_OK && !s->broken && now_ms() < deadline)
+    usleep(100 * 1000);
   return rc;
 }
 
 static uint64_t pg_session(const void *h) { return ((const pg_store *)h)->session; }
+
+/* The text form of a bigint[] parameter ("{1,2,3}"), malloc'd (NULL: out of memory). */
+static char *int64_array_text(const int64_t *v, size_t n) {
+  char *arr = malloc(n * 24 + 3);
+  if (!arr) return NULL;
+  size_t off = 0;
+  arr[off++] = '{';
+  for (size_t i = 0; i < n; i++)
+    off += (size_t)sprintf(arr + off, "%s%lld", i ? "," : "", (long long)v[i]);
+  arr[off++] = '}';
+  arr[off] = '\0';
+  return arr;
+}
 
 /* ---- transactions ---- */
 
 /* Unlock the claims released inside the transaction that just ended. */
 static void release_deferred(pg_store *s) {
   if (!s->nrelease) return;
-  char *arr = malloc(s->nrelease * 24 + 3);
+  char *arr = int64_array_text(s->release, s->nrelease);
   if (arr) {
-    size_t off = 0;
-    arr[off++] = '{';
-    for (size_t i = 0; i < s->nrelease; i++)
-      off += (size_t)sprintf(arr + off, "%s%lld", i ? "," : "", (long long)s->release[i]);
-    arr[off++] = '}';
-    arr[off] = '\0';
     params p = {0};
     p_text(&p, arr);
     PGresult *r = run(s, ST_UNLOCK, &p, 0, "releasing agents");
@@ -875,12 +883,9 @@ static int pg_alert_add(void *h, const char *line, size_t len) {
   return exec_st(h, ST_ALERT_ADD, &p, "queuing an alert", NULL);
 }
 
-/* Binary results: id is a big-endian int8, line the bytea's bytes. */
-static int pg_alerts_each(void *h, size_t limit, mstore_alert_fn fn, void *arg) {
-  params p = {0};
-  p_int(&p, (int64_t)limit);
-  PGresult *r = run(h, ST_ALERTS_EACH, &p, 1, "reading queued alerts");
-  if (!r) return TN_EDB;
+/* Hand each row of a binary (id, line) result to fn and free it: id is a big-endian int8, line the
+ * bytea's bytes. A non-zero return of fn stops the walk and is returned. */
+static int walk_alert_rows(PGresult *r, mstore_alert_fn fn, void *arg) {
   int stop = 0;
   for (int i = 0; i < PQntuples(r) && !stop; i++) {
     const unsigned char *b = (const unsigned char *)PQgetvalue(r, i, 0);
@@ -893,6 +898,14 @@ static int pg_alerts_each(void *h, size_t limit, mstore_alert_fn fn, void *arg) 
   return stop;
 }
 
+static int pg_alerts_each(void *h, size_t limit, mstore_alert_fn fn, void *arg) {
+  params p = {0};
+  p_int(&p, (int64_t)limit);
+  PGresult *r = run(h, ST_ALERTS_EACH, &p, 1, "reading queued alerts");
+  if (!r) return TN_EDB;
+  return walk_alert_rows(r, fn, arg);
+}
+
 static int pg_alerts_delete(void *h, int64_t upto) {
   params p = {0};
   p_int(&p, upto);
@@ -901,14 +914,8 @@ static int pg_alerts_delete(void *h, int64_t upto) {
 
 static int pg_alerts_delete_ids(void *h, const int64_t *ids, size_t n) {
   if (!n) return TN_OK;
-  char *arr = malloc(n * 24 + 3);
+  char *arr = int64_array_text(ids, n);
   if (!arr) return TN_ENOMEM;
-  size_t off = 0;
-  arr[off++] = '{';
-  for (size_t i = 0; i < n; i++)
-    off += (size_t)sprintf(arr + off, "%s%lld", i ? "," : "", (long long)ids[i]);
-  arr[off++] = '}';
-  arr[off] = '\0';
   params p = {0};
   p_text(&p, arr);
   int rc = exec_st(h, ST_ALERTS_DEL_IDS, &p, "deleting written alerts", NULL);
@@ -946,16 +953,7 @@ static int pg_alerts_claimed_each(void *h, mstore_alert_fn fn, void *arg) {
   p_text(&p, s->node);
   PGresult *r = run(s, ST_ALERTS_CLAIMED, &p, 1, "reading claimed alerts");
   if (!r) return TN_EDB;
-  int stop = 0;
-  for (int i = 0; i < PQntuples(r) && !stop; i++) {
-    const unsigned char *b = (const unsigned char *)PQgetvalue(r, i, 0);
-    uint64_t id = 0;
-    for (int k = 0; k < 8 && PQgetlength(r, i, 0) == 8; k++)
-      id = id << 8 | b[k];
-    stop = fn(arg, (int64_t)id, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
-  }
-  PQclear(r);
-  return stop;
+  return walk_alert_rows(r, fn, arg);
 }
 
 static int pg_drain_put(void *h, const mstore_drain *d) {

@@ -764,10 +764,10 @@ static int sq_alert_add(void *h, const char *line, size_t len) {
   return exec_step(s, st, "queuing an alert");
 }
 
-static int sq_alerts_each(void *h, size_t limit, mstore_alert_fn fn, void *arg) {
-  sqlite_store *s = h;
-  sqlite3_stmt *st = stmt(s, ST_ALERTS_EACH);
-  sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+/* Hand each (id, line) row of a stepped alert statement to fn; a non-zero return stops the walk and
+ * is returned. */
+static int walk_alert_rows(sqlite_store *s, sqlite3_stmt *st, mstore_alert_fn fn, void *arg,
+                           const char *what) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const void *b = sqlite3_column_blob(st, 1);
@@ -778,7 +778,14 @@ static int sq_alerts_each(void *h, size_t limit, mstore_alert_fn fn, void *arg) 
     }
   }
   sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading queued alerts");
+  return rc == SQLITE_DONE ? TN_OK : fail(s, what);
+}
+
+static int sq_alerts_each(void *h, size_t limit, mstore_alert_fn fn, void *arg) {
+  sqlite_store *s = h;
+  sqlite3_stmt *st = stmt(s, ST_ALERTS_EACH);
+  sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+  return walk_alert_rows(s, st, fn, arg, "reading queued alerts");
 }
 
 static int sq_alerts_delete(void *h, int64_t upto) {
@@ -828,17 +835,7 @@ static int sq_alerts_claim(void *h, size_t limit, int64_t now, size_t *claimed) 
 static int sq_alerts_claimed_each(void *h, mstore_alert_fn fn, void *arg) {
   sqlite_store *s = h;
   sqlite3_stmt *st = stmt(s, ST_ALERTS_CLAIMED);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const void *b = sqlite3_column_blob(st, 1);
-    int stop = fn(arg, sqlite3_column_int64(st, 0), b ? b : "", (size_t)sqlite3_column_bytes(st, 1));
-    if (stop) {
-      sqlite3_reset(st);
-      return stop;
-    }
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? TN_OK : fail(s, "reading claimed alerts");
+  return walk_alert_rows(s, st, fn, arg, "reading claimed alerts");
 }
 
 static int sq_drain_put(void *h, const mstore_drain *d) {
